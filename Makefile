@@ -1,0 +1,123 @@
+# Build, test, package and demo. Plain make; every output goes under $(BUILD).
+#
+#   make deps        install missing Debian packages (root) or print the command
+#   make all         libraries, tools and function binaries
+#   make test        deps + build + every test; non-zero on any failure
+#   make test-asan   the same tests under AddressSanitizer + UBSan
+#   make bench-runtime, make format-check, make clean
+
+BUILD ?= build
+CC ?= cc
+SAN ?=
+
+DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyajl-dev uuid-dev \
+                libcmocka-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev libssl-dev \
+                clang-format nodejs npm
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
+CPPFLAGS += -D_GNU_SOURCE -Ishared -Iruntime -Itests/support
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 $(WARNINGS) -ffunction-sections -fdata-sections -fno-omit-frame-pointer $(SAN)
+LDFLAGS += -Wl,--gc-sections $(SAN)
+
+ifneq ($(SAN),)
+# Sanitizers need the runtime at link time and a debugger-friendly build.
+CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1
+endif
+
+CORE_SRC := $(wildcard shared/core/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_LIB := $(BUILD)/lib/libcscore.a
+CORE_LIBS := -lyajl -luuid
+
+RUNTIME_SRC := $(wildcard runtime/*.c)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+RUNTIME_LIB := $(BUILD)/lib/libcsruntime.a
+RUNTIME_LIBS := -lcurl
+
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+SUPPORT_LIB := $(BUILD)/lib/libcstestsupport.a
+SUPPORT_LIBS := -lmicrohttpd -lpthread
+
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+
+# Function binaries used by the runtime tests and the runtime benchmark.
+TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
+ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
+
+.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime demo lint-template
+
+all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION)
+
+deps:
+	@bash tools/deps.sh $(DEB_PACKAGES)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(RUNTIME_LIB): $(RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(SUPPORT_LIB): $(SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# A function binary: static project archives, shared system libraries, stripped.
+$(ECHO_FUNCTION): $(BUILD)/obj/bench/runtime/echo.o $(RUNTIME_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(RUNTIME_LIBS) $(CORE_LIBS) -o $@
+	$(if $(SAN),,strip $@)
+
+$(TEST_FUNCTION): $(BUILD)/obj/tests/functions/contract.o $(RUNTIME_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(RUNTIME_LIBS) $(CORE_LIBS) -o $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SUPPORT_LIB) $(RUNTIME_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(RUNTIME_LIBS) $(CORE_LIBS) -lcmocka -o $@
+
+unit-tests: $(UNIT_BIN) $(TEST_FUNCTION)
+
+# Each test binary runs as its own process under a timeout; all run even when
+# one fails, and the exit status says whether any did.
+test: deps
+	@$(MAKE) --no-print-directory unit-tests all
+	@BUILD=$(BUILD) bash tools/run-tests.sh $(UNIT_BIN)
+
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-tests
+	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    bash tools/run-tests.sh $(UNIT_BIN:$(BUILD)/%=build/asan/%)
+
+bench-runtime: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/runtime/bench_runtime
+	@bash bench/runtime/run.sh $(BUILD)
+
+$(BUILD)/bench/runtime/bench_runtime: $(BUILD)/obj/bench/runtime/bench_runtime.o $(SUPPORT_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(CORE_LIBS) -lm -o $@
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+demo: deps
+	@echo "make demo needs the emulator (issue 3), which has not landed yet." >&2
+	@exit 1
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
