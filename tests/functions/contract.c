@@ -1,0 +1,107 @@
+/* A function for the runtime contract tests. The event's "action" picks the
+ * behaviour: echo, fail, big (a response of "bytes" bytes), context (the
+ * invocation's headers as JSON) or log (a line carrying the registered
+ * secret). CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET is registered
+ * with the logger at init. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "runtime.h"
+
+static cs_error init(void *user, cs_arena *process_arena, cs_logger *log, cs_diag *diag)
+{
+    (void)user;
+    (void)process_arena;
+    if (getenv("CONTRACT_INIT_FAIL")) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "config: setting 'queueUrl' is missing");
+    }
+    const char *secret = getenv("CONTRACT_SECRET");
+    if (secret) {
+        cs_log_add_secret(log, cs_str_from_c(secret));
+    }
+    return CS_ERR_OK;
+}
+
+static cs_error respond_context(const cs_invocation *inv, cs_buf *response, cs_diag *diag)
+{
+    cs_json_writer w;
+    cs_error result = cs_json_writer_init(&w, response);
+    if (result) {
+        return result;
+    }
+    const char *env_trace = getenv("_X_AMZN_TRACE_ID");
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "requestId");
+    cs_json_write_string(&w, inv->request_id);
+    cs_json_write_key_c(&w, "deadlineMs");
+    cs_json_write_int64(&w, inv->deadline_ms);
+    cs_json_write_key_c(&w, "remainingPositive");
+    cs_json_write_bool(&w, cs_invocation_remaining_ms(inv) > 0);
+    cs_json_write_key_c(&w, "functionArn");
+    cs_json_write_string(&w, inv->function_arn);
+    cs_json_write_key_c(&w, "traceId");
+    cs_json_write_string(&w, inv->trace_id);
+    cs_json_write_key_c(&w, "envTraceId");
+    cs_json_write_string_c(&w, env_trace ? env_trace : "");
+    cs_json_write_key_c(&w, "clientContext");
+    cs_json_write_string(&w, inv->client_context);
+    cs_json_write_key_c(&w, "cognitoIdentity");
+    cs_json_write_string(&w, inv->cognito_identity);
+    cs_json_write_object_end(&w);
+    result = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    return result;
+}
+
+static cs_error respond_big(const cs_json *event, cs_buf *response, cs_diag *diag)
+{
+    int64_t bytes;
+    cs_error result = cs_json_get_int64(event, "bytes", &bytes, diag);
+    if (result) {
+        return result;
+    }
+    for (int64_t i = 0; i < bytes && !result; i++) {
+        result = cs_buf_append_byte(response, 'x');
+    }
+    return result;
+}
+
+static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
+{
+    (void)user;
+    cs_json *event;
+    cs_error result = cs_json_parse(inv->arena, inv->event, &event, diag);
+    cs_str action = CS_STR_NULL;
+    if (!result) {
+        result = cs_json_get_string(event, "action", &action, diag);
+    }
+    if (result) {
+        return result;
+    }
+    if (cs_str_eq_c(action, "echo")) {
+        return cs_buf_append_str(response, inv->event);
+    }
+    if (cs_str_eq_c(action, "fail")) {
+        return cs_diag_set(diag, CS_ERR_HANDLER, "asked to fail");
+    }
+    if (cs_str_eq_c(action, "big")) {
+        return respond_big(event, response, diag);
+    }
+    if (cs_str_eq_c(action, "context")) {
+        return respond_context(inv, response, diag);
+    }
+    if (cs_str_eq_c(action, "log")) {
+        cs_str text = CS_STR_NULL;
+        cs_json_opt_string(event, "text", &text, NULL);
+        CS_LOG(inv->log, CS_LOG_INFO, "logging as asked", CS_LOG_STR("text", text));
+        return cs_buf_append_c(response, "{}");
+    }
+    return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "unknown action '%.*s'", CS_STR_FMT(action));
+}
+
+int main(void)
+{
+    cs_runtime_opts opts = {.handler = handle, .init = init};
+    return cs_runtime_main(&opts);
+}
