@@ -120,4 +120,6 @@ demo: deps
 clean:
 	rm -rf build
 
+.SECONDARY:
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -158,10 +158,12 @@ static const yajl_callbacks parse_callbacks = {
 
 /* yajl's messages start with "parse error: " or "lexical error: " and end
  * with a newline; keep only the reason. */
-static void yajl_reason(yajl_handle h, cs_str text, char *out, size_t out_len)
+static void yajl_reason(yajl_handle h, cs_str text, char *out, size_t out_len, char *kind,
+                        size_t kind_len)
 {
     unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text.ptr, text.len);
     const char *reason = msg ? (const char *)msg : "unknown error";
+    snprintf(kind, kind_len, "%.*s", (int)strcspn(reason, " "), reason);
     const char *colon = strstr(reason, ": ");
     if (colon) {
         reason = colon + 2;
@@ -171,6 +173,30 @@ static void yajl_reason(yajl_handle h, cs_str text, char *out, size_t out_len)
     if (msg) {
         yajl_free_error(h, msg);
     }
+}
+
+/* For a parse (grammar) error yajl's consumed count is just past the token it
+ * refused; walk back to that token's first byte so the offset points at it. */
+static size_t refused_token_start(cs_str text, size_t end)
+{
+    if (end == 0 || end > text.len) {
+        return end;
+    }
+    size_t i = end - 1;
+    char c = text.ptr[i];
+    if (strchr("{}[],:", c)) {
+        return i;
+    }
+    if (c == '"') {
+        while (i > 0 && !(text.ptr[i - 1] == '"' && (i < 2 || text.ptr[i - 2] != '\\'))) {
+            i--;
+        }
+        return i > 0 ? i - 1 : 0;
+    }
+    while (i > 0 && strchr("0123456789+-.eEtrufalsn", text.ptr[i - 1])) {
+        i--;
+    }
+    return i;
 }
 
 static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx *ctx,
@@ -188,8 +214,12 @@ static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx
                            cs_error_message(ctx->error));
     }
     char reason[128];
-    yajl_reason(h, text, reason, sizeof(reason));
+    char kind[16];
+    yajl_reason(h, text, reason, sizeof(reason), kind, sizeof(kind));
     cs_error code = CS_ERR_JSON_SYNTAX;
+    if (!at_end && strcmp(kind, "lexical") != 0 && !strstr(reason, "trailing garbage")) {
+        offset = refused_token_start(text, offset);
+    }
     if (strstr(reason, "trailing garbage")) {
         /* Point at the first byte after the value that is not whitespace. */
         code = CS_ERR_JSON_TRAILING;
