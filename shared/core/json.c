@@ -18,6 +18,7 @@ typedef struct parse_ctx {
     cs_json *root;
     yajl_handle handle;
     size_t value_end; /* offset just past the top-level value, once complete */
+    size_t last_good; /* offset just past the last token a callback accepted */
     cs_error error;   /* set by a callback that cancels the parse */
 } parse_ctx;
 
@@ -46,6 +47,7 @@ static int attach(parse_ctx *ctx, cs_json *node)
     if (!node) {
         return 0;
     }
+    ctx->last_good = yajl_get_bytes_consumed(ctx->handle);
     if (ctx->depth == 0) {
         ctx->root = node;
         if (node->type != CS_JSON_ARRAY && node->type != CS_JSON_OBJECT) {
@@ -116,6 +118,7 @@ static int on_string(void *c, const unsigned char *text, size_t len)
 static int on_key(void *c, const unsigned char *text, size_t len)
 {
     parse_ctx *ctx = c;
+    ctx->last_good = yajl_get_bytes_consumed(ctx->handle);
     return copy_text(ctx, (const char *)text, len, &ctx->pending_key);
 }
 
@@ -147,6 +150,7 @@ static int on_end(void *c)
 {
     parse_ctx *ctx = c;
     ctx->depth--;
+    ctx->last_good = yajl_get_bytes_consumed(ctx->handle);
     note_if_complete(ctx);
     return 1;
 }
@@ -175,26 +179,20 @@ static void yajl_reason(yajl_handle h, cs_str text, char *out, size_t out_len, c
     }
 }
 
-/* For a parse (grammar) error yajl's consumed count is just past the token it
- * refused; walk back to that token's first byte so the offset points at it. */
-static size_t refused_token_start(cs_str text, size_t end)
+/* For a grammar error, the refused token starts at the first non-blank byte
+ * after the last accepted one, unless that byte is a separator yajl accepted
+ * before refusing what followed it. */
+static size_t refused_token_start(cs_str text, size_t last_good, size_t consumed)
 {
-    if (end == 0 || end > text.len) {
-        return end;
+    size_t i = last_good;
+    while (i < text.len && strchr(" \t\r\n", text.ptr[i])) {
+        i++;
     }
-    size_t i = end - 1;
-    char c = text.ptr[i];
-    if (strchr("{}[],:", c)) {
-        return i;
-    }
-    if (c == '"') {
-        while (i > 0 && !(text.ptr[i - 1] == '"' && (i < 2 || text.ptr[i - 2] != '\\'))) {
-            i--;
+    if (i < text.len && (text.ptr[i] == ',' || text.ptr[i] == ':') && consumed > i + 1) {
+        i++;
+        while (i < text.len && strchr(" \t\r\n", text.ptr[i])) {
+            i++;
         }
-        return i > 0 ? i - 1 : 0;
-    }
-    while (i > 0 && strchr("0123456789+-.eEtrufalsn", text.ptr[i - 1])) {
-        i--;
     }
     return i;
 }
@@ -218,7 +216,7 @@ static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx
     yajl_reason(h, text, reason, sizeof(reason), kind, sizeof(kind));
     cs_error code = CS_ERR_JSON_SYNTAX;
     if (!at_end && strcmp(kind, "lexical") != 0 && !strstr(reason, "trailing garbage")) {
-        offset = refused_token_start(text, offset);
+        offset = refused_token_start(text, ctx->last_good, offset);
     }
     if (strstr(reason, "trailing garbage")) {
         /* Point at the first byte after the value that is not whitespace. */
