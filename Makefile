@@ -12,7 +12,7 @@ SAN ?=
 
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyajl-dev uuid-dev \
                 libcmocka-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev libssl-dev \
-                clang-format nodejs npm
+                clang-format
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ishared -Iruntime -Itests/support

@@ -22,14 +22,14 @@ typedef struct rapi_event {
 } rapi_event;
 
 typedef struct rapi_client {
-    void *curl;                    /* CURL *, reused for every call */
-    char base_url[256];            /* http://host:port/2018-06-01/runtime */
-    cs_buf body;                   /* response body of the last call */
-    cs_arena *header_arena;        /* where header values of /next are copied */
-    rapi_event *event;             /* headers land here during /next */
-    int body_too_large;            /* the last /next body passed body.max_bytes */
-    volatile sig_atomic_t *stop;   /* set by SIGTERM; aborts a waiting /next */
-    int waiting_next;              /* the stop flag only aborts /next */
+    void *curl;                  /* CURL *, reused for every call */
+    char base_url[256];          /* http://host:port/2018-06-01/runtime */
+    cs_buf body;                 /* response body of the last call */
+    cs_arena *header_arena;      /* where header values of /next are copied */
+    rapi_event *event;           /* headers land here during /next */
+    int body_too_large;          /* the last /next body passed body.max_bytes */
+    volatile sig_atomic_t *stop; /* set by SIGTERM; aborts a waiting /next */
+    int waiting_next;            /* the stop flag only aborts /next */
 } rapi_client;
 
 /* api is AWS_LAMBDA_RUNTIME_API ("127.0.0.1:9001"). */

@@ -196,7 +196,8 @@ static loop_step next_event(runtime *rt, rapi_event *ev)
                CS_LOG_CSTR("error", diag.message), CS_LOG_INT("backoffMs", backoff_ms));
         if (attempt < NEXT_ATTEMPTS) {
             sleep_ms(backoff_ms);
-            backoff_ms = backoff_ms * 2 > NEXT_BACKOFF_MAX_MS ? NEXT_BACKOFF_MAX_MS : backoff_ms * 2;
+            backoff_ms =
+                backoff_ms * 2 > NEXT_BACKOFF_MAX_MS ? NEXT_BACKOFF_MAX_MS : backoff_ms * 2;
         }
     }
     CS_LOG(&rt->log, CS_LOG_FATAL, "Runtime API unreachable; exiting",
@@ -235,7 +236,8 @@ static loop_step invoke(runtime *rt, const rapi_event *ev)
     cs_diag diag;
     cs_diag_clear(&diag);
     cs_error result = rt->opts->handler(rt->opts->user, &inv, &rt->response, &diag);
-    if (result == CS_ERR_BUFFER_FULL || (!result && rt->response.len > CS_RUNTIME_MAX_RESPONSE_BYTES)) {
+    if (result == CS_ERR_BUFFER_FULL ||
+        (!result && rt->response.len > CS_RUNTIME_MAX_RESPONSE_BYTES)) {
         char message[160];
         snprintf(message, sizeof(message), "response of %zu bytes is over Lambda's %zu byte limit",
                  rt->response.len, CS_RUNTIME_MAX_RESPONSE_BYTES);
@@ -295,8 +297,8 @@ int cs_runtime_main(const cs_runtime_opts *opts)
     cs_log_init(&rt.log, NULL, 1);
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (!api || !*api || !opts->handler) {
-        cs_logf(&rt.log, CS_LOG_FATAL, "%s", !opts->handler ? "no handler given"
-                                                            : "AWS_LAMBDA_RUNTIME_API is not set");
+        cs_logf(&rt.log, CS_LOG_FATAL, "%s",
+                !opts->handler ? "no handler given" : "AWS_LAMBDA_RUNTIME_API is not set");
         cs_log_clean_up(&rt.log);
         return 1;
     }

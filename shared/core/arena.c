@@ -55,7 +55,8 @@ void cs_arena_reset(cs_arena *arena)
 static cs_arena_block *add_block(cs_arena *arena, size_t min_size)
 {
     size_t size = min_size > arena->block_bytes ? min_size : arena->block_bytes;
-    if (arena->max_bytes && (size > arena->max_bytes || arena->held_bytes > arena->max_bytes - size)) {
+    if (arena->max_bytes &&
+        (size > arena->max_bytes || arena->held_bytes > arena->max_bytes - size)) {
         return NULL;
     }
     if (size > SIZE_MAX - sizeof(cs_arena_block)) {

@@ -18,13 +18,13 @@
 typedef struct cs_arena_block cs_arena_block;
 
 typedef struct cs_arena {
-    cs_arena_block *head;     /* newest block; allocations come from here */
-    cs_arena_block *first;    /* kept across resets */
-    size_t block_bytes;       /* default size of a new block */
-    size_t max_bytes;         /* cap on the sum of block sizes held */
-    size_t held_bytes;        /* sum of block sizes held now */
-    size_t peak_bytes;        /* highest held_bytes seen since init */
-    int exhausted;            /* an allocation failed since the last reset */
+    cs_arena_block *head;  /* newest block; allocations come from here */
+    cs_arena_block *first; /* kept across resets */
+    size_t block_bytes;    /* default size of a new block */
+    size_t max_bytes;      /* cap on the sum of block sizes held */
+    size_t held_bytes;     /* sum of block sizes held now */
+    size_t peak_bytes;     /* highest held_bytes seen since init */
+    int exhausted;         /* an allocation failed since the last reset */
 } cs_arena;
 
 /* Prepares caller-owned storage. block_bytes 0 picks 64 KiB; max_bytes 0 means

@@ -156,8 +156,8 @@ static int on_end(void *c)
 }
 
 static const yajl_callbacks parse_callbacks = {
-    on_null, on_boolean, NULL, NULL, on_number, on_string,
-    on_start_map, on_key, on_end, on_start_array, on_end,
+    on_null,      on_boolean, NULL,   NULL,           on_number, on_string,
+    on_start_map, on_key,     on_end, on_start_array, on_end,
 };
 
 /* yajl's messages start with "parse error: " or "lexical error: " and end
@@ -197,8 +197,8 @@ static size_t refused_token_start(cs_str text, size_t last_good, size_t consumed
     return i;
 }
 
-static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx *ctx,
-                              cs_str text, int at_end, cs_diag *diag)
+static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx *ctx, cs_str text,
+                              int at_end, cs_diag *diag)
 {
     size_t offset = at_end ? text.len : yajl_get_bytes_consumed(h);
     if (status == yajl_status_client_canceled) {
@@ -231,8 +231,8 @@ static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx
     return code;
 }
 
-cs_error cs_json_parse_opts(cs_arena *arena, cs_str text, const cs_json_opts *opts,
-                            cs_json **out, cs_diag *diag)
+cs_error cs_json_parse_opts(cs_arena *arena, cs_str text, const cs_json_opts *opts, cs_json **out,
+                            cs_diag *diag)
 {
     size_t bad = 0;
     if (!cs_utf8_valid(text, &bad)) {
@@ -575,13 +575,13 @@ cs_error cs_json_writer_finish(cs_json_writer *w, cs_diag *diag)
         return cs_diag_set(diag, w->error, "JSON writer: %s", cs_error_message(w->error));
     }
     if (w->depth != 0) {
-        return cs_diag_set(diag, CS_ERR_JSON_SYNTAX, "JSON writer: %zu array(s) or object(s) left open",
-                           w->depth);
+        return cs_diag_set(diag, CS_ERR_JSON_SYNTAX,
+                           "JSON writer: %zu array(s) or object(s) left open", w->depth);
     }
     return CS_ERR_OK;
 }
 
-#define GEN(w, call)                                                                              \
+#define GEN(w, call)                                                                               \
     do {                                                                                           \
         if (!(w)->error) {                                                                         \
             gen_status((w), (call));                                                               \

@@ -31,13 +31,13 @@ typedef enum cs_json_type {
 typedef struct cs_json cs_json;
 struct cs_json {
     cs_json_type type;
-    bool boolean;        /* CS_JSON_BOOL */
-    cs_str text;         /* CS_JSON_NUMBER (source text) and CS_JSON_STRING (decoded) */
-    cs_str key;          /* set when this value is an object member */
-    cs_json *first;      /* CS_JSON_ARRAY and CS_JSON_OBJECT: first child */
+    bool boolean;   /* CS_JSON_BOOL */
+    cs_str text;    /* CS_JSON_NUMBER (source text) and CS_JSON_STRING (decoded) */
+    cs_str key;     /* set when this value is an object member */
+    cs_json *first; /* CS_JSON_ARRAY and CS_JSON_OBJECT: first child */
     cs_json *last;
-    size_t count;        /* number of children */
-    cs_json *next;       /* next sibling */
+    size_t count;  /* number of children */
+    cs_json *next; /* next sibling */
 };
 
 #define CS_JSON_DEFAULT_MAX_DEPTH 64
@@ -51,8 +51,8 @@ typedef struct cs_json_opts {
  * CS_ERR_JSON_UTF8, CS_ERR_JSON_TRAILING, CS_ERR_JSON_DEPTH (each with the byte
  * offset), CS_ERR_ARENA_FULL, CS_ERR_NOMEM. */
 cs_error cs_json_parse(cs_arena *arena, cs_str text, cs_json **out, cs_diag *diag);
-cs_error cs_json_parse_opts(cs_arena *arena, cs_str text, const cs_json_opts *opts,
-                            cs_json **out, cs_diag *diag);
+cs_error cs_json_parse_opts(cs_arena *arena, cs_str text, const cs_json_opts *opts, cs_json **out,
+                            cs_diag *diag);
 
 /* The first member named `key`; NULL when obj is NULL, not an object or lacks
  * the key. With duplicate keys the first one wins. */

@@ -28,7 +28,11 @@ typedef enum cs_log_level {
     CS_LOG_FATAL
 } cs_log_level;
 
-typedef enum cs_log_field_kind { CS_LOG_FIELD_STR, CS_LOG_FIELD_INT, CS_LOG_FIELD_BOOL } cs_log_field_kind;
+typedef enum cs_log_field_kind {
+    CS_LOG_FIELD_STR,
+    CS_LOG_FIELD_INT,
+    CS_LOG_FIELD_BOOL
+} cs_log_field_kind;
 
 typedef struct cs_log_field {
     const char *key;

@@ -49,8 +49,8 @@ typedef struct cursor {
 static cs_error fail_at(cursor *c, const char *what)
 {
     cs_diag_set(c->diag, CS_ERR_TIME_SYNTAX, "malformed timestamp '%.*s' at byte %zu: expected %s",
-                (int)(c->text.len > 40 ? 40 : c->text.len), c->text.ptr ? c->text.ptr : "",
-                c->pos, what);
+                (int)(c->text.len > 40 ? 40 : c->text.len), c->text.ptr ? c->text.ptr : "", c->pos,
+                what);
     cs_diag_set_offset(c->diag, c->pos);
     return CS_ERR_TIME_SYNTAX;
 }
@@ -142,29 +142,43 @@ static cs_error read_offset(cursor *c, int *offset_minutes)
     return CS_ERR_OK;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS": digits of each field and the separator after it. */
+static const struct {
+    int digits;
+    const char *separators;
+    const char *expected;
+} date_time_layout[] = {
+    {4, "-", "'-'"}, {2, "-", "'-'"}, {2, "Tt ", "'T'"},
+    {2, ":", "':'"}, {2, ":", "':'"}, {2, NULL, NULL},
+};
+
 cs_error cs_time_parse_rfc3339(cs_str text, int64_t *epoch_ms, int *offset_minutes, cs_diag *diag)
 {
     cursor c = {text, 0, diag};
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, ms = 0, offset = 0;
-    cs_error result = read_digits(&c, 4, &year);
-    if (!result) result = expect_char(&c, "-", "'-'");
-    if (!result) result = read_digits(&c, 2, &month);
-    if (!result) result = expect_char(&c, "-", "'-'");
-    if (!result) result = read_digits(&c, 2, &day);
-    if (!result) result = expect_char(&c, "Tt ", "'T'");
-    if (!result) result = read_digits(&c, 2, &hour);
-    if (!result) result = expect_char(&c, ":", "':'");
-    if (!result) result = read_digits(&c, 2, &minute);
-    if (!result) result = expect_char(&c, ":", "':'");
-    if (!result) result = read_digits(&c, 2, &second);
-    if (!result) result = read_fraction(&c, &ms);
-    if (!result) result = read_offset(&c, &offset);
+    int fields[6];
+    cs_error result = CS_ERR_OK;
+    for (size_t i = 0; i < 6 && !result; i++) {
+        result = read_digits(&c, date_time_layout[i].digits, &fields[i]);
+        if (!result && date_time_layout[i].separators) {
+            result = expect_char(&c, date_time_layout[i].separators, date_time_layout[i].expected);
+        }
+    }
+    int ms = 0;
+    int offset = 0;
+    if (!result) {
+        result = read_fraction(&c, &ms);
+    }
+    if (!result) {
+        result = read_offset(&c, &offset);
+    }
     if (!result && c.pos != text.len) {
         result = fail_at(&c, "the end of the timestamp");
     }
     if (result) {
         return result;
     }
+    int year = fields[0], month = fields[1], day = fields[2];
+    int hour = fields[3], minute = fields[4], second = fields[5];
     if (month < 1 || month > 12) {
         return range_error(diag, text, "month");
     }
@@ -189,8 +203,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-cs_error cs_time_format_rfc3339(int64_t epoch_ms, int offset_minutes,
-                                char out[CS_TIME_RFC3339_MAX])
+cs_error cs_time_format_rfc3339(int64_t epoch_ms, int offset_minutes, char out[CS_TIME_RFC3339_MAX])
 {
     if (offset_minutes <= -24 * 60 || offset_minutes >= 24 * 60) {
         return CS_ERR_TIME_RANGE;

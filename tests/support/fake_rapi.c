@@ -211,8 +211,8 @@ static enum MHD_Result handle_post(fake_rapi *f, struct MHD_Connection *conn, co
     fake_rapi_post p;
     memset(&p, 0, sizeof(p));
     p.received_ns = fake_now_ns();
-    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                   "Lambda-Runtime-Function-Error-Type");
+    const char *type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
     snprintf(p.error_type, sizeof(p.error_type), "%s", type ? type : "");
     const char *prefix = "/2018-06-01/runtime/invocation/";
     unsigned status = MHD_HTTP_ACCEPTED;
@@ -247,8 +247,9 @@ static enum MHD_Result handle_post(fake_rapi *f, struct MHD_Connection *conn, co
     f->posts[f->post_len++] = p;
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->mu);
-    return reply(conn, status, status == MHD_HTTP_ACCEPTED ? "{\"status\":\"OK\"}"
-                                                           : "{\"errorMessage\":\"refused\"}");
+    return reply(conn, status,
+                 status == MHD_HTTP_ACCEPTED ? "{\"status\":\"OK\"}"
+                                             : "{\"errorMessage\":\"refused\"}");
 }
 
 static void collect(upload *up, const char *data, size_t len)

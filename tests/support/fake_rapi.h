@@ -15,15 +15,19 @@ typedef struct fake_rapi fake_rapi;
 typedef struct fake_rapi_event {
     const char *request_id;
     const char *body;
-    size_t body_len;         /* 0 means strlen(body) */
-    int64_t deadline_ms;     /* 0: header omitted */
+    size_t body_len;     /* 0 means strlen(body) */
+    int64_t deadline_ms; /* 0: header omitted */
     const char *function_arn;
     const char *trace_id;
     const char *client_context;
     const char *cognito_identity;
 } fake_rapi_event;
 
-typedef enum fake_post_kind { FAKE_POST_RESPONSE, FAKE_POST_ERROR, FAKE_POST_INIT_ERROR } fake_post_kind;
+typedef enum fake_post_kind {
+    FAKE_POST_RESPONSE,
+    FAKE_POST_ERROR,
+    FAKE_POST_INIT_ERROR
+} fake_post_kind;
 
 typedef struct fake_rapi_post {
     fake_post_kind kind;
@@ -31,8 +35,8 @@ typedef struct fake_rapi_post {
     char error_type[128]; /* Lambda-Runtime-Function-Error-Type */
     char *body;           /* NUL-terminated copy */
     size_t body_len;
-    int status;           /* what the fake answered */
-    int64_t received_ns;  /* monotonic clock */
+    int status;            /* what the fake answered */
+    int64_t received_ns;   /* monotonic clock */
     int64_t event_sent_ns; /* when /next handed out this request id; 0 if unknown */
 } fake_rapi_post;
 

@@ -161,15 +161,15 @@ static void utf8_validation_is_strict(void **state)
     } cases[] = {
         {"plain ascii", 11, 1, 0},
         {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 1, 0},
-        {"\xf4\x8f\xbf\xbf", 4, 1, 0},       /* U+10FFFF */
-        {"ab\xc0\x80", 4, 0, 2},             /* overlong NUL */
-        {"\xe0\x80\xaf", 3, 0, 0},           /* overlong '/' */
-        {"x\xed\xa0\x80", 4, 0, 1},          /* surrogate */
-        {"\xf4\x90\x80\x80", 4, 0, 0},       /* above U+10FFFF */
-        {"ok\xe2\x82", 4, 0, 2},             /* truncated */
-        {"\x80", 1, 0, 0},                   /* lone continuation */
+        {"\xf4\x8f\xbf\xbf", 4, 1, 0}, /* U+10FFFF */
+        {"ab\xc0\x80", 4, 0, 2},       /* overlong NUL */
+        {"\xe0\x80\xaf", 3, 0, 0},     /* overlong '/' */
+        {"x\xed\xa0\x80", 4, 0, 1},    /* surrogate */
+        {"\xf4\x90\x80\x80", 4, 0, 0}, /* above U+10FFFF */
+        {"ok\xe2\x82", 4, 0, 2},       /* truncated */
+        {"\x80", 1, 0, 0},             /* lone continuation */
         {"\xff", 1, 0, 0},
-        {"a\0b", 3, 1, 0},                   /* NUL is valid UTF-8 */
+        {"a\0b", 3, 1, 0}, /* NUL is valid UTF-8 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t bad = 99;

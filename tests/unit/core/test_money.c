@@ -13,7 +13,7 @@
 #include "fixture.h"
 
 static void check_row(const char *what, size_t line, cs_error result, int64_t got,
-                           const char *expected, const cs_diag *diag)
+                      const char *expected, const cs_diag *diag)
 {
     int64_t want;
     if (cs_parse_int64(cs_str_from_c(expected), &want) == CS_ERR_OK) {
@@ -24,8 +24,7 @@ static void check_row(const char *what, size_t line, cs_error result, int64_t go
         return;
     }
     if (strcmp(cs_error_name(result), expected) != 0) {
-        fail_msg("line %zu '%s': got %s, expected %s", line, what, cs_error_name(result),
-                 expected);
+        fail_msg("line %zu '%s': got %s, expected %s", line, what, cs_error_name(result), expected);
     }
     if (diag->message[0] == '\0') {
         fail_msg("line %zu '%s': error without a message", line, what);
