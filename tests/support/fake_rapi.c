@@ -37,6 +37,7 @@ struct fake_rapi {
     fake_rapi_post *posts;
     size_t post_len, post_cap;
     size_t nexts;
+    size_t connections;
     int64_t first_next_ns;
 };
 
@@ -277,16 +278,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     fake_rapi *f = cls;
+    upload *up = *con_cls;
+    if (!up) {
+        /* Answering on the first call makes MHD close the connection after
+         * the response; the second call keeps it alive, as Lambda does. */
+        *con_cls = calloc(1, sizeof(upload));
+        return MHD_YES;
+    }
     if (strcmp(method, "GET") == 0) {
         if (strcmp(url, "/2018-06-01/runtime/invocation/next") != 0) {
             return reply(conn, MHD_HTTP_NOT_FOUND, "{\"errorMessage\":\"no such path\"}");
         }
         return handle_next(f, conn);
-    }
-    upload *up = *con_cls;
-    if (!up) {
-        *con_cls = calloc(1, sizeof(upload));
-        return MHD_YES;
     }
     if (*data_size) {
         collect(up, data, *data_size);
@@ -310,6 +313,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    (void)socket_context;
+    fake_rapi *f = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        pthread_mutex_lock(&f->mu);
+        f->connections++;
+        pthread_mutex_unlock(&f->mu);
+    }
+}
+
+size_t fake_rapi_connection_count(fake_rapi *f)
+{
+    pthread_mutex_lock(&f->mu);
+    size_t n = f->connections;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 fake_rapi *fake_rapi_start(void)
 {
     fake_rapi *f = calloc(1, sizeof(*f));
@@ -323,7 +347,8 @@ fake_rapi *fake_rapi_start(void)
     f->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                      MHD_USE_ITC,
                                  0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_END);
     if (!f->daemon) {
         free(f);
         return NULL;

@@ -59,6 +59,8 @@ int fake_rapi_wait_posts(fake_rapi *f, size_t count, int timeout_ms);
 int fake_rapi_wait_nexts(fake_rapi *f, size_t count, int timeout_ms);
 size_t fake_rapi_post_count(fake_rapi *f);
 size_t fake_rapi_next_count(fake_rapi *f);
+/* TCP connections accepted so far. */
+size_t fake_rapi_connection_count(fake_rapi *f);
 /* The i-th post, valid until fake_rapi_stop. */
 const fake_rapi_post *fake_rapi_post_at(fake_rapi *f, size_t i);
 /* Monotonic time of the first /next; 0 if none yet. */

@@ -13,6 +13,12 @@
 
 int test_proc_start(test_proc *p, const char *path, char *const env[])
 {
+    char *const argv[] = {(char *)path, NULL};
+    return test_proc_spawn(p, argv, env, NULL);
+}
+
+int test_proc_spawn(test_proc *p, char *const argv[], char *const env[], const char *cwd)
+{
     memset(p, 0, sizeof(*p));
     snprintf(p->stdout_path, sizeof(p->stdout_path), "/tmp/cs-test-stdout-XXXXXX");
     int fd = mkstemp(p->stdout_path);
@@ -22,8 +28,10 @@ int test_proc_start(test_proc *p, const char *path, char *const env[])
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fd, STDOUT_FILENO);
-    char *const argv[] = {(char *)path, NULL};
-    int rc = posix_spawn(&p->pid, path, &actions, NULL, argv, env);
+    if (cwd) {
+        posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    }
+    int rc = posix_spawn(&p->pid, argv[0], &actions, NULL, argv, env);
     posix_spawn_file_actions_destroy(&actions);
     close(fd);
     return rc;

@@ -16,6 +16,9 @@ typedef struct test_proc {
 /* Starts `path` with exactly the variables in env (NULL-terminated
  * "NAME=value" strings). 0 on success. */
 int test_proc_start(test_proc *p, const char *path, char *const env[]);
+/* As test_proc_start with an argument vector (argv[0] is the program) and a
+ * working directory (NULL keeps ours). */
+int test_proc_spawn(test_proc *p, char *const argv[], char *const env[], const char *cwd);
 /* Waits up to timeout_ms; 1 when the child has exited. */
 int test_proc_wait(test_proc *p, int timeout_ms);
 /* SIGTERM, then SIGKILL if it has not exited within timeout_ms. */

@@ -321,6 +321,8 @@ static void ten_thousand_invocations_without_memory_growth(void **state)
     }
     print_message("rss after %d: %ld KiB, after %d: %ld KiB\n", WARMUP, rss_warm, TOTAL, rss_end);
     assert_true(rss_warm > 0);
+    /* One curl handle, one kept-alive connection for the whole run. */
+    assert_int_equal(fake_rapi_connection_count(fx->api), 1);
 #ifndef __SANITIZE_ADDRESS__
     /* A leak of even 8 bytes per invocation would show as 70 KiB here. Under
      * AddressSanitizer freed memory sits in quarantine, so RSS says nothing;
