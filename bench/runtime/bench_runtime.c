@@ -2,6 +2,8 @@
  *
  *   bench_runtime LABEL INVOCATIONS COLD_STARTS CWD -- PROGRAM [ARGS...]
  *
+ * (INVOCATIONS 0 measures the cold start only.)
+ *
  * cold start: time from spawning PROGRAM to its first GET /next, the median
  * of COLD_STARTS fresh processes; overhead: per invocation, from the fake
  * handing out an event to the response post arriving (the echo handler does
@@ -9,7 +11,10 @@
  * p50 and p99 over INVOCATIONS after a warm-up; peak RSS (VmHWM) of the
  * process after the run. Prints one line:
  *
- *   LABEL first_next_ms=... overhead_p50_us=... overhead_p99_us=... rss_kb=... */
+ *   LABEL first_next_ms=... overhead_p50_us=... overhead_p99_us=... rss_kb=... anon_kb=...
+ *
+ * rss_kb is the peak resident set (shared library pages included); anon_kb is
+ * the process's own memory (RssAnon) at the end of the run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +71,7 @@ static double cold_start_ms(char *const argv[], const char *cwd)
     snprintf(env_api, sizeof(env_api), "AWS_LAMBDA_RUNTIME_API=%s", fake_rapi_address(api));
     test_proc proc;
     int64_t t0 = fake_now_ns();
-    if (test_proc_spawn(&proc, argv, bench_env, cwd) != 0 ||
-        !fake_rapi_wait_nexts(api, 1, 20000)) {
+    if (test_proc_spawn(&proc, argv, bench_env, cwd) != 0 || !fake_rapi_wait_nexts(api, 1, 20000)) {
         fprintf(stderr, "%s never asked for an event\n", argv[0]);
         exit(1);
     }
@@ -79,7 +83,7 @@ static double cold_start_ms(char *const argv[], const char *cwd)
 }
 
 static void warm_run(char *const argv[], const char *cwd, size_t invocations, double *p50_us,
-                     double *p99_us, long *rss_kb)
+                     double *p99_us, long *rss_kb, long *anon_kb)
 {
     fake_rapi *api = fake_rapi_start();
     snprintf(env_api, sizeof(env_api), "AWS_LAMBDA_RUNTIME_API=%s", fake_rapi_address(api));
@@ -93,8 +97,11 @@ static void warm_run(char *const argv[], const char *cwd, size_t invocations, do
     for (size_t i = 0; i < total; i++) {
         char id[48];
         snprintf(id, sizeof(id), "bench-%08zu", i);
-        fake_rapi_event ev = {.request_id = id, .body = event, .deadline_ms = 4102444800000LL,
-                              .function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:echo"};
+        fake_rapi_event ev = {.request_id = id,
+                              .body = event,
+                              .deadline_ms = 4102444800000LL,
+                              .function_arn =
+                                  "arn:aws:lambda:eu-west-1:123456789012:function:echo"};
         fake_rapi_push_event(api, &ev);
         /* One at a time, as Lambda sends them to one instance. */
         if (!fake_rapi_wait_posts(api, i + 1, 20000)) {
@@ -114,6 +121,7 @@ static void warm_run(char *const argv[], const char *cwd, size_t invocations, do
     *p50_us = (double)us[invocations / 2];
     *p99_us = (double)us[invocations * 99 / 100];
     *rss_kb = test_proc_mem_kb(&proc, "VmHWM:");
+    *anon_kb = test_proc_mem_kb(&proc, "RssAnon:");
     free(us);
     test_proc_stop(&proc, 2000);
     unlink(proc.stdout_path);
@@ -130,8 +138,8 @@ int main(int argc, char **argv)
     const char *label = argv[1];
     int invocations = atoi(argv[2]);
     int cold_starts = atoi(argv[3]);
-    if (invocations < 1 || invocations > 1000000 || cold_starts < 1 || cold_starts > 1000) {
-        fprintf(stderr, "INVOCATIONS must be 1..1000000 and COLD_STARTS 1..1000\n");
+    if (invocations < 0 || invocations > 1000000 || cold_starts < 1 || cold_starts > 1000) {
+        fprintf(stderr, "INVOCATIONS must be 0..1000000 and COLD_STARTS 1..1000\n");
         return 2;
     }
     const char *cwd = argv[4];
@@ -147,11 +155,17 @@ int main(int argc, char **argv)
             cold[j - 1] = t;
         }
     }
+    if (invocations == 0) { /* a program that only asks for its first event */
+        printf("%s first_next_ms=%.2f\n", label, cold[cold_starts / 2]);
+        free(cold);
+        return 0;
+    }
     double p50, p99;
-    long rss;
-    warm_run(program, cwd, (size_t)invocations, &p50, &p99, &rss);
-    printf("%s first_next_ms=%.2f overhead_p50_us=%.0f overhead_p99_us=%.0f rss_kb=%ld\n", label,
-           cold[cold_starts / 2], p50, p99, rss);
+    long rss, anon;
+    warm_run(program, cwd, (size_t)invocations, &p50, &p99, &rss, &anon);
+    printf(
+        "%s first_next_ms=%.2f overhead_p50_us=%.0f overhead_p99_us=%.0f rss_kb=%ld anon_kb=%ld\n",
+        label, cold[cold_starts / 2], p50, p99, rss, anon);
     free(cold);
     return 0;
 }
