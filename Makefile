@@ -12,7 +12,7 @@ SAN ?=
 
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyajl-dev uuid-dev \
                 libcmocka-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev libssl-dev \
-                clang-format
+                clang-format clang libclang-rt-14-dev
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ishared -Iruntime -Itests/support
@@ -47,7 +47,8 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime demo lint-template
+.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime demo lint-template \
+        fuzz fuzz-regress
 
 all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION)
 
@@ -103,6 +104,7 @@ test-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-tests
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    bash tools/run-tests.sh $(UNIT_BIN:$(BUILD)/%=build/asan/%)
+	@$(MAKE) --no-print-directory fuzz-regress
 
 bench-runtime: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/runtime/bench_runtime \
@@ -121,6 +123,30 @@ $(BUILD)/bench/floor/plain: $(BUILD)/obj/bench/runtime/floor.o
 $(BUILD)/bench/floor/with-curl: $(BUILD)/obj/bench/runtime/floor.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -Wl,--no-as-needed $(RUNTIME_LIBS) $(CORE_LIBS) -Wl,--as-needed -o $@
+
+# libFuzzer targets over the parsers that read untrusted input. `make fuzz`
+# explores for FUZZ_SECONDS each; `make fuzz-regress` (part of test-asan)
+# replays the fixtures and the saved corpus once.
+FUZZ_TARGETS := json decimal timestamp
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ishared -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(CORE_LIBS) -o $@
+
+fuzz: deps $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t; \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; done
+
+fuzz-regress: $(FUZZ_BIN)
+	@build/fuzz/fuzz_json -runs=0 tests/fuzz/corpus/json tests/fixtures/json/good tests/fixtures/json/bad 2>&1 | tail -1
+	@build/fuzz/fuzz_decimal -runs=0 tests/fuzz/corpus/decimal 2>&1 | tail -1
+	@build/fuzz/fuzz_timestamp -runs=0 tests/fuzz/corpus/timestamp 2>&1 | tail -1
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 

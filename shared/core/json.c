@@ -231,12 +231,75 @@ static cs_error parse_failure(yajl_handle h, yajl_status status, const parse_ctx
     return code;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+        return (c | 0x20) - 'a' + 10;
+    }
+    return -1;
+}
+
+/* The code unit of a "\uXXXX" escape at i, or -1 if there is none. */
+static long unicode_escape(cs_str t, size_t i)
+{
+    if (t.len - i < 6 || t.ptr[i] != '\\' || t.ptr[i + 1] != 'u') {
+        return -1;
+    }
+    long unit = 0;
+    for (size_t k = i + 2; k < i + 6; k++) {
+        int h = hex_value(t.ptr[k]);
+        if (h < 0) {
+            return -1;
+        }
+        unit = unit * 16 + h;
+    }
+    return unit;
+}
+
+/* yajl turns an unpaired surrogate escape ("\udc00") into bytes that are
+ * not UTF-8, so such escapes are refused before parsing. Returns 1 and the
+ * offset of the escape when there is one. */
+static int find_lone_surrogate(cs_str t, size_t *offset)
+{
+    size_t i = 0;
+    while (i < t.len) {
+        const char *slash = memchr(t.ptr + i, '\\', t.len - i);
+        if (!slash) {
+            return 0;
+        }
+        i = (size_t)(slash - t.ptr);
+        long unit = unicode_escape(t, i);
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+            long low = unicode_escape(t, i + 6);
+            if (low < 0xDC00 || low > 0xDFFF) {
+                *offset = i;
+                return 1;
+            }
+            i += 12;
+        } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+            *offset = i;
+            return 1;
+        } else {
+            i += unit >= 0 ? 6 : 2;
+        }
+    }
+    return 0;
+}
+
 cs_error cs_json_parse_opts(cs_arena *arena, cs_str text, const cs_json_opts *opts, cs_json **out,
                             cs_diag *diag)
 {
     size_t bad = 0;
     if (!cs_utf8_valid(text, &bad)) {
         cs_diag_set(diag, CS_ERR_JSON_UTF8, "invalid UTF-8 in JSON text at byte %zu", bad);
+        cs_diag_set_offset(diag, bad);
+        return CS_ERR_JSON_UTF8;
+    }
+    if (find_lone_surrogate(text, &bad)) {
+        cs_diag_set(diag, CS_ERR_JSON_UTF8, "unpaired UTF-16 surrogate escape at byte %zu", bad);
         cs_diag_set_offset(diag, bad);
         return CS_ERR_JSON_UTF8;
     }
