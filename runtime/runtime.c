@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +16,13 @@ enum {
     DEFAULT_ARENA_MAX = 64 * 1024 * 1024,
     /* Events larger than this are refused; Lambda's own cap is 6 MB. */
     MAX_EVENT_BYTES = 16 * 1024 * 1024,
-    /* Past this the handler's appends fail; anything over 6 MB fails anyway. */
-    MAX_RESPONSE_BUFFER = 64 * 1024 * 1024,
     NEXT_ATTEMPTS = 6,
     NEXT_BACKOFF_FIRST_MS = 10,
     NEXT_BACKOFF_MAX_MS = 1000,
 };
 
-typedef enum loop_step { STEP_INVOKE, STEP_SKIP, STEP_STOP, STEP_FATAL } loop_step;
+/* What one GET /next leads to. */
+typedef enum next_step { STEP_INVOKE, STEP_RETRY, STEP_STOP, STEP_FATAL } next_step;
 
 typedef struct runtime {
     const cs_runtime_opts *opts;
@@ -32,6 +32,7 @@ typedef struct runtime {
     cs_arena arena;
     cs_buf response;
     cs_buf error_body;
+    cs_buf error_message;
 } runtime;
 
 static volatile sig_atomic_t stop_requested;
@@ -81,9 +82,13 @@ static int request_id_ok(cs_str id)
     return 1;
 }
 
-/* {"errorMessage":..., "errorType":..., "stackTrace":[]} into rt->error_body. */
+/* {"errorMessage":..., "errorType":..., "stackTrace":[]} into rt->error_body.
+ * A message may quote input (and be cut mid-character), so its UTF-8 is
+ * repaired first: the error must reach Lambda whatever it says. */
 static cs_str error_document(runtime *rt, const char *error_type, const char *message)
 {
+    cs_buf_reset(&rt->error_message);
+    cs_buf_append_valid_utf8(&rt->error_message, cs_str_from_c(message));
     cs_json_writer w;
     cs_buf_reset(&rt->error_body);
     if (cs_json_writer_init(&w, &rt->error_body)) {
@@ -91,7 +96,7 @@ static cs_str error_document(runtime *rt, const char *error_type, const char *me
     }
     cs_json_write_object_begin(&w);
     cs_json_write_key_c(&w, "errorMessage");
-    cs_json_write_string_c(&w, message);
+    cs_json_write_string(&w, cs_buf_view(&rt->error_message));
     cs_json_write_key_c(&w, "errorType");
     cs_json_write_string_c(&w, error_type);
     cs_json_write_key_c(&w, "stackTrace");
@@ -100,15 +105,12 @@ static cs_str error_document(runtime *rt, const char *error_type, const char *me
     cs_json_write_object_end(&w);
     cs_error result = cs_json_writer_finish(&w, NULL);
     cs_json_writer_clean_up(&w);
-    /* A message with invalid UTF-8 still gets reported, without its text. */
-    if (result && strcmp(message, "error message not valid UTF-8") != 0) {
-        return error_document(rt, error_type, "error message not valid UTF-8");
-    }
     return result ? CS_STR_NULL : cs_buf_view(&rt->error_body);
 }
 
-/* Posts a body; returns STEP_FATAL when the Runtime API answers 500. */
-static loop_step post(runtime *rt, const char *path, cs_str body, const char *error_type)
+/* Posts a body; true when the Runtime API answered 500 and the process must
+ * exit. Other failures are logged: Lambda times the invocation out. */
+static bool post(runtime *rt, const char *path, cs_str body, const char *error_type)
 {
     long status = 0;
     cs_diag diag;
@@ -116,29 +118,28 @@ static loop_step post(runtime *rt, const char *path, cs_str body, const char *er
     if (result) {
         CS_LOG(&rt->log, CS_LOG_ERROR, "posting to the Runtime API failed",
                CS_LOG_CSTR("path", path), CS_LOG_CSTR("error", diag.message));
-        return STEP_SKIP;
+        return false;
     }
     if (status == 500) {
         CS_LOG(&rt->log, CS_LOG_FATAL, "Runtime API answered 500; exiting",
                CS_LOG_CSTR("path", path));
-        return STEP_FATAL;
+        return true;
     }
     if (status != 202) {
         CS_LOG(&rt->log, CS_LOG_ERROR, "Runtime API refused a post", CS_LOG_CSTR("path", path),
                CS_LOG_INT("status", status), CS_LOG_STR("body", cs_buf_view(&rt->rapi.body)));
     }
-    return STEP_INVOKE;
+    return false;
 }
 
-static loop_step post_error(runtime *rt, const char *path, const char *error_type,
-                            const char *message)
+static bool post_error(runtime *rt, const char *path, const char *error_type, const char *message)
 {
     CS_LOG(&rt->log, CS_LOG_ERROR, message, CS_LOG_CSTR("errorType", error_type));
     return post(rt, path, error_document(rt, error_type, message), error_type);
 }
 
-static loop_step post_invocation_error(runtime *rt, cs_str request_id, const char *error_type,
-                                       const char *message)
+static bool post_invocation_error(runtime *rt, cs_str request_id, const char *error_type,
+                                  const char *message)
 {
     char path[256];
     snprintf(path, sizeof(path), "/invocation/%.*s/error", CS_STR_FMT(request_id));
@@ -146,7 +147,7 @@ static loop_step post_invocation_error(runtime *rt, cs_str request_id, const cha
 }
 
 /* One GET /next: decides whether to invoke, retry or stop. */
-static loop_step classify_next(runtime *rt, cs_error result, long status, const rapi_event *ev,
+static next_step classify_next(runtime *rt, cs_error result, long status, const rapi_event *ev,
                                cs_diag *diag)
 {
     if (stop_requested) {
@@ -158,10 +159,9 @@ static loop_step classify_next(runtime *rt, cs_error result, long status, const 
         return STEP_FATAL;
     }
     if (rt->rapi.body_too_large && request_id_ok(ev->request_id)) {
-        return post_invocation_error(rt, ev->request_id, "Runtime.EventTooLarge",
-                                     "event larger than the runtime accepts") == STEP_FATAL
-                   ? STEP_FATAL
-                   : STEP_SKIP;
+        bool fatal = post_invocation_error(rt, ev->request_id, "Runtime.EventTooLarge",
+                                           "event larger than the runtime accepts");
+        return fatal ? STEP_FATAL : STEP_RETRY;
     }
     if (!result && status == 200 && request_id_ok(ev->request_id)) {
         return STEP_INVOKE;
@@ -170,31 +170,33 @@ static loop_step classify_next(runtime *rt, cs_error result, long status, const 
         cs_diag_set(diag, CS_ERR_RUNTIME_API, "/next answered %ld%s", status,
                     status == 200 ? " without a usable request id" : "");
     }
-    return STEP_SKIP;
+    return STEP_RETRY;
 }
 
 /* GET /next until an event arrives, retrying transient failures with
- * exponential backoff; gives up after NEXT_ATTEMPTS in a row. */
-static loop_step next_event(runtime *rt, rapi_event *ev)
+ * exponential backoff; gives up after NEXT_ATTEMPTS failures in a row. An
+ * event answered without invoking (too large) is not a failure. */
+static next_step next_event(runtime *rt, rapi_event *ev)
 {
     int64_t backoff_ms = NEXT_BACKOFF_FIRST_MS;
-    for (int attempt = 1; attempt <= NEXT_ATTEMPTS; attempt++) {
+    int failures = 0;
+    while (failures < NEXT_ATTEMPTS) {
         long status = 0;
         cs_diag diag;
         cs_diag_clear(&diag);
         cs_arena_reset(&rt->arena);
         cs_error result = rapi_next(&rt->rapi, &rt->arena, ev, &status, &diag);
-        loop_step step = classify_next(rt, result, status, ev, &diag);
-        if (step == STEP_INVOKE || step == STEP_STOP || step == STEP_FATAL) {
+        next_step step = classify_next(rt, result, status, ev, &diag);
+        if (step != STEP_RETRY) {
             return step;
         }
         if (rt->rapi.body_too_large) {
-            attempt = 0; /* the oversized event was answered; not a failure */
             continue;
         }
-        CS_LOG(&rt->log, CS_LOG_WARN, "GET /next failed; retrying", CS_LOG_INT("attempt", attempt),
+        failures++;
+        CS_LOG(&rt->log, CS_LOG_WARN, "GET /next failed; retrying", CS_LOG_INT("attempt", failures),
                CS_LOG_CSTR("error", diag.message), CS_LOG_INT("backoffMs", backoff_ms));
-        if (attempt < NEXT_ATTEMPTS) {
+        if (failures < NEXT_ATTEMPTS) {
             sleep_ms(backoff_ms);
             backoff_ms =
                 backoff_ms * 2 > NEXT_BACKOFF_MAX_MS ? NEXT_BACKOFF_MAX_MS : backoff_ms * 2;
@@ -228,7 +230,9 @@ static void fill_invocation(runtime *rt, const rapi_event *ev, cs_invocation *in
     cs_log_set_correlation_id(&rt->log, CS_STR_NULL);
 }
 
-static loop_step invoke(runtime *rt, const rapi_event *ev)
+/* Runs the handler on one event and posts the outcome; true when the
+ * process must exit. */
+static bool invoke(runtime *rt, const rapi_event *ev)
 {
     cs_invocation inv;
     fill_invocation(rt, ev, &inv);
@@ -236,11 +240,12 @@ static loop_step invoke(runtime *rt, const rapi_event *ev)
     cs_diag diag;
     cs_diag_clear(&diag);
     cs_error result = rt->opts->handler(rt->opts->user, &inv, &rt->response, &diag);
-    if (result == CS_ERR_BUFFER_FULL ||
-        (!result && rt->response.len > CS_RUNTIME_MAX_RESPONSE_BYTES)) {
+    /* The response buffer holds at most Lambda's limit; a refused append,
+     * whatever the handler made of it, means the response did not fit. */
+    if (rt->response.refused) {
         char message[160];
-        snprintf(message, sizeof(message), "response of %zu bytes is over Lambda's %zu byte limit",
-                 rt->response.len, CS_RUNTIME_MAX_RESPONSE_BYTES);
+        snprintf(message, sizeof(message), "response is over Lambda's %zu byte limit",
+                 CS_RUNTIME_MAX_RESPONSE_BYTES);
         return post_invocation_error(rt, ev->request_id, "Function.ResponseSizeTooLarge", message);
     }
     if (result) {
@@ -258,11 +263,11 @@ static int run_loop(runtime *rt)
 {
     while (!stop_requested) {
         rapi_event ev;
-        loop_step step = next_event(rt, &ev);
+        next_step step = next_event(rt, &ev);
         if (step == STEP_STOP) {
             break;
         }
-        if (step == STEP_FATAL || invoke(rt, &ev) == STEP_FATAL) {
+        if (step == STEP_FATAL || invoke(rt, &ev)) {
             return 1;
         }
         cs_log_set_request_id(&rt->log, CS_STR_NULL);
@@ -307,8 +312,9 @@ int cs_runtime_main(const cs_runtime_opts *opts)
     cs_arena_init(&rt.process_arena, 0, 0);
     cs_arena_init(&rt.arena, opts->arena_block_bytes,
                   opts->arena_max_bytes ? opts->arena_max_bytes : DEFAULT_ARENA_MAX);
-    cs_buf_init(&rt.response, MAX_RESPONSE_BUFFER);
+    cs_buf_init(&rt.response, CS_RUNTIME_MAX_RESPONSE_BYTES);
     cs_buf_init(&rt.error_body, 64 * 1024);
+    cs_buf_init(&rt.error_message, 4 * 1024);
     cs_diag diag;
     int status = 1;
     if (rapi_init(&rt.rapi, api, MAX_EVENT_BYTES, &stop_requested, &diag)) {
@@ -319,6 +325,7 @@ int cs_runtime_main(const cs_runtime_opts *opts)
     rapi_clean_up(&rt.rapi);
     cs_buf_clean_up(&rt.response);
     cs_buf_clean_up(&rt.error_body);
+    cs_buf_clean_up(&rt.error_message);
     cs_arena_clean_up(&rt.arena);
     cs_arena_clean_up(&rt.process_arena);
     cs_log_clean_up(&rt.log);

@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ void cs_buf_clean_up(cs_buf *buf)
 void cs_buf_reset(cs_buf *buf)
 {
     buf->len = 0;
+    buf->refused = 0;
     if (buf->data) {
         buf->data[0] = '\0';
     }
@@ -30,6 +32,7 @@ void cs_buf_reset(cs_buf *buf)
 cs_error cs_buf_reserve(cs_buf *buf, size_t extra)
 {
     if (extra > buf->max_bytes - buf->len) {
+        buf->refused = 1;
         return CS_ERR_BUFFER_FULL;
     }
     size_t need = buf->len + extra + 1; /* room for the trailing NUL */
@@ -96,6 +99,25 @@ cs_error cs_buf_appendf(cs_buf *buf, const char *fmt, ...)
     }
     va_end(ap);
     return result;
+}
+
+cs_error cs_buf_append_valid_utf8(cs_buf *buf, cs_str s)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    while (s.len > 0) {
+        size_t bad = s.len;
+        bool valid = cs_utf8_valid(s, &bad);
+        cs_error result = cs_buf_append(buf, s.ptr, valid ? s.len : bad);
+        if (result || valid) {
+            return result;
+        }
+        result = cs_buf_append(buf, replacement, sizeof(replacement) - 1);
+        if (result) {
+            return result;
+        }
+        s = cs_str_sub(s, bad + 1, s.len);
+    }
+    return CS_ERR_OK;
 }
 
 cs_str cs_buf_view(const cs_buf *buf)

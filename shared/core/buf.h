@@ -19,12 +19,13 @@ typedef struct cs_buf {
     size_t len;
     size_t cap;
     size_t max_bytes;
+    int refused; /* an append was refused for max_bytes since the last reset */
 } cs_buf;
 
 /* max_bytes is the most content the buffer may hold (0 means SIZE_MAX - 1). */
 void cs_buf_init(cs_buf *buf, size_t max_bytes);
 void cs_buf_clean_up(cs_buf *buf);
-/* Empties the buffer, keeping its memory for reuse. */
+/* Empties the buffer and clears `refused`, keeping its memory for reuse. */
 void cs_buf_reset(cs_buf *buf);
 /* Makes room for `extra` more bytes; CS_ERR_BUFFER_FULL or CS_ERR_NOMEM. */
 cs_error cs_buf_reserve(cs_buf *buf, size_t extra);
@@ -33,6 +34,9 @@ cs_error cs_buf_append_str(cs_buf *buf, cs_str s);
 cs_error cs_buf_append_c(cs_buf *buf, const char *cstr);
 cs_error cs_buf_append_byte(cs_buf *buf, char c);
 cs_error cs_buf_appendf(cs_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s with each byte that is not part of valid UTF-8 replaced by
+ * U+FFFD, for text from outside that must end up in JSON. */
+cs_error cs_buf_append_valid_utf8(cs_buf *buf, cs_str s);
 cs_str cs_buf_view(const cs_buf *buf);
 
 #endif

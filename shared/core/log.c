@@ -12,7 +12,6 @@
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
 static const char REDACTED[] = "[REDACTED]";
-static const char REPLACEMENT_CHAR[] = "\xEF\xBF\xBD";
 
 const char *cs_log_level_name(cs_log_level level)
 {
@@ -122,26 +121,6 @@ static cs_error redact_one(cs_str in, const char *secret, size_t secret_len, cs_
     return CS_ERR_OK;
 }
 
-/* Copies `in` to `out`, replacing each invalid UTF-8 byte by U+FFFD. */
-static cs_error repair_utf8(cs_str in, cs_buf *out)
-{
-    cs_buf_reset(out);
-    while (in.len > 0) {
-        size_t bad = in.len;
-        bool valid = cs_utf8_valid(in, &bad);
-        cs_error result = cs_buf_append(out, in.ptr, valid ? in.len : bad);
-        if (result || valid) {
-            return result;
-        }
-        result = cs_buf_append(out, REPLACEMENT_CHAR, sizeof(REPLACEMENT_CHAR) - 1);
-        if (result) {
-            return result;
-        }
-        in = cs_str_sub(in, bad + 1, in.len);
-    }
-    return CS_ERR_OK;
-}
-
 /* Writes a string value with secrets removed and UTF-8 repaired. */
 static void write_safe_string(cs_logger *log, cs_json_writer *w, cs_str value)
 {
@@ -159,7 +138,8 @@ static void write_safe_string(cs_logger *log, cs_json_writer *w, cs_str value)
     }
     if (!cs_utf8_valid(text, NULL)) {
         cs_buf *target = text.ptr == log->scratch.data ? &log->clean : &log->scratch;
-        if (repair_utf8(text, target)) {
+        cs_buf_reset(target);
+        if (cs_buf_append_valid_utf8(target, text)) {
             cs_json_write_string_c(w, REDACTED);
             return;
         }

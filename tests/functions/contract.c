@@ -1,8 +1,8 @@
 /* A function for the runtime contract tests. The event's "action" picks the
- * behaviour: echo, fail, big (a response of "bytes" bytes), context (the
- * invocation's headers as JSON) or log (a line carrying the registered
- * secret). CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET is registered
- * with the logger at init. */
+ * behaviour: echo, fail, fail-cut (a message that is not valid UTF-8), big (a
+ * response of "bytes" bytes), context (the invocation's headers as JSON) or
+ * log (a line carrying the registered secret). CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
+ * is registered with the logger at init. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +54,25 @@ static cs_error respond_context(const cs_invocation *inv, cs_buf *response, cs_d
     return result;
 }
 
-static cs_error respond_big(const cs_json *event, cs_buf *response, cs_diag *diag)
+/* "bytes" of 'x', appended one at a time or, with "oneAppend", at once. */
+static cs_error respond_big(const cs_json *event, cs_arena *arena, cs_buf *response, cs_diag *diag)
 {
     int64_t bytes;
+    bool one_append = false;
     cs_error result = cs_json_get_int64(event, "bytes", &bytes, diag);
-    if (result) {
-        return result;
+    if (!result) {
+        result = cs_json_opt_bool(event, "oneAppend", &one_append, diag);
+    }
+    if (result || bytes < 0) {
+        return result ? result : cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "bytes < 0");
+    }
+    if (one_append) {
+        char *block = cs_arena_alloc(arena, (size_t)bytes);
+        if (!block) {
+            return cs_arena_full(arena, diag);
+        }
+        memset(block, 'x', (size_t)bytes);
+        return cs_buf_append(response, block, (size_t)bytes);
     }
     for (int64_t i = 0; i < bytes && !result; i++) {
         result = cs_buf_append_byte(response, 'x');
@@ -85,8 +98,12 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
     if (cs_str_eq_c(action, "fail")) {
         return cs_diag_set(diag, CS_ERR_HANDLER, "asked to fail");
     }
+    if (cs_str_eq_c(action, "fail-cut")) {
+        /* A message quoting input, cut in the middle of a character. */
+        return cs_diag_set(diag, CS_ERR_HANDLER, "bad name 'caf\xc3'");
+    }
     if (cs_str_eq_c(action, "big")) {
-        return respond_big(event, response, diag);
+        return respond_big(event, inv->arena, response, diag);
     }
     if (cs_str_eq_c(action, "context")) {
         return respond_context(inv, response, diag);

@@ -313,6 +313,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+static size_t read_counter(fake_rapi *f, const size_t *counter)
+{
+    pthread_mutex_lock(&f->mu);
+    size_t n = *counter;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -328,10 +336,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 size_t fake_rapi_connection_count(fake_rapi *f)
 {
-    pthread_mutex_lock(&f->mu);
-    size_t n = f->connections;
-    pthread_mutex_unlock(&f->mu);
-    return n;
+    return read_counter(f, &f->connections);
 }
 
 fake_rapi *fake_rapi_start(void)
@@ -423,18 +428,12 @@ int fake_rapi_wait_nexts(fake_rapi *f, size_t count, int timeout_ms)
 
 size_t fake_rapi_post_count(fake_rapi *f)
 {
-    pthread_mutex_lock(&f->mu);
-    size_t n = f->post_len;
-    pthread_mutex_unlock(&f->mu);
-    return n;
+    return read_counter(f, &f->post_len);
 }
 
 size_t fake_rapi_next_count(fake_rapi *f)
 {
-    pthread_mutex_lock(&f->mu);
-    size_t n = f->nexts;
-    pthread_mutex_unlock(&f->mu);
-    return n;
+    return read_counter(f, &f->nexts);
 }
 
 const fake_rapi_post *fake_rapi_post_at(fake_rapi *f, size_t i)

@@ -99,8 +99,10 @@ static void buffer_respects_its_maximum(void **state)
     assert_int_equal(cs_buf_appendf(&b, "%d", 789), CS_ERR_OK);
     assert_string_equal(b.data, "0123456789");
     assert_int_equal(cs_buf_append_byte(&b, 'x'), CS_ERR_BUFFER_FULL);
+    assert_true(b.refused);
     char *data = b.data;
     cs_buf_reset(&b);
+    assert_false(b.refused);
     assert_int_equal(b.len, 0);
     assert_string_equal(b.data, "");
     assert_int_equal(cs_buf_append_c(&b, "again"), CS_ERR_OK);
@@ -111,6 +113,21 @@ static void buffer_respects_its_maximum(void **state)
     assert_int_equal(cs_buf_view(&empty).len, 0);
     assert_non_null(cs_buf_view(&empty).ptr);
     cs_buf_clean_up(&empty);
+}
+
+static void buffer_repairs_utf8_on_request(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b, 0);
+    assert_int_equal(cs_buf_append_valid_utf8(&b, CS_STR_LIT("ok \xc3\xa9 \xff\xfe end \xe2\x82")),
+                     0);
+    assert_string_equal(b.data,
+                        "ok \xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd end \xef\xbf\xbd\xef\xbf\xbd");
+    cs_buf_reset(&b);
+    assert_int_equal(cs_buf_append_valid_utf8(&b, CS_STR_NULL), 0);
+    assert_int_equal(b.len, 0);
+    cs_buf_clean_up(&b);
 }
 
 static void error_names_and_messages_are_unique(void **state)
@@ -205,6 +222,7 @@ int main(void)
         cmocka_unit_test(arena_big_allocation_gets_its_own_block),
         cmocka_unit_test(arena_strings),
         cmocka_unit_test(buffer_respects_its_maximum),
+        cmocka_unit_test(buffer_repairs_utf8_on_request),
         cmocka_unit_test(error_names_and_messages_are_unique),
         cmocka_unit_test(diag_records_code_message_field_offset),
         cmocka_unit_test(utf8_validation_is_strict),

@@ -158,6 +158,16 @@ static void handler_error_posts_invocation_error(void **state)
     assert_string_equal(p->request_id, "req-after");
 }
 
+static void error_message_is_made_valid_utf8(void **state)
+{
+    fixture *fx = *state;
+    start(fx);
+    push(fx, "req-cut", "{\"action\":\"fail-cut\"}");
+    const fake_rapi_post *p = wait_post(fx, 0);
+    assert_int_equal(p->kind, FAKE_POST_ERROR);
+    assert_json_string(fx, p->body, "errorMessage", "bad name 'caf\xef\xbf\xbd'");
+}
+
 static void init_failure_posts_init_error_and_exits(void **state)
 {
     fixture *fx = *state;
@@ -214,6 +224,33 @@ static void oversized_response_becomes_function_error(void **state)
     assert_int_equal(p->kind, FAKE_POST_RESPONSE);
     assert_int_equal(p->body_len, 6291456);
     assert_int_equal(p->status, 202);
+    /* One append past the limit is refused whole and reported the same way. */
+    push(fx, "req-one-append", "{\"action\":\"big\",\"bytes\":7000000,\"oneAppend\":true}");
+    p = wait_post(fx, 2);
+    assert_int_equal(p->kind, FAKE_POST_ERROR);
+    assert_string_equal(p->error_type, "Function.ResponseSizeTooLarge");
+}
+
+static void oversized_event_is_refused_and_the_loop_goes_on(void **state)
+{
+    fixture *fx = *state;
+    start(fx);
+    size_t size = 16 * 1024 * 1024 + 1;
+    char *body = malloc(size + 1);
+    memset(body, ' ', size);
+    memcpy(body, "{\"action\":\"echo\"}", 17);
+    body[size] = '\0';
+    fake_rapi_event ev = {.request_id = "req-huge", .body = body, .body_len = size};
+    fake_rapi_push_event(fx->api, &ev);
+    free(body);
+    push(fx, "req-next", "{\"action\":\"echo\"}");
+    const fake_rapi_post *p = wait_post(fx, 0);
+    assert_int_equal(p->kind, FAKE_POST_ERROR);
+    assert_string_equal(p->request_id, "req-huge");
+    assert_string_equal(p->error_type, "Runtime.EventTooLarge");
+    p = wait_post(fx, 1);
+    assert_int_equal(p->kind, FAKE_POST_RESPONSE);
+    assert_string_equal(p->request_id, "req-next");
 }
 
 static void headers_reach_the_handler(void **state)
@@ -338,10 +375,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(success_posts_the_response, setup, teardown),
         cmocka_unit_test_setup_teardown(handler_error_posts_invocation_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(error_message_is_made_valid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(init_failure_posts_init_error_and_exits, setup, teardown),
         cmocka_unit_test_setup_teardown(next_failing_twice_then_recovering, setup, teardown),
         cmocka_unit_test_setup_teardown(runtime_api_500_ends_the_process, setup, teardown),
         cmocka_unit_test_setup_teardown(oversized_response_becomes_function_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(oversized_event_is_refused_and_the_loop_goes_on, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(headers_reach_the_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(trace_env_cleared_when_header_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(logs_are_json_with_request_id_and_no_secret, setup,
