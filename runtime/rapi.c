@@ -91,6 +91,9 @@ cs_error rapi_init(rapi_client *c, const char *api, size_t max_event_bytes,
     }
     c->curl = curl;
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    /* The Runtime API is local: a proxy set for the function's own outbound
+     * traffic (HTTP_PROXY, ...) must never apply to it. */
+    curl_easy_setopt(curl, CURLOPT_PROXY, "");
     curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)RAPI_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -99,7 +102,6 @@ cs_error rapi_init(rapi_client *c, const char *api, size_t max_event_bytes,
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     return CS_ERR_OK;
 }
 
@@ -136,6 +138,7 @@ cs_error rapi_next(rapi_client *c, cs_arena *arena, rapi_event *out, long *statu
     c->waiting_next = 1;
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L); /* lets SIGTERM end the wait */
     /* Lambda freezes the process between invocations: no total timeout. */
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 0L);
     cs_error result = perform(c, "/invocation/next", status, diag);
@@ -179,6 +182,7 @@ cs_error rapi_post(rapi_client *c, const char *path, cs_str body, const char *er
     if (!headers) {
         return cs_diag_set(diag, CS_ERR_NOMEM, "out of memory building Runtime API headers");
     }
+    curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 1L);
     curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body.ptr ? body.ptr : "");
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);

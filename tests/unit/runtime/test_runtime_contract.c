@@ -28,7 +28,7 @@ typedef struct fixture {
     char env_api[64];
     char env_asan[256];
     char env_ubsan[256];
-    char *env[8];
+    char *env[12];
     size_t env_len;
     cs_arena arena;
 } fixture;
@@ -133,6 +133,19 @@ static void success_posts_the_response(void **state)
     assert_int_equal(p->status, 202);
     /* The runtime comes straight back for the next event. */
     assert_true(fake_rapi_wait_nexts(fx->api, 2, 5000));
+}
+
+static void proxy_settings_do_not_apply_to_the_runtime_api(void **state)
+{
+    fixture *fx = *state;
+    /* A proxy meant for the function's outbound calls; port 1 refuses. */
+    add_env(fx, "http_proxy=http://127.0.0.1:1");
+    add_env(fx, "HTTP_PROXY=http://127.0.0.1:1");
+    start(fx);
+    push(fx, "req-proxy", "{\"action\":\"echo\"}");
+    const fake_rapi_post *p = wait_post(fx, 0);
+    assert_int_equal(p->kind, FAKE_POST_RESPONSE);
+    assert_string_equal(p->request_id, "req-proxy");
 }
 
 static void handler_error_posts_invocation_error(void **state)
@@ -374,6 +387,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(success_posts_the_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(proxy_settings_do_not_apply_to_the_runtime_api, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(handler_error_posts_invocation_error, setup, teardown),
         cmocka_unit_test_setup_teardown(error_message_is_made_valid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(init_failure_posts_init_error_and_exits, setup, teardown),
