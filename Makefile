@@ -25,9 +25,10 @@ ifneq ($(SAN),)
 CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1
 endif
 
-CORE_SRC := $(wildcard shared/core/*.c)
+# shared/: the one static archive every function links (core, model, mapping).
+CORE_SRC := $(wildcard shared/*/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
-CORE_LIB := $(BUILD)/lib/libcscore.a
+CORE_LIB := $(BUILD)/lib/libcsshared.a
 CORE_LIBS := -lyajl -luuid
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
