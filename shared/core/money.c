@@ -296,3 +296,85 @@ cs_error cs_money_mul(cs_money m, int64_t quantity, cs_money *out)
     out->currency = m.currency;
     return CS_ERR_OK;
 }
+
+cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent,
+                            cs_rounding rounding, int64_t *out)
+{
+    int64_t value = units;
+    for (int e = from_exponent; e < to_exponent; e++) {
+        if (__builtin_mul_overflow(value, 10, &value)) {
+            return CS_ERR_OVERFLOW;
+        }
+    }
+    if (to_exponent >= from_exponent) {
+        *out = value;
+        return CS_ERR_OK;
+    }
+    int64_t divisor = 1;
+    for (int e = to_exponent; e < from_exponent; e++) {
+        divisor *= 10;
+    }
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    uint64_t kept = magnitude / (uint64_t)divisor;
+    uint64_t rest = magnitude % (uint64_t)divisor;
+    if (rest != 0 && rounding == CS_ROUND_NONE) {
+        return CS_ERR_DECIMAL_PRECISION;
+    }
+    uint64_t half = (uint64_t)divisor / 2;
+    bool up = rounding == CS_ROUND_HALF_UP ? rest >= half
+                                           : (rest > half || (rest == half && (kept & 1)));
+    kept += up ? 1 : 0;
+    *out = value < 0 ? -(int64_t)kept : (int64_t)kept;
+    return CS_ERR_OK;
+}
+
+/* Products of an amount and a weight need 128 bits; gcc and clang have them
+ * on x86_64 and arm64, the two Lambda architectures. */
+__extension__ typedef __int128 wide_int;
+
+cs_error cs_money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares)
+{
+    if (n == 0) {
+        return CS_ERR_INVALID_ARGUMENT;
+    }
+    wide_int weight_sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (weights[i] < 0) {
+            return CS_ERR_INVALID_ARGUMENT;
+        }
+        weight_sum += weights[i];
+    }
+    bool even = weight_sum == 0;
+    if (even) {
+        weight_sum = (wide_int)n;
+    }
+    /* Work on the magnitude so floors and remainders behave the same for
+     * refunds (negative totals) as for charges. */
+    wide_int magnitude = total < 0 ? -(wide_int)total : (wide_int)total;
+    wide_int given = 0;
+    for (size_t i = 0; i < n; i++) {
+        wide_int w = even ? 1 : weights[i];
+        shares[i] = (int64_t)(magnitude * w / weight_sum);
+        given += shares[i];
+    }
+    /* Hand out what is left, one unit each, to the largest remainders. */
+    for (wide_int left = magnitude - given; left > 0; left--) {
+        size_t best = 0;
+        wide_int best_rest = -1;
+        for (size_t i = 0; i < n; i++) {
+            wide_int w = even ? 1 : weights[i];
+            wide_int rest = magnitude * w - (wide_int)shares[i] * weight_sum;
+            if (rest > best_rest) {
+                best_rest = rest;
+                best = i;
+            }
+        }
+        shares[best]++;
+    }
+    if (total < 0) {
+        for (size_t i = 0; i < n; i++) {
+            shares[i] = -shares[i];
+        }
+    }
+    return CS_ERR_OK;
+}

@@ -51,6 +51,20 @@ size_t cs_decimal_format(int64_t units, int exponent, char out[CS_DECIMAL_MAX]);
 cs_error cs_money_parse(cs_str amount, cs_str currency_code, cs_money *out, cs_diag *diag);
 size_t cs_money_format(cs_money m, char out[CS_DECIMAL_MAX]);
 
+/* Re-expresses units of 10^-from_exponent in units of 10^-to_exponent:
+ * (1999, 2 -> 3) is 19990; (1235, 3 -> 2) is 124 with half-up. Dropping
+ * non-zero digits with CS_ROUND_NONE is CS_ERR_DECIMAL_PRECISION. */
+cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent,
+                            cs_rounding rounding, int64_t *out);
+
+/* Splits `total` over n shares in proportion to `weights` (all >= 0) so that
+ * the shares add up to total exactly: each gets the floor of its exact share,
+ * and the units left over go one each to the largest remainders (ties to the
+ * lower index). All-zero weights split evenly the same way. total may be
+ * negative. CS_ERR_INVALID_ARGUMENT for n == 0 or a negative weight,
+ * CS_ERR_OVERFLOW if a product does not fit. */
+cs_error cs_money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *shares);
+
 /* a + b; CS_ERR_CURRENCY_MISMATCH or CS_ERR_OVERFLOW. */
 cs_error cs_money_add(cs_money a, cs_money b, cs_money *out);
 cs_error cs_money_sub(cs_money a, cs_money b, cs_money *out);
