@@ -478,6 +478,46 @@ cs_value cs_path_read(const cs_path *path, const void *record)
     return v;
 }
 
+cs_error cs_path_store(const cs_path *path, void *record, const cs_value *v)
+{
+    void *at = (void *)cs_path_address(path, record);
+    if (!at) {
+        return CS_ERR_NOT_FOUND;
+    }
+    const cs_path_step *last = &path->steps[path->step_count - 1];
+    switch (path->type) {
+    case CS_FIELD_STR:
+        if (last->field->type == CS_FIELD_IDS) {
+            ((cs_ids *)at)->by_system[last->system] = v->present ? v->str : CS_STR_NULL;
+        } else {
+            *(cs_str *)at = v->present ? v->str : CS_STR_NULL;
+        }
+        break;
+    case CS_FIELD_INT:
+    case CS_FIELD_TIME:
+        *(int64_t *)at = v->present ? v->i : 0;
+        break;
+    case CS_FIELD_BOOL:
+        *(bool *)at = v->present && v->b;
+        break;
+    case CS_FIELD_MONEY:
+        if (v->present) {
+            *(cs_money *)at = v->money;
+        } else {
+            memset(at, 0, sizeof(cs_money));
+        }
+        break;
+    case CS_FIELD_SYSTEM:
+        if (!v->present || cs_system_parse(v->str, (cs_system *)at)) {
+            *(cs_system *)at = CS_SYS_NONE;
+        }
+        break;
+    default:
+        return CS_ERR_INVALID_ARGUMENT;
+    }
+    return CS_ERR_OK;
+}
+
 cs_str cs_value_text(const cs_value *v, cs_arena *arena)
 {
     char text[CS_TIME_RFC3339_MAX + CS_DECIMAL_MAX];

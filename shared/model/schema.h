@@ -103,6 +103,11 @@ const void *cs_path_address(const cs_path *path, const void *record);
 /* The elements of the ARRAY a path ends on. */
 size_t cs_path_elements(const cs_path *path, const void *record, const void **elements);
 
+/* Stores v at the field the path ends on (a scalar, or one system's id);
+ * an absent v stores the zero value. CS_ERR_NOT_FOUND when an array index on
+ * the way is out of range. */
+cs_error cs_path_store(const cs_path *path, void *record, const cs_value *v);
+
 /* Writes a value as text into out (arena): strings as they are, INT in
  * decimal, BOOL as true/false, MONEY as a decimal in its currency's
  * exponent, TIME as RFC 3339 UTC. */
