@@ -297,8 +297,8 @@ cs_error cs_money_mul(cs_money m, int64_t quantity, cs_money *out)
     return CS_ERR_OK;
 }
 
-cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent,
-                            cs_rounding rounding, int64_t *out)
+cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent, cs_rounding rounding,
+                            int64_t *out)
 {
     int64_t value = units;
     for (int e = from_exponent; e < to_exponent; e++) {
@@ -321,8 +321,8 @@ cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent,
         return CS_ERR_DECIMAL_PRECISION;
     }
     uint64_t half = (uint64_t)divisor / 2;
-    bool up = rounding == CS_ROUND_HALF_UP ? rest >= half
-                                           : (rest > half || (rest == half && (kept & 1)));
+    bool up =
+        rounding == CS_ROUND_HALF_UP ? rest >= half : (rest > half || (rest == half && (kept & 1)));
     kept += up ? 1 : 0;
     *out = value < 0 ? -(int64_t)kept : (int64_t)kept;
     return CS_ERR_OK;

@@ -54,8 +54,8 @@ size_t cs_money_format(cs_money m, char out[CS_DECIMAL_MAX]);
 /* Re-expresses units of 10^-from_exponent in units of 10^-to_exponent:
  * (1999, 2 -> 3) is 19990; (1235, 3 -> 2) is 124 with half-up. Dropping
  * non-zero digits with CS_ROUND_NONE is CS_ERR_DECIMAL_PRECISION. */
-cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent,
-                            cs_rounding rounding, int64_t *out);
+cs_error cs_decimal_rescale(int64_t units, int from_exponent, int to_exponent, cs_rounding rounding,
+                            int64_t *out);
 
 /* Splits `total` over n shares in proportion to `weights` (all >= 0) so that
  * the shares add up to total exactly: each gets the floor of its exact share,

@@ -159,8 +159,8 @@ static void compile_format(load_ctx *ctx, const cs_schema *current, cs_str text,
         part->has_path = true;
         cs_str inner = cs_str_sub(text, (size_t)open + 1, (size_t)(close - open - 1));
         if (compile_source_path(ctx, current, inner, false, where, &part->source) &&
-            (part->source.path.type == CS_FIELD_STRUCT || part->source.path.type == CS_FIELD_ARRAY ||
-             part->source.path.type == CS_FIELD_IDS)) {
+            (part->source.path.type == CS_FIELD_STRUCT ||
+             part->source.path.type == CS_FIELD_ARRAY || part->source.path.type == CS_FIELD_IDS)) {
             problem(ctx, where, "not_a_value", "a placeholder must name a value");
         }
         pos = (size_t)close + 1;
@@ -177,8 +177,8 @@ static void compile_children(load_ctx *ctx, const cs_schema *current, const cs_j
         problem(ctx, where, "type", "\"fields\" is a list of rules");
         return;
     }
-    rule->children = cs_arena_calloc(ctx->arena, fields->count ? fields->count : 1,
-                                     sizeof(*rule->children));
+    rule->children =
+        cs_arena_calloc(ctx->arena, fields->count ? fields->count : 1, sizeof(*rule->children));
     if (!rule->children) {
         problem(ctx, where, "memory", "config does not fit in memory");
         return;
@@ -234,7 +234,8 @@ static void compile_lookup(load_ctx *ctx, const cs_json *cfg, const char *where,
     if (unknown) {
         static const char *const modes[] = {"fail", "pass", "default", "omit"};
         size_t m = 0;
-        while (m < 4 && !(unknown->type == CS_JSON_STRING && cs_str_eq_c(unknown->text, modes[m]))) {
+        while (m < 4 &&
+               !(unknown->type == CS_JSON_STRING && cs_str_eq_c(unknown->text, modes[m]))) {
             m++;
         }
         if (m == 4) {
@@ -251,16 +252,15 @@ static void compile_lookup(load_ctx *ctx, const cs_json *cfg, const char *where,
     }
 }
 
-static void compile_transforms(load_ctx *ctx, const cs_json *list, const char *where,
-                               cs_rule *rule)
+static void compile_transforms(load_ctx *ctx, const cs_json *list, const char *where, cs_rule *rule)
 {
     const char *at = join(ctx, where, "transform");
     if (list->type != CS_JSON_ARRAY) {
         problem(ctx, at, "type", "\"transform\" is a list");
         return;
     }
-    rule->transforms = cs_arena_calloc(ctx->arena, list->count ? list->count : 1,
-                                       sizeof(*rule->transforms));
+    rule->transforms =
+        cs_arena_calloc(ctx->arena, list->count ? list->count : 1, sizeof(*rule->transforms));
     if (!rule->transforms) {
         problem(ctx, at, "memory", "config does not fit in memory");
         return;
@@ -311,9 +311,10 @@ static void compile_output(load_ctx *ctx, const cs_json *cfg, const char *where,
 
 static void check_keys(load_ctx *ctx, const cs_json *cfg, const char *where, bool is_fallback)
 {
-    static const char *const keys[] = {"target", "from",       "const",     "format",    "fields",
-                                       "each",   "lookup",     "column",    "default",   "on_unknown",
-                                       "transform", "fallback", "required", "if_absent", "as"};
+    static const char *const keys[] = {"target",   "from",       "const",     "format",
+                                       "fields",   "each",       "lookup",    "column",
+                                       "default",  "on_unknown", "transform", "fallback",
+                                       "required", "if_absent",  "as"};
     for (const cs_json *m = cfg->first; m; m = m->next) {
         size_t k = 0;
         while (k < sizeof(keys) / sizeof(keys[0]) && !cs_str_eq_c(m->key, keys[k])) {
@@ -621,7 +622,7 @@ static void write_value(apply_ctx *ctx, const cs_rule *rule, const cs_value *v)
     output_kind out = rule->output;
     if (out == OUT_AUTO) {
         bool numeric_const = rule->kind == SRC_CONST && rule->constant->type == CS_JSON_NUMBER;
-        out = v->type == CS_FIELD_BOOL           ? OUT_BOOL
+        out = v->type == CS_FIELD_BOOL                   ? OUT_BOOL
               : v->type == CS_FIELD_INT || numeric_const ? OUT_NUMBER
                                                          : OUT_STRING;
     }
@@ -708,8 +709,8 @@ static void apply_rules(apply_ctx *ctx, const cs_rule *rules, size_t n, const vo
     }
 }
 
-cs_error cs_fieldmap_apply(const cs_fieldmap *map, const void *record, cs_arena *arena,
-                           cs_buf *out, cs_problems *problems)
+cs_error cs_fieldmap_apply(const cs_fieldmap *map, const void *record, cs_arena *arena, cs_buf *out,
+                           cs_problems *problems)
 {
     size_t start = out->len;
     cs_json_writer w;

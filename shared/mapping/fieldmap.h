@@ -68,7 +68,7 @@ cs_error cs_fieldmap_load(cs_arena *arena, cs_str name, const cs_json *config, c
  * that cannot be written as asked) every problem is recorded with its target
  * path, `out` is left exactly as it was, and CS_ERR_INVALID_ARGUMENT returns.
  * Temporary values go in `arena`. */
-cs_error cs_fieldmap_apply(const cs_fieldmap *map, const void *record, cs_arena *arena,
-                           cs_buf *out, cs_problems *problems);
+cs_error cs_fieldmap_apply(const cs_fieldmap *map, const void *record, cs_arena *arena, cs_buf *out,
+                           cs_problems *problems);
 
 #endif

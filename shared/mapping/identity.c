@@ -47,9 +47,9 @@ cs_str cs_normalize_postal_code(cs_str postal_code, cs_arena *arena)
 static bool is_legal_suffix(cs_str word)
 {
     static const char *const suffixes[] = {
-        "inc",  "incorporated", "llc", "ltd", "limited", "gmbh", "bv",  "nv",   "ag",  "sa",
-        "sas",  "sarl",         "srl", "spa", "plc",     "co",   "corp", "corporation", "company",
-        "kg",   "oy",           "ab",  "as",  "aps",     "pty",  "se",
+        "inc",     "incorporated", "llc",  "ltd", "limited", "gmbh", "bv",  "nv",   "ag",
+        "sa",      "sas",          "sarl", "srl", "spa",     "plc",  "co",  "corp", "corporation",
+        "company", "kg",           "oy",   "ab",  "as",      "aps",  "pty", "se",
     };
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         if (cs_str_eq_c(word, suffixes[i])) {
@@ -152,7 +152,8 @@ static cs_str key_value(const cs_identity_key *key, const cs_customer *c, cs_are
         }
         cs_str company = cs_normalize_company(c->company, arena);
         cs_str postal = cs_normalize_postal_code(c->addresses[0].postal_code, arena);
-        char *joined = cs_arena_sprintf(arena, "%.*s|%.*s", CS_STR_FMT(company), CS_STR_FMT(postal));
+        char *joined =
+            cs_arena_sprintf(arena, "%.*s|%.*s", CS_STR_FMT(company), CS_STR_FMT(postal));
         return company.len && postal.len && joined ? cs_str_from_c(joined) : CS_STR_NULL;
     }
     cs_value v = cs_path_read(&key->path, c);

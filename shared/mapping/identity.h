@@ -44,8 +44,8 @@ enum { CS_MATCH_MAX_CANDIDATES = 16 };
 
 typedef struct cs_match {
     cs_match_kind kind;
-    cs_str key;   /* the key that decided (ONE or AMBIGUOUS) */
-    size_t index; /* ONE: the matching candidate */
+    cs_str key;                                 /* the key that decided (ONE or AMBIGUOUS) */
+    size_t index;                               /* ONE: the matching candidate */
     size_t candidates[CS_MATCH_MAX_CANDIDATES]; /* AMBIGUOUS: the first of them */
     size_t candidate_count;                     /* AMBIGUOUS: how many matched */
 } cs_match;

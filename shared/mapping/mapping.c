@@ -44,9 +44,9 @@ static cs_error load_maps(cs_arena *arena, const cs_json *maps, cs_mapping *m,
         return CS_ERR_ARENA_FULL;
     }
     for (const cs_json *map = maps->first; map; map = map->next) {
-        cs_error r = cs_fieldmap_load(arena, map->key, map, member_path(arena, "maps", map->key),
-                                      m->lookups, m->lookup_count, &m->maps[m->map_count++],
-                                      problems);
+        cs_error r =
+            cs_fieldmap_load(arena, map->key, map, member_path(arena, "maps", map->key), m->lookups,
+                             m->lookup_count, &m->maps[m->map_count++], problems);
         result = result ? result : r;
     }
     return result;
@@ -74,10 +74,10 @@ static cs_error load_ownership(cs_arena *arena, const cs_json *own, cs_mapping *
     }
     for (const cs_json *e = own->first; e; e = e->next) {
         const cs_schema *schema = entity_schema(arena, "ownership", e, problems);
-        cs_error r = schema ? cs_ownership_load(arena, schema, e,
-                                                member_path(arena, "ownership", e->key),
-                                                &m->ownership[m->ownership_count++], problems)
-                            : CS_ERR_CONFIG;
+        cs_error r =
+            schema ? cs_ownership_load(arena, schema, e, member_path(arena, "ownership", e->key),
+                                       &m->ownership[m->ownership_count++], problems)
+                   : CS_ERR_CONFIG;
         result = result ? result : r;
     }
     return result;
@@ -93,10 +93,10 @@ static cs_error load_identity(cs_arena *arena, const cs_json *ident, cs_mapping 
     }
     for (const cs_json *e = ident->first; e; e = e->next) {
         const cs_schema *schema = entity_schema(arena, "identity", e, problems);
-        cs_error r = schema ? cs_identity_load(arena, schema, e,
-                                               member_path(arena, "identity", e->key),
-                                               &m->identity[m->identity_count++], problems)
-                            : CS_ERR_CONFIG;
+        cs_error r =
+            schema ? cs_identity_load(arena, schema, e, member_path(arena, "identity", e->key),
+                                      &m->identity[m->identity_count++], problems)
+                   : CS_ERR_CONFIG;
         result = result ? result : r;
     }
     return result;

@@ -70,9 +70,9 @@ cs_error cs_transform_compile(cs_str spec, cs_field_type *type, cs_transform *ou
         cs_transform_kind kind;
         bool takes_arg;
     } known[] = {
-        {"trim", CS_TX_TRIM, false},     {"upper", CS_TX_UPPER, false},
-        {"lower", CS_TX_LOWER, false},   {"truncate", CS_TX_TRUNCATE, true},
-        {"digits", CS_TX_DIGITS, false}, {"date", CS_TX_DATE, true},
+        {"trim", CS_TX_TRIM, false},      {"upper", CS_TX_UPPER, false},
+        {"lower", CS_TX_LOWER, false},    {"truncate", CS_TX_TRUNCATE, true},
+        {"digits", CS_TX_DIGITS, false},  {"date", CS_TX_DATE, true},
         {"decimal", CS_TX_DECIMAL, true}, {"minor", CS_TX_MINOR, false},
     };
     size_t k = 0;
@@ -83,8 +83,9 @@ cs_error cs_transform_compile(cs_str spec, cs_field_type *type, cs_transform *ou
         return cs_diag_set(diag, CS_ERR_CONFIG, "unknown transform '%.*s'", CS_STR_FMT(spec));
     }
     if (known[k].takes_arg != (colon >= 0)) {
-        return cs_diag_set(diag, CS_ERR_CONFIG, "'%.*s' %s an argument after ':'",
-                           CS_STR_FMT(name), known[k].takes_arg ? "needs" : "takes no");
+        return cs_diag_set(diag, CS_ERR_CONFIG, "'%.*s' %s", CS_STR_FMT(name),
+                           known[k].takes_arg ? "needs an argument after ':'"
+                                              : "takes no argument");
     }
     out->kind = known[k].kind;
     switch (out->kind) {
@@ -139,21 +140,61 @@ static cs_str truncate_chars(cs_str s, long chars)
     return cs_str_sub(s, 0, i);
 }
 
+/* The other case of a code point in the scripts European customer data
+ * uses (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic); every pair here
+ * has the same UTF-8 length, so text can be changed in place. */
+static uint32_t other_case(uint32_t c, bool upper)
+{
+    bool is_upper;
+    uint32_t partner;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+        is_upper = c <= 'Z';
+        partner = is_upper ? c + 32 : c - 32;
+    } else if (c >= 0xC0 && c <= 0xFE && c != 0xD7 && c != 0xF7 && c != 0xDF) {
+        is_upper = c <= 0xDE;
+        partner = is_upper ? c + 32 : c - 32;
+    } else if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) {
+        is_upper = c % 2 == 0;
+        partner = is_upper ? c + 1 : c - 1;
+    } else if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
+        is_upper = c % 2 == 1;
+        partner = is_upper ? c + 1 : c - 1;
+    } else if ((c >= 0x391 && c <= 0x3A9 && c != 0x3A2) ||
+               (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2)) {
+        is_upper = c <= 0x3A9;
+        partner = is_upper ? c + 32 : c - 32;
+    } else if (c >= 0x400 && c <= 0x45F) {
+        is_upper = c <= 0x42F;
+        partner = c < 0x410 ? c + 80 : c < 0x430 ? c + 32 : c < 0x450 ? c - 32 : c - 80;
+    } else {
+        return c;
+    }
+    return is_upper == upper ? c : partner;
+}
+
 static cs_error change_case(cs_value *v, bool upper, cs_arena *arena)
 {
-    cs_str copy = copy_to_arena(arena, v->str.ptr, v->str.len);
-    if (!copy.ptr && v->str.len) {
+    char *p = cs_arena_strndup(arena, v->str);
+    if (!p) {
         return CS_ERR_ARENA_FULL;
     }
-    char *p = (char *)copy.ptr;
-    for (size_t i = 0; i < copy.len; i++) {
-        if (upper && p[i] >= 'a' && p[i] <= 'z') {
-            p[i] = (char)(p[i] - 'a' + 'A');
-        } else if (!upper && p[i] >= 'A' && p[i] <= 'Z') {
-            p[i] = (char)(p[i] - 'A' + 'a');
+    unsigned char *u = (unsigned char *)p;
+    for (size_t i = 0; i < v->str.len;) {
+        if (u[i] < 0x80) {
+            u[i] = (unsigned char)other_case(u[i], upper);
+            i++;
+        } else if ((u[i] & 0xE0) == 0xC0 && i + 1 < v->str.len) {
+            /* Every mapped code point above ASCII is two bytes long. */
+            uint32_t c = ((uint32_t)(u[i] & 0x1F) << 6) | (u[i + 1] & 0x3F);
+            uint32_t m = other_case(c, upper);
+            u[i] = (unsigned char)(0xC0 | (m >> 6));
+            u[i + 1] = (unsigned char)(0x80 | (m & 0x3F));
+            i += 2;
+        } else {
+            i++;
         }
     }
-    v->str = copy;
+    v->str = cs_str_make(p, v->str.len);
     return CS_ERR_OK;
 }
 

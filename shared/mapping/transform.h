@@ -1,6 +1,7 @@
 /* Value transforms in field maps, written as strings in the config:
  *
- *   trim, upper, lower   text; upper/lower change ASCII letters only
+ *   trim, upper, lower   text; case changes cover Latin, Greek and Cyrillic
+ *                        letters (not ß, whose capital would change length)
  *   truncate:N           at most N characters (UTF-8 aware, never splits one)
  *   digits               keep the digits only (phone numbers)
  *   date:FORMAT          time -> text, UTC; %Y %m %d %H %M %S %L (ms) %%
@@ -29,9 +30,9 @@ typedef enum cs_transform_kind {
 
 typedef struct cs_transform {
     cs_transform_kind kind;
-    long n;              /* truncate: characters; decimal: digits */
+    long n;               /* truncate: characters; decimal: digits */
     cs_rounding rounding; /* decimal */
-    cs_str format;       /* date */
+    cs_str format;        /* date */
 } cs_transform;
 
 /* Compiles spec for a value of type *type and updates *type to what the

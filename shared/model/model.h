@@ -60,9 +60,9 @@ typedef struct cs_address {
     cs_str line1;
     cs_str line2;
     cs_str city;
-    cs_str region;      /* state or province code */
+    cs_str region; /* state or province code */
     cs_str postal_code;
-    cs_str country;     /* ISO 3166-1 alpha-2 */
+    cs_str country; /* ISO 3166-1 alpha-2 */
     cs_str phone;
     cs_str email;
 } cs_address;
@@ -193,7 +193,7 @@ typedef struct cs_order {
     cs_payment *payments;
     size_t payment_count;
     cs_str payment_method;
-    cs_money subtotal;       /* lines before order discounts */
+    cs_money subtotal; /* lines before order discounts */
     cs_money discount_total;
     cs_money shipping_total;
     cs_money tax_total;

@@ -26,16 +26,25 @@ cs_error cs_system_parse(cs_str name, cs_system *out)
     return CS_ERR_NOT_FOUND;
 }
 
-#define FIELD(T, name, member, type) {name, type, offsetof(T, member), NULL, 0}
+#define FIELD(T, name, member, type)                                                               \
+    {                                                                                              \
+        name, type, offsetof(T, member), NULL, 0                                                   \
+    }
 #define STR(T, m) FIELD(T, #m, m, CS_FIELD_STR)
 #define INT(T, m) FIELD(T, #m, m, CS_FIELD_INT)
 #define BOOL(T, m) FIELD(T, #m, m, CS_FIELD_BOOL)
 #define MONEY(T, m) FIELD(T, #m, m, CS_FIELD_MONEY)
 #define TIME(T, name, m) FIELD(T, name, m, CS_FIELD_TIME)
 #define IDS(T, m) FIELD(T, #m, m, CS_FIELD_IDS)
-#define STRUCT(T, m, s) {#m, CS_FIELD_STRUCT, offsetof(T, m), &(s), 0}
-#define ARRAY(T, m, count, s) {#m, CS_FIELD_ARRAY, offsetof(T, m), &(s), offsetof(T, count)}
-#define SCHEMA(var, label, T, table)                                                              \
+#define STRUCT(T, m, s)                                                                            \
+    {                                                                                              \
+#m, CS_FIELD_STRUCT, offsetof(T, m), &(s), 0                                               \
+    }
+#define ARRAY(T, m, count, s)                                                                      \
+    {                                                                                              \
+#m, CS_FIELD_ARRAY, offsetof(T, m), &(s), offsetof(T, count)                               \
+    }
+#define SCHEMA(var, label, T, table)                                                               \
     const cs_schema var = {label, sizeof(T), table, sizeof(table) / sizeof(table[0])}
 
 static const cs_field meta_fields[] = {
@@ -48,8 +57,8 @@ static const cs_field meta_fields[] = {
 static SCHEMA(meta_schema, "meta", cs_record_meta, meta_fields);
 
 static const cs_field address_fields[] = {
-    STR(cs_address, first_name), STR(cs_address, last_name), STR(cs_address, company),
-    STR(cs_address, line1),      STR(cs_address, line2),     STR(cs_address, city),
+    STR(cs_address, first_name), STR(cs_address, last_name),   STR(cs_address, company),
+    STR(cs_address, line1),      STR(cs_address, line2),       STR(cs_address, city),
     STR(cs_address, region),     STR(cs_address, postal_code), STR(cs_address, country),
     STR(cs_address, phone),      STR(cs_address, email),
 };
@@ -87,12 +96,12 @@ static const cs_field customer_fields[] = {
 };
 SCHEMA(cs_schema_customer, "customer", cs_customer, customer_fields);
 
-static const cs_field tax_line_fields[] = {
-    STR(cs_tax_line, title), STR(cs_tax_line, rate), MONEY(cs_tax_line, amount)};
+static const cs_field tax_line_fields[] = {STR(cs_tax_line, title), STR(cs_tax_line, rate),
+                                           MONEY(cs_tax_line, amount)};
 static SCHEMA(tax_line_schema, "tax_line", cs_tax_line, tax_line_fields);
 
-static const cs_field allocation_fields[] = {
-    STR(cs_discount_allocation, code), MONEY(cs_discount_allocation, amount)};
+static const cs_field allocation_fields[] = {STR(cs_discount_allocation, code),
+                                             MONEY(cs_discount_allocation, amount)};
 static SCHEMA(allocation_schema, "discount_allocation", cs_discount_allocation, allocation_fields);
 
 static const cs_field line_fields[] = {
@@ -115,8 +124,8 @@ static const cs_field line_fields[] = {
 static SCHEMA(line_schema, "order_line", cs_order_line, line_fields);
 
 static const cs_field shipping_line_fields[] = {
-    STR(cs_shipping_line, code),    STR(cs_shipping_line, title),
-    STR(cs_shipping_line, carrier), MONEY(cs_shipping_line, price),
+    STR(cs_shipping_line, code),       STR(cs_shipping_line, title),
+    STR(cs_shipping_line, carrier),    MONEY(cs_shipping_line, price),
     MONEY(cs_shipping_line, discount), MONEY(cs_shipping_line, tax),
 };
 static SCHEMA(shipping_line_schema, "shipping_line", cs_shipping_line, shipping_line_fields);
@@ -126,8 +135,12 @@ static const cs_field order_discount_fields[] = {
 static SCHEMA(order_discount_schema, "order_discount", cs_order_discount, order_discount_fields);
 
 static const cs_field payment_fields[] = {
-    STR(cs_payment, transaction_id), STR(cs_payment, gateway), STR(cs_payment, method),
-    STR(cs_payment, kind),           STR(cs_payment, status),  MONEY(cs_payment, amount),
+    STR(cs_payment, transaction_id),
+    STR(cs_payment, gateway),
+    STR(cs_payment, method),
+    STR(cs_payment, kind),
+    STR(cs_payment, status),
+    MONEY(cs_payment, amount),
     TIME(cs_payment, "processed_at", processed_at_ms),
 };
 static SCHEMA(payment_schema, "payment", cs_payment, payment_fields);
@@ -169,7 +182,8 @@ static const cs_field order_fields[] = {
 };
 SCHEMA(cs_schema_order, "order", cs_order, order_fields);
 
-static const cs_field tier_fields[] = {INT(cs_price_tier, min_quantity), MONEY(cs_price_tier, price)};
+static const cs_field tier_fields[] = {INT(cs_price_tier, min_quantity),
+                                       MONEY(cs_price_tier, price)};
 static SCHEMA(tier_schema, "price_tier", cs_price_tier, tier_fields);
 
 static const cs_field price_fields[] = {
@@ -230,7 +244,7 @@ static const cs_field shipment_fields[] = {
 SCHEMA(cs_schema_shipment, "shipment", cs_shipment, shipment_fields);
 
 static const cs_field return_line_fields[] = {
-    STR(cs_return_line, line_id), STR(cs_return_line, sku), INT(cs_return_line, quantity),
+    STR(cs_return_line, line_id), STR(cs_return_line, sku),      INT(cs_return_line, quantity),
     STR(cs_return_line, reason),  MONEY(cs_return_line, amount),
 };
 static SCHEMA(return_line_schema, "return_line", cs_return_line, return_line_fields);
@@ -251,7 +265,7 @@ static const cs_field return_fields[] = {
 SCHEMA(cs_schema_return, "return", cs_return, return_fields);
 
 static const cs_schema *const top_level[] = {
-    &cs_schema_order,    &cs_schema_customer, &cs_schema_product,
+    &cs_schema_order,       &cs_schema_customer, &cs_schema_product,
     &cs_schema_stock_level, &cs_schema_shipment, &cs_schema_return,
 };
 

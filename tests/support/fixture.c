@@ -38,8 +38,11 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-size_t fixture_each(const char *relative_dir, const char *suffix,
-                    void (*fn)(const char *dir, const char *name, void *ctx), void *ctx)
+/* Names in a fixture directory that pass `keep`, sorted, then fn on each. */
+static size_t each_entry(const char *relative_dir,
+                         int (*keep)(const struct dirent *e, const char *suffix),
+                         const char *suffix,
+                         void (*fn)(const char *dir, const char *name, void *ctx), void *ctx)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", fixture_root(), relative_dir);
@@ -50,11 +53,9 @@ size_t fixture_each(const char *relative_dir, const char *suffix,
     }
     char *names[512];
     size_t count = 0;
-    size_t suffix_len = strlen(suffix);
     struct dirent *e;
     while ((e = readdir(d)) && count < 512) {
-        size_t len = strlen(e->d_name);
-        if (len > suffix_len && strcmp(e->d_name + len - suffix_len, suffix) == 0) {
+        if (keep(e, suffix)) {
             names[count++] = strdup(e->d_name);
         }
     }
@@ -65,6 +66,32 @@ size_t fixture_each(const char *relative_dir, const char *suffix,
         free(names[i]);
     }
     return count;
+}
+
+static int has_suffix(const struct dirent *e, const char *suffix)
+{
+    size_t len = strlen(e->d_name);
+    size_t suffix_len = strlen(suffix);
+    return e->d_type != DT_DIR && len > suffix_len &&
+           strcmp(e->d_name + len - suffix_len, suffix) == 0;
+}
+
+static int is_subdirectory(const struct dirent *e, const char *unused)
+{
+    (void)unused;
+    return e->d_type == DT_DIR && e->d_name[0] != '.';
+}
+
+size_t fixture_each(const char *relative_dir, const char *suffix,
+                    void (*fn)(const char *dir, const char *name, void *ctx), void *ctx)
+{
+    return each_entry(relative_dir, has_suffix, suffix, fn, ctx);
+}
+
+size_t fixture_dirs(const char *relative_dir,
+                    void (*fn)(const char *dir, const char *name, void *ctx), void *ctx)
+{
+    return each_entry(relative_dir, is_subdirectory, "", fn, ctx);
 }
 
 size_t fixture_table(const char *relative_path,

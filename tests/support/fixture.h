@@ -14,6 +14,10 @@ char *fixture_read(const char *relative_path, size_t *len);
 size_t fixture_each(const char *relative_dir, const char *suffix,
                     void (*fn)(const char *dir, const char *name, void *ctx), void *ctx);
 
+/* Calls fn for each subdirectory of the fixture directory, in name order. */
+size_t fixture_dirs(const char *relative_dir,
+                    void (*fn)(const char *dir, const char *name, void *ctx), void *ctx);
+
 /* Calls fn(columns, count, line_number, ctx) for each table row. Columns are
  * split on tabs; a row has at most 8. Returns the number of rows. */
 size_t fixture_table(const char *relative_path,

@@ -107,31 +107,30 @@ static void paths_compile_against_the_schema(void **state)
     (void)state;
     cs_path path;
     cs_diag diag;
-    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[1].unit_price"), false,
-                                     &path, &diag),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[1].unit_price"), false, &path, &diag),
+        CS_ERR_OK);
     assert_int_equal(path.type, CS_FIELD_MONEY);
-    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("ids.exactmax"), false, &path,
-                                     &diag),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_path_compile(&cs_schema_order, CS_STR_LIT("ids.exactmax"), false, &path, &diag),
+        CS_ERR_OK);
     assert_int_equal(path.type, CS_FIELD_STR);
     assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[]"), true, &path, &diag),
                      CS_ERR_OK);
     assert_int_equal(path.type, CS_FIELD_ARRAY);
-    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("billing.town"), false, &path,
-                                     &diag),
-                     CS_ERR_NOT_FOUND);
+    assert_int_equal(
+        cs_path_compile(&cs_schema_order, CS_STR_LIT("billing.town"), false, &path, &diag),
+        CS_ERR_NOT_FOUND);
     assert_string_equal(diag.message, "path 'billing.town': address has no field 'town'");
-    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("lines.sku"), false, &path,
-                                     &diag),
-                     CS_ERR_INVALID_ARGUMENT);
-    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[].sku"), true, &path,
-                                     &diag),
-                     CS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(
+        cs_path_compile(&cs_schema_order, CS_STR_LIT("lines.sku"), false, &path, &diag),
+        CS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(
+        cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[].sku"), true, &path, &diag),
+        CS_ERR_INVALID_ARGUMENT);
     assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("ids.sap"), false, &path, &diag),
                      CS_ERR_NOT_FOUND);
-    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("number.x"), false, &path,
-                                     &diag),
+    assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_LIT("number.x"), false, &path, &diag),
                      CS_ERR_INVALID_ARGUMENT);
     assert_int_equal(cs_path_compile(&cs_schema_order, CS_STR_NULL, false, &path, &diag),
                      CS_ERR_INVALID_ARGUMENT);

@@ -1,0 +1,162 @@
+/* Field maps against fixtures: tests/fixtures/mapping/golden/<case>/ holds
+ * config.json (with a map named "target"), input.json (a canonical record)
+ * and either expected.json (the exact output) or expected.problems (one
+ * "path: rule: message" per line, and no output). bad-config/<case>.json
+ * must fail to load with exactly the problems in <case>.expected. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "mapping/mapping.h"
+#include "model/codec.h"
+
+static cs_arena arena;
+
+static int setup(void **state)
+{
+    (void)state;
+    cs_arena_init(&arena, 0, 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cs_arena_clean_up(&arena);
+    return 0;
+}
+
+static cs_json *parse_file(const char *path)
+{
+    size_t len;
+    char *text = fixture_read(path, &len);
+    char *copy = cs_arena_strndup(&arena, cs_str_make(text, len));
+    free(text);
+    cs_json *doc;
+    cs_diag diag;
+    if (cs_json_parse(&arena, cs_str_make(copy, len), &doc, &diag)) {
+        fail_msg("%s: %s", path, diag.message);
+    }
+    return doc;
+}
+
+static void problems_text(const cs_problems *problems, cs_buf *out)
+{
+    for (size_t i = 0; i < problems->count; i++) {
+        cs_buf_appendf(out, "%s: %s: %s\n", problems->items[i].path, problems->items[i].rule,
+                       problems->items[i].message);
+    }
+}
+
+/* cmocka cuts long messages, so the whole text goes to stderr first. */
+static void expect_text(const char *name, const char *got, const char *expected)
+{
+    if (strcmp(got ? got : "", expected) != 0) {
+        fprintf(stderr, "%s: got\n%s\n--- expected\n%s\n---\n", name, got ? got : "", expected);
+        fail_msg("%s: output differs from the fixture", name);
+    }
+}
+
+static int fixture_exists(const char *relative)
+{
+    char path[512];
+    const char *root = getenv("CS_FIXTURES");
+    snprintf(path, sizeof(path), "%s/%s", root ? root : "tests/fixtures", relative);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void run_case(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    print_message("case %s/%s\n", dir, name);
+    char path[256];
+    snprintf(path, sizeof(path), "mapping/golden/%s/config.json", name);
+    cs_problems problems;
+    cs_problems_init(&problems, &arena);
+    cs_mapping *mapping;
+    if (cs_mapping_load(&arena, parse_file(path), &mapping, &problems)) {
+        cs_buf text;
+        cs_buf_init(&text, 0);
+        problems_text(&problems, &text);
+        fail_msg("%s: config refused:\n%s", name, text.data);
+    }
+    const cs_fieldmap *map = cs_mapping_map(mapping, CS_STR_LIT("target"));
+    assert_non_null(map);
+    void *record = cs_arena_calloc(&arena, 1, map->schema->size);
+    snprintf(path, sizeof(path), "mapping/golden/%s/input.json", name);
+    assert_int_equal(cs_record_decode(map->schema, parse_file(path), &arena, record, &problems),
+                     CS_ERR_OK);
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_buf_append_c(&out, "untouched");
+    cs_error result = cs_fieldmap_apply(map, record, &arena, &out, &problems);
+    snprintf(path, sizeof(path), "mapping/golden/%s/expected.json", name);
+    bool want_output = fixture_exists(path);
+    if (!want_output) {
+        snprintf(path, sizeof(path), "mapping/golden/%s/expected.problems", name);
+    }
+    char *expected = fixture_read(path, NULL);
+    cs_buf got;
+    cs_buf_init(&got, 0);
+    if (want_output) {
+        assert_int_equal(result, CS_ERR_OK);
+        cs_buf_append(&got, out.data + 9, out.len - 9);
+    } else {
+        assert_int_equal(result, CS_ERR_INVALID_ARGUMENT);
+        assert_string_equal(out.data, "untouched"); /* never half-written */
+        problems_text(&problems, &got);
+    }
+    expect_text(name, got.data, expected);
+    free(expected);
+    cs_buf_clean_up(&got);
+    cs_buf_clean_up(&out);
+}
+
+static void golden_cases(void **state)
+{
+    (void)state;
+    assert_true(fixture_dirs("mapping/golden", run_case, NULL) >= 5);
+}
+
+static void check_bad_config(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    cs_problems problems;
+    cs_problems_init(&problems, &arena);
+    cs_mapping *mapping;
+    assert_int_equal(cs_mapping_load(&arena, parse_file(path), &mapping, &problems), CS_ERR_CONFIG);
+    snprintf(path + strlen(path) - strlen(".json"), 16, ".expected");
+    char *expected = fixture_read(path, NULL);
+    cs_buf got;
+    cs_buf_init(&got, 0);
+    problems_text(&problems, &got);
+    expect_text(name, got.data, expected);
+    free(expected);
+    cs_buf_clean_up(&got);
+}
+
+static void bad_configs_list_every_problem(void **state)
+{
+    (void)state;
+    assert_true(fixture_each("mapping/bad-config", ".json", check_bad_config, NULL) >= 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(golden_cases),
+        cmocka_unit_test(bad_configs_list_every_problem),
+    };
+    return cmocka_run_group_tests_name("fieldmap", tests, setup, teardown);
+}
