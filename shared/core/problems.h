@@ -30,7 +30,8 @@ typedef struct cs_problems {
 } cs_problems;
 
 void cs_problems_init(cs_problems *problems, cs_arena *arena);
-/* Records a problem (NULL problems is a no-op). Text is copied to the arena. */
+/* Records a problem (NULL problems is a no-op). Text is copied to the arena.
+ * Loaders that decide success by counting problems need a real list. */
 void cs_problems_add(cs_problems *problems, const char *path, const char *rule, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
 size_t cs_problems_total(const cs_problems *problems);

@@ -29,7 +29,8 @@ typedef struct cs_lookup {
 } cs_lookup;
 
 /* Compiles one table; problems are reported under `path` ("lookups.carriers").
- * Entries point into `config`, which must outlive the table. */
+ * Entries point into `config`, which must outlive the table. `problems` is
+ * required (success is decided by counting them). */
 cs_error cs_lookup_load(cs_arena *arena, cs_str name, const cs_json *config, const char *path,
                         cs_lookup *out, cs_problems *problems);
 
