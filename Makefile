@@ -26,7 +26,7 @@ CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1
 endif
 
 # shared/: the one static archive every function links (core, model, mapping).
-CORE_SRC := $(wildcard shared/*/*.c)
+CORE_SRC := $(wildcard shared/*/*.c shared/*/*/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_LIB := $(BUILD)/lib/libcsshared.a
 CORE_LIBS := -lyajl -luuid

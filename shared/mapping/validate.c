@@ -174,8 +174,10 @@ static void check_totals(check_ctx *ctx, const cs_order *o, const sums *s)
         format_units(ctx, taxes, tax);
         format_units(ctx, total, want);
         format_units(ctx, o->total.minor_units, got);
-        problem(ctx, "total", "totals", "lines %s - discounts %s + shipping %s + taxes %s = %s, "
-                "but total is %s", lines, disc, ship, tax, want, got);
+        problem(ctx, "total", "totals",
+                "lines %s - discounts %s + shipping %s + taxes %s = %s, "
+                "but total is %s",
+                lines, disc, ship, tax, want, got);
     }
     compare_total(ctx, "subtotal", o->subtotal, s->lines - s->line_discounts,
                   "lines after their discounts");
@@ -224,8 +226,7 @@ cs_error cs_validate_order(const cs_order *o, const cs_validate_opts *opts, cs_p
     return ctx.failed ? CS_ERR_INVALID_ARGUMENT : CS_ERR_OK;
 }
 
-cs_error cs_order_allocate_discount(cs_order *order, cs_str code, cs_money amount,
-                                    cs_arena *arena)
+cs_error cs_order_allocate_discount(cs_order *order, cs_str code, cs_money amount, cs_arena *arena)
 {
     size_t n = order->line_count;
     if (n == 0) {

@@ -37,7 +37,6 @@ cs_error cs_validate_order(const cs_order *order, const cs_validate_opts *opts,
  * and adding it to the line's discount. Allocation arrays are regrown in
  * arena. CS_ERR_CURRENCY_MISMATCH, CS_ERR_OVERFLOW, CS_ERR_INVALID_ARGUMENT
  * for an order without lines. */
-cs_error cs_order_allocate_discount(cs_order *order, cs_str code, cs_money amount,
-                                    cs_arena *arena);
+cs_error cs_order_allocate_discount(cs_order *order, cs_str code, cs_money amount, cs_arena *arena);
 
 #endif

@@ -102,9 +102,9 @@ static void unmapped_skus_need_an_item_code(void **state)
     cs_json *cfg = parse("{\"values\": {\"SKU-RED-M\": \"TS-100\"}}");
     cs_problems config_problems;
     cs_problems_init(&config_problems, &arena);
-    assert_int_equal(cs_lookup_load(&arena, CS_STR_LIT("skus"), cfg, "lookups.skus", &table,
-                                    &config_problems),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_lookup_load(&arena, CS_STR_LIT("skus"), cfg, "lookups.skus", &table, &config_problems),
+        CS_ERR_OK);
     cs_order *order = record(&cs_schema_order,
                              "{\"number\":\"1\",\"currency\":\"EUR\",\"lines\":["
                              "{\"sku\":\"SKU-RED-M\",\"quantity\":1,\"unit_price\":{\"amount\":\"1."
@@ -171,7 +171,8 @@ static void order_discount_is_spread_over_lines(void **state)
         "{\"number\":\"1\",\"currency\":\"EUR\",\"lines\":["
         "{\"sku\":\"A\",\"quantity\":3,\"unit_price\":{\"amount\":\"19.99\",\"currency\":\"EUR\"}},"
         "{\"sku\":\"B\",\"quantity\":1,\"unit_price\":{\"amount\":\"9.50\",\"currency\":\"EUR\"}},"
-        "{\"sku\":\"C\",\"quantity\":1,\"unit_price\":{\"amount\":\"0.00\",\"currency\":\"EUR\"}}]}");
+        "{\"sku\":\"C\",\"quantity\":1,\"unit_price\":{\"amount\":\"0.00\",\"currency\":\"EUR\"}}]"
+        "}");
     cs_money discount;
     assert_int_equal(cs_money_parse(CS_STR_LIT("3.86"), CS_STR_LIT("EUR"), &discount, NULL), 0);
     assert_int_equal(cs_order_allocate_discount(order, CS_STR_LIT("SPRING10"), discount, &arena),
@@ -207,22 +208,22 @@ static void owner_fields_only_are_written(void **state)
 {
     (void)state;
     const cs_ownership *own = load_ownership();
-    cs_customer *incoming = record(&cs_schema_customer,
-                                   "{\"email\":\"new@x.com\",\"phone\":\"+49 1\",\"company\":"
-                                   "\"New Co\",\"addresses\":[{\"city\":\"Köln\"}]}");
-    cs_customer *current = record(&cs_schema_customer,
-                                  "{\"email\":\"old@x.com\",\"phone\":\"+49 2\",\"company\":"
-                                  "\"Old Co\",\"account_code\":\"C10\",\"addresses\":[{\"city\":"
-                                  "\"Bonn\"}]}");
+    cs_customer *incoming =
+        record(&cs_schema_customer, "{\"email\":\"new@x.com\",\"phone\":\"+49 1\",\"company\":"
+                                    "\"New Co\",\"addresses\":[{\"city\":\"Köln\"}]}");
+    cs_customer *current =
+        record(&cs_schema_customer, "{\"email\":\"old@x.com\",\"phone\":\"+49 2\",\"company\":"
+                                    "\"Old Co\",\"account_code\":\"C10\",\"addresses\":[{\"city\":"
+                                    "\"Bonn\"}]}");
     cs_customer merged;
     cs_merge_result result;
     assert_int_equal(cs_ownership_merge(own, CS_SYS_COMMERCETOOLS, incoming, current, NULL, &merged,
                                         &arena, &result),
                      CS_ERR_OK);
-    assert_true(cs_str_eq_c(merged.email, "new@x.com"));   /* commercetools owns it */
-    assert_true(cs_str_eq_c(merged.phone, "+49 2"));       /* salesforce owns it */
-    assert_true(cs_str_eq_c(merged.company, "Old Co"));    /* never synced */
-    assert_true(cs_str_eq_c(merged.account_code, "C10"));  /* exactmax owns it */
+    assert_true(cs_str_eq_c(merged.email, "new@x.com"));  /* commercetools owns it */
+    assert_true(cs_str_eq_c(merged.phone, "+49 2"));      /* salesforce owns it */
+    assert_true(cs_str_eq_c(merged.company, "Old Co"));   /* never synced */
+    assert_true(cs_str_eq_c(merged.account_code, "C10")); /* exactmax owns it */
     assert_int_equal(result.changed_count, 2);
     assert_true(cs_str_eq_c(result.changed[0], "email"));
     assert_true(cs_str_eq_c(result.changed[1], "addresses[0].city"));
@@ -242,9 +243,9 @@ static void blank_from_owner_keeps_target_in_unless_blank_mode(void **state)
         record(&cs_schema_customer, "{\"email\":\"e@x.com\",\"account_code\":\"C10\"}");
     cs_customer merged;
     cs_merge_result result;
-    assert_int_equal(cs_ownership_merge(own, CS_SYS_EXACTMAX, incoming, current, NULL, &merged,
-                                        &arena, &result),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_ownership_merge(own, CS_SYS_EXACTMAX, incoming, current, NULL, &merged, &arena, &result),
+        CS_ERR_OK);
     assert_true(cs_str_eq_c(merged.account_code, "C10"));
     assert_int_equal(result.changed_count, 0);
     /* In "always" mode a blank from the owner clears the field. */
@@ -355,8 +356,8 @@ static void normalizations(void **state)
     (void)state;
     assert_true(cs_str_eq_c(cs_normalize_email(CS_STR_LIT("  Anna.Müller@Example.COM "), &arena),
                             "anna.müller@example.com"));
-    assert_true(cs_str_eq_c(cs_normalize_company(CS_STR_LIT("Müller & Söhne GmbH & Co. KG"), &arena),
-                            "müller söhne"));
+    assert_true(cs_str_eq_c(
+        cs_normalize_company(CS_STR_LIT("Müller & Söhne GmbH & Co. KG"), &arena), "müller söhne"));
     assert_true(cs_str_eq_c(cs_normalize_company(CS_STR_LIT("O'Neil Ltd."), &arena), "oneil"));
     assert_true(cs_str_eq_c(cs_normalize_postal_code(CS_STR_LIT("sw1a 1aa"), &arena), "SW1A1AA"));
 }
