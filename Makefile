@@ -48,7 +48,8 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime demo lint-template \
+.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping demo \
+        lint-template \
         fuzz fuzz-regress
 
 all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION)
@@ -115,6 +116,14 @@ bench-runtime: deps
 $(BUILD)/bench/runtime/bench_runtime: $(BUILD)/obj/bench/runtime/bench_runtime.o $(SUPPORT_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(CORE_LIBS) -lm -o $@
+
+bench-mapping: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bench/mapping/bench_mapping
+	@bash bench/mapping/run.sh $(BUILD)
+
+$(BUILD)/bench/mapping/bench_mapping: $(BUILD)/obj/bench/mapping/bench_mapping.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -o $@
 
 $(BUILD)/bench/floor/plain: $(BUILD)/obj/bench/runtime/floor.o
 	@mkdir -p $(dir $@)

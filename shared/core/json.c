@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
 /* yajl's generator refuses to go deeper than this (YAJL_MAX_DEPTH). */
@@ -17,6 +16,8 @@ typedef struct parse_ctx {
     cs_str pending_key;
     cs_json *root;
     yajl_handle handle;
+    uintptr_t input_begin; /* the text being parsed, to tell its bytes from yajl's */
+    uintptr_t input_end;
     size_t value_end; /* offset just past the top-level value, once complete */
     size_t last_good; /* offset just past the last token a callback accepted */
     cs_error error;   /* set by a callback that cancels the parse */
@@ -69,8 +70,16 @@ static int attach(parse_ctx *ctx, cs_json *node)
     return 1;
 }
 
+/* Keeps a string or number token. yajl hands over a pointer into the input
+ * for tokens it did not have to unescape or buffer, and those are kept as
+ * views; the rest live in yajl's buffers and are copied. */
 static int copy_text(parse_ctx *ctx, const char *text, size_t len, cs_str *out)
 {
+    uintptr_t at = (uintptr_t)text;
+    if (at >= ctx->input_begin && at + len <= ctx->input_end) {
+        *out = cs_str_make(text, len);
+        return 1;
+    }
     char *copy = cs_arena_strndup(ctx->arena, cs_str_make(text, len));
     if (!copy) {
         ctx->error = CS_ERR_ARENA_FULL;
@@ -304,6 +313,8 @@ cs_error cs_json_parse_opts(cs_arena *arena, cs_str text, const cs_json_opts *op
         return CS_ERR_JSON_UTF8;
     }
     parse_ctx ctx = {.arena = arena};
+    ctx.input_begin = (uintptr_t)text.ptr;
+    ctx.input_end = (uintptr_t)text.ptr + text.len;
     ctx.max_depth = opts && opts->max_depth ? opts->max_depth : CS_JSON_DEFAULT_MAX_DEPTH;
     if (ctx.max_depth > JSON_MAX_DEPTH) {
         ctx.max_depth = JSON_MAX_DEPTH;
@@ -580,56 +591,122 @@ bool cs_json_number_valid(cs_str t)
     return i == t.len;
 }
 
-/* ---- writer ---- */
+/* ---- writer ----
+ *
+ * Each open array or object has a state byte on a stack: whether it is an
+ * object, whether it has items yet (so the next one needs a comma), and, in
+ * an object, whether a key is waiting for its value. Level 0 is the document
+ * itself, which takes exactly one value. */
 
-static void writer_print(void *ctx, const char *text, size_t len)
-{
-    cs_json_writer *w = ctx;
-    if (!w->error) {
-        w->error = cs_buf_append(w->out, text, len);
-    }
-}
+enum { LEVEL_OBJECT = 1, LEVEL_HAS_ITEMS = 2, LEVEL_AFTER_KEY = 4 };
 
 cs_error cs_json_writer_init(cs_json_writer *w, cs_buf *out)
 {
+    memset(w, 0, sizeof(*w));
     w->out = out;
-    w->error = CS_ERR_OK;
-    w->depth = 0;
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g) {
-        w->gen = NULL;
-        return CS_ERR_NOMEM;
-    }
-    yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-    yajl_gen_config(g, yajl_gen_print_callback, writer_print, w);
-    w->gen = g;
     return CS_ERR_OK;
 }
 
 void cs_json_writer_clean_up(cs_json_writer *w)
 {
-    if (w->gen) {
-        yajl_gen_free(w->gen);
-        w->gen = NULL;
+    w->out = NULL;
+}
+
+static void emit(cs_json_writer *w, const char *text, size_t len)
+{
+    cs_buf *out = w->out;
+    /* Most pieces fit without growing the buffer. */
+    if (out->data && len < out->cap - out->len && len <= out->max_bytes - out->len) {
+        memcpy(out->data + out->len, text, len);
+        out->len += len;
+        out->data[out->len] = '\0';
+    } else if (!w->error) {
+        w->error = cs_buf_append(out, text, len);
     }
 }
 
-static void gen_status(cs_json_writer *w, yajl_gen_status status)
+/* Writes what must come before a value (a comma) and records the value. */
+static bool before_value(cs_json_writer *w)
 {
-    if (w->error || status == yajl_gen_status_ok) {
+    if (w->error) {
+        return false;
+    }
+    uint8_t *level = &w->levels[w->depth];
+    if ((*level & LEVEL_OBJECT) && !(*level & LEVEL_AFTER_KEY)) {
+        w->error = CS_ERR_JSON_SYNTAX; /* a value where a key belongs */
+        return false;
+    }
+    if (w->depth == 0 && (*level & LEVEL_HAS_ITEMS)) {
+        w->error = CS_ERR_JSON_SYNTAX; /* a second document */
+        return false;
+    }
+    if ((*level & (LEVEL_HAS_ITEMS | LEVEL_OBJECT)) == LEVEL_HAS_ITEMS) {
+        emit(w, ",", 1);
+    }
+    *level = (uint8_t)((*level & ~LEVEL_AFTER_KEY) | LEVEL_HAS_ITEMS);
+    return true;
+}
+
+static void write_escaped(cs_json_writer *w, cs_str s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = 0;
+    emit(w, "\"", 1);
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        emit(w, s.ptr + start, i - start);
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        const char *simple = c == '"'    ? "\\\""
+                             : c == '\\' ? "\\\\"
+                             : c == '\n' ? "\\n"
+                             : c == '\r' ? "\\r"
+                             : c == '\t' ? "\\t"
+                             : c == '\b' ? "\\b"
+                             : c == '\f' ? "\\f"
+                                         : NULL;
+        emit(w, simple ? simple : esc, simple ? 2 : 6);
+        start = i + 1;
+    }
+    emit(w, s.ptr + start, s.len - start);
+    emit(w, "\"", 1);
+}
+
+static bool valid_text(cs_json_writer *w, cs_str s)
+{
+    if (!w->error && !cs_utf8_valid(s, NULL)) {
+        w->error = CS_ERR_UTF8;
+    }
+    return !w->error;
+}
+
+static void open_level(cs_json_writer *w, bool object)
+{
+    if (!before_value(w)) {
         return;
     }
-    switch (status) {
-    case yajl_gen_invalid_string:
-        w->error = CS_ERR_UTF8;
-        break;
-    case yajl_max_depth_exceeded:
+    if (w->depth + 1 == CS_JSON_WRITER_MAX_DEPTH) {
         w->error = CS_ERR_JSON_DEPTH;
-        break;
-    default:
-        w->error = CS_ERR_JSON_SYNTAX;
-        break;
+        return;
     }
+    w->levels[++w->depth] = object ? LEVEL_OBJECT : 0;
+    emit(w, object ? "{" : "[", 1);
+}
+
+static void close_level(cs_json_writer *w, bool object)
+{
+    if (w->error) {
+        return;
+    }
+    uint8_t level = w->levels[w->depth];
+    if (w->depth == 0 || ((level & LEVEL_OBJECT) != 0) != object || (level & LEVEL_AFTER_KEY)) {
+        w->error = CS_ERR_JSON_SYNTAX;
+        return;
+    }
+    w->depth--;
+    emit(w, object ? "}" : "]", 1);
 }
 
 cs_error cs_json_writer_finish(cs_json_writer *w, cs_diag *diag)
@@ -644,54 +721,65 @@ cs_error cs_json_writer_finish(cs_json_writer *w, cs_diag *diag)
     return CS_ERR_OK;
 }
 
-#define GEN(w, call)                                                                               \
-    do {                                                                                           \
-        if (!(w)->error) {                                                                         \
-            gen_status((w), (call));                                                               \
-        }                                                                                          \
-    } while (0)
-
 void cs_json_write_object_begin(cs_json_writer *w)
 {
-    GEN(w, yajl_gen_map_open(w->gen));
-    w->depth++;
+    open_level(w, true);
 }
 
 void cs_json_write_object_end(cs_json_writer *w)
 {
-    GEN(w, yajl_gen_map_close(w->gen));
-    if (w->depth) {
-        w->depth--;
-    }
+    close_level(w, true);
 }
 
 void cs_json_write_array_begin(cs_json_writer *w)
 {
-    GEN(w, yajl_gen_array_open(w->gen));
-    w->depth++;
+    open_level(w, false);
 }
 
 void cs_json_write_array_end(cs_json_writer *w)
 {
-    GEN(w, yajl_gen_array_close(w->gen));
-    if (w->depth) {
-        w->depth--;
-    }
+    close_level(w, false);
 }
 
-void cs_json_write_string(cs_json_writer *w, cs_str s)
+/* An empty view may have a NULL pointer; never hand that to memcpy. */
+static cs_str non_null(cs_str s)
 {
-    GEN(w, yajl_gen_string(w->gen, (const unsigned char *)(s.ptr ? s.ptr : ""), s.len));
+    return s.ptr ? s : CS_STR_LIT("");
 }
 
 void cs_json_write_key(cs_json_writer *w, cs_str key)
 {
-    cs_json_write_string(w, key);
+    key = non_null(key);
+    if (w->error) {
+        return;
+    }
+    uint8_t *level = &w->levels[w->depth];
+    if (!(*level & LEVEL_OBJECT) || (*level & LEVEL_AFTER_KEY)) {
+        w->error = CS_ERR_JSON_SYNTAX; /* a key outside an object, or two in a row */
+        return;
+    }
+    if (!valid_text(w, key)) {
+        return;
+    }
+    if (*level & LEVEL_HAS_ITEMS) {
+        emit(w, ",", 1);
+    }
+    *level |= LEVEL_AFTER_KEY | LEVEL_HAS_ITEMS;
+    write_escaped(w, key);
+    emit(w, ":", 1);
 }
 
 void cs_json_write_key_c(cs_json_writer *w, const char *key)
 {
-    cs_json_write_string(w, cs_str_from_c(key));
+    cs_json_write_key(w, cs_str_from_c(key));
+}
+
+void cs_json_write_string(cs_json_writer *w, cs_str s)
+{
+    s = non_null(s);
+    if (valid_text(w, s) && before_value(w)) {
+        write_escaped(w, s);
+    }
 }
 
 void cs_json_write_string_c(cs_json_writer *w, const char *s)
@@ -705,24 +793,32 @@ void cs_json_write_number_text(cs_json_writer *w, cs_str text)
         w->error = CS_ERR_JSON_SYNTAX;
         return;
     }
-    GEN(w, yajl_gen_number(w->gen, text.ptr, text.len));
+    if (before_value(w)) {
+        emit(w, text.ptr, text.len);
+    }
 }
 
 void cs_json_write_int64(cs_json_writer *w, int64_t n)
 {
     char text[24];
     int len = snprintf(text, sizeof(text), "%" PRId64, n);
-    GEN(w, yajl_gen_number(w->gen, text, (size_t)len));
+    if (before_value(w)) {
+        emit(w, text, (size_t)len);
+    }
 }
 
 void cs_json_write_bool(cs_json_writer *w, bool b)
 {
-    GEN(w, yajl_gen_bool(w->gen, b));
+    if (before_value(w)) {
+        emit(w, b ? "true" : "false", b ? 4 : 5);
+    }
 }
 
 void cs_json_write_null(cs_json_writer *w)
 {
-    GEN(w, yajl_gen_null(w->gen));
+    if (before_value(w)) {
+        emit(w, "null", 4);
+    }
 }
 
 void cs_json_write_value(cs_json_writer *w, const cs_json *v)

@@ -26,8 +26,10 @@ typedef enum cs_json_type {
 } cs_json_type;
 
 /* One value. Arrays and objects hold their children as a linked list in
- * document order; an object's children carry their key. Everything, text
- * included, lives in the arena given to the parser. */
+ * document order; an object's children carry their key. Nodes live in the
+ * arena given to the parser. Strings and numbers that needed no unescaping
+ * are views into the parsed text itself (the rest are copied to the arena),
+ * so the text must outlive the DOM, and views are not NUL-terminated. */
 typedef struct cs_json cs_json;
 struct cs_json {
     cs_json_type type;
@@ -85,16 +87,21 @@ cs_error cs_parse_int64(cs_str text, int64_t *out);
 bool cs_json_number_valid(cs_str text);
 
 /* Writer: appends JSON text to a cs_buf. Calls never fail individually; the
- * first error (bad UTF-8, a key where a value belongs, a full buffer) sticks,
- * later calls do nothing, and cs_json_writer_finish reports it. */
+ * first error (bad UTF-8, a key where a value belongs, a value where a key
+ * belongs, a second document, nesting past CS_JSON_WRITER_MAX_DEPTH, a full
+ * buffer) sticks, later calls do nothing, and cs_json_writer_finish reports
+ * it. Non-ASCII text is written as UTF-8; '"', '\\' and control characters
+ * are escaped. */
+#define CS_JSON_WRITER_MAX_DEPTH 128
+
 typedef struct cs_json_writer {
-    void *gen; /* yajl_gen */
     cs_buf *out;
     cs_error error;
-    size_t depth; /* open arrays and objects, to report an unfinished document */
+    size_t depth;                             /* open arrays and objects */
+    uint8_t levels[CS_JSON_WRITER_MAX_DEPTH]; /* state of each open level */
 } cs_json_writer;
 
-/* out must outlive the writer. CS_ERR_NOMEM when yajl cannot allocate. */
+/* out must outlive the writer. Allocates nothing; always CS_ERR_OK. */
 cs_error cs_json_writer_init(cs_json_writer *w, cs_buf *out);
 void cs_json_writer_clean_up(cs_json_writer *w);
 /* The sticky error, if any, with a message in diag; also reports a document

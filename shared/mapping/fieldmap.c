@@ -467,12 +467,24 @@ typedef struct apply_ctx {
     bool failed;
 } apply_ctx;
 
+/* Appends to the target path, which only problems read; runs for every
+ * value written, so it avoids printf. Too long a path is cut. */
+static void append_path(apply_ctx *ctx, const char *text, size_t len)
+{
+    size_t room = sizeof(ctx->path) - 1 - ctx->path_len;
+    len = len < room ? len : room;
+    memcpy(ctx->path + ctx->path_len, text, len);
+    ctx->path_len += len;
+    ctx->path[ctx->path_len] = '\0';
+}
+
 static size_t push_target(apply_ctx *ctx, cs_str target)
 {
     size_t saved = ctx->path_len;
-    int n = snprintf(ctx->path + saved, sizeof(ctx->path) - saved, "%s%.*s", saved ? "." : "",
-                     CS_STR_FMT(target));
-    ctx->path_len = n > 0 && saved + (size_t)n < sizeof(ctx->path) ? saved + (size_t)n : saved;
+    if (saved) {
+        append_path(ctx, ".", 1);
+    }
+    append_path(ctx, target.ptr, target.len);
     return saved;
 }
 

@@ -18,6 +18,39 @@ static void problem(decode_ctx *ctx, const char *path, const char *rule, const c
     cs_problems_add(ctx->problems, path, rule, "%s", message);
 }
 
+/* Where a value sits in the Shopify JSON, as "line_items[2].tax_lines[0]".
+ * Kept as parts and only formatted when there is a problem to report, since
+ * decoding an order visits hundreds of values and fails on almost none. */
+typedef struct where {
+    const char *object; /* "total_shipping_price_set.shop_money", or NULL */
+    const char *array;  /* "line_items", or NULL at the top level */
+    size_t index;
+    const char *child_array; /* "tax_lines", or NULL */
+    size_t child_index;
+} where;
+
+static const where TOP = {NULL, NULL, 0, NULL, 0};
+
+static void problem_at(decode_ctx *ctx, where at, const char *key, const char *rule,
+                       const char *message)
+{
+    char path[160];
+    int n = 0;
+    if (at.object) {
+        n = snprintf(path, sizeof(path), "%s.", at.object);
+    } else if (at.array) {
+        n = snprintf(path, sizeof(path), "%s[%zu].", at.array, at.index);
+    }
+    if (at.child_array && n >= 0 && (size_t)n < sizeof(path)) {
+        n += snprintf(path + n, sizeof(path) - (size_t)n, "%s[%zu].", at.child_array,
+                      at.child_index);
+    }
+    if (n >= 0 && (size_t)n < sizeof(path)) {
+        snprintf(path + n, sizeof(path) - (size_t)n, "%s", key);
+    }
+    problem(ctx, path, rule, message);
+}
+
 /* A string field, or an id that Shopify writes as a JSON number. */
 static cs_str text_of(const cs_json *obj, const char *key)
 {
@@ -25,7 +58,7 @@ static cs_str text_of(const cs_json *obj, const char *key)
     return v && (v->type == CS_JSON_STRING || v->type == CS_JSON_NUMBER) ? v->text : CS_STR_NULL;
 }
 
-static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *key, const char *path)
+static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *key, where at)
 {
     cs_money m = {0, NULL};
     cs_str text = text_of(obj, key);
@@ -34,9 +67,7 @@ static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *key, c
     }
     cs_diag diag;
     if (cs_decimal_parse(text, ctx->currency->exponent, &m.minor_units, &diag)) {
-        char where[160];
-        snprintf(where, sizeof(where), "%s%s%s", path, path[0] ? "." : "", key);
-        problem(ctx, where, "money", diag.message);
+        problem_at(ctx, at, key, "money", diag.message);
         return m;
     }
     m.currency = ctx->currency;
@@ -91,19 +122,18 @@ static void *alloc_array(decode_ctx *ctx, const cs_json *array, size_t elem, siz
     return p;
 }
 
-static void decode_tax_lines(decode_ctx *ctx, const cs_json *owner, const char *path,
-                             cs_tax_line **lines, size_t *count, cs_money *sum)
+static void decode_tax_lines(decode_ctx *ctx, const cs_json *owner, where at, cs_tax_line **lines,
+                             size_t *count, cs_money *sum)
 {
     const cs_json *array = array_of(owner, "tax_lines");
     *lines = alloc_array(ctx, array, sizeof(**lines), count);
     *sum = (cs_money){0, ctx->currency};
     size_t i = 0;
     for (const cs_json *t = array ? array->first : NULL; t && *lines; t = t->next, i++) {
-        char where[128];
-        snprintf(where, sizeof(where), "%s.tax_lines[%zu]", path, i);
         (*lines)[i].title = text_of(t, "title");
         (*lines)[i].rate = text_of(t, "rate");
-        (*lines)[i].amount = money_of(ctx, t, "price", where);
+        (*lines)[i].amount =
+            money_of(ctx, t, "price", (where){NULL, at.array, at.index, "tax_lines", i});
         sum->minor_units += (*lines)[i].amount.minor_units;
     }
 }
@@ -122,18 +152,16 @@ static cs_str application_name(const cs_json *applications, const cs_json *alloc
 }
 
 static void decode_allocations(decode_ctx *ctx, const cs_json *owner, const cs_json *applications,
-                               const char *path, cs_discount_allocation **out, size_t *count,
-                               cs_money *sum)
+                               where at, cs_discount_allocation **out, size_t *count, cs_money *sum)
 {
     const cs_json *array = array_of(owner, "discount_allocations");
     *out = alloc_array(ctx, array, sizeof(**out), count);
     *sum = (cs_money){0, ctx->currency};
     size_t i = 0;
     for (const cs_json *a = array ? array->first : NULL; a && *out; a = a->next, i++) {
-        char where[128];
-        snprintf(where, sizeof(where), "%s.discount_allocations[%zu]", path, i);
         (*out)[i].code = application_name(applications, a);
-        (*out)[i].amount = money_of(ctx, a, "amount", where);
+        (*out)[i].amount = money_of(ctx, a, "amount",
+                                    (where){NULL, at.array, at.index, "discount_allocations", i});
         sum->minor_units += (*out)[i].amount.minor_units;
     }
 }
@@ -141,8 +169,7 @@ static void decode_allocations(decode_ctx *ctx, const cs_json *owner, const cs_j
 static void decode_line(decode_ctx *ctx, const cs_json *li, const cs_json *applications, size_t i,
                         cs_order_line *line)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "line_items[%zu]", i);
+    where at = {NULL, "line_items", i, NULL, 0};
     line->line_id = text_of(li, "id");
     line->sku = text_of(li, "sku");
     line->variant_id = text_of(li, "variant_id");
@@ -150,37 +177,36 @@ static void decode_line(decode_ctx *ctx, const cs_json *li, const cs_json *appli
     line->title = text_of(li, "title");
     const cs_json *qty = cs_json_object_get(li, CS_STR_LIT("quantity"));
     if (!qty || qty->type != CS_JSON_NUMBER || cs_parse_int64(qty->text, &line->quantity)) {
-        char where[96];
-        snprintf(where, sizeof(where), "%s.quantity", path);
-        problem(ctx, where, "type", "expected an integer quantity");
+        problem_at(ctx, at, "quantity", "type", "expected an integer quantity");
     }
-    line->unit_price = money_of(ctx, li, "price", path);
-    decode_allocations(ctx, li, applications, path, &line->discounts, &line->discount_count,
+    line->unit_price = money_of(ctx, li, "price", at);
+    decode_allocations(ctx, li, applications, at, &line->discounts, &line->discount_count,
                        &line->discount);
-    decode_tax_lines(ctx, li, path, &line->tax_lines, &line->tax_line_count, &line->tax);
+    decode_tax_lines(ctx, li, at, &line->tax_lines, &line->tax_line_count, &line->tax);
 }
 
 static void decode_shipping(decode_ctx *ctx, const cs_json *order, const cs_json *applications,
                             cs_order *out)
 {
     const cs_json *array = array_of(order, "shipping_lines");
-    out->shipping_lines = alloc_array(ctx, array, sizeof(cs_shipping_line), &out->shipping_line_count);
+    out->shipping_lines =
+        alloc_array(ctx, array, sizeof(cs_shipping_line), &out->shipping_line_count);
     size_t i = 0;
-    for (const cs_json *s = array ? array->first : NULL; s && out->shipping_lines; s = s->next, i++) {
-        char path[64];
-        snprintf(path, sizeof(path), "shipping_lines[%zu]", i);
+    for (const cs_json *s = array ? array->first : NULL; s && out->shipping_lines;
+         s = s->next, i++) {
+        where at = {NULL, "shipping_lines", i, NULL, 0};
         cs_shipping_line *sl = &out->shipping_lines[i];
         sl->code = text_of(s, "code");
         sl->title = text_of(s, "title");
         sl->carrier = text_of(s, "source");
-        sl->price = money_of(ctx, s, "price", path);
+        sl->price = money_of(ctx, s, "price", at);
         cs_discount_allocation *allocations;
         size_t allocation_count;
-        decode_allocations(ctx, s, applications, path, &allocations, &allocation_count,
+        decode_allocations(ctx, s, applications, at, &allocations, &allocation_count,
                            &sl->discount);
         cs_tax_line *taxes;
         size_t tax_count;
-        decode_tax_lines(ctx, s, path, &taxes, &tax_count, &sl->tax);
+        decode_tax_lines(ctx, s, at, &taxes, &tax_count, &sl->tax);
     }
 }
 
@@ -190,11 +216,10 @@ static void decode_discounts(decode_ctx *ctx, const cs_json *order, cs_order *ou
     out->discounts = alloc_array(ctx, array, sizeof(cs_order_discount), &out->discount_count);
     size_t i = 0;
     for (const cs_json *d = array ? array->first : NULL; d && out->discounts; d = d->next, i++) {
-        char path[64];
-        snprintf(path, sizeof(path), "discount_codes[%zu]", i);
         out->discounts[i].code = text_of(d, "code");
         out->discounts[i].kind = text_of(d, "type");
-        out->discounts[i].amount = money_of(ctx, d, "amount", path);
+        out->discounts[i].amount =
+            money_of(ctx, d, "amount", (where){NULL, "discount_codes", i, NULL, 0});
     }
 }
 
@@ -258,12 +283,13 @@ static void decode_customer(const cs_json *order, cs_order *out)
 
 static void decode_totals(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    out->subtotal = money_of(ctx, order, "subtotal_price", "");
-    out->discount_total = money_of(ctx, order, "total_discounts", "");
-    out->tax_total = money_of(ctx, order, "total_tax", "");
-    out->total = money_of(ctx, order, "total_price", "");
+    out->subtotal = money_of(ctx, order, "subtotal_price", TOP);
+    out->discount_total = money_of(ctx, order, "total_discounts", TOP);
+    out->tax_total = money_of(ctx, order, "total_tax", TOP);
+    out->total = money_of(ctx, order, "total_price", TOP);
     const cs_json *shipping = cs_json_path(order, "total_shipping_price_set.shop_money");
-    out->shipping_total = money_of(ctx, shipping, "amount", "total_shipping_price_set.shop_money");
+    where at = {"total_shipping_price_set.shop_money", NULL, 0, NULL, 0};
+    out->shipping_total = money_of(ctx, shipping, "amount", at);
 }
 
 cs_error cs_shopify_order_decode(const cs_json *order, const cs_shopify_order_opts *opts,

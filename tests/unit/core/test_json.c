@@ -249,6 +249,22 @@ static void writer_escapes_and_validates(void **state)
     cs_buf_clean_up(&out);
 }
 
+static void writer_takes_empty_views_without_pointers(void **state)
+{
+    (void)state;
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key(&w, CS_STR_NULL);
+    cs_json_write_string(&w, CS_STR_NULL);
+    cs_json_write_object_end(&w);
+    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
+    assert_string_equal(out.data, "{\"\":\"\"}");
+    cs_buf_clean_up(&out);
+}
+
 static void writer_stops_at_buffer_maximum(void **state)
 {
     (void)state;
@@ -289,6 +305,7 @@ int main(void)
         cmocka_unit_test(depth_limit_is_configurable),
         cmocka_unit_test(arena_cap_is_an_error_not_a_crash),
         cmocka_unit_test(writer_escapes_and_validates),
+        cmocka_unit_test(writer_takes_empty_views_without_pointers),
         cmocka_unit_test(writer_stops_at_buffer_maximum),
         cmocka_unit_test(number_grammar),
     };
