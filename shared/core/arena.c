@@ -9,11 +9,19 @@
 struct cs_arena_block {
     cs_arena_block *next; /* older block */
     size_t size;          /* usable bytes after the header */
-    size_t used;
     alignas(max_align_t) unsigned char data[];
 };
 
 enum { ARENA_DEFAULT_BLOCK = 64 * 1024, ARENA_ALIGN = alignof(max_align_t) };
+
+/* cs_arena_alloc's inline fast path rounds to 16 bytes. */
+_Static_assert(ARENA_ALIGN <= 16 && 16 % ARENA_ALIGN == 0, "arena alignment");
+
+static void use_block(cs_arena *arena, cs_arena_block *block)
+{
+    arena->cursor = block ? block->data : NULL;
+    arena->limit = block ? block->data + block->size : NULL;
+}
 
 void cs_arena_init(cs_arena *arena, size_t block_bytes, size_t max_bytes)
 {
@@ -37,18 +45,15 @@ void cs_arena_clean_up(cs_arena *arena)
     arena->head = NULL;
     arena->first = NULL;
     arena->held_bytes = 0;
+    use_block(arena, NULL);
 }
 
 void cs_arena_reset(cs_arena *arena)
 {
     free_blocks(arena->head, arena->first);
     arena->head = arena->first;
-    if (arena->first) {
-        arena->first->used = 0;
-        arena->held_bytes = arena->first->size;
-    } else {
-        arena->held_bytes = 0;
-    }
+    arena->held_bytes = arena->first ? arena->first->size : 0;
+    use_block(arena, arena->first);
     arena->exhausted = 0;
 }
 
@@ -67,7 +72,6 @@ static cs_arena_block *add_block(cs_arena *arena, size_t min_size)
         return NULL;
     }
     block->size = size;
-    block->used = 0;
     block->next = arena->head;
     arena->head = block;
     if (!arena->first) {
@@ -77,26 +81,23 @@ static cs_arena_block *add_block(cs_arena *arena, size_t min_size)
     if (arena->held_bytes > arena->peak_bytes) {
         arena->peak_bytes = arena->held_bytes;
     }
+    use_block(arena, block);
     return block;
 }
 
-void *cs_arena_alloc(cs_arena *arena, size_t size)
+void *cs_arena_alloc_slow(cs_arena *arena, size_t size)
 {
     if (size > SIZE_MAX - ARENA_ALIGN) {
         arena->exhausted = 1;
         return NULL;
     }
     size_t rounded = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    cs_arena_block *block = arena->head;
-    if (!block || block->size - block->used < rounded) {
-        block = add_block(arena, rounded);
-        if (!block) {
-            arena->exhausted = 1;
-            return NULL;
-        }
+    if ((size_t)(arena->limit - arena->cursor) < rounded && !add_block(arena, rounded)) {
+        arena->exhausted = 1;
+        return NULL;
     }
-    void *p = block->data + block->used;
-    block->used += rounded;
+    void *p = arena->cursor;
+    arena->cursor += rounded;
     return p;
 }
 

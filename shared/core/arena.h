@@ -17,7 +17,12 @@
 
 typedef struct cs_arena_block cs_arena_block;
 
+/* Allocation is on every hot path (a JSON node, a string copy), so the
+ * common case, room in the current block, is inline here; the rest is in
+ * arena.c. The block layout is private to the arena. */
 typedef struct cs_arena {
+    unsigned char *cursor; /* next free byte in the current block */
+    unsigned char *limit;  /* end of the current block */
     cs_arena_block *head;  /* newest block; allocations come from here */
     cs_arena_block *first; /* kept across resets */
     size_t block_bytes;    /* default size of a new block */
@@ -35,9 +40,20 @@ void cs_arena_clean_up(cs_arena *arena);
 /* Forgets every allocation; keeps the first block for reuse. */
 void cs_arena_reset(cs_arena *arena);
 
+void *cs_arena_alloc_slow(cs_arena *arena, size_t size);
+
 /* size bytes aligned for any type, uninitialised; NULL when the cap is reached
  * or malloc fails (and `exhausted` is set). size 0 returns a valid pointer. */
-void *cs_arena_alloc(cs_arena *arena, size_t size);
+static inline void *cs_arena_alloc(cs_arena *arena, size_t size)
+{
+    size_t rounded = (size + 15) & ~(size_t)15;
+    if (rounded >= size && (size_t)(arena->limit - arena->cursor) >= rounded) {
+        void *p = arena->cursor;
+        arena->cursor += rounded;
+        return p;
+    }
+    return cs_arena_alloc_slow(arena, size);
+}
 /* As cs_arena_alloc, zero-filled; n * size overflow returns NULL. */
 void *cs_arena_calloc(cs_arena *arena, size_t n, size_t size);
 /* A NUL-terminated copy of the view; NULL when full. */

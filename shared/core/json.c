@@ -357,8 +357,12 @@ cs_json *cs_json_object_get(const cs_json *obj, cs_str key)
     if (!obj || obj->type != CS_JSON_OBJECT) {
         return NULL;
     }
+    /* Decoders look up dozens of keys per object: compare lengths and first
+     * bytes before calling memcmp. */
     for (cs_json *m = obj->first; m; m = m->next) {
-        if (cs_str_eq(m->key, key)) {
+        if (m->key.len == key.len &&
+            (key.len == 0 ||
+             (m->key.ptr[0] == key.ptr[0] && memcmp(m->key.ptr, key.ptr, key.len) == 0))) {
             return m;
         }
     }
@@ -647,39 +651,84 @@ static bool before_value(cs_json_writer *w)
     return true;
 }
 
-static void write_escaped(cs_json_writer *w, cs_str s)
+/* Whether any of eight bytes is a control character, '"', '\\' or part of
+ * a multi-byte UTF-8 sequence: anything but a byte written as it is. */
+static bool word_needs_care(uint64_t x)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-    emit(w, "\"", 1);
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.ptr[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        emit(w, s.ptr + start, i - start);
-        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        const char *simple = c == '"'    ? "\\\""
-                             : c == '\\' ? "\\\\"
-                             : c == '\n' ? "\\n"
-                             : c == '\r' ? "\\r"
-                             : c == '\t' ? "\\t"
-                             : c == '\b' ? "\\b"
-                             : c == '\f' ? "\\f"
-                                         : NULL;
-        emit(w, simple ? simple : esc, simple ? 2 : 6);
-        start = i + 1;
-    }
-    emit(w, s.ptr + start, s.len - start);
-    emit(w, "\"", 1);
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t quote = x ^ (ones * '"');
+    uint64_t backslash = x ^ (ones * '\\');
+    uint64_t below_space = (x - ones * 0x20) & ~x;
+    uint64_t is_quote = (quote - ones) & ~quote;
+    uint64_t is_backslash = (backslash - ones) & ~backslash;
+    return ((below_space | is_quote | is_backslash) & highs) != 0 || (x & highs) != 0;
 }
 
-static bool valid_text(cs_json_writer *w, cs_str s)
+/* Writes prefix, the quoted and escaped string, then suffix, checking the
+ * string is UTF-8 in the same pass. Room for the worst case (every byte six
+ * long) is reserved first, so the loop writes straight into the buffer. */
+static void write_quoted(cs_json_writer *w, cs_str prefix, cs_str s, cs_str suffix)
 {
-    if (!w->error && !cs_utf8_valid(s, NULL)) {
-        w->error = CS_ERR_UTF8;
+    static const char hex[] = "0123456789abcdef";
+    size_t prefix_len = prefix.len;
+    size_t suffix_len = suffix.len;
+    if (w->error || (w->error = cs_buf_reserve(w->out, prefix_len + s.len * 6 + 2 + suffix_len))) {
+        return;
     }
-    return !w->error;
+    char *o = w->out->data + w->out->len;
+    memcpy(o, prefix.ptr, prefix_len);
+    o += prefix_len;
+    *o++ = '"';
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    for (size_t i = 0; i < s.len;) {
+        uint64_t word;
+        if (i + 8 <= s.len && (memcpy(&word, p + i, 8), !word_needs_care(word))) {
+            memcpy(o, p + i, 8);
+            o += 8;
+            i += 8;
+            continue;
+        }
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            size_t n = cs_utf8_sequence_len(p + i, s.len - i);
+            if (n == 0) {
+                w->error = CS_ERR_UTF8;
+                return;
+            }
+            memcpy(o, p + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        i++;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        char simple = c == '"'    ? '"'
+                      : c == '\\' ? '\\'
+                      : c == '\n' ? 'n'
+                      : c == '\r' ? 'r'
+                      : c == '\t' ? 't'
+                      : c == '\b' ? 'b'
+                      : c == '\f' ? 'f'
+                                  : 0;
+        if (simple) {
+            *o++ = simple;
+        } else {
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
+        }
+    }
+    *o++ = '"';
+    memcpy(o, suffix.ptr, suffix_len);
+    o += suffix_len;
+    w->out->len = (size_t)(o - w->out->data);
+    w->out->data[w->out->len] = '\0';
 }
 
 static void open_level(cs_json_writer *w, bool object)
@@ -758,15 +807,9 @@ void cs_json_write_key(cs_json_writer *w, cs_str key)
         w->error = CS_ERR_JSON_SYNTAX; /* a key outside an object, or two in a row */
         return;
     }
-    if (!valid_text(w, key)) {
-        return;
-    }
-    if (*level & LEVEL_HAS_ITEMS) {
-        emit(w, ",", 1);
-    }
+    write_quoted(w, (*level & LEVEL_HAS_ITEMS) ? CS_STR_LIT(",") : CS_STR_LIT(""), key,
+                 CS_STR_LIT(":"));
     *level |= LEVEL_AFTER_KEY | LEVEL_HAS_ITEMS;
-    write_escaped(w, key);
-    emit(w, ":", 1);
 }
 
 void cs_json_write_key_c(cs_json_writer *w, const char *key)
@@ -777,8 +820,8 @@ void cs_json_write_key_c(cs_json_writer *w, const char *key)
 void cs_json_write_string(cs_json_writer *w, cs_str s)
 {
     s = non_null(s);
-    if (valid_text(w, s) && before_value(w)) {
-        write_escaped(w, s);
+    if (before_value(w)) {
+        write_quoted(w, CS_STR_LIT(""), s, CS_STR_LIT(""));
     }
 }
 
@@ -800,10 +843,11 @@ void cs_json_write_number_text(cs_json_writer *w, cs_str text)
 
 void cs_json_write_int64(cs_json_writer *w, int64_t n)
 {
-    char text[24];
-    int len = snprintf(text, sizeof(text), "%" PRId64, n);
+    char text[21];
+    text[0] = '-';
+    size_t len = cs_format_u64(n < 0 ? 0 - (uint64_t)n : (uint64_t)n, 1, text + 1);
     if (before_value(w)) {
-        emit(w, text, (size_t)len);
+        emit(w, n < 0 ? text : text + 1, n < 0 ? len + 1 : len);
     }
 }
 

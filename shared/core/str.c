@@ -86,9 +86,8 @@ cs_str cs_str_trim(cs_str s)
     return s;
 }
 
-/* Length of the valid UTF-8 sequence starting at p (at most `left` bytes), or
- * 0 when it is invalid. Ranges follow the table in RFC 3629 section 4. */
-static size_t utf8_sequence_len(const unsigned char *p, size_t left)
+/* Ranges follow the table in RFC 3629 section 4. */
+size_t cs_utf8_sequence_len(const unsigned char *p, size_t left)
 {
     unsigned char c = p[0];
     size_t n;
@@ -135,7 +134,7 @@ bool cs_utf8_valid(cs_str s, size_t *bad_offset)
             i++;
             continue;
         }
-        size_t n = utf8_sequence_len(p + i, s.len - i);
+        size_t n = cs_utf8_sequence_len(p + i, s.len - i);
         if (n == 0) {
             if (bad_offset) {
                 *bad_offset = i;
@@ -145,4 +144,21 @@ bool cs_utf8_valid(cs_str s, size_t *bad_offset)
         i += n;
     }
     return true;
+}
+
+size_t cs_format_u64(uint64_t v, size_t min_digits, char out[20])
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < min_digits && n < sizeof(digits)) {
+        digits[n++] = '0';
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = digits[n - 1 - i];
+    }
+    return n;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct cs_str {
     const char *ptr;
@@ -31,9 +32,16 @@ cs_str cs_str_sub(cs_str s, size_t from, size_t len);
 /* Without leading and trailing ASCII whitespace. */
 cs_str cs_str_trim(cs_str s);
 
+/* Writes v in decimal, at least min_digits long (zero-padded), into out
+ * (no NUL) and returns the length. Hot paths use it instead of printf. */
+size_t cs_format_u64(uint64_t v, size_t min_digits, char out[20]);
+
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
  * U+10FFFF. On failure *bad_offset (when not NULL) is the offset of the first
  * byte of the first invalid sequence. */
 bool cs_utf8_valid(cs_str s, size_t *bad_offset);
+/* Length of the valid UTF-8 sequence starting at p (at most `left` bytes
+ * available, p[0] >= 0x80), or 0 when it is not valid. */
+size_t cs_utf8_sequence_len(const unsigned char *p, size_t left);
 
 #endif

@@ -221,19 +221,37 @@ cs_error cs_time_format_rfc3339(int64_t epoch_ms, int offset_minutes, char out[C
     if (year < 0 || year > 9999) {
         return CS_ERR_TIME_RANGE;
     }
-    int hour = (int)(ms_of_day / 3600000);
-    int minute = (int)(ms_of_day / 60000 % 60);
-    int second = (int)(ms_of_day / 1000 % 60);
-    int ms = (int)(ms_of_day % 1000);
-    int n = snprintf(out, CS_TIME_RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", (int)year,
-                     month, day, hour, minute, second, ms);
+    /* Written digit by digit: logs and field maps format times constantly. */
+    const struct {
+        uint64_t value;
+        size_t digits;
+        char after;
+    } parts[] = {
+        {(uint64_t)year, 4, '-'},
+        {(uint64_t)month, 2, '-'},
+        {(uint64_t)day, 2, 'T'},
+        {(uint64_t)(ms_of_day / 3600000), 2, ':'},
+        {(uint64_t)(ms_of_day / 60000 % 60), 2, ':'},
+        {(uint64_t)(ms_of_day / 1000 % 60), 2, '.'},
+        {(uint64_t)(ms_of_day % 1000), 3, '\0'},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        n += cs_format_u64(parts[i].value, parts[i].digits, out + n);
+        if (parts[i].after) {
+            out[n++] = parts[i].after;
+        }
+    }
     if (offset_minutes == 0) {
-        snprintf(out + n, CS_TIME_RFC3339_MAX - (size_t)n, "Z");
+        out[n++] = 'Z';
     } else {
         int abs_offset = offset_minutes < 0 ? -offset_minutes : offset_minutes;
-        snprintf(out + n, CS_TIME_RFC3339_MAX - (size_t)n, "%c%02d:%02d",
-                 offset_minutes < 0 ? '-' : '+', abs_offset / 60, abs_offset % 60);
+        out[n++] = offset_minutes < 0 ? '-' : '+';
+        n += cs_format_u64((uint64_t)(abs_offset / 60), 2, out + n);
+        out[n++] = ':';
+        n += cs_format_u64((uint64_t)(abs_offset % 60), 2, out + n);
     }
+    out[n] = '\0';
     return CS_ERR_OK;
 }
 

@@ -491,8 +491,11 @@ static size_t push_target(apply_ctx *ctx, cs_str target)
 static size_t push_index(apply_ctx *ctx, size_t i)
 {
     size_t saved = ctx->path_len;
-    int n = snprintf(ctx->path + saved, sizeof(ctx->path) - saved, "[%zu]", i);
-    ctx->path_len = n > 0 && saved + (size_t)n < sizeof(ctx->path) ? saved + (size_t)n : saved;
+    char text[22];
+    text[0] = '[';
+    size_t len = 1 + cs_format_u64(i, 1, text + 1);
+    text[len++] = ']';
+    append_path(ctx, text, len);
     return saved;
 }
 

@@ -241,8 +241,14 @@ static void decode_header(decode_ctx *ctx, const cs_json *order, const cs_shopif
     out->meta.source = CS_SYS_SHOPIFY;
     out->meta.source_id = id;
     out->ids.by_system[CS_SYS_SHOPIFY] = id;
-    char *correlation = cs_arena_sprintf(ctx->arena, "shopify:order:%.*s", CS_STR_FMT(id));
-    out->meta.correlation_id = correlation ? cs_str_from_c(correlation) : CS_STR_NULL;
+    static const char prefix[] = "shopify:order:";
+    char *correlation = cs_arena_alloc(ctx->arena, sizeof(prefix) + id.len);
+    if (correlation) {
+        memcpy(correlation, prefix, sizeof(prefix) - 1);
+        memcpy(correlation + sizeof(prefix) - 1, id.ptr ? id.ptr : "", id.len);
+        correlation[sizeof(prefix) - 1 + id.len] = '\0';
+        out->meta.correlation_id = cs_str_make(correlation, sizeof(prefix) - 1 + id.len);
+    }
     out->number = text_of(order, "name");
     out->store_code = opts ? opts->store_code : CS_STR_NULL;
     out->currency = text_of(order, "currency");
