@@ -137,7 +137,7 @@ $(BUILD)/bench/floor/with-curl: $(BUILD)/obj/bench/runtime/floor.o
 # libFuzzer targets over the parsers that read untrusted input. `make fuzz`
 # explores for FUZZ_SECONDS each; `make fuzz-regress` (part of test-asan)
 # replays the fixtures and the saved corpus once.
-FUZZ_TARGETS := json decimal timestamp
+FUZZ_TARGETS := json decimal timestamp order
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ishared -fsanitize=fuzzer,address,undefined \
@@ -157,6 +157,7 @@ fuzz-regress: $(FUZZ_BIN)
 	@build/fuzz/fuzz_json -runs=0 tests/fuzz/corpus/json tests/fixtures/json/good tests/fixtures/json/bad 2>&1 | tail -1
 	@build/fuzz/fuzz_decimal -runs=0 tests/fuzz/corpus/decimal 2>&1 | tail -1
 	@build/fuzz/fuzz_timestamp -runs=0 tests/fuzz/corpus/timestamp 2>&1 | tail -1
+	@build/fuzz/fuzz_order -runs=0 tests/fuzz/corpus/order tests/fixtures/shopify 2>&1 | tail -1
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "model/codec.h"
+
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -198,4 +200,27 @@ cs_error cs_identity_match(const cs_identity *id, const cs_customer *incoming,
         return CS_ERR_OK;
     }
     return CS_ERR_OK;
+}
+
+void cs_match_write_review(const cs_match *match, const cs_customer *incoming,
+                           const cs_customer *candidates, cs_json_writer *w)
+{
+    cs_json_write_object_begin(w);
+    cs_json_write_key_c(w, "kind");
+    cs_json_write_string_c(w, "identity_ambiguous");
+    cs_json_write_key_c(w, "key");
+    cs_json_write_string(w, match->key);
+    cs_json_write_key_c(w, "matches");
+    cs_json_write_int64(w, (int64_t)match->candidate_count);
+    cs_json_write_key_c(w, "incoming");
+    cs_record_encode(&cs_schema_customer, incoming, w);
+    cs_json_write_key_c(w, "candidates");
+    cs_json_write_array_begin(w);
+    size_t shown = match->candidate_count < CS_MATCH_MAX_CANDIDATES ? match->candidate_count
+                                                                    : CS_MATCH_MAX_CANDIDATES;
+    for (size_t i = 0; i < shown; i++) {
+        cs_record_encode(&cs_schema_customer, &candidates[match->candidates[i]], w);
+    }
+    cs_json_write_array_end(w);
+    cs_json_write_object_end(w);
 }

@@ -56,6 +56,13 @@ cs_error cs_identity_match(const cs_identity *id, const cs_customer *incoming,
                            const cs_customer *candidates, size_t count, cs_arena *arena,
                            cs_match *out);
 
+/* Writes the review record for an ambiguous match (never merged
+ * automatically): {"kind": "identity_ambiguous", "key": ..., "incoming":
+ * customer, "candidates": [customer, ...]} with customers in canonical JSON.
+ * The flows put it on the error queue for a person to resolve. */
+void cs_match_write_review(const cs_match *match, const cs_customer *incoming,
+                           const cs_customer *candidates, cs_json_writer *w);
+
 /* Normalizations, exposed for decoders and tests; results live in arena. */
 cs_str cs_normalize_email(cs_str email, cs_arena *arena);
 cs_str cs_normalize_company(cs_str company, cs_arena *arena);

@@ -135,3 +135,14 @@ cs_error cs_ownership_merge(const cs_ownership *own, cs_system source, const voi
     }
     return CS_ERR_OK;
 }
+
+void cs_ownership_log_conflicts(const cs_merge_result *result, cs_logger *log)
+{
+    for (size_t i = 0; i < result->conflict_count; i++) {
+        const cs_conflict *c = &result->conflicts[i];
+        CS_LOG(log, CS_LOG_WARN, "field changed on both sides since the last sync; owner wins",
+               CS_LOG_STR("field", c->field), CS_LOG_STR("incoming", c->incoming),
+               CS_LOG_STR("current", c->current), CS_LOG_STR("lastSynced", c->last),
+               CS_LOG_CSTR("winner", cs_system_name(c->winner)));
+    }
+}

@@ -21,6 +21,7 @@
 #define CS_MAPPING_OWNERSHIP_H
 
 #include "core/json.h"
+#include "core/log.h"
 #include "core/problems.h"
 #include "model/schema.h"
 
@@ -65,5 +66,9 @@ typedef struct cs_merge_result {
 cs_error cs_ownership_merge(const cs_ownership *own, cs_system source, const void *incoming,
                             const void *current, const void *last_synced, void *merged,
                             cs_arena *arena, cs_merge_result *result);
+
+/* Logs each conflict as one WARN line with the field, the three values and
+ * the winner, under the logger's current correlation id. */
+void cs_ownership_log_conflicts(const cs_merge_result *result, cs_logger *log);
 
 #endif

@@ -79,7 +79,18 @@ typedef struct cs_preference {
     cs_str value;
 } cs_preference;
 
-/* A person or a company account (B2B), with its contacts flattened in. */
+/* A person at a B2B account. */
+typedef struct cs_contact {
+    cs_ids ids;
+    cs_str email; /* normalized */
+    cs_str first_name;
+    cs_str last_name;
+    cs_str phone;
+    cs_str role; /* "buyer", "approver", "billing", ... */
+} cs_contact;
+
+/* A person (B2C), or a company account (B2B, `b2b` set) whose people are its
+ * contacts; the account's own email and names are its main contact's. */
 typedef struct cs_customer {
     cs_record_meta meta;
     cs_ids ids;
@@ -101,6 +112,8 @@ typedef struct cs_customer {
     size_t consent_count;
     cs_preference *preferences;
     size_t preference_count;
+    cs_contact *contacts;
+    size_t contact_count;
 } cs_customer;
 
 typedef struct cs_tax_line {

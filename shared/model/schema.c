@@ -75,6 +75,12 @@ static SCHEMA(consent_schema, "consent", cs_consent, consent_fields);
 static const cs_field preference_fields[] = {STR(cs_preference, key), STR(cs_preference, value)};
 static SCHEMA(preference_schema, "preference", cs_preference, preference_fields);
 
+static const cs_field contact_fields[] = {
+    IDS(cs_contact, ids),       STR(cs_contact, email), STR(cs_contact, first_name),
+    STR(cs_contact, last_name), STR(cs_contact, phone), STR(cs_contact, role),
+};
+static SCHEMA(contact_schema, "contact", cs_contact, contact_fields);
+
 static const cs_field customer_fields[] = {
     STRUCT(cs_customer, meta, meta_schema),
     IDS(cs_customer, ids),
@@ -93,6 +99,7 @@ static const cs_field customer_fields[] = {
     ARRAY(cs_customer, addresses, address_count, address_schema),
     ARRAY(cs_customer, consents, consent_count, consent_schema),
     ARRAY(cs_customer, preferences, preference_count, preference_schema),
+    ARRAY(cs_customer, contacts, contact_count, contact_schema),
 };
 SCHEMA(cs_schema_customer, "customer", cs_customer, customer_fields);
 

@@ -11,10 +11,8 @@ static const char *fixture_root(void)
     return root ? root : "tests/fixtures";
 }
 
-char *fixture_read(const char *relative_path, size_t *len)
+static char *read_path(const char *path, size_t *len)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", fixture_root(), relative_path);
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "fixture %s is missing\n", path);
@@ -31,6 +29,18 @@ char *fixture_read(const char *relative_path, size_t *len)
         *len = n;
     }
     return data;
+}
+
+char *fixture_read(const char *relative_path, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", fixture_root(), relative_path);
+    return read_path(path, len);
+}
+
+char *fixture_read_absolute(const char *path)
+{
+    return read_path(path, NULL);
 }
 
 static int compare_names(const void *a, const void *b)

@@ -9,6 +9,9 @@
  * program with a message if the file is missing. */
 char *fixture_read(const char *relative_path, size_t *len);
 
+/* The same for a path outside the fixture tree (a temporary file). */
+char *fixture_read_absolute(const char *path);
+
 /* Calls fn for each file in the fixture directory whose name ends with
  * suffix, in name order; returns how many there were. */
 size_t fixture_each(const char *relative_dir, const char *suffix,

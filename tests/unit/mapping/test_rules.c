@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -278,6 +279,22 @@ static void changes_on_both_sides_are_conflicts_and_the_owner_wins(void **state)
     assert_int_equal(result.conflicts[1].winner, CS_SYS_SALESFORCE);
     assert_true(cs_str_eq_c(merged.email, "b@x.com"));
     assert_true(cs_str_eq_c(merged.phone, "3"));
+    /* Conflicts are logged with all three values and the winner. */
+    char log_path[] = "/tmp/cs-conflicts-XXXXXX";
+    int fd = mkstemp(log_path);
+    cs_logger log;
+    cs_log_init(&log, "customer-sync", fd);
+    cs_ownership_log_conflicts(&result, &log);
+    cs_log_clean_up(&log);
+    close(fd);
+    char *lines = fixture_read_absolute(log_path);
+    unlink(log_path);
+    assert_non_null(strstr(lines, "\"level\":\"WARN\""));
+    assert_non_null(strstr(lines,
+                           "\"field\":\"email\",\"incoming\":\"b@x.com\",\"current\":"
+                           "\"c@x.com\",\"lastSynced\":\"a@x.com\",\"winner\":\"commercetools\""));
+    assert_non_null(strstr(lines, "\"field\":\"phone\""));
+    free(lines);
     /* The other side syncing back changes nothing: no flip-flop. */
     cs_customer again;
     assert_int_equal(cs_ownership_merge(own, CS_SYS_SALESFORCE, &merged, &merged, &merged, &again,
@@ -349,6 +366,21 @@ static void identity_keys_in_order(void **state)
             assert_int_equal(match.candidate_count, cases[c].count);
         }
     }
+    /* An ambiguous match becomes a review record with every candidate. */
+    cs_match match;
+    cs_customer *incoming = record(&cs_schema_customer, "{\"email\":\"shared@x.com\"}");
+    cs_identity_match(id, incoming, candidates, n, &arena, &match);
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_match_write_review(&match, incoming, candidates, &w);
+    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
+    assert_string_equal(out.data,
+                        "{\"kind\":\"identity_ambiguous\",\"key\":\"email\",\"matches\":2,"
+                        "\"incoming\":{\"email\":\"shared@x.com\"},\"candidates\":["
+                        "{\"email\":\"shared@x.com\"},{\"email\":\" Shared@X.com \"}]}");
+    cs_buf_clean_up(&out);
 }
 
 static void normalizations(void **state)
