@@ -258,32 +258,30 @@ size_t cs_money_format(cs_money m, char out[CS_DECIMAL_MAX])
     return cs_decimal_format(m.minor_units, m.currency ? m.currency->exponent : 0, out);
 }
 
-cs_error cs_money_add(cs_money a, cs_money b, cs_money *out)
+static cs_error combine(cs_money a, cs_money b, bool subtract, cs_money *out)
 {
     if (a.currency != b.currency) {
         return CS_ERR_CURRENCY_MISMATCH;
     }
-    int64_t sum;
-    if (__builtin_add_overflow(a.minor_units, b.minor_units, &sum)) {
+    int64_t result;
+    bool overflow = subtract ? __builtin_sub_overflow(a.minor_units, b.minor_units, &result)
+                             : __builtin_add_overflow(a.minor_units, b.minor_units, &result);
+    if (overflow) {
         return CS_ERR_OVERFLOW;
     }
-    out->minor_units = sum;
+    out->minor_units = result;
     out->currency = a.currency;
     return CS_ERR_OK;
 }
 
+cs_error cs_money_add(cs_money a, cs_money b, cs_money *out)
+{
+    return combine(a, b, false, out);
+}
+
 cs_error cs_money_sub(cs_money a, cs_money b, cs_money *out)
 {
-    if (a.currency != b.currency) {
-        return CS_ERR_CURRENCY_MISMATCH;
-    }
-    int64_t diff;
-    if (__builtin_sub_overflow(a.minor_units, b.minor_units, &diff)) {
-        return CS_ERR_OVERFLOW;
-    }
-    out->minor_units = diff;
-    out->currency = a.currency;
-    return CS_ERR_OK;
+    return combine(a, b, true, out);
 }
 
 cs_error cs_money_mul(cs_money m, int64_t quantity, cs_money *out)

@@ -52,51 +52,43 @@ static cs_error load_maps(cs_arena *arena, const cs_json *maps, cs_mapping *m,
     return result;
 }
 
-/* Ownership and identity sections are keyed by entity name. */
-static const cs_schema *entity_schema(cs_arena *arena, const char *name, const cs_json *entry,
-                                      cs_problems *problems)
+/* Ownership and identity sections are keyed by entity name and load the
+ * same way; these adapters give their loaders one signature. */
+typedef cs_error (*entity_loader)(cs_arena *arena, const cs_schema *schema, const cs_json *config,
+                                  const char *path, void *out, cs_problems *problems);
+
+static cs_error ownership_loader(cs_arena *arena, const cs_schema *schema, const cs_json *config,
+                                 const char *path, void *out, cs_problems *problems)
 {
-    const cs_schema *schema = cs_schema_find(entry->key);
-    if (!schema) {
-        cs_problems_add(problems, member_path(arena, name, entry->key), "unknown_entity",
-                        "one of order, customer, product, stock_level, shipment, return");
-    }
-    return schema;
+    return cs_ownership_load(arena, schema, config, path, out, problems);
 }
 
-static cs_error load_ownership(cs_arena *arena, const cs_json *own, cs_mapping *m,
-                               cs_problems *problems)
+static cs_error identity_loader(cs_arena *arena, const cs_schema *schema, const cs_json *config,
+                                const char *path, void *out, cs_problems *problems)
 {
-    cs_error result = CS_ERR_OK;
-    m->ownership = cs_arena_calloc(arena, own->count + 1, sizeof(*m->ownership));
-    if (!m->ownership) {
-        return CS_ERR_ARENA_FULL;
-    }
-    for (const cs_json *e = own->first; e; e = e->next) {
-        const cs_schema *schema = entity_schema(arena, "ownership", e, problems);
-        cs_error r =
-            schema ? cs_ownership_load(arena, schema, e, member_path(arena, "ownership", e->key),
-                                       &m->ownership[m->ownership_count++], problems)
-                   : CS_ERR_CONFIG;
-        result = result ? result : r;
-    }
-    return result;
+    return cs_identity_load(arena, schema, config, path, out, problems);
 }
 
-static cs_error load_identity(cs_arena *arena, const cs_json *ident, cs_mapping *m,
-                              cs_problems *problems)
+static cs_error load_per_entity(cs_arena *arena, const char *name, const cs_json *section,
+                                size_t item_size, entity_loader load, void **items, size_t *count,
+                                cs_problems *problems)
 {
     cs_error result = CS_ERR_OK;
-    m->identity = cs_arena_calloc(arena, ident->count + 1, sizeof(*m->identity));
-    if (!m->identity) {
+    char *array = cs_arena_calloc(arena, section->count + 1, item_size);
+    if (!array) {
         return CS_ERR_ARENA_FULL;
     }
-    for (const cs_json *e = ident->first; e; e = e->next) {
-        const cs_schema *schema = entity_schema(arena, "identity", e, problems);
-        cs_error r =
-            schema ? cs_identity_load(arena, schema, e, member_path(arena, "identity", e->key),
-                                      &m->identity[m->identity_count++], problems)
-                   : CS_ERR_CONFIG;
+    *items = array;
+    for (const cs_json *e = section->first; e; e = e->next) {
+        const char *path = member_path(arena, name, e->key);
+        const cs_schema *schema = cs_schema_find(e->key);
+        cs_error r = CS_ERR_CONFIG;
+        if (!schema) {
+            cs_problems_add(problems, path, "unknown_entity",
+                            "one of order, customer, product, stock_level, shipment, return");
+        } else {
+            r = load(arena, schema, e, path, array + (*count)++ * item_size, problems);
+        }
         result = result ? result : r;
     }
     return result;
@@ -123,8 +115,10 @@ cs_error cs_mapping_load(cs_arena *arena, const cs_json *config, cs_mapping **ou
     cs_error results[] = {
         load_lookups(arena, lookups ? lookups : &empty, m, problems),
         load_maps(arena, maps ? maps : &empty, m, problems),
-        load_ownership(arena, own ? own : &empty, m, problems),
-        load_identity(arena, ident ? ident : &empty, m, problems),
+        load_per_entity(arena, "ownership", own ? own : &empty, sizeof(cs_ownership),
+                        ownership_loader, (void **)&m->ownership, &m->ownership_count, problems),
+        load_per_entity(arena, "identity", ident ? ident : &empty, sizeof(cs_identity),
+                        identity_loader, (void **)&m->identity, &m->identity_count, problems),
     };
     for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
         if (results[i] == CS_ERR_ARENA_FULL) {

@@ -1,6 +1,7 @@
 #include "validate.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,6 +81,27 @@ static bool sku_known(const cs_validate_opts *opts, cs_str sku)
     return !opts || !opts->sku_table || cs_lookup_find(opts->sku_table, sku, CS_STR_NULL, &item);
 }
 
+/* Checks that `count` parts (each an amount at amount_offset within a
+ * `stride`-sized item) are in the order currency and add up to `total`. */
+static void check_parts(check_ctx *ctx, const char *line_path, const char *list, const void *items,
+                        size_t count, size_t stride, size_t amount_offset, cs_money total,
+                        const char *total_name, const char *what)
+{
+    int64_t sum = 0;
+    char field[128];
+    for (size_t k = 0; k < count; k++) {
+        const cs_money *amount =
+            (const cs_money *)((const char *)items + k * stride + amount_offset);
+        sum = add(ctx, sum, amount->minor_units);
+        snprintf(field, sizeof(field), "%s.%s[%zu].amount", line_path, list, k);
+        check_money(ctx, field, *amount);
+    }
+    if (count && sum != total.minor_units) {
+        snprintf(field, sizeof(field), "%s.%s", line_path, total_name);
+        problem(ctx, field, "line_sums", "%s differs from the sum of its %s", total_name, what);
+    }
+}
+
 /* Checks one line; returns its amount after its own discounts. */
 static int64_t check_line(check_ctx *ctx, const cs_order_line *l, size_t i,
                           const cs_validate_opts *opts, int64_t *discount, int64_t *tax)
@@ -104,26 +126,11 @@ static int64_t check_line(check_ctx *ctx, const cs_order_line *l, size_t i,
     } else if (l->item_code.len == 0 && !sku_known(opts, l->sku)) {
         problem(ctx, field, "sku_unmapped", "SKU '%.*s' has no item code", CS_STR_FMT(l->sku));
     }
-    int64_t parts = 0;
-    for (size_t k = 0; k < l->discount_count; k++) {
-        parts = add(ctx, parts, l->discounts[k].amount.minor_units);
-        snprintf(field, sizeof(field), "%s.discounts[%zu].amount", path, k);
-        check_money(ctx, field, l->discounts[k].amount);
-    }
-    if (l->discount_count && parts != l->discount.minor_units) {
-        snprintf(field, sizeof(field), "%s.discount", path);
-        problem(ctx, field, "line_sums", "discount differs from the sum of its allocations");
-    }
-    parts = 0;
-    for (size_t k = 0; k < l->tax_line_count; k++) {
-        parts = add(ctx, parts, l->tax_lines[k].amount.minor_units);
-        snprintf(field, sizeof(field), "%s.tax_lines[%zu].amount", path, k);
-        check_money(ctx, field, l->tax_lines[k].amount);
-    }
-    if (l->tax_line_count && parts != l->tax.minor_units) {
-        snprintf(field, sizeof(field), "%s.tax", path);
-        problem(ctx, field, "line_sums", "tax differs from the sum of its tax lines");
-    }
+    check_parts(ctx, path, "discounts", l->discounts, l->discount_count,
+                sizeof(cs_discount_allocation), offsetof(cs_discount_allocation, amount),
+                l->discount, "discount", "allocations");
+    check_parts(ctx, path, "tax_lines", l->tax_lines, l->tax_line_count, sizeof(cs_tax_line),
+                offsetof(cs_tax_line, amount), l->tax, "tax", "tax lines");
     *discount = l->discount.minor_units;
     *tax = l->tax.minor_units;
     int64_t gross;

@@ -10,6 +10,7 @@
 
 #include "connectors/shopify/order.h"
 #include "fixture.h"
+#include "testing.h"
 #include "mapping/validate.h"
 #include "model/codec.h"
 
@@ -29,42 +30,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static cs_json *parse_fixture(const char *path)
-{
-    size_t len;
-    char *text = fixture_read(path, &len);
-    char *copy = cs_arena_strndup(&arena, cs_str_make(text, len));
-    free(text);
-    cs_json *doc;
-    cs_diag diag;
-    if (cs_json_parse(&arena, cs_str_make(copy, len), &doc, &diag)) {
-        fail_msg("%s: %s", path, diag.message);
-    }
-    return doc;
-}
-
-static char *problems_text(const cs_problems *problems)
-{
-    cs_buf out;
-    cs_buf_init(&out, 0);
-    cs_buf_append_c(&out, "");
-    for (size_t i = 0; i < problems->count; i++) {
-        cs_buf_appendf(&out, "%s: %s: %s\n", problems->items[i].path, problems->items[i].rule,
-                       problems->items[i].message);
-    }
-    char *text = cs_arena_strndup(&arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return text;
-}
-
-static void expect_text(const char *what, const char *got, const char *expected)
-{
-    if (strcmp(got, expected) != 0) {
-        fprintf(stderr, "%s: got\n%s\n--- expected\n%s\n---\n", what, got, expected);
-        fail_msg("%s differs from the fixture", what);
-    }
-}
-
 static void webhook_order_decodes_to_the_canonical_order(void **state)
 {
     (void)state;
@@ -72,9 +37,10 @@ static void webhook_order_decodes_to_the_canonical_order(void **state)
     cs_problems problems;
     cs_problems_init(&problems, &arena);
     cs_shopify_order_opts opts = {.store_code = CS_STR_LIT("us")};
-    assert_int_equal(cs_shopify_order_decode(parse_fixture("shopify/order-webhook.json"), &opts,
-                                             &arena, &order, &problems),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_shopify_order_decode(test_parse_fixture(&arena, "shopify/order-webhook.json"), &opts,
+                                &arena, &order, &problems),
+        CS_ERR_OK);
     /* What Shopify sent adds up. */
     assert_int_equal(cs_validate_order(&order, NULL, &problems), CS_ERR_OK);
     cs_buf out;
@@ -85,7 +51,7 @@ static void webhook_order_decodes_to_the_canonical_order(void **state)
     assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
     cs_json_writer_clean_up(&w);
     char *expected = fixture_read("shopify/order-webhook.canonical.json", NULL);
-    expect_text("canonical order", out.data, expected);
+    test_expect_text("canonical order", out.data, expected);
     free(expected);
     cs_buf_clean_up(&out);
 }
@@ -96,11 +62,11 @@ static void bad_order_names_each_field(void **state)
     cs_order order;
     cs_problems problems;
     cs_problems_init(&problems, &arena);
-    assert_int_equal(cs_shopify_order_decode(parse_fixture("shopify/order-bad.json"), NULL, &arena,
-                                             &order, &problems),
+    assert_int_equal(cs_shopify_order_decode(test_parse_fixture(&arena, "shopify/order-bad.json"),
+                                             NULL, &arena, &order, &problems),
                      CS_ERR_INVALID_ARGUMENT);
     char *expected = fixture_read("shopify/order-bad.expected", NULL);
-    expect_text("problems", problems_text(&problems), expected);
+    test_expect_text("problems", test_problems_text(&arena, &problems), expected);
     free(expected);
 }
 

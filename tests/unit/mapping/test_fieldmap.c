@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "testing.h"
 #include "mapping/mapping.h"
 #include "model/codec.h"
 
@@ -32,37 +33,6 @@ static int teardown(void **state)
     (void)state;
     cs_arena_clean_up(&arena);
     return 0;
-}
-
-static cs_json *parse_file(const char *path)
-{
-    size_t len;
-    char *text = fixture_read(path, &len);
-    char *copy = cs_arena_strndup(&arena, cs_str_make(text, len));
-    free(text);
-    cs_json *doc;
-    cs_diag diag;
-    if (cs_json_parse(&arena, cs_str_make(copy, len), &doc, &diag)) {
-        fail_msg("%s: %s", path, diag.message);
-    }
-    return doc;
-}
-
-static void problems_text(const cs_problems *problems, cs_buf *out)
-{
-    for (size_t i = 0; i < problems->count; i++) {
-        cs_buf_appendf(out, "%s: %s: %s\n", problems->items[i].path, problems->items[i].rule,
-                       problems->items[i].message);
-    }
-}
-
-/* cmocka cuts long messages, so the whole text goes to stderr first. */
-static void expect_text(const char *name, const char *got, const char *expected)
-{
-    if (strcmp(got ? got : "", expected) != 0) {
-        fprintf(stderr, "%s: got\n%s\n--- expected\n%s\n---\n", name, got ? got : "", expected);
-        fail_msg("%s: output differs from the fixture", name);
-    }
 }
 
 static int fixture_exists(const char *relative)
@@ -83,18 +53,16 @@ static void run_case(const char *dir, const char *name, void *ctx)
     cs_problems problems;
     cs_problems_init(&problems, &arena);
     cs_mapping *mapping;
-    if (cs_mapping_load(&arena, parse_file(path), &mapping, &problems)) {
-        cs_buf text;
-        cs_buf_init(&text, 0);
-        problems_text(&problems, &text);
-        fail_msg("%s: config refused:\n%s", name, text.data);
+    if (cs_mapping_load(&arena, test_parse_fixture(&arena, path), &mapping, &problems)) {
+        fail_msg("%s: config refused:\n%s", name, test_problems_text(&arena, &problems));
     }
     const cs_fieldmap *map = cs_mapping_map(mapping, CS_STR_LIT("target"));
     assert_non_null(map);
     void *record = cs_arena_calloc(&arena, 1, map->schema->size);
     snprintf(path, sizeof(path), "mapping/golden/%s/input.json", name);
-    assert_int_equal(cs_record_decode(map->schema, parse_file(path), &arena, record, &problems),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_record_decode(map->schema, test_parse_fixture(&arena, path), &arena, record, &problems),
+        CS_ERR_OK);
     cs_buf out;
     cs_buf_init(&out, 0);
     cs_buf_append_c(&out, "untouched");
@@ -105,19 +73,15 @@ static void run_case(const char *dir, const char *name, void *ctx)
         snprintf(path, sizeof(path), "mapping/golden/%s/expected.problems", name);
     }
     char *expected = fixture_read(path, NULL);
-    cs_buf got;
-    cs_buf_init(&got, 0);
     if (want_output) {
         assert_int_equal(result, CS_ERR_OK);
-        cs_buf_append(&got, out.data + 9, out.len - 9);
+        test_expect_text(name, out.data + strlen("untouched"), expected);
     } else {
         assert_int_equal(result, CS_ERR_INVALID_ARGUMENT);
         assert_string_equal(out.data, "untouched"); /* never half-written */
-        problems_text(&problems, &got);
+        test_expect_text(name, test_problems_text(&arena, &problems), expected);
     }
-    expect_text(name, got.data, expected);
     free(expected);
-    cs_buf_clean_up(&got);
     cs_buf_clean_up(&out);
 }
 
@@ -135,15 +99,12 @@ static void check_bad_config(const char *dir, const char *name, void *ctx)
     cs_problems problems;
     cs_problems_init(&problems, &arena);
     cs_mapping *mapping;
-    assert_int_equal(cs_mapping_load(&arena, parse_file(path), &mapping, &problems), CS_ERR_CONFIG);
+    assert_int_equal(cs_mapping_load(&arena, test_parse_fixture(&arena, path), &mapping, &problems),
+                     CS_ERR_CONFIG);
     snprintf(path + strlen(path) - strlen(".json"), 16, ".expected");
     char *expected = fixture_read(path, NULL);
-    cs_buf got;
-    cs_buf_init(&got, 0);
-    problems_text(&problems, &got);
-    expect_text(name, got.data, expected);
+    test_expect_text(name, test_problems_text(&arena, &problems), expected);
     free(expected);
-    cs_buf_clean_up(&got);
 }
 
 static void bad_configs_list_every_problem(void **state)

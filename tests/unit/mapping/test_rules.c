@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "testing.h"
 #include "mapping/mapping.h"
 #include "mapping/validate.h"
 #include "model/codec.h"
@@ -33,13 +34,7 @@ static int teardown(void **state)
 
 static cs_json *parse(const char *text)
 {
-    cs_json *doc;
-    cs_diag diag;
-    char *copy = cs_arena_strndup(&arena, cs_str_from_c(text));
-    if (cs_json_parse(&arena, cs_str_from_c(copy), &doc, &diag)) {
-        fail_msg("bad test JSON: %s", diag.message);
-    }
-    return doc;
+    return test_parse(&arena, text, strlen(text));
 }
 
 /* A record of the schema's shape from canonical JSON text. */
@@ -52,20 +47,6 @@ static void *record(const cs_schema *schema, const char *json)
         fail_msg("bad test record: %s: %s", problems.items[0].path, problems.items[0].message);
     }
     return r;
-}
-
-static char *problems_text(const cs_problems *problems)
-{
-    cs_buf out;
-    cs_buf_init(&out, 0);
-    cs_buf_append_c(&out, "");
-    for (size_t i = 0; i < problems->count; i++) {
-        cs_buf_appendf(&out, "%s: %s: %s\n", problems->items[i].path, problems->items[i].rule,
-                       problems->items[i].message);
-    }
-    char *text = cs_arena_strndup(&arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return text;
 }
 
 static void check_validation(const char *dir, const char *name, void *ctx)
@@ -81,11 +62,7 @@ static void check_validation(const char *dir, const char *name, void *ctx)
     cs_problems problems;
     cs_problems_init(&problems, &arena);
     cs_error result = cs_validate_order(order, NULL, &problems);
-    char *got = problems_text(&problems);
-    if (strcmp(got, expected) != 0) {
-        fprintf(stderr, "%s: got\n%s--- expected\n%s---\n", name, got, expected);
-        fail_msg("%s: problems differ", name);
-    }
+    test_expect_text(name, test_problems_text(&arena, &problems), expected);
     assert_int_equal(result, expected[0] ? CS_ERR_INVALID_ARGUMENT : CS_ERR_OK);
     free(expected);
 }
@@ -118,7 +95,7 @@ static void unmapped_skus_need_an_item_code(void **state)
     cs_problems problems;
     cs_problems_init(&problems, &arena);
     assert_int_equal(cs_validate_order(order, &opts, &problems), CS_ERR_INVALID_ARGUMENT);
-    assert_string_equal(problems_text(&problems),
+    assert_string_equal(test_problems_text(&arena, &problems),
                         "lines[2].sku: sku_unmapped: SKU 'NEW-SKU' has no item code\n");
 }
 

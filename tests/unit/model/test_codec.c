@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "testing.h"
 #include "model/codec.h"
 
 static cs_arena arena;
@@ -27,20 +28,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static cs_json *parse_fixture(const char *path)
-{
-    size_t len;
-    char *text = fixture_read(path, &len);
-    char *copy = cs_arena_strndup(&arena, cs_str_make(text, len));
-    free(text);
-    cs_json *doc;
-    cs_diag diag;
-    if (cs_json_parse(&arena, cs_str_trim(cs_str_make(copy, len)), &doc, &diag)) {
-        fail_msg("%s: %s", path, diag.message);
-    }
-    return doc;
-}
-
 static void order_round_trips_exactly(void **state)
 {
     (void)state;
@@ -50,8 +37,9 @@ static void order_round_trips_exactly(void **state)
     memset(&order, 0, sizeof(order));
     cs_problems problems;
     cs_problems_init(&problems, &arena);
-    assert_int_equal(cs_record_decode(&cs_schema_order, parse_fixture("model/order-eur.json"),
-                                      &arena, &order, &problems),
+    assert_int_equal(cs_record_decode(&cs_schema_order,
+                                      test_parse_fixture(&arena, "model/order-eur.json"), &arena,
+                                      &order, &problems),
                      CS_ERR_OK);
     assert_int_equal(cs_problems_total(&problems), 0);
     assert_int_equal(order.line_count, 2);
@@ -70,10 +58,8 @@ static void order_round_trips_exactly(void **state)
     cs_record_encode(&cs_schema_order, &order, &w);
     assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
     cs_json_writer_clean_up(&w);
-    cs_str expected = cs_str_trim(cs_str_make(text, len));
-    if (!cs_str_eq(cs_buf_view(&out), expected)) {
-        fail_msg("round trip differs:\n%s\n%.*s", out.data, CS_STR_FMT(expected));
-    }
+    text[cs_str_trim(cs_str_make(text, len)).len] = '\0';
+    test_expect_text("round trip", out.data, text);
     cs_buf_clean_up(&out);
     free(text);
 }
@@ -85,21 +71,13 @@ static void bad_order_lists_every_problem_with_its_path(void **state)
     memset(&order, 0, sizeof(order));
     cs_problems problems;
     cs_problems_init(&problems, &arena);
-    assert_int_equal(cs_record_decode(&cs_schema_order, parse_fixture("model/bad-order.json"),
-                                      &arena, &order, &problems),
+    assert_int_equal(cs_record_decode(&cs_schema_order,
+                                      test_parse_fixture(&arena, "model/bad-order.json"), &arena,
+                                      &order, &problems),
                      CS_ERR_INVALID_ARGUMENT);
-    cs_buf got;
-    cs_buf_init(&got, 0);
-    for (size_t i = 0; i < problems.count; i++) {
-        cs_buf_appendf(&got, "%s: %s: %s\n", problems.items[i].path, problems.items[i].rule,
-                       problems.items[i].message);
-    }
     char *expected = fixture_read("model/bad-order.expected", NULL);
-    if (strcmp(got.data, expected) != 0) {
-        fail_msg("problems differ:\n%s\nexpected:\n%s", got.data, expected);
-    }
+    test_expect_text("problems", test_problems_text(&arena, &problems), expected);
     free(expected);
-    cs_buf_clean_up(&got);
 }
 
 static void paths_compile_against_the_schema(void **state)
@@ -141,8 +119,9 @@ static void paths_read_values_and_missing_elements(void **state)
     (void)state;
     cs_order order;
     memset(&order, 0, sizeof(order));
-    assert_int_equal(cs_record_decode(&cs_schema_order, parse_fixture("model/order-eur.json"),
-                                      &arena, &order, NULL),
+    assert_int_equal(cs_record_decode(&cs_schema_order,
+                                      test_parse_fixture(&arena, "model/order-eur.json"), &arena,
+                                      &order, NULL),
                      CS_ERR_OK);
     cs_path path;
     cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[1].tax_lines[0].rate"), false, &path, NULL);

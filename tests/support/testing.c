@@ -1,0 +1,54 @@
+#include "testing.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+cs_json *test_parse(cs_arena *arena, const char *text, size_t len)
+{
+    char *copy = cs_arena_strndup(arena, cs_str_make(text, len));
+    cs_json *doc = NULL;
+    cs_diag diag;
+    if (!copy || cs_json_parse(arena, cs_str_make(copy, len), &doc, &diag)) {
+        fail_msg("test JSON does not parse: %s", copy ? diag.message : "arena full");
+    }
+    return doc;
+}
+
+cs_json *test_parse_fixture(cs_arena *arena, const char *relative_path)
+{
+    size_t len;
+    char *text = fixture_read(relative_path, &len);
+    cs_json *doc = test_parse(arena, text, len);
+    free(text);
+    return doc;
+}
+
+char *test_problems_text(cs_arena *arena, const cs_problems *problems)
+{
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    for (size_t i = 0; i < problems->count; i++) {
+        cs_buf_appendf(&out, "%s: %s: %s\n", problems->items[i].path, problems->items[i].rule,
+                       problems->items[i].message);
+    }
+    char *text = cs_arena_strndup(arena, cs_buf_view(&out));
+    cs_buf_clean_up(&out);
+    return text;
+}
+
+void test_expect_text(const char *what, const char *got, const char *expected)
+{
+    if (strcmp(got ? got : "", expected) != 0) {
+        fprintf(stderr, "%s: got\n%s\n--- expected\n%s\n---\n", what, got ? got : "", expected);
+        fail_msg("%s differs from what was expected", what);
+    }
+}

@@ -1,0 +1,19 @@
+/* Helpers shared by the cmocka tests: parse JSON that must be valid, render
+ * problem lists, compare long texts with a readable failure. Each fails the
+ * running test (cmocka) rather than returning an error. */
+#ifndef CS_TESTS_TESTING_H
+#define CS_TESTS_TESTING_H
+
+#include "core/json.h"
+#include "core/problems.h"
+
+/* Copies text into arena and parses it (the DOM may point into the copy). */
+cs_json *test_parse(cs_arena *arena, const char *text, size_t len);
+/* test_parse of a file under tests/fixtures. */
+cs_json *test_parse_fixture(cs_arena *arena, const char *relative_path);
+/* "path: rule: message\n" per problem, in arena ("" when there are none). */
+char *test_problems_text(cs_arena *arena, const cs_problems *problems);
+/* Fails with both texts on stderr (cmocka cuts long messages) unless equal. */
+void test_expect_text(const char *what, const char *got, const char *expected);
+
+#endif
