@@ -12,6 +12,22 @@
 
 #include "fixture.h"
 
+cs_arena test_arena;
+
+int test_arena_setup(void **state)
+{
+    (void)state;
+    cs_arena_init(&test_arena, 0, 0);
+    return 0;
+}
+
+int test_arena_teardown(void **state)
+{
+    (void)state;
+    cs_arena_clean_up(&test_arena);
+    return 0;
+}
+
 cs_json *test_parse(cs_arena *arena, const char *text, size_t len)
 {
     char *copy = cs_arena_strndup(arena, cs_str_make(text, len));

@@ -7,6 +7,13 @@
 #include "core/json.h"
 #include "core/problems.h"
 
+/* An arena for a test group, initialised and freed by the group's setup and
+ * teardown: cmocka_run_group_tests_name(name, tests, test_arena_setup,
+ * test_arena_teardown). */
+extern cs_arena test_arena;
+int test_arena_setup(void **state);
+int test_arena_teardown(void **state);
+
 /* Copies text into arena and parses it (the DOM may point into the copy). */
 cs_json *test_parse(cs_arena *arena, const char *text, size_t len);
 /* test_parse of a file under tests/fixtures. */

@@ -14,32 +14,16 @@
 #include "mapping/validate.h"
 #include "model/codec.h"
 
-static cs_arena arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    cs_arena_init(&arena, 0, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cs_arena_clean_up(&arena);
-    return 0;
-}
-
 static void webhook_order_decodes_to_the_canonical_order(void **state)
 {
     (void)state;
     cs_order order;
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     cs_shopify_order_opts opts = {.store_code = CS_STR_LIT("us")};
     assert_int_equal(
-        cs_shopify_order_decode(test_parse_fixture(&arena, "shopify/order-webhook.json"), &opts,
-                                &arena, &order, &problems),
+        cs_shopify_order_decode(test_parse_fixture(&test_arena, "shopify/order-webhook.json"),
+                                &opts, &test_arena, &order, &problems),
         CS_ERR_OK);
     /* What Shopify sent adds up. */
     assert_int_equal(cs_validate_order(&order, NULL, &problems), CS_ERR_OK);
@@ -61,12 +45,13 @@ static void bad_order_names_each_field(void **state)
     (void)state;
     cs_order order;
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
-    assert_int_equal(cs_shopify_order_decode(test_parse_fixture(&arena, "shopify/order-bad.json"),
-                                             NULL, &arena, &order, &problems),
-                     CS_ERR_INVALID_ARGUMENT);
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(
+        cs_shopify_order_decode(test_parse_fixture(&test_arena, "shopify/order-bad.json"), NULL,
+                                &test_arena, &order, &problems),
+        CS_ERR_INVALID_ARGUMENT);
     char *expected = fixture_read("shopify/order-bad.expected", NULL);
-    test_expect_text("problems", test_problems_text(&arena, &problems), expected);
+    test_expect_text("problems", test_problems_text(&test_arena, &problems), expected);
     free(expected);
 }
 
@@ -76,5 +61,6 @@ int main(void)
         cmocka_unit_test(webhook_order_decodes_to_the_canonical_order),
         cmocka_unit_test(bad_order_names_each_field),
     };
-    return cmocka_run_group_tests_name("shopify_order", tests, setup, teardown);
+    return cmocka_run_group_tests_name("shopify_order", tests, test_arena_setup,
+                                       test_arena_teardown);
 }

@@ -10,28 +10,13 @@
 
 #include "core/json.h"
 #include "fixture.h"
-
-static cs_arena arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    cs_arena_init(&arena, 0, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cs_arena_clean_up(&arena);
-    return 0;
-}
+#include "testing.h"
 
 static cs_json *parse_ok(const char *text)
 {
     cs_json *doc = NULL;
     cs_diag diag;
-    cs_error result = cs_json_parse(&arena, cs_str_from_c(text), &doc, &diag);
+    cs_error result = cs_json_parse(&test_arena, cs_str_from_c(text), &doc, &diag);
     if (result) {
         fail_msg("parse of %s failed: %s", text, diag.message);
     }
@@ -50,7 +35,7 @@ static void check_good(const char *dir, const char *name, void *ctx)
     char *expected = fixture_read(path, &expected_len);
     cs_json *doc = NULL;
     cs_diag diag;
-    if (cs_json_parse(&arena, cs_str_make(input, len), &doc, &diag)) {
+    if (cs_json_parse(&test_arena, cs_str_make(input, len), &doc, &diag)) {
         fail_msg("%s: %s", name, diag.message);
     }
     cs_buf out;
@@ -84,7 +69,7 @@ static void check_bad(const char *dir, const char *name, void *ctx)
     assert_int_equal(sscanf(expected, "%63s %zu", want_name, &want_offset), 2);
     cs_json *doc = NULL;
     cs_diag diag;
-    cs_error result = cs_json_parse(&arena, cs_str_make(input, len), &doc, &diag);
+    cs_error result = cs_json_parse(&test_arena, cs_str_make(input, len), &doc, &diag);
     if (strcmp(cs_error_name(result), want_name) != 0 || !diag.has_offset ||
         diag.offset != want_offset) {
         fail_msg("%s: got %s at %zu (%s), expected %s at %zu", name, cs_error_name(result),
@@ -169,8 +154,8 @@ static void depth_limit_is_configurable(void **state)
     cs_json_opts opts = {.max_depth = 3};
     cs_json *doc;
     cs_diag diag;
-    assert_int_equal(cs_json_parse_opts(&arena, CS_STR_LIT("[[[1]]]"), &opts, &doc, &diag), 0);
-    assert_int_equal(cs_json_parse_opts(&arena, CS_STR_LIT("[[[[1]]]]"), &opts, &doc, &diag),
+    assert_int_equal(cs_json_parse_opts(&test_arena, CS_STR_LIT("[[[1]]]"), &opts, &doc, &diag), 0);
+    assert_int_equal(cs_json_parse_opts(&test_arena, CS_STR_LIT("[[[[1]]]]"), &opts, &doc, &diag),
                      CS_ERR_JSON_DEPTH);
     assert_int_equal(diag.offset, 3);
 }
@@ -309,5 +294,5 @@ int main(void)
         cmocka_unit_test(writer_stops_at_buffer_maximum),
         cmocka_unit_test(number_grammar),
     };
-    return cmocka_run_group_tests_name("json", tests, setup, teardown);
+    return cmocka_run_group_tests_name("json", tests, test_arena_setup, test_arena_teardown);
 }

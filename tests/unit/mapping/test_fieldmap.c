@@ -19,22 +19,6 @@
 #include "mapping/mapping.h"
 #include "model/codec.h"
 
-static cs_arena arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    cs_arena_init(&arena, 0, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cs_arena_clean_up(&arena);
-    return 0;
-}
-
 static int fixture_exists(const char *relative)
 {
     char path[512];
@@ -51,22 +35,22 @@ static void run_case(const char *dir, const char *name, void *ctx)
     char path[256];
     snprintf(path, sizeof(path), "mapping/golden/%s/config.json", name);
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     cs_mapping *mapping;
-    if (cs_mapping_load(&arena, test_parse_fixture(&arena, path), &mapping, &problems)) {
-        fail_msg("%s: config refused:\n%s", name, test_problems_text(&arena, &problems));
+    if (cs_mapping_load(&test_arena, test_parse_fixture(&test_arena, path), &mapping, &problems)) {
+        fail_msg("%s: config refused:\n%s", name, test_problems_text(&test_arena, &problems));
     }
     const cs_fieldmap *map = cs_mapping_map(mapping, CS_STR_LIT("target"));
     assert_non_null(map);
-    void *record = cs_arena_calloc(&arena, 1, map->schema->size);
+    void *record = cs_arena_calloc(&test_arena, 1, map->schema->size);
     snprintf(path, sizeof(path), "mapping/golden/%s/input.json", name);
-    assert_int_equal(
-        cs_record_decode(map->schema, test_parse_fixture(&arena, path), &arena, record, &problems),
-        CS_ERR_OK);
+    assert_int_equal(cs_record_decode(map->schema, test_parse_fixture(&test_arena, path),
+                                      &test_arena, record, &problems),
+                     CS_ERR_OK);
     cs_buf out;
     cs_buf_init(&out, 0);
     cs_buf_append_c(&out, "untouched");
-    cs_error result = cs_fieldmap_apply(map, record, &arena, &out, &problems);
+    cs_error result = cs_fieldmap_apply(map, record, &test_arena, &out, &problems);
     snprintf(path, sizeof(path), "mapping/golden/%s/expected.json", name);
     bool want_output = fixture_exists(path);
     if (!want_output) {
@@ -79,7 +63,7 @@ static void run_case(const char *dir, const char *name, void *ctx)
     } else {
         assert_int_equal(result, CS_ERR_INVALID_ARGUMENT);
         assert_string_equal(out.data, "untouched"); /* never half-written */
-        test_expect_text(name, test_problems_text(&arena, &problems), expected);
+        test_expect_text(name, test_problems_text(&test_arena, &problems), expected);
     }
     free(expected);
     cs_buf_clean_up(&out);
@@ -97,13 +81,14 @@ static void check_bad_config(const char *dir, const char *name, void *ctx)
     char path[256];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     cs_mapping *mapping;
-    assert_int_equal(cs_mapping_load(&arena, test_parse_fixture(&arena, path), &mapping, &problems),
-                     CS_ERR_CONFIG);
+    assert_int_equal(
+        cs_mapping_load(&test_arena, test_parse_fixture(&test_arena, path), &mapping, &problems),
+        CS_ERR_CONFIG);
     snprintf(path + strlen(path) - strlen(".json"), 16, ".expected");
     char *expected = fixture_read(path, NULL);
-    test_expect_text(name, test_problems_text(&arena, &problems), expected);
+    test_expect_text(name, test_problems_text(&test_arena, &problems), expected);
     free(expected);
 }
 
@@ -119,5 +104,5 @@ int main(void)
         cmocka_unit_test(golden_cases),
         cmocka_unit_test(bad_configs_list_every_problem),
     };
-    return cmocka_run_group_tests_name("fieldmap", tests, setup, teardown);
+    return cmocka_run_group_tests_name("fieldmap", tests, test_arena_setup, test_arena_teardown);
 }

@@ -16,34 +16,18 @@
 #include "mapping/validate.h"
 #include "model/codec.h"
 
-static cs_arena arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    cs_arena_init(&arena, 0, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cs_arena_clean_up(&arena);
-    return 0;
-}
-
 static cs_json *parse(const char *text)
 {
-    return test_parse(&arena, text, strlen(text));
+    return test_parse(&test_arena, text, strlen(text));
 }
 
 /* A record of the schema's shape from canonical JSON text. */
 static void *record(const cs_schema *schema, const char *json)
 {
-    void *r = cs_arena_calloc(&arena, 1, schema->size);
+    void *r = cs_arena_calloc(&test_arena, 1, schema->size);
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
-    if (cs_record_decode(schema, parse(json), &arena, r, &problems)) {
+    cs_problems_init(&problems, &test_arena);
+    if (cs_record_decode(schema, parse(json), &test_arena, r, &problems)) {
         fail_msg("bad test record: %s: %s", problems.items[0].path, problems.items[0].message);
     }
     return r;
@@ -60,9 +44,9 @@ static void check_validation(const char *dir, const char *name, void *ctx)
     snprintf(path + strlen(path) - strlen(".json"), 16, ".expected");
     char *expected = fixture_read(path, NULL);
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     cs_error result = cs_validate_order(order, NULL, &problems);
-    test_expect_text(name, test_problems_text(&arena, &problems), expected);
+    test_expect_text(name, test_problems_text(&test_arena, &problems), expected);
     assert_int_equal(result, expected[0] ? CS_ERR_INVALID_ARGUMENT : CS_ERR_OK);
     free(expected);
 }
@@ -79,10 +63,10 @@ static void unmapped_skus_need_an_item_code(void **state)
     cs_lookup table;
     cs_json *cfg = parse("{\"values\": {\"SKU-RED-M\": \"TS-100\"}}");
     cs_problems config_problems;
-    cs_problems_init(&config_problems, &arena);
-    assert_int_equal(
-        cs_lookup_load(&arena, CS_STR_LIT("skus"), cfg, "lookups.skus", &table, &config_problems),
-        CS_ERR_OK);
+    cs_problems_init(&config_problems, &test_arena);
+    assert_int_equal(cs_lookup_load(&test_arena, CS_STR_LIT("skus"), cfg, "lookups.skus", &table,
+                                    &config_problems),
+                     CS_ERR_OK);
     cs_order *order = record(&cs_schema_order,
                              "{\"number\":\"1\",\"currency\":\"EUR\",\"lines\":["
                              "{\"sku\":\"SKU-RED-M\",\"quantity\":1,\"unit_price\":{\"amount\":\"1."
@@ -93,9 +77,9 @@ static void unmapped_skus_need_an_item_code(void **state)
                              "00\",\"currency\":\"EUR\"}}]}");
     cs_validate_opts opts = {.sku_table = &table};
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     assert_int_equal(cs_validate_order(order, &opts, &problems), CS_ERR_INVALID_ARGUMENT);
-    assert_string_equal(test_problems_text(&arena, &problems),
+    assert_string_equal(test_problems_text(&test_arena, &problems),
                         "lines[2].sku: sku_unmapped: SKU 'NEW-SKU' has no item code\n");
 }
 
@@ -153,15 +137,16 @@ static void order_discount_is_spread_over_lines(void **state)
         "}");
     cs_money discount;
     assert_int_equal(cs_money_parse(CS_STR_LIT("3.86"), CS_STR_LIT("EUR"), &discount, NULL), 0);
-    assert_int_equal(cs_order_allocate_discount(order, CS_STR_LIT("SPRING10"), discount, &arena),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_order_allocate_discount(order, CS_STR_LIT("SPRING10"), discount, &test_arena),
+        CS_ERR_OK);
     assert_true(order->lines[0].discount.minor_units == 333);
     assert_true(order->lines[1].discount.minor_units == 53);
     assert_int_equal(order->lines[2].discount_count, 0); /* a free line gets no share */
     assert_true(cs_str_eq_c(order->lines[1].discounts[0].code, "SPRING10"));
     cs_money yen;
     cs_money_parse(CS_STR_LIT("100"), CS_STR_LIT("JPY"), &yen, NULL);
-    assert_int_equal(cs_order_allocate_discount(order, CS_STR_LIT("X"), yen, &arena),
+    assert_int_equal(cs_order_allocate_discount(order, CS_STR_LIT("X"), yen, &test_arena),
                      CS_ERR_CURRENCY_MISMATCH);
 }
 
@@ -177,8 +162,9 @@ static const cs_ownership *load_ownership(void)
 {
     cs_mapping *m;
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
-    assert_int_equal(cs_mapping_load(&arena, parse(ownership_config), &m, &problems), CS_ERR_OK);
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_mapping_load(&test_arena, parse(ownership_config), &m, &problems),
+                     CS_ERR_OK);
     return cs_mapping_ownership(m, &cs_schema_customer);
 }
 
@@ -196,7 +182,7 @@ static void owner_fields_only_are_written(void **state)
     cs_customer merged;
     cs_merge_result result;
     assert_int_equal(cs_ownership_merge(own, CS_SYS_COMMERCETOOLS, incoming, current, NULL, &merged,
-                                        &arena, &result),
+                                        &test_arena, &result),
                      CS_ERR_OK);
     assert_true(cs_str_eq_c(merged.email, "new@x.com"));  /* commercetools owns it */
     assert_true(cs_str_eq_c(merged.phone, "+49 2"));      /* salesforce owns it */
@@ -221,15 +207,15 @@ static void blank_from_owner_keeps_target_in_unless_blank_mode(void **state)
         record(&cs_schema_customer, "{\"email\":\"e@x.com\",\"account_code\":\"C10\"}");
     cs_customer merged;
     cs_merge_result result;
-    assert_int_equal(
-        cs_ownership_merge(own, CS_SYS_EXACTMAX, incoming, current, NULL, &merged, &arena, &result),
-        CS_ERR_OK);
+    assert_int_equal(cs_ownership_merge(own, CS_SYS_EXACTMAX, incoming, current, NULL, &merged,
+                                        &test_arena, &result),
+                     CS_ERR_OK);
     assert_true(cs_str_eq_c(merged.account_code, "C10"));
     assert_int_equal(result.changed_count, 0);
     /* In "always" mode a blank from the owner clears the field. */
     cs_customer *no_email = record(&cs_schema_customer, "{\"phone\":\"1\"}");
     assert_int_equal(cs_ownership_merge(own, CS_SYS_COMMERCETOOLS, no_email, current, NULL, &merged,
-                                        &arena, &result),
+                                        &test_arena, &result),
                      CS_ERR_OK);
     assert_int_equal(merged.email.len, 0);
 }
@@ -244,7 +230,7 @@ static void changes_on_both_sides_are_conflicts_and_the_owner_wins(void **state)
     cs_customer merged;
     cs_merge_result result;
     assert_int_equal(cs_ownership_merge(own, CS_SYS_COMMERCETOOLS, incoming, current, last, &merged,
-                                        &arena, &result),
+                                        &test_arena, &result),
                      CS_ERR_OK);
     assert_int_equal(result.conflict_count, 2);
     assert_true(cs_str_eq_c(result.conflicts[0].field, "email"));
@@ -275,7 +261,7 @@ static void changes_on_both_sides_are_conflicts_and_the_owner_wins(void **state)
     /* The other side syncing back changes nothing: no flip-flop. */
     cs_customer again;
     assert_int_equal(cs_ownership_merge(own, CS_SYS_SALESFORCE, &merged, &merged, &merged, &again,
-                                        &arena, &result),
+                                        &test_arena, &result),
                      CS_ERR_OK);
     assert_int_equal(result.changed_count, 0);
     assert_true(cs_str_eq_c(again.email, "b@x.com"));
@@ -296,8 +282,8 @@ static void identity_keys_in_order(void **state)
     (void)state;
     cs_mapping *m;
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
-    assert_int_equal(cs_mapping_load(&arena,
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_mapping_load(&test_arena,
                                      parse("{\"identity\": {\"customer\": {\"keys\": "
                                            "[\"ids.exactmax\", \"account_code\", \"email\", "
                                            "\"company+postal_code\"]}}}"),
@@ -305,7 +291,7 @@ static void identity_keys_in_order(void **state)
                      CS_ERR_OK);
     const cs_identity *id = cs_mapping_identity(m, &cs_schema_customer);
     size_t n = sizeof(candidates_json) / sizeof(candidates_json[0]);
-    cs_customer *candidates = cs_arena_calloc(&arena, n, sizeof(cs_customer));
+    cs_customer *candidates = cs_arena_calloc(&test_arena, n, sizeof(cs_customer));
     for (size_t i = 0; i < n; i++) {
         candidates[i] = *(cs_customer *)record(&cs_schema_customer, candidates_json[i]);
     }
@@ -331,7 +317,7 @@ static void identity_keys_in_order(void **state)
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         cs_match match;
         assert_int_equal(cs_identity_match(id, record(&cs_schema_customer, cases[c].incoming),
-                                           candidates, n, &arena, &match),
+                                           candidates, n, &test_arena, &match),
                          CS_ERR_OK);
         if (match.kind != cases[c].kind || !cs_str_eq_c(match.key, cases[c].key)) {
             fail_msg("case %zu: kind %d key '%.*s'", c, match.kind, CS_STR_FMT(match.key));
@@ -346,7 +332,7 @@ static void identity_keys_in_order(void **state)
     /* An ambiguous match becomes a review record with every candidate. */
     cs_match match;
     cs_customer *incoming = record(&cs_schema_customer, "{\"email\":\"shared@x.com\"}");
-    cs_identity_match(id, incoming, candidates, n, &arena, &match);
+    cs_identity_match(id, incoming, candidates, n, &test_arena, &match);
     cs_buf out;
     cs_buf_init(&out, 0);
     cs_json_writer w;
@@ -363,12 +349,15 @@ static void identity_keys_in_order(void **state)
 static void normalizations(void **state)
 {
     (void)state;
-    assert_true(cs_str_eq_c(cs_normalize_email(CS_STR_LIT("  Anna.Müller@Example.COM "), &arena),
-                            "anna.müller@example.com"));
-    assert_true(cs_str_eq_c(
-        cs_normalize_company(CS_STR_LIT("Müller & Söhne GmbH & Co. KG"), &arena), "müller söhne"));
-    assert_true(cs_str_eq_c(cs_normalize_company(CS_STR_LIT("O'Neil Ltd."), &arena), "oneil"));
-    assert_true(cs_str_eq_c(cs_normalize_postal_code(CS_STR_LIT("sw1a 1aa"), &arena), "SW1A1AA"));
+    assert_true(
+        cs_str_eq_c(cs_normalize_email(CS_STR_LIT("  Anna.Müller@Example.COM "), &test_arena),
+                    "anna.müller@example.com"));
+    assert_true(
+        cs_str_eq_c(cs_normalize_company(CS_STR_LIT("Müller & Söhne GmbH & Co. KG"), &test_arena),
+                    "müller söhne"));
+    assert_true(cs_str_eq_c(cs_normalize_company(CS_STR_LIT("O'Neil Ltd."), &test_arena), "oneil"));
+    assert_true(
+        cs_str_eq_c(cs_normalize_postal_code(CS_STR_LIT("sw1a 1aa"), &test_arena), "SW1A1AA"));
 }
 
 int main(void)
@@ -384,5 +373,6 @@ int main(void)
         cmocka_unit_test(identity_keys_in_order),
         cmocka_unit_test(normalizations),
     };
-    return cmocka_run_group_tests_name("mapping_rules", tests, setup, teardown);
+    return cmocka_run_group_tests_name("mapping_rules", tests, test_arena_setup,
+                                       test_arena_teardown);
 }

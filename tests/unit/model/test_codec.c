@@ -12,22 +12,6 @@
 #include "testing.h"
 #include "model/codec.h"
 
-static cs_arena arena;
-
-static int setup(void **state)
-{
-    (void)state;
-    cs_arena_init(&arena, 0, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cs_arena_clean_up(&arena);
-    return 0;
-}
-
 static void order_round_trips_exactly(void **state)
 {
     (void)state;
@@ -36,10 +20,10 @@ static void order_round_trips_exactly(void **state)
     cs_order order;
     memset(&order, 0, sizeof(order));
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     assert_int_equal(cs_record_decode(&cs_schema_order,
-                                      test_parse_fixture(&arena, "model/order-eur.json"), &arena,
-                                      &order, &problems),
+                                      test_parse_fixture(&test_arena, "model/order-eur.json"),
+                                      &test_arena, &order, &problems),
                      CS_ERR_OK);
     assert_int_equal(cs_problems_total(&problems), 0);
     assert_int_equal(order.line_count, 2);
@@ -70,13 +54,13 @@ static void bad_order_lists_every_problem_with_its_path(void **state)
     cs_order order;
     memset(&order, 0, sizeof(order));
     cs_problems problems;
-    cs_problems_init(&problems, &arena);
+    cs_problems_init(&problems, &test_arena);
     assert_int_equal(cs_record_decode(&cs_schema_order,
-                                      test_parse_fixture(&arena, "model/bad-order.json"), &arena,
-                                      &order, &problems),
+                                      test_parse_fixture(&test_arena, "model/bad-order.json"),
+                                      &test_arena, &order, &problems),
                      CS_ERR_INVALID_ARGUMENT);
     char *expected = fixture_read("model/bad-order.expected", NULL);
-    test_expect_text("problems", test_problems_text(&arena, &problems), expected);
+    test_expect_text("problems", test_problems_text(&test_arena, &problems), expected);
     free(expected);
 }
 
@@ -120,8 +104,8 @@ static void paths_read_values_and_missing_elements(void **state)
     cs_order order;
     memset(&order, 0, sizeof(order));
     assert_int_equal(cs_record_decode(&cs_schema_order,
-                                      test_parse_fixture(&arena, "model/order-eur.json"), &arena,
-                                      &order, NULL),
+                                      test_parse_fixture(&test_arena, "model/order-eur.json"),
+                                      &test_arena, &order, NULL),
                      CS_ERR_OK);
     cs_path path;
     cs_path_compile(&cs_schema_order, CS_STR_LIT("lines[1].tax_lines[0].rate"), false, &path, NULL);
@@ -134,10 +118,10 @@ static void paths_read_values_and_missing_elements(void **state)
     assert_false(cs_path_read(&path, &order).present);
     cs_path_compile(&cs_schema_order, CS_STR_LIT("total"), false, &path, NULL);
     v = cs_path_read(&path, &order);
-    assert_true(cs_str_eq_c(cs_value_text(&v, &arena), "83.90"));
+    assert_true(cs_str_eq_c(cs_value_text(&v, &test_arena), "83.90"));
     cs_path_compile(&cs_schema_order, CS_STR_LIT("created_at"), false, &path, NULL);
     v = cs_path_read(&path, &order);
-    assert_true(cs_str_eq_c(cs_value_text(&v, &arena), "2024-03-05T10:15:30.000Z"));
+    assert_true(cs_str_eq_c(cs_value_text(&v, &test_arena), "2024-03-05T10:15:30.000Z"));
     cs_path_compile(&cs_schema_order, CS_STR_LIT("lines"), true, &path, NULL);
     const void *elements;
     assert_int_equal(cs_path_elements(&path, &order, &elements), 2);
@@ -152,5 +136,5 @@ int main(void)
         cmocka_unit_test(paths_compile_against_the_schema),
         cmocka_unit_test(paths_read_values_and_missing_elements),
     };
-    return cmocka_run_group_tests_name("codec", tests, setup, teardown);
+    return cmocka_run_group_tests_name("codec", tests, test_arena_setup, test_arena_teardown);
 }
