@@ -642,9 +642,10 @@ static void write_value(apply_ctx *ctx, const cs_rule *rule, const cs_value *v)
                                                          : OUT_STRING;
     }
     if (out == OUT_BOOL) {
-        bool b = v->type == CS_FIELD_BOOL ? v->b : cs_str_eq_c(v->str, "true");
-        if (v->type != CS_FIELD_BOOL && !b && !cs_str_eq_c(v->str, "false")) {
-            fail(ctx, "not_a_boolean", "'%.*s' is not true or false", CS_STR_FMT(v->str));
+        cs_str text = cs_value_text(v, ctx->arena);
+        bool b = v->type == CS_FIELD_BOOL ? v->b : cs_str_eq_c(text, "true");
+        if (v->type != CS_FIELD_BOOL && !b && !cs_str_eq_c(text, "false")) {
+            fail(ctx, "not_a_boolean", "'%.*s' is not true or false", CS_STR_FMT(text));
             return;
         }
         cs_json_write_bool(w, b);
