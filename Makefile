@@ -18,7 +18,8 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ishared -Iruntime -Itests/support
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARNINGS) -ffunction-sections -fdata-sections -fno-omit-frame-pointer $(SAN)
-LDFLAGS += -Wl,--gc-sections $(SAN)
+# --as-needed: a binary loads only the libraries it calls into (cold starts).
+LDFLAGS += -Wl,--gc-sections -Wl,--as-needed $(SAN)
 
 ifneq ($(SAN),)
 # Sanitizers need the runtime at link time and a debugger-friendly build.
@@ -29,7 +30,7 @@ endif
 CORE_SRC := $(wildcard shared/*/*.c shared/*/*/*.c)
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_LIB := $(BUILD)/lib/libcsshared.a
-CORE_LIBS := -lyajl -luuid
+CORE_LIBS := -lyajl -luuid -lcurl -lsqlite3 -lcrypto
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
@@ -132,7 +133,7 @@ $(BUILD)/bench/floor/plain: $(BUILD)/obj/bench/runtime/floor.o
 # Linked against libcurl without calling it: what loading it costs.
 $(BUILD)/bench/floor/with-curl: $(BUILD)/obj/bench/runtime/floor.o
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -Wl,--no-as-needed $(RUNTIME_LIBS) $(CORE_LIBS) -Wl,--as-needed -o $@
+	$(CC) $(LDFLAGS) $^ -Wl,--no-as-needed -lcurl -lyajl -luuid -Wl,--as-needed -o $@
 
 # libFuzzer targets over the parsers that read untrusted input. `make fuzz`
 # explores for FUZZ_SECONDS each; `make fuzz-regress` (part of test-asan)
@@ -140,7 +141,7 @@ $(BUILD)/bench/floor/with-curl: $(BUILD)/obj/bench/runtime/floor.o
 FUZZ_TARGETS := json decimal timestamp order
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ishared -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ishared -Wl,--as-needed -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all
 FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 

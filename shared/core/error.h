@@ -37,7 +37,16 @@
     X(HTTP, "Http", "HTTP transport error")                                                        \
     X(RUNTIME_API, "RuntimeApi", "Lambda Runtime API error")                                       \
     X(RESPONSE_TOO_LARGE, "ResponseSizeTooLarge", "response larger than Lambda allows")            \
-    X(HANDLER, "HandlerError", "the function handler failed")
+    X(HANDLER, "HandlerError", "the function handler failed")                                      \
+    X(HTTP_TRANSIENT, "HttpTransient", "temporary failure; retries or time ran out")               \
+    X(HTTP_PERMANENT, "HttpPermanent", "the server refused the request")                           \
+    X(HTTP_CONFLICT, "HttpConflict", "the server reported a conflicting change")                   \
+    X(TLS, "Tls", "TLS connection refused (certificate or handshake)")                             \
+    X(DEADLINE, "Deadline", "not enough time left before the deadline")                            \
+    X(CONDITION_FAILED, "ConditionFailed", "a conditional write did not hold")                     \
+    X(AWS, "Aws", "AWS service error")                                                             \
+    X(STORAGE, "Storage", "state storage error")                                                   \
+    X(BUSY, "Busy", "another worker holds this record")
 
 typedef enum cs_error {
 #define CS_ERROR_ENUM(suffix, name, message) CS_ERR_##suffix,
