@@ -367,14 +367,16 @@ static void host_of(const char *url, char out[HOST_LEN])
     snprintf(out, HOST_LEN, "%.*s", (int)(len < HOST_LEN ? len : HOST_LEN - 1), start);
 }
 
-static struct curl_slist *build_headers(const cs_http_request *req)
+/* The request's own headers; NULL with *failed set when out of memory. */
+static struct curl_slist *build_headers(const cs_http_request *req, bool *failed)
 {
-    /* "Expect:" keeps curl from waiting for 100 Continue on larger bodies. */
-    struct curl_slist *list = curl_slist_append(NULL, "Expect:");
-    for (const char *const *h = req->headers; list && h && *h; h++) {
+    struct curl_slist *list = NULL;
+    *failed = false;
+    for (const char *const *h = req->headers; h && *h; h++) {
         struct curl_slist *grown = curl_slist_append(list, *h);
         if (!grown) {
             curl_slist_free_all(list);
+            *failed = true;
             return NULL;
         }
         list = grown;
@@ -395,6 +397,10 @@ static void configure(cs_http_client *c, const cs_http_request *req, struct curl
         curl_easy_setopt(h, CURLOPT_CAINFO, c->options.ca_file);
     }
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->options.connect_timeout_ms);
+    /* Send bodies at once instead of waiting for "100 Continue". Removing the
+     * Expect header with "Expect:" would do the same, but libcurl 7.88 signs
+     * that removal line into SigV4 and AWS then refuses the signature. */
+    curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -430,12 +436,12 @@ static bool tls_failure(CURLcode rc)
 typedef enum outcome { DONE, RETRY } outcome;
 
 /* Runs one attempt and decides: a final result, or retry. */
-static outcome attempt_once(cs_http_client *c, const cs_http_request *req,
-                            cs_http_response *resp, int attempt, int64_t timeout_ms,
-                            cs_error *result, cs_diag *diag)
+static outcome attempt_once(cs_http_client *c, const cs_http_request *req, cs_http_response *resp,
+                            int attempt, int64_t timeout_ms, cs_error *result, cs_diag *diag)
 {
-    struct curl_slist *headers = build_headers(req);
-    if (!headers) {
+    bool failed;
+    struct curl_slist *headers = build_headers(req, &failed);
+    if (failed) {
         *result = cs_diag_set(diag, CS_ERR_NOMEM, "out of memory building headers");
         return DONE;
     }
@@ -462,8 +468,8 @@ static outcome attempt_once(cs_http_client *c, const cs_http_request *req,
     bool retry = s == 408 || s == 429 || s >= 500 ||
                  (s >= 400 && req->retry_body && req->retry_body(s, cs_buf_view(resp->body)));
     if (retry) {
-        *result = cs_diag_set(diag, CS_ERR_HTTP_TRANSIENT, "%s %s: status %ld", req->method,
-                              req->url, s);
+        *result =
+            cs_diag_set(diag, CS_ERR_HTTP_TRANSIENT, "%s %s: status %ld", req->method, req->url, s);
         return RETRY;
     }
     if (s >= 400) {
@@ -521,7 +527,8 @@ cs_error cs_http_send(cs_http_client *c, const cs_http_request *req, cs_http_res
                                 : result;
         }
         sleep_ms(wait);
-        int64_t timeout = left < c->options.attempt_timeout_ms ? left : c->options.attempt_timeout_ms;
+        int64_t timeout =
+            left < c->options.attempt_timeout_ms ? left : c->options.attempt_timeout_ms;
         if (attempt_once(c, req, resp, attempt, timeout, &result, diag) == DONE) {
             return result;
         }

@@ -26,8 +26,8 @@ typedef struct cs_http_client cs_http_client;
 typedef struct cs_http_audit {
     const char *method;
     const char *url;
-    long status;          /* 0 when no response came */
-    int attempt;          /* 1 for the first */
+    long status; /* 0 when no response came */
+    int attempt; /* 1 for the first */
     int64_t duration_ms;
     cs_str request_body;  /* redacted */
     cs_str response_body; /* redacted */
@@ -37,35 +37,35 @@ typedef struct cs_http_audit {
 typedef void (*cs_http_audit_fn)(void *user, const cs_http_audit *record);
 
 typedef struct cs_http_options {
-    const char *ca_file;         /* extra trusted CA bundle (PEM); NULL: system store */
-    int64_t connect_timeout_ms;  /* 0: 3000 */
-    int64_t attempt_timeout_ms;  /* cap per attempt; 0: 30000 */
-    int max_attempts;            /* 0: 5 */
-    int64_t backoff_base_ms;     /* 0: 100 */
-    int64_t backoff_cap_ms;      /* 0: 10000 */
-    int64_t deadline_margin_ms;  /* kept free before the deadline; 0: 200 */
-    size_t max_response_bytes;   /* 0: 16 MiB */
-    cs_http_audit_fn audit;      /* NULL: none */
+    const char *ca_file;        /* extra trusted CA bundle (PEM); NULL: system store */
+    int64_t connect_timeout_ms; /* 0: 3000 */
+    int64_t attempt_timeout_ms; /* cap per attempt; 0: 30000 */
+    int max_attempts;           /* 0: 5 */
+    int64_t backoff_base_ms;    /* 0: 100 */
+    int64_t backoff_cap_ms;     /* 0: 10000 */
+    int64_t deadline_margin_ms; /* kept free before the deadline; 0: 200 */
+    size_t max_response_bytes;  /* 0: 16 MiB */
+    cs_http_audit_fn audit;     /* NULL: none */
     void *audit_user;
     const char *const *pii_fields; /* JSON keys whose values are redacted (NULL-terminated) */
 } cs_http_options;
 
 typedef struct cs_http_request {
-    const char *method;            /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *url;
-    const char *const *headers;    /* "Name: value" lines, NULL-terminated; may be NULL */
+    const char *const *headers; /* "Name: value" lines, NULL-terminated; may be NULL */
     cs_str body;
-    double cost;                   /* tokens this request takes from its host's bucket; 0: 1 */
-    const char *aws_sigv4;         /* "aws:amz:REGION:SERVICE" to sign, or NULL */
-    const char *userpwd;           /* "key:secret" for aws_sigv4 */
+    double cost;           /* tokens this request takes from its host's bucket; 0: 1 */
+    const char *aws_sigv4; /* "aws:amz:REGION:SERVICE" to sign, or NULL */
+    const char *userpwd;   /* "key:secret" for aws_sigv4 */
     /* Optional: whether a response with this status and body is a transient
      * failure to retry (AWS signals throttling in 400 bodies). */
     bool (*retry_body)(long status, cs_str body);
 } cs_http_request;
 
 typedef struct cs_http_response {
-    long status;       /* 0 when no response came */
-    cs_buf *body;      /* caller-owned; reset before each attempt */
+    long status;  /* 0 when no response came */
+    cs_buf *body; /* caller-owned; reset before each attempt */
     int attempts;
     int64_t retry_after_ms; /* from the last response, or -1 */
 } cs_http_response;
@@ -89,8 +89,7 @@ cs_error cs_http_send(cs_http_client *client, const cs_http_request *request,
 
 /* Pacing for a host ("shop.myshopify.com"): a bucket of `capacity` tokens
  * refilled at `per_second`. Hosts without one are not paced. */
-cs_error cs_http_pace(cs_http_client *client, const char *host, double capacity,
-                      double per_second);
+cs_error cs_http_pace(cs_http_client *client, const char *host, double capacity, double per_second);
 /* What the server says is left now (Shopify GraphQL throttleStatus, say);
  * replaces the bucket's own estimate. */
 void cs_http_pace_report(cs_http_client *client, const char *host, double available,

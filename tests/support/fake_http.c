@@ -185,13 +185,13 @@ fake_http *fake_http_start(const char *cert_pem, const char *key_pem)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
     if (cert_pem) {
         f->daemon = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, f,
-                                     MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_HTTPS_MEM_KEY,
-                                     key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+                                     MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+                                     MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
     } else {
-        f->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
-                                     &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
-                                     MHD_OPTION_END);
+        f->daemon =
+            MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
     }
     if (!f->daemon) {
         free(f);

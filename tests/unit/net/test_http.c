@@ -68,8 +68,8 @@ static void sends_the_request_and_reads_the_answer(void **state)
     fake_http_push(fx->server, 200, "Content-Type: application/json\n", "{\"orders\":[]}", 0);
     cs_http_response resp = {.body = &fx->body};
     const char *headers[] = {"Content-Type: application/json", NULL};
-    cs_http_request req = {.method = "POST", .url = fx->url, .headers = headers,
-                           .body = CS_STR_LIT("{\"a\":1}")};
+    cs_http_request req = {
+        .method = "POST", .url = fx->url, .headers = headers, .body = CS_STR_LIT("{\"a\":1}")};
     assert_int_equal(cs_http_send(fx->client, &req, &resp, NULL), CS_ERR_OK);
     assert_int_equal(resp.status, 200);
     assert_string_equal(fx->body.data, "{\"orders\":[]}");
@@ -80,7 +80,7 @@ static void sends_the_request_and_reads_the_answer(void **state)
     char value[128];
     assert_string_equal(fake_http_header(r, "content-type", value, sizeof(value)),
                         "application/json");
-    assert_null(fake_http_header(r, "expect", value, sizeof(value)));
+    assert_null(fake_http_header(r, "expect", value, sizeof(value))); /* small body */
 }
 
 static void transient_failures_are_retried(void **state)
