@@ -63,8 +63,8 @@ static cs_str error_name(cs_str body)
         }
         const char *open = memchr(at + strlen(json_keys[k]), '"',
                                   body.len - (size_t)(at - body.ptr) - strlen(json_keys[k]));
-        const char *close = open ? memchr(open + 1, '"', body.len - (size_t)(open + 1 - body.ptr))
-                                 : NULL;
+        const char *close =
+            open ? memchr(open + 1, '"', body.len - (size_t)(open + 1 - body.ptr)) : NULL;
         if (close) {
             cs_str name = cs_str_make(open + 1, (size_t)(close - open - 1));
             long hash = -1;
@@ -75,17 +75,23 @@ static cs_str error_name(cs_str body)
         }
     }
     const char *code = memmem(body.ptr, body.len, "<Code>", 6);
-    const char *end = code ? memmem(code, body.len - (size_t)(code - body.ptr), "</Code>", 7) : NULL;
+    const char *end =
+        code ? memmem(code, body.len - (size_t)(code - body.ptr), "</Code>", 7) : NULL;
     return end ? cs_str_make(code + 6, (size_t)(end - code - 6)) : CS_STR_NULL;
 }
 
 static bool is_throttling(cs_str name)
 {
-    static const char *const names[] = {
-        "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
-        "RequestLimitExceeded", "ThrottledException", "SlowDown",
-        "InternalServerError", "ServiceUnavailable", "RequestThrottled",
-        "TransactionInProgressException"};
+    static const char *const names[] = {"ProvisionedThroughputExceededException",
+                                        "ThrottlingException",
+                                        "Throttling",
+                                        "RequestLimitExceeded",
+                                        "ThrottledException",
+                                        "SlowDown",
+                                        "InternalServerError",
+                                        "ServiceUnavailable",
+                                        "RequestThrottled",
+                                        "TransactionInProgressException"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (cs_str_eq_c(name, names[i])) {
             return true;
@@ -117,8 +123,7 @@ static cs_error named_error(cs_error result, const char *what, cs_str body, cs_d
                cs_str_eq_c(name, "NoSuchKey") || cs_str_eq_c(name, "NoSuchBucket")) {
         code = CS_ERR_NOT_FOUND;
     }
-    cs_diag_set(diag, code, "%s: %.*s: %.300s", what, CS_STR_FMT(name),
-                body.ptr ? body.ptr : "");
+    cs_diag_set(diag, code, "%s: %.*s: %.300s", what, CS_STR_FMT(name), body.ptr ? body.ptr : "");
     if (diag && name.len) { /* the AWS error name, for callers that branch on it */
         snprintf(diag->field, sizeof(diag->field), "%.*s", CS_STR_FMT(name));
     }
@@ -143,8 +148,12 @@ static cs_error json_call(cs_aws *aws, const char *service, const char *target_p
     snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", target_prefix, op);
     const char *headers[] = {target, "Content-Type: application/x-amz-json-1.0",
                              aws->session_header[0] ? aws->session_header : NULL, NULL};
-    cs_http_request req = {.method = "POST", .url = url, .headers = headers, .body = body,
-                           .aws_sigv4 = sigv4, .userpwd = aws->userpwd,
+    cs_http_request req = {.method = "POST",
+                           .url = url,
+                           .headers = headers,
+                           .body = body,
+                           .aws_sigv4 = sigv4,
+                           .userpwd = aws->userpwd,
                            .retry_body = retry_aws_body};
     cs_http_response resp = {.body = out};
     cs_error result = cs_http_send(aws->http, &req, &resp, diag);
@@ -215,10 +224,15 @@ static cs_error s3_call(cs_aws *aws, const char *method, const char *bucket, con
     }
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", aws->region);
     payload_hash_header(data, hash);
-    snprintf(type, sizeof(type), "Content-Type: %s", content_type ? content_type : "application/octet-stream");
+    snprintf(type, sizeof(type), "Content-Type: %s",
+             content_type ? content_type : "application/octet-stream");
     const char *headers[] = {hash, type, aws->session_header[0] ? aws->session_header : NULL, NULL};
-    cs_http_request req = {.method = method, .url = url, .headers = headers, .body = data,
-                           .aws_sigv4 = sigv4, .userpwd = aws->userpwd,
+    cs_http_request req = {.method = method,
+                           .url = url,
+                           .headers = headers,
+                           .body = data,
+                           .aws_sigv4 = sigv4,
+                           .userpwd = aws->userpwd,
                            .retry_body = retry_aws_body};
     cs_http_response resp = {.body = out};
     result = cs_http_send(aws->http, &req, &resp, diag);

@@ -105,9 +105,9 @@ static void dynamodb_items_conditions_queries_and_ttl(void **state)
                             &diag),
                      CS_ERR_OK);
     int64_t count;
-    assert_int_equal(cs_json_get_int64(test_parse(&test_arena, out.data, out.len), "Count", &count,
-                                       NULL),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_json_get_int64(test_parse(&test_arena, out.data, out.len), "Count", &count, NULL),
+        CS_ERR_OK);
     assert_true(count == 3);
     assert_int_equal(dynamo("UpdateTimeToLive",
                             "{\"TableName\":\"state\",\"TimeToLiveSpecification\":"
@@ -116,8 +116,9 @@ static void dynamodb_items_conditions_queries_and_ttl(void **state)
                      CS_ERR_OK);
     assert_int_equal(dynamo("DescribeTimeToLive", "{\"TableName\":\"state\"}", &diag), CS_ERR_OK);
     assert_non_null(strstr(out.data, "expiresAt"));
-    assert_int_equal(dynamo("GetItem", "{\"TableName\":\"nope\",\"Key\":{\"pk\":{\"S\":\"x\"},"
-                                       "\"sk\":{\"S\":\"x\"}}}",
+    assert_int_equal(dynamo("GetItem",
+                            "{\"TableName\":\"nope\",\"Key\":{\"pk\":{\"S\":\"x\"},"
+                            "\"sk\":{\"S\":\"x\"}}}",
                             &diag),
                      CS_ERR_NOT_FOUND);
 }
@@ -126,7 +127,8 @@ static void a_wrong_signature_is_refused(void **state)
 {
     (void)state;
     cs_aws forged = aws;
-    snprintf(forged.userpwd, sizeof(forged.userpwd), "%s:not-the-secret", getenv("AWS_ACCESS_KEY_ID"));
+    snprintf(forged.userpwd, sizeof(forged.userpwd), "%s:not-the-secret",
+             getenv("AWS_ACCESS_KEY_ID"));
     cs_diag diag;
     assert_int_equal(cs_dynamodb(&forged, "ListTables", CS_STR_LIT("{}"), &out, &diag), CS_ERR_AWS);
     assert_non_null(strstr(diag.message, "SignatureDoesNotMatch"));
@@ -136,22 +138,23 @@ static void sqs_messages_arrive(void **state)
 {
     (void)state;
     cs_diag diag;
-    assert_int_equal(cs_sqs(&aws, "CreateQueue", CS_STR_LIT("{\"QueueName\":\"orders\"}"), &out,
-                            &diag),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_sqs(&aws, "CreateQueue", CS_STR_LIT("{\"QueueName\":\"orders\"}"), &out, &diag),
+        CS_ERR_OK);
     cs_str queue_url;
     assert_int_equal(cs_json_get_string(test_parse(&test_arena, out.data, out.len), "QueueUrl",
                                         &queue_url, NULL),
                      CS_ERR_OK);
     char *url = cs_arena_strndup(&test_arena, queue_url);
-    char *body = cs_arena_sprintf(&test_arena,
-                                  "{\"QueueUrl\":\"%s\",\"MessageBody\":\"{\\\"order\\\":1}\"}", url);
+    char *body = cs_arena_sprintf(
+        &test_arena, "{\"QueueUrl\":\"%s\",\"MessageBody\":\"{\\\"order\\\":1}\"}", url);
     assert_int_equal(cs_sqs(&aws, "SendMessage", cs_str_from_c(body), &out, &diag), CS_ERR_OK);
     assert_non_null(strstr(out.data, "MessageId"));
-    body = cs_arena_sprintf(&test_arena,
-                            "{\"QueueUrl\":\"%s\",\"Entries\":[{\"Id\":\"a\",\"MessageBody\":\"2\"},"
-                            "{\"Id\":\"b\",\"MessageBody\":\"3\"}]}",
-                            url);
+    body =
+        cs_arena_sprintf(&test_arena,
+                         "{\"QueueUrl\":\"%s\",\"Entries\":[{\"Id\":\"a\",\"MessageBody\":\"2\"},"
+                         "{\"Id\":\"b\",\"MessageBody\":\"3\"}]}",
+                         url);
     assert_int_equal(cs_sqs(&aws, "SendMessageBatch", cs_str_from_c(body), &out, &diag), CS_ERR_OK);
     assert_null(strstr(out.data, "\"Failed\":[{"));
     body = cs_arena_sprintf(&test_arena, "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":10}", url);
@@ -167,10 +170,11 @@ static void s3_objects_round_trip(void **state)
     assert_int_equal(cs_s3_create_bucket(&aws, "snapshots", &diag), CS_ERR_OK);
     const char bytes[] = "{\"order\":\"#1001\"}\0binary\xff";
     cs_str data = cs_str_make(bytes, sizeof(bytes) - 1);
-    assert_int_equal(cs_s3_put(&aws, "snapshots", "errors/2026/abc 1.json", data,
-                               "application/json", &diag),
+    assert_int_equal(
+        cs_s3_put(&aws, "snapshots", "errors/2026/abc 1.json", data, "application/json", &diag),
+        CS_ERR_OK);
+    assert_int_equal(cs_s3_get(&aws, "snapshots", "errors/2026/abc 1.json", &out, &diag),
                      CS_ERR_OK);
-    assert_int_equal(cs_s3_get(&aws, "snapshots", "errors/2026/abc 1.json", &out, &diag), CS_ERR_OK);
     assert_int_equal(out.len, data.len);
     assert_memory_equal(out.data, bytes, data.len);
     assert_int_equal(cs_s3_get(&aws, "snapshots", "errors/missing.json", &out, &diag),
@@ -191,8 +195,9 @@ static void requests_are_signed_and_throttling_retried(void **state)
     cs_diag diag;
     assert_int_equal(cs_aws_init(&local, http, fake_http_base(fake), &diag), CS_ERR_OK);
     unsetenv("AWS_SESSION_TOKEN");
-    assert_int_equal(cs_dynamodb(&local, "GetItem", CS_STR_LIT("{\"TableName\":\"t\"}"), &out, &diag),
-                     CS_ERR_OK);
+    assert_int_equal(
+        cs_dynamodb(&local, "GetItem", CS_STR_LIT("{\"TableName\":\"t\"}"), &out, &diag),
+        CS_ERR_OK);
     assert_int_equal(fake_http_count(fake), 2);
     const fake_http_request *r = fake_http_at(fake, 1);
     char value[512];
@@ -205,7 +210,8 @@ static void requests_are_signed_and_throttling_retried(void **state)
     assert_non_null(fake_http_header(r, "x-amz-date", value, sizeof(value)));
     fake_http_header(r, "authorization", value, sizeof(value));
     char prefix[160];
-    snprintf(prefix, sizeof(prefix), "AWS4-HMAC-SHA256 Credential=%s/", getenv("AWS_ACCESS_KEY_ID"));
+    snprintf(prefix, sizeof(prefix), "AWS4-HMAC-SHA256 Credential=%s/",
+             getenv("AWS_ACCESS_KEY_ID"));
     assert_true(strncmp(value, prefix, strlen(prefix)) == 0);
     assert_non_null(strstr(value, "/eu-west-1/dynamodb/aws4_request"));
     assert_non_null(strstr(value, "Signature="));
