@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping demo \
+.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state demo \
         lint-template \
         fuzz fuzz-regress
 
@@ -125,6 +125,14 @@ bench-mapping: deps
 $(BUILD)/bench/mapping/bench_mapping: $(BUILD)/obj/bench/mapping/bench_mapping.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -o $@
+
+bench-state: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bench/state/bench_state
+	@$(BUILD)/bench/state/bench_state 2000
+
+$(BUILD)/bench/state/bench_state: $(BUILD)/obj/bench/state/bench_state.o $(SUPPORT_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(CORE_LIBS) -o $@
 
 $(BUILD)/bench/floor/plain: $(BUILD)/obj/bench/runtime/floor.o
 	@mkdir -p $(dir $@)

@@ -128,8 +128,7 @@ static cs_error get_item(dynamo_state *st, const char *pk, cs_str sk, const cs_j
 
 /* ---- cursors ---- */
 
-static cs_error cursor_get(cs_state *s, const char *key, cs_cursor *out, bool *found,
-                           cs_diag *diag)
+static cs_error cursor_get(cs_state *s, const char *key, cs_cursor *out, bool *found, cs_diag *diag)
 {
     dynamo_state *st = (dynamo_state *)s;
     const cs_json *item;
@@ -180,7 +179,6 @@ static void attribute_names(cs_json_writer *w, const char *const *pairs)
     }
     cs_json_write_object_end(w);
 }
-
 
 static cs_error idem_begin(cs_state *s, const char *key, const char *owner, int64_t now_ms,
                            int64_t lease_ms, int64_t ttl_ms, cs_idem_result *out, cs_diag *diag)
@@ -423,8 +421,9 @@ static cs_error error_set_status(cs_state *s, const char *id, const char *status
     attr_n(&w, ":now", now_ms);
     cs_json_write_object_end(&w);
     cs_error r = call(st, &w, "UpdateItem", NULL, diag);
-    return r == CS_ERR_CONDITION_FAILED ? cs_diag_set(diag, CS_ERR_NOT_FOUND, "no error entry %s", id)
-                                        : r;
+    return r == CS_ERR_CONDITION_FAILED
+               ? cs_diag_set(diag, CS_ERR_NOT_FOUND, "no error entry %s", id)
+               : r;
 }
 
 static int by_created(const void *a, const void *b)
@@ -495,12 +494,12 @@ static void close_state(cs_state *s)
 }
 
 static const cs_state_ops dynamo_ops = {
-    cursor_get, cursor_put, idem_begin, idem_complete, idem_release, idmap_put,
-    idmap_get,  error_put,  error_get,  error_set_status, error_list, close_state,
+    cursor_get, cursor_put, idem_begin, idem_complete,    idem_release, idmap_put,
+    idmap_get,  error_put,  error_get,  error_set_status, error_list,   close_state,
 };
 
-cs_error cs_state_open_dynamodb(cs_aws *aws, const char *table, const char *bucket,
-                                cs_state **out, cs_diag *diag)
+cs_error cs_state_open_dynamodb(cs_aws *aws, const char *table, const char *bucket, cs_state **out,
+                                cs_diag *diag)
 {
     dynamo_state *st = calloc(1, sizeof(*st));
     if (!st) {

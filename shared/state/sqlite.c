@@ -81,8 +81,7 @@ static void copy_column(sqlite3_stmt *stmt, int col, char *out, size_t out_len)
 
 /* ---- cursors ---- */
 
-static cs_error cursor_get(cs_state *s, const char *key, cs_cursor *out, bool *found,
-                           cs_diag *diag)
+static cs_error cursor_get(cs_state *s, const char *key, cs_cursor *out, bool *found, cs_diag *diag)
 {
     sqlite_state *st = (sqlite_state *)s;
     sqlite3_stmt *stmt;
@@ -188,10 +187,11 @@ static cs_error idem_complete(cs_state *s, const char *key, const char *owner, c
 {
     sqlite_state *st = (sqlite_state *)s;
     sqlite3_stmt *stmt;
-    cs_error r = prepare(st,
-                         "UPDATE idempotency SET status = 'done', result = ?, expires_at = ?, "
-                         "lease_until = NULL WHERE key = ? AND owner = ? AND status = 'in_progress'",
-                         &stmt, diag);
+    cs_error r =
+        prepare(st,
+                "UPDATE idempotency SET status = 'done', result = ?, expires_at = ?, "
+                "lease_until = NULL WHERE key = ? AND owner = ? AND status = 'in_progress'",
+                &stmt, diag);
     if (r) {
         return r;
     }
@@ -229,8 +229,8 @@ static cs_error idmap_insert(sqlite_state *st, const char *key, const char *syst
                              cs_diag *diag)
 {
     sqlite3_stmt *stmt;
-    cs_error r = prepare(st, "INSERT OR REPLACE INTO idmap (key, to_system, to_id) VALUES (?, ?, ?)",
-                         &stmt, diag);
+    cs_error r = prepare(
+        st, "INSERT OR REPLACE INTO idmap (key, to_system, to_id) VALUES (?, ?, ?)", &stmt, diag);
     if (r) {
         return r;
     }
@@ -260,7 +260,8 @@ static cs_error idmap_get(cs_state *s, const char *key, const char *to_system, c
 {
     sqlite_state *st = (sqlite_state *)s;
     sqlite3_stmt *stmt;
-    cs_error r = prepare(st, "SELECT to_id FROM idmap WHERE key = ? AND to_system = ?", &stmt, diag);
+    cs_error r =
+        prepare(st, "SELECT to_id FROM idmap WHERE key = ? AND to_system = ?", &stmt, diag);
     if (r) {
         return r;
     }
@@ -285,9 +286,9 @@ static cs_error snapshot_path(sqlite_state *st, const char *id, char *out, size_
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "correlation id is empty or too long");
     }
     int n = snprintf(out, out_len, "%s/%s.json", st->snapshot_dir, name);
-    return n > 0 && (size_t)n < out_len ? CS_ERR_OK
-                                         : cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                                                       "snapshot path too long");
+    return n > 0 && (size_t)n < out_len
+               ? CS_ERR_OK
+               : cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "snapshot path too long");
 }
 
 /* Writes to a temporary file and renames it, so a snapshot is never half there. */
@@ -380,8 +381,8 @@ static cs_error error_get(cs_state *s, const char *id, cs_arena *arena, cs_error
 {
     sqlite_state *st = (sqlite_state *)s;
     sqlite3_stmt *stmt;
-    cs_error r = prepare(st, "SELECT " ENTRY_COLUMNS " FROM errors WHERE correlation_id = ?", &stmt,
-                         diag);
+    cs_error r =
+        prepare(st, "SELECT " ENTRY_COLUMNS " FROM errors WHERE correlation_id = ?", &stmt, diag);
     if (r) {
         return r;
     }
@@ -453,8 +454,8 @@ static void close_state(cs_state *s)
 }
 
 static const cs_state_ops sqlite_ops = {
-    cursor_get, cursor_put, idem_begin, idem_complete, idem_release, idmap_put,
-    idmap_get,  error_put,  error_get,  error_set_status, error_list, close_state,
+    cursor_get, cursor_put, idem_begin, idem_complete,    idem_release, idmap_put,
+    idmap_get,  error_put,  error_get,  error_set_status, error_list,   close_state,
 };
 
 cs_error cs_state_open_sqlite(const char *db_path, const char *snapshot_dir, cs_state **out,

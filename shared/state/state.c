@@ -41,7 +41,8 @@ static cs_error build_key(char *out, const cs_str *parts, size_t n, cs_diag *dia
     return CS_ERR_OK;
 }
 
-#define PARTS(...) ((const cs_str[]){__VA_ARGS__}), sizeof((const cs_str[]){__VA_ARGS__}) / sizeof(cs_str)
+#define PARTS(...)                                                                                 \
+    ((const cs_str[]){__VA_ARGS__}), sizeof((const cs_str[]){__VA_ARGS__}) / sizeof(cs_str)
 
 void cs_state_close(cs_state *s)
 {
@@ -54,8 +55,9 @@ cs_error cs_state_cursor_get(cs_state *s, const char *flow, const char *source, 
                              cs_cursor *out, bool *found, cs_diag *diag)
 {
     char key[STATE_KEY_MAX];
-    cs_error r = build_key(key, PARTS(CS_STR_LIT("cursor"), cs_str_from_c(flow),
-                                      cs_str_from_c(source), cs_str_from_c(store)),
+    cs_error r = build_key(key,
+                           PARTS(CS_STR_LIT("cursor"), cs_str_from_c(flow), cs_str_from_c(source),
+                                 cs_str_from_c(store)),
                            diag);
     return r ? r : s->ops->cursor_get(s, key, out, found, diag);
 }
@@ -64,8 +66,9 @@ cs_error cs_state_cursor_put(cs_state *s, const char *flow, const char *source, 
                              const cs_cursor *cursor, cs_diag *diag)
 {
     char key[STATE_KEY_MAX];
-    cs_error r = build_key(key, PARTS(CS_STR_LIT("cursor"), cs_str_from_c(flow),
-                                      cs_str_from_c(source), cs_str_from_c(store)),
+    cs_error r = build_key(key,
+                           PARTS(CS_STR_LIT("cursor"), cs_str_from_c(flow), cs_str_from_c(source),
+                                 cs_str_from_c(store)),
                            diag);
     return r ? r : s->ops->cursor_put(s, key, cursor, diag);
 }
@@ -106,16 +109,16 @@ cs_error cs_state_idem_release(cs_state *s, const char *flow, cs_str record, cs_
     return r ? r : s->ops->idem_release(s, key, owner, diag);
 }
 
-static cs_error idmap_key(char *key, const char *entity, cs_system system, cs_str id,
-                          cs_diag *diag)
+static cs_error idmap_key(char *key, const char *entity, cs_system system, cs_str id, cs_diag *diag)
 {
-    return build_key(key, PARTS(CS_STR_LIT("idmap"), cs_str_from_c(entity),
-                                cs_str_from_c(cs_system_name(system)), id),
+    return build_key(key,
+                     PARTS(CS_STR_LIT("idmap"), cs_str_from_c(entity),
+                           cs_str_from_c(cs_system_name(system)), id),
                      diag);
 }
 
-cs_error cs_state_idmap_put(cs_state *s, const char *entity, cs_system a, cs_str id_a,
-                            cs_system b, cs_str id_b, cs_diag *diag)
+cs_error cs_state_idmap_put(cs_state *s, const char *entity, cs_system a, cs_str id_a, cs_system b,
+                            cs_str id_b, cs_diag *diag)
 {
     char key_ab[STATE_KEY_MAX], key_ba[STATE_KEY_MAX];
     if (a == CS_SYS_NONE || b == CS_SYS_NONE || id_a.len == 0 || id_b.len == 0) {
@@ -125,8 +128,9 @@ cs_error cs_state_idmap_put(cs_state *s, const char *entity, cs_system a, cs_str
     if (!r) {
         r = idmap_key(key_ba, entity, b, id_b, diag);
     }
-    return r ? r : s->ops->idmap_put(s, key_ab, cs_system_name(b), id_b, key_ba,
-                                      cs_system_name(a), id_a, diag);
+    return r ? r
+             : s->ops->idmap_put(s, key_ab, cs_system_name(b), id_b, key_ba, cs_system_name(a),
+                                 id_a, diag);
 }
 
 cs_error cs_state_idmap_get(cs_state *s, const char *entity, cs_system from, cs_str id,

@@ -50,10 +50,10 @@ typedef struct cs_idem_result {
 typedef struct cs_error_entry {
     const char *correlation_id;
     const char *flow;
-    const char *code;    /* a cs_error name, or a connector's */
+    const char *code; /* a cs_error name, or a connector's */
     const char *message;
     int64_t attempts;
-    const char *status;  /* "open", "replayed", "resolved" */
+    const char *status; /* "open", "replayed", "resolved" */
     int64_t created_ms;
     int64_t updated_ms;
 } cs_error_entry;
@@ -62,8 +62,8 @@ typedef struct cs_error_entry {
 cs_error cs_state_open_sqlite(const char *db_path, const char *snapshot_dir, cs_state **out,
                               cs_diag *diag);
 /* Uses an existing DynamoDB table (pk, sk: strings) and S3 bucket. */
-cs_error cs_state_open_dynamodb(cs_aws *aws, const char *table, const char *bucket,
-                                cs_state **out, cs_diag *diag);
+cs_error cs_state_open_dynamodb(cs_aws *aws, const char *table, const char *bucket, cs_state **out,
+                                cs_diag *diag);
 void cs_state_close(cs_state *state);
 
 /* Cursors, one per flow + source + store. get: *found false when none. */
@@ -87,8 +87,8 @@ cs_error cs_state_idem_release(cs_state *s, const char *flow, cs_str record, cs_
                                const char *owner, cs_diag *diag);
 
 /* Id maps: records id_a in system a and id_b in system b as the same entity. */
-cs_error cs_state_idmap_put(cs_state *s, const char *entity, cs_system a, cs_str id_a,
-                            cs_system b, cs_str id_b, cs_diag *diag);
+cs_error cs_state_idmap_put(cs_state *s, const char *entity, cs_system a, cs_str id_a, cs_system b,
+                            cs_str id_b, cs_diag *diag);
 cs_error cs_state_idmap_get(cs_state *s, const char *entity, cs_system from, cs_str id,
                             cs_system to, char *out, size_t out_len, bool *found, cs_diag *diag);
 

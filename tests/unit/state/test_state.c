@@ -176,9 +176,9 @@ static void a_crashed_holder_blocks_only_until_its_lease_ends(void **st)
     cs_state_idem_begin(state, "f", rec, ver, "alive", T0 + 150, 100, 86400000, &r, NULL);
     assert_int_equal(r.status, CS_IDEM_ACQUIRED);
     /* The late original can no longer complete; the new holder can. */
-    assert_int_equal(cs_state_idem_complete(state, "f", rec, ver, "dead", CS_STR_LIT("x"), T0 + 160,
-                                            1000, NULL),
-                     CS_ERR_CONDITION_FAILED);
+    assert_int_equal(
+        cs_state_idem_complete(state, "f", rec, ver, "dead", CS_STR_LIT("x"), T0 + 160, 1000, NULL),
+        CS_ERR_CONDITION_FAILED);
     assert_int_equal(cs_state_idem_complete(state, "f", rec, ver, "alive", CS_STR_LIT("ok"),
                                             T0 + 170, 1000, NULL),
                      0);
@@ -233,11 +233,18 @@ static void error_queue_keeps_entries_and_snapshots(void **st)
 {
     (void)st;
     const char snapshot[] = "{\"id\":450789469,\"note\":\"caf\xc3\xa9\"}";
-    cs_error_entry a = {"shopify:order:1", "order-export", "UnknownSku", "SKU X has no item code",
-                        1, "open", T0 + 2, 0};
-    cs_error_entry b = {"shopify:order:2/../x", "order-export", "HttpPermanent", "422", 1, "open",
-                        T0 + 1, 0};
-    cs_error_entry c = {"shopify:order:3", "stock-update", "Validation", "qty", 1, "open", T0 + 3, 0};
+    cs_error_entry a = {"shopify:order:1",
+                        "order-export",
+                        "UnknownSku",
+                        "SKU X has no item code",
+                        1,
+                        "open",
+                        T0 + 2,
+                        0};
+    cs_error_entry b = {
+        "shopify:order:2/../x", "order-export", "HttpPermanent", "422", 1, "open", T0 + 1, 0};
+    cs_error_entry c = {
+        "shopify:order:3", "stock-update", "Validation", "qty", 1, "open", T0 + 3, 0};
     assert_int_equal(cs_state_error_put(state, &a, CS_STR_LIT(snapshot), NULL), 0);
     assert_int_equal(cs_state_error_put(state, &b, CS_STR_LIT("{}"), NULL), 0);
     assert_int_equal(cs_state_error_put(state, &c, CS_STR_LIT("[]"), NULL), 0);
@@ -247,7 +254,8 @@ static void error_queue_keeps_entries_and_snapshots(void **st)
     cs_error_entry got;
     cs_buf snap;
     cs_buf_init(&snap, 0);
-    assert_int_equal(cs_state_error_get(state, "shopify:order:1", &test_arena, &got, &snap, NULL), 0);
+    assert_int_equal(cs_state_error_get(state, "shopify:order:1", &test_arena, &got, &snap, NULL),
+                     0);
     assert_string_equal(got.code, "UnknownSku");
     assert_true(got.attempts == 2);
     assert_string_equal(snap.data, snapshot);
@@ -316,20 +324,20 @@ static void concurrent_writers_one_wins(void **st)
 #define SUITE(setup)                                                                               \
     {                                                                                              \
         cmocka_unit_test(cursors_move_forward_by_time_then_id),                                    \
-        cmocka_unit_test(idempotency_once_then_done_with_result),                                  \
-        cmocka_unit_test(a_crashed_holder_blocks_only_until_its_lease_ends),                       \
-        cmocka_unit_test(release_lets_a_retry_start_at_once),                                      \
-        cmocka_unit_test(id_maps_read_both_ways),                                                  \
-        cmocka_unit_test(error_queue_keeps_entries_and_snapshots),                                 \
-        cmocka_unit_test(concurrent_writers_one_wins),                                             \
+            cmocka_unit_test(idempotency_once_then_done_with_result),                              \
+            cmocka_unit_test(a_crashed_holder_blocks_only_until_its_lease_ends),                   \
+            cmocka_unit_test(release_lets_a_retry_start_at_once),                                  \
+            cmocka_unit_test(id_maps_read_both_ways),                                              \
+            cmocka_unit_test(error_queue_keeps_entries_and_snapshots),                             \
+            cmocka_unit_test(concurrent_writers_one_wins),                                         \
     }
 
 int main(void)
 {
     const struct CMUnitTest sqlite_tests[] = SUITE();
     const struct CMUnitTest dynamodb_tests[] = SUITE();
-    int failed = cmocka_run_group_tests_name("state_sqlite", sqlite_tests, setup_sqlite,
-                                             teardown_backend);
+    int failed =
+        cmocka_run_group_tests_name("state_sqlite", sqlite_tests, setup_sqlite, teardown_backend);
     failed += cmocka_run_group_tests_name("state_dynamodb", dynamodb_tests, setup_dynamodb,
                                           teardown_backend);
     return failed;
