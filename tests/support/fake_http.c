@@ -24,6 +24,7 @@ struct fake_http {
     size_t script_len, script_cap, next;
     fake_http_request *requests;
     size_t request_len, request_cap;
+    size_t connections;
 };
 
 typedef struct upload {
@@ -174,6 +175,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    (void)socket_context;
+    fake_http *f = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        pthread_mutex_lock(&f->mu);
+        f->connections++;
+        pthread_mutex_unlock(&f->mu);
+    }
+}
+
+size_t fake_http_connections(fake_http *f)
+{
+    pthread_mutex_lock(&f->mu);
+    size_t n = f->connections;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 fake_http *fake_http_start(const char *cert_pem, const char *key_pem)
 {
     fake_http *f = calloc(1, sizeof(*f));
@@ -184,14 +206,16 @@ fake_http *fake_http_start(const char *cert_pem, const char *key_pem)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
     if (cert_pem) {
-        f->daemon = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, f,
-                                     MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-                                     MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
+        f->daemon = MHD_start_daemon(
+            flags | MHD_USE_TLS, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
+            MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, f, MHD_OPTION_END);
     } else {
         f->daemon =
             MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_END);
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_END);
     }
     if (!f->daemon) {
         free(f);

@@ -29,6 +29,8 @@ const char *fake_http_base(const fake_http *f);
  * NULL), body, and a delay before answering. Unscripted requests get 599. */
 void fake_http_push(fake_http *f, int status, const char *headers, const char *body, int delay_ms);
 size_t fake_http_count(fake_http *f);
+/* TCP connections accepted so far. */
+size_t fake_http_connections(fake_http *f);
 const fake_http_request *fake_http_at(fake_http *f, size_t i);
 /* The value of a recorded request's header (lower-case name), or NULL. */
 const char *fake_http_header(const fake_http_request *r, const char *name, char *out,

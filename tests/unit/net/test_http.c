@@ -94,6 +94,8 @@ static void transient_failures_are_retried(void **state)
     assert_int_equal(resp.attempts, 3);
     assert_string_equal(fx->body.data, "ok");
     assert_int_equal(fake_http_count(fx->server), 3);
+    /* Three attempts, one kept-alive connection. */
+    assert_int_equal(fake_http_connections(fx->server), 1);
 }
 
 static void retries_stop_after_the_last_attempt(void **state)
