@@ -66,6 +66,15 @@ static void write_key(cs_json_writer *w, const char *member, const char *pk, cs_
     cs_json_write_object_end(w);
 }
 
+/* Opens "Item" with its key attributes; the caller adds the rest and closes it. */
+static void begin_item(cs_json_writer *w, const char *pk, cs_str sk)
+{
+    cs_json_write_key_c(w, "Item");
+    cs_json_write_object_begin(w);
+    attr_s(w, "pk", cs_str_from_c(pk));
+    attr_s(w, "sk", sk);
+}
+
 static void write_string(cs_json_writer *w, const char *key, const char *value)
 {
     cs_json_write_key_c(w, key);
@@ -146,10 +155,7 @@ static cs_error cursor_put(cs_state *s, const char *key, const cs_cursor *c, cs_
     dynamo_state *st = (dynamo_state *)s;
     cs_json_writer w;
     begin_request(st, &w);
-    cs_json_write_key_c(&w, "Item");
-    cs_json_write_object_begin(&w);
-    attr_s(&w, "pk", cs_str_from_c(key));
-    attr_s(&w, "sk", CS_STR_LIT("-"));
+    begin_item(&w, key, CS_STR_LIT("-"));
     attr_n(&w, "ts", c->updated_at_ms);
     attr_s(&w, "id", cs_str_from_c(c->id));
     cs_json_write_object_end(&w);
@@ -186,10 +192,7 @@ static cs_error idem_begin(cs_state *s, const char *key, const char *owner, int6
     dynamo_state *st = (dynamo_state *)s;
     cs_json_writer w;
     begin_request(st, &w);
-    cs_json_write_key_c(&w, "Item");
-    cs_json_write_object_begin(&w);
-    attr_s(&w, "pk", cs_str_from_c(key));
-    attr_s(&w, "sk", CS_STR_LIT("-"));
+    begin_item(&w, key, CS_STR_LIT("-"));
     attr_s(&w, "status", CS_STR_LIT("in_progress"));
     attr_s(&w, "owner", cs_str_from_c(owner));
     attr_n(&w, "lease_until", now_ms + lease_ms);
@@ -354,10 +357,7 @@ static cs_error error_put(cs_state *s, const cs_error_entry *e, cs_str snapshot,
     }
     cs_json_writer w;
     begin_request(st, &w);
-    cs_json_write_key_c(&w, "Item");
-    cs_json_write_object_begin(&w);
-    attr_s(&w, "pk", CS_STR_LIT("error"));
-    attr_s(&w, "sk", cs_str_from_c(e->correlation_id));
+    begin_item(&w, "error", cs_str_from_c(e->correlation_id));
     attr_s(&w, "flow", cs_str_from_c(e->flow));
     attr_s(&w, "code", cs_str_from_c(e->code));
     attr_s(&w, "message", cs_str_from_c(e->message ? e->message : ""));

@@ -1,5 +1,7 @@
 #include "fake_http.h"
 
+#include "mhd_server.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -24,7 +26,7 @@ struct fake_http {
     size_t script_len, script_cap, next;
     fake_http_request *requests;
     size_t request_len, request_cap;
-    size_t connections;
+    mhd_counter connections;
 };
 
 typedef struct upload {
@@ -39,22 +41,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *grow(void *array, size_t *cap, size_t elem)
-{
-    size_t new_cap = *cap ? *cap * 2 : 16;
-    void *p = realloc(array, new_cap * elem);
-    if (!p) {
-        abort();
-    }
-    *cap = new_cap;
-    return p;
-}
-
 void fake_http_push(fake_http *f, int status, const char *headers, const char *body, int delay_ms)
 {
     pthread_mutex_lock(&f->mu);
     if (f->script_len == f->script_cap) {
-        f->script = grow(f->script, &f->script_cap, sizeof(*f->script));
+        f->script = mhd_grow(f->script, &f->script_cap, sizeof(*f->script));
     }
     scripted *s = &f->script[f->script_len++];
     s->status = status;
@@ -98,7 +89,7 @@ static void record(fake_http *f, struct MHD_Connection *conn, const char *method
     r.at_ms = now_ms();
     pthread_mutex_lock(&f->mu);
     if (f->request_len == f->request_cap) {
-        f->requests = grow(f->requests, &f->request_cap, sizeof(*f->requests));
+        f->requests = mhd_grow(f->requests, &f->request_cap, sizeof(*f->requests));
     }
     f->requests[f->request_len++] = r;
     pthread_mutex_unlock(&f->mu);
@@ -175,47 +166,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    (void)conn;
-    (void)socket_context;
-    fake_http *f = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        pthread_mutex_lock(&f->mu);
-        f->connections++;
-        pthread_mutex_unlock(&f->mu);
-    }
-}
-
 size_t fake_http_connections(fake_http *f)
 {
-    pthread_mutex_lock(&f->mu);
-    size_t n = f->connections;
-    pthread_mutex_unlock(&f->mu);
-    return n;
+    return mhd_connections(&f->connections);
 }
 
 fake_http *fake_http_start(const char *cert_pem, const char *key_pem)
 {
     fake_http *f = calloc(1, sizeof(*f));
     pthread_mutex_init(&f->mu, NULL);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->connections.mu = &f->mu;
+    struct sockaddr_in addr = mhd_loopback();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
     if (cert_pem) {
         f->daemon = MHD_start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
             MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_NOTIFY_CONNECTION,
-            on_connection, f, MHD_OPTION_END);
+            mhd_count_connection, &f->connections, MHD_OPTION_END);
     } else {
-        f->daemon =
-            MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
-                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_END);
+        f->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
+                                     &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+                                     MHD_OPTION_NOTIFY_CONNECTION, mhd_count_connection,
+                                     &f->connections, MHD_OPTION_END);
     }
     if (!f->daemon) {
         free(f);

@@ -1,5 +1,7 @@
 #include "fake_rapi.h"
 
+#include "mhd_server.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -37,7 +39,7 @@ struct fake_rapi {
     fake_rapi_post *posts;
     size_t post_len, post_cap;
     size_t nexts;
-    size_t connections;
+    mhd_counter connections;
     int64_t first_next_ns;
 };
 
@@ -60,22 +62,11 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static void *grow(void *array, size_t *cap, size_t elem)
-{
-    size_t new_cap = *cap ? *cap * 2 : 64;
-    void *p = realloc(array, new_cap * elem);
-    if (!p) {
-        abort();
-    }
-    *cap = new_cap;
-    return p;
-}
-
 static void push(fake_rapi *f, queued q)
 {
     pthread_mutex_lock(&f->mu);
     if (f->queue_len == f->queue_cap) {
-        f->queue = grow(f->queue, &f->queue_cap, sizeof(*f->queue));
+        f->queue = mhd_grow(f->queue, &f->queue_cap, sizeof(*f->queue));
     }
     f->queue[f->queue_len++] = q;
     pthread_cond_broadcast(&f->cond);
@@ -148,7 +139,7 @@ static enum MHD_Result answer_event(fake_rapi *f, struct MHD_Connection *conn, q
     }
     pthread_mutex_lock(&f->mu);
     if (f->sent_len == f->sent_cap) {
-        f->sent = grow(f->sent, &f->sent_cap, sizeof(*f->sent));
+        f->sent = mhd_grow(f->sent, &f->sent_cap, sizeof(*f->sent));
     }
     sent_id *s = &f->sent[f->sent_len++];
     snprintf(s->id, sizeof(s->id), "%s", q->ev.request_id ? q->ev.request_id : "");
@@ -243,7 +234,7 @@ static enum MHD_Result handle_post(fake_rapi *f, struct MHD_Connection *conn, co
     p.body_len = up->len;
     up->data = NULL;
     if (f->post_len == f->post_cap) {
-        f->posts = grow(f->posts, &f->post_cap, sizeof(*f->posts));
+        f->posts = mhd_grow(f->posts, &f->post_cap, sizeof(*f->posts));
     }
     f->posts[f->post_len++] = p;
     pthread_cond_broadcast(&f->cond);
@@ -321,38 +312,22 @@ static size_t read_counter(fake_rapi *f, const size_t *counter)
     return n;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    (void)conn;
-    (void)socket_context;
-    fake_rapi *f = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        pthread_mutex_lock(&f->mu);
-        f->connections++;
-        pthread_mutex_unlock(&f->mu);
-    }
-}
-
 size_t fake_rapi_connection_count(fake_rapi *f)
 {
-    return read_counter(f, &f->connections);
+    return mhd_connections(&f->connections);
 }
 
 fake_rapi *fake_rapi_start(void)
 {
     fake_rapi *f = calloc(1, sizeof(*f));
     pthread_mutex_init(&f->mu, NULL);
+    f->connections.mu = &f->mu;
     pthread_cond_init(&f->cond, NULL);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    struct sockaddr_in addr = mhd_loopback();
     f->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
         NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        f, MHD_OPTION_NOTIFY_CONNECTION, on_connection, f, MHD_OPTION_END);
+        f, MHD_OPTION_NOTIFY_CONNECTION, mhd_count_connection, &f->connections, MHD_OPTION_END);
     if (!f->daemon) {
         free(f);
         return NULL;
