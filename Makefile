@@ -15,7 +15,7 @@ DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyajl-dev uuid
                 clang-format clang libclang-rt-14-dev
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
-CPPFLAGS += -D_GNU_SOURCE -Ishared -Iruntime -Itests/support
+CPPFLAGS += -D_GNU_SOURCE -I. -Ishared -Iruntime -Itests/support
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARNINGS) -ffunction-sections -fdata-sections -fno-omit-frame-pointer $(SAN)
 # --as-needed: a binary loads only the libraries it calls into (cold starts).
@@ -36,6 +36,12 @@ RUNTIME_SRC := $(wildcard runtime/*.c)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 RUNTIME_LIB := $(BUILD)/lib/libcsruntime.a
 RUNTIME_LIBS := -lcurl
+
+# emulator/: the local Lambda service; never linked into a function.
+EMULATOR_SRC := $(wildcard emulator/*.c)
+EMULATOR_OBJ := $(EMULATOR_SRC:%.c=$(BUILD)/obj/%.o)
+EMULATOR_LIB := $(BUILD)/lib/libcsemulator.a
+EMULATOR_LIBS := -lyaml -lmicrohttpd -lpthread
 
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
@@ -70,6 +76,10 @@ $(RUNTIME_LIB): $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(EMULATOR_LIB): $(EMULATOR_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(SUPPORT_LIB): $(SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
@@ -84,9 +94,9 @@ $(TEST_FUNCTION): $(BUILD)/obj/tests/functions/contract.o $(RUNTIME_LIB) $(CORE_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(RUNTIME_LIBS) $(CORE_LIBS) -o $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SUPPORT_LIB) $(RUNTIME_LIB) $(CORE_LIB)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SUPPORT_LIB) $(EMULATOR_LIB) $(RUNTIME_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(RUNTIME_LIBS) $(CORE_LIBS) -lcmocka -o $@
+	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(EMULATOR_LIBS) $(RUNTIME_LIBS) $(CORE_LIBS) -lcmocka -o $@
 
 unit-tests: $(UNIT_BIN) $(TEST_FUNCTION)
 
