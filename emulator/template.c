@@ -386,7 +386,9 @@ static cs_error load_env(loader *l, const em_yaml *environment, em_function *f)
     if (!env) {
         return cs_arena_full(l->arena, l->diag);
     }
-    memcpy(env, f->env, f->env_count * sizeof(*env));
+    if (f->env_count) {
+        memcpy(env, f->env, f->env_count * sizeof(*env));
+    }
     for (const em_yaml *v = vars->first; v; v = v->next) {
         em_env_var *slot = NULL;
         for (size_t i = 0; i < f->env_count; i++) {
