@@ -317,8 +317,7 @@ static cs_error load_parameters(loader *l, const em_yaml *params)
         if (!out->value.ptr && deflt && deflt->type == EM_YAML_SCALAR) {
             out->value = deflt->text;
         } else if (!out->value.ptr) {
-            return fail(l, p, "parameter %.*s has no Default and no override",
-                        CS_STR_FMT(p->key));
+            return fail(l, p, "parameter %.*s has no Default and no override", CS_STR_FMT(p->key));
         }
     }
     return CS_ERR_OK;
@@ -392,7 +391,8 @@ static cs_error load_env(loader *l, const em_yaml *environment, em_function *f)
     for (const em_yaml *v = vars->first; v; v = v->next) {
         em_env_var *slot = NULL;
         for (size_t i = 0; i < f->env_count; i++) {
-            slot = cs_str_eq(env[i].name, v->key) ? &env[i] : slot; /* the function overrides Globals */
+            slot = cs_str_eq(env[i].name, v->key) ? &env[i]
+                                                  : slot; /* the function overrides Globals */
         }
         slot = slot ? slot : &env[f->env_count++];
         slot->name = v->key;
@@ -417,7 +417,8 @@ static cs_error queue_of_event(loader *l, const em_yaml *node, cs_str *out)
             return CS_ERR_OK;
         }
     }
-    return fail(l, node, "an SQS event's Queue must be !GetAtt <Queue>.Arn of a queue in this template");
+    return fail(l, node,
+                "an SQS event's Queue must be !GetAtt <Queue>.Arn of a queue in this template");
 }
 
 static cs_error load_sqs_event(loader *l, const char *path, const em_yaml *props, em_sqs_event *e)
@@ -633,8 +634,13 @@ static cs_error load_resources(loader *l)
 static void warn_other_sections(loader *l, const em_yaml *root)
 {
     for (const em_yaml *s = root->first; s; s = s->next) {
-        static const char *const handled[] = {"AWSTemplateFormatVersion", "Transform", "Description",
-                                              "Parameters", "Globals", "Resources", "Outputs",
+        static const char *const handled[] = {"AWSTemplateFormatVersion",
+                                              "Transform",
+                                              "Description",
+                                              "Parameters",
+                                              "Globals",
+                                              "Resources",
+                                              "Outputs",
                                               "Metadata"};
         bool known = false;
         for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++) {

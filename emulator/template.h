@@ -28,7 +28,7 @@ typedef struct em_queue {
     int64_t delay_s;
     bool fifo;
     bool content_dedup;
-    cs_str dlq;   /* logical id of the dead-letter queue, or "" */
+    cs_str dlq; /* logical id of the dead-letter queue, or "" */
     int64_t max_receive_count;
 } em_queue;
 
@@ -52,7 +52,7 @@ typedef struct em_schedule_event {
 
 typedef struct em_function {
     cs_str logical_id;
-    cs_str name;     /* FunctionName, or the logical id */
+    cs_str name; /* FunctionName, or the logical id */
     cs_str code_uri;
     cs_str handler;
     cs_str runtime;
@@ -77,7 +77,7 @@ typedef struct em_template {
 } em_template;
 
 typedef struct em_template_opts {
-    const char *region;          /* NULL: "eu-west-1" */
+    const char *region;           /* NULL: "eu-west-1" */
     const char *const *overrides; /* "Name=value" parameter overrides, NULL-terminated */
 } em_template_opts;
 

@@ -10,7 +10,7 @@ typedef struct tree_builder {
     em_yaml *stack[YAML_MAX_DEPTH];
     size_t depth;
     em_yaml *root;
-    bool want_key;        /* in a mapping, the next scalar is a key */
+    bool want_key; /* in a mapping, the next scalar is a key */
     cs_str pending_key;
     yaml_mark_t key_mark;
     cs_diag *diag;
@@ -26,7 +26,8 @@ static cs_error at(cs_diag *diag, yaml_mark_t mark, const char *what)
 
 static cs_str copy(cs_arena *arena, const unsigned char *text, size_t len)
 {
-    char *p = cs_arena_strndup(arena, cs_str_make((const char *)(text ? text : (const unsigned char *)""), len));
+    char *p = cs_arena_strndup(
+        arena, cs_str_make((const char *)(text ? text : (const unsigned char *)""), len));
     return p ? cs_str_make(p, len) : CS_STR_NULL;
 }
 
@@ -36,8 +37,7 @@ static bool in_map(const tree_builder *b)
 }
 
 /* Attaches a new node to the open container (or makes it the root). */
-static em_yaml *add(tree_builder *b, em_yaml_type type, const unsigned char *tag,
-                    yaml_mark_t mark)
+static em_yaml *add(tree_builder *b, em_yaml_type type, const unsigned char *tag, yaml_mark_t mark)
 {
     em_yaml *n = cs_arena_calloc(b->arena, 1, sizeof(*n));
     if (!n) {

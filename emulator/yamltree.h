@@ -17,13 +17,13 @@ typedef enum em_yaml_type { EM_YAML_SCALAR, EM_YAML_MAP, EM_YAML_SEQ } em_yaml_t
 typedef struct em_yaml em_yaml;
 struct em_yaml {
     em_yaml_type type;
-    cs_str tag;  /* "" when untagged; local tags keep their "!" */
-    cs_str text; /* scalars */
-    bool plain;  /* an unquoted scalar (so "null" and "~" mean nothing) */
-    cs_str key;  /* when a mapping value: its key */
+    cs_str tag;                  /* "" when untagged; local tags keep their "!" */
+    cs_str text;                 /* scalars */
+    bool plain;                  /* an unquoted scalar (so "null" and "~" mean nothing) */
+    cs_str key;                  /* when a mapping value: its key */
     size_t key_line, key_column; /* where that key is written; 0 otherwise */
     size_t line, column;         /* where the value starts */
-    em_yaml *first, *next; /* children; next sibling */
+    em_yaml *first, *next;       /* children; next sibling */
     size_t count;
 };
 

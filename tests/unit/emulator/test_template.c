@@ -68,7 +68,8 @@ static void a_full_template(void **state)
     expect_env(f, "LOG_LEVEL", "DEBUG"); /* the function's value beats Globals */
     expect_env(f, "QUEUE_URL", "http://sqs.eu-central-1.localhost/000000000000/OrderQueue");
     expect_env(f, "DLQ_ARN", "arn:aws:sqs:eu-central-1:000000000000:order-dlq");
-    expect_env(f, "WHERE", "eu-central-1/000000000000/arn:aws:sqs:eu-central-1:000000000000:OrderQueue");
+    expect_env(f, "WHERE",
+               "eu-central-1/000000000000/arn:aws:sqs:eu-central-1:000000000000:OrderQueue");
     expect_env(f, "LONG_FORM", "test-x");
     assert_int_equal(f->sqs_count, 1);
     assert_true(cs_str_eq_c(f->sqs[0].queue, "OrderQueue") && f->sqs[0].batch_size == 10);
@@ -126,8 +127,8 @@ static void the_project_template_loads(void **state)
     cs_problems warnings;
     cs_problems_init(&warnings, &test_arena);
     cs_diag diag;
-    cs_error result = em_template_load(&test_arena, cs_str_make(text, len), NULL, &t, &warnings,
-                                       &diag);
+    cs_error result =
+        em_template_load(&test_arena, cs_str_make(text, len), NULL, &t, &warnings, &diag);
     if (result) {
         fail_msg("%s", diag.message);
     }
