@@ -61,7 +61,8 @@ static cs_error parse_element(const field_spec *f, cs_str e, int offset, uint64_
     long slash = cs_str_find_char(e, '/', 0);
     cs_str range = slash < 0 ? e : cs_str_sub(e, 0, (size_t)slash);
     int64_t step = 1;
-    if (slash >= 0 && (cs_parse_int64(cs_str_sub(e, (size_t)slash + 1, e.len), &step) || step < 1)) {
+    if (slash >= 0 &&
+        (cs_parse_int64(cs_str_sub(e, (size_t)slash + 1, e.len), &step) || step < 1)) {
         return bad(diag, f, e, "the step must be a positive number");
     }
     int lo = f->min, hi = f->max;
@@ -171,7 +172,8 @@ static cs_error parse_rate(cs_str body, em_schedule *s, cs_diag *diag)
     static const struct {
         const char *one, *many;
         int64_t ms;
-    } units[] = {{"minute", "minutes", 60000}, {"hour", "hours", 3600000}, {"day", "days", 86400000}};
+    } units[] = {
+        {"minute", "minutes", 60000}, {"hour", "hours", 3600000}, {"day", "days", 86400000}};
     for (size_t i = 0; i < 3; i++) {
         /* EventBridge insists on "1 minute" but "5 minutes". */
         if (cs_str_eq_c(unit, n == 1 ? units[i].one : units[i].many)) {
@@ -180,8 +182,7 @@ static cs_error parse_rate(cs_str body, em_schedule *s, cs_diag *diag)
             return CS_ERR_OK;
         }
     }
-    return cs_diag_set(diag, CS_ERR_CONFIG,
-                       "rate(%.*s): the unit must be %s", CS_STR_FMT(body),
+    return cs_diag_set(diag, CS_ERR_CONFIG, "rate(%.*s): the unit must be %s", CS_STR_FMT(body),
                        n == 1 ? "minute, hour or day" : "minutes, hours or days");
 }
 
@@ -227,7 +228,8 @@ cs_error em_schedule_parse(cs_str expression, cs_str timezone, em_schedule *out,
 {
     memset(out, 0, sizeof(*out));
     cs_str e = cs_str_trim(expression);
-    if (timezone.len >= sizeof(out->timezone) || memchr(timezone.ptr ? timezone.ptr : "", '.', timezone.len)) {
+    if (timezone.len >= sizeof(out->timezone) ||
+        memchr(timezone.ptr ? timezone.ptr : "", '.', timezone.len)) {
         return cs_diag_set(diag, CS_ERR_CONFIG, "unknown time zone '%.*s'", CS_STR_FMT(timezone));
     }
     snprintf(out->timezone, sizeof(out->timezone), "%.*s", CS_STR_FMT(timezone));

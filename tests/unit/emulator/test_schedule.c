@@ -69,9 +69,9 @@ static void a_year_of_daily_firings_in_a_zone_with_daylight_saving(void **state)
 {
     (void)state;
     em_schedule s;
-    assert_int_equal(em_schedule_parse(CS_STR_LIT("cron(30 9 * * ? *)"), CS_STR_LIT("Europe/Berlin"),
-                                       &s, NULL),
-                     CS_ERR_OK);
+    assert_int_equal(
+        em_schedule_parse(CS_STR_LIT("cron(30 9 * * ? *)"), CS_STR_LIT("Europe/Berlin"), &s, NULL),
+        CS_ERR_OK);
     int64_t t = at("2024-01-01T00:00:00Z");
     for (int i = 0; i < 366; i++) {
         int64_t next = em_schedule_next(&s, 0, t);

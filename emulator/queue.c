@@ -1,0 +1,565 @@
+#include "queue.h"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/id.h"
+
+enum { MAX_QUEUES = 128, NAME_LEN = 128, DEDUP_WINDOW_MS = 5 * 60 * 1000 };
+
+typedef struct definition {
+    char name[NAME_LEN];
+    char dlq[NAME_LEN];
+    em_queue q; /* name and dlq point at the arrays above */
+} definition;
+
+struct em_queues {
+    sqlite3 *db;
+    definition defs[MAX_QUEUES];
+    size_t def_count;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " queue TEXT NOT NULL, message_id TEXT NOT NULL, body BLOB NOT NULL, group_id TEXT,"
+    " sequence INTEGER, md5 TEXT NOT NULL, sent_at INTEGER NOT NULL,"
+    " available_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0,"
+    " first_receive_at INTEGER, receipt TEXT);"
+    "CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);"
+    "CREATE TABLE IF NOT EXISTS dedup (queue TEXT NOT NULL, dedup_id TEXT NOT NULL,"
+    " message_id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (queue, dedup_id));";
+
+static cs_error db_error(em_queues *q, const char *what, cs_diag *diag)
+{
+    return cs_diag_set(diag, CS_ERR_STORAGE, "queue store %s: %s", what, sqlite3_errmsg(q->db));
+}
+
+static cs_error exec(em_queues *q, const char *sql, cs_diag *diag)
+{
+    char *message = NULL;
+    if (sqlite3_exec(q->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        cs_diag_set(diag, CS_ERR_STORAGE, "queue store: %s", message ? message : "error");
+        sqlite3_free(message);
+        return CS_ERR_STORAGE;
+    }
+    return CS_ERR_OK;
+}
+
+static cs_error prepare(em_queues *q, const char *sql, sqlite3_stmt **stmt, cs_diag *diag)
+{
+    return sqlite3_prepare_v2(q->db, sql, -1, stmt, NULL) == SQLITE_OK ? CS_ERR_OK
+                                                                        : db_error(q, "prepare", diag);
+}
+
+static void bind(sqlite3_stmt *stmt, int index, cs_str text)
+{
+    sqlite3_bind_text(stmt, index, text.ptr ? text.ptr : "", (int)text.len, SQLITE_TRANSIENT);
+}
+
+static cs_error step_done(em_queues *q, sqlite3_stmt *stmt, const char *what, cs_diag *diag)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? CS_ERR_OK : db_error(q, what, diag);
+}
+
+/* Ends a transaction: COMMIT after success, ROLLBACK after an error. */
+static cs_error finish(em_queues *q, cs_error result, cs_diag *diag)
+{
+    cs_error end = exec(q, result ? "ROLLBACK" : "COMMIT", result ? NULL : diag);
+    return result ? result : end;
+}
+
+cs_error em_queues_open(const char *db_path, em_queues **out, cs_diag *diag)
+{
+    em_queues *q = calloc(1, sizeof(*q));
+    if (!q) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    if (sqlite3_open_v2(db_path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        cs_error r = db_error(q, db_path, diag);
+        em_queues_close(q);
+        return r;
+    }
+    sqlite3_busy_timeout(q->db, 10000);
+    cs_error r = exec(q, schema, diag);
+    if (r) {
+        em_queues_close(q);
+        return r;
+    }
+    *out = q;
+    return CS_ERR_OK;
+}
+
+void em_queues_close(em_queues *q)
+{
+    if (q) {
+        sqlite3_close(q->db);
+        free(q);
+    }
+}
+
+const em_queue *em_queues_find(const em_queues *q, cs_str name)
+{
+    for (size_t i = 0; i < q->def_count; i++) {
+        if (cs_str_eq(q->defs[i].q.name, name)) {
+            return &q->defs[i].q;
+        }
+    }
+    return NULL;
+}
+
+cs_error em_queues_define(em_queues *q, const em_queue *def, cs_diag *diag)
+{
+    if (def->name.len == 0 || def->name.len >= NAME_LEN || def->dlq.len >= NAME_LEN) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "queue names are 1 to %d bytes",
+                           NAME_LEN - 1);
+    }
+    definition *d = (definition *)em_queues_find(q, def->name);
+    if (!d) {
+        if (q->def_count == MAX_QUEUES) {
+            return cs_diag_set(diag, CS_ERR_BUFFER_FULL, "at most %d queues", MAX_QUEUES);
+        }
+        d = &q->defs[q->def_count++];
+    } else {
+        d = (definition *)((char *)d - offsetof(definition, q));
+    }
+    d->q = *def;
+    snprintf(d->name, sizeof(d->name), "%.*s", CS_STR_FMT(def->name));
+    snprintf(d->dlq, sizeof(d->dlq), "%.*s", CS_STR_FMT(def->dlq));
+    d->q.name = cs_str_from_c(d->name);
+    d->q.dlq = cs_str_from_c(d->dlq);
+    d->q.logical_id = d->q.name;
+    return CS_ERR_OK;
+}
+
+static cs_error known(const em_queues *q, cs_str name, const em_queue **out, cs_diag *diag)
+{
+    *out = em_queues_find(q, name);
+    return *out ? CS_ERR_OK
+                : cs_diag_set(diag, CS_ERR_NOT_FOUND, "no queue named '%.*s'", CS_STR_FMT(name));
+}
+
+static void hex_digest(const EVP_MD *md, cs_str data, char *out)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.ptr ? data.ptr : "", data.len, digest, &len, md, NULL);
+    for (unsigned i = 0; i < len; i++) {
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+    }
+}
+
+/* ---- send ---- */
+
+/* The message id already sent under this deduplication id, if any. */
+static cs_error dedup_lookup(em_queues *q, cs_str queue, cs_str dedup, int64_t now_ms, char *found,
+                             cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q, "SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ? AND "
+                            "expires_at > ?",
+                         &stmt, diag);
+    if (r) {
+        return r;
+    }
+    bind(stmt, 1, queue);
+    bind(stmt, 2, dedup);
+    sqlite3_bind_int64(stmt, 3, now_ms);
+    found[0] = '\0';
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        snprintf(found, 37, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return CS_ERR_OK;
+}
+
+static cs_error insert_message(em_queues *q, const em_queue *def, cs_str body, int64_t delay_s,
+                               cs_str group, int64_t now_ms, const char *message_id, cs_diag *diag)
+{
+    char md5[33];
+    hex_digest(EVP_md5(), body, md5);
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q,
+                         "INSERT INTO messages (queue, message_id, body, group_id, sequence, md5, "
+                         "sent_at, available_at) VALUES (?, ?, ?, ?, CASE WHEN ? THEN "
+                         "(SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE queue = ?) "
+                         "END, ?, ?, ?)",
+                         &stmt, diag);
+    if (r) {
+        return r;
+    }
+    bind(stmt, 1, def->name);
+    sqlite3_bind_text(stmt, 2, message_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 3, body.ptr ? body.ptr : "", (int)body.len, SQLITE_TRANSIENT);
+    if (group.len) {
+        bind(stmt, 4, group);
+    }
+    sqlite3_bind_int(stmt, 5, def->fifo);
+    bind(stmt, 6, def->name);
+    sqlite3_bind_text(stmt, 7, md5, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 8, now_ms);
+    sqlite3_bind_int64(stmt, 9, now_ms + (delay_s < 0 ? def->delay_s : delay_s) * 1000);
+    return step_done(q, stmt, "send", diag);
+}
+
+static cs_error remember_dedup(em_queues *q, cs_str queue, cs_str dedup, const char *message_id,
+                               int64_t now_ms, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q, "INSERT OR REPLACE INTO dedup VALUES (?, ?, ?, ?)", &stmt, diag);
+    if (r) {
+        return r;
+    }
+    bind(stmt, 1, queue);
+    bind(stmt, 2, dedup);
+    sqlite3_bind_text(stmt, 3, message_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 4, now_ms + DEDUP_WINDOW_MS);
+    return step_done(q, stmt, "deduplication", diag);
+}
+
+static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str body,
+                                    int64_t delay_s, cs_str group, cs_str dedup, int64_t now_ms,
+                                    char message_id[37], cs_diag *diag)
+{
+    char content_hash[65];
+    if (def->fifo && dedup.len == 0 && def->content_dedup) {
+        hex_digest(EVP_sha256(), body, content_hash);
+        dedup = cs_str_from_c(content_hash);
+    }
+    if (def->fifo) {
+        char seen[37];
+        cs_error r = dedup_lookup(q, def->name, dedup, now_ms, seen, diag);
+        if (r || seen[0]) {
+            snprintf(message_id, 37, "%s", seen);
+            return r;
+        }
+    }
+    cs_uuid_v4(message_id);
+    cs_error r = insert_message(q, def, body, def->fifo ? 0 : delay_s, group, now_ms, message_id,
+                                diag);
+    return r || !def->fifo ? r : remember_dedup(q, def->name, dedup, message_id, now_ms, diag);
+}
+
+cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s, cs_str group_id,
+                       cs_str dedup_id, int64_t now_ms, char message_id[37], cs_diag *diag)
+{
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    if (r) {
+        return r;
+    }
+    if (def->fifo && group_id.len == 0) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "MessageGroupId is required for FIFO");
+    }
+    if (def->fifo && dedup_id.len == 0 && !def->content_dedup) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "MessageDeduplicationId is required without content-based "
+                           "deduplication");
+    }
+    if (body.len == 0 || body.len > 256 * 1024) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a message body is 1 byte to 256 KiB");
+    }
+    r = exec(q, "BEGIN IMMEDIATE", diag);
+    if (r) {
+        return r;
+    }
+    r = send_in_transaction(q, def, body, delay_s, group_id, dedup_id, now_ms, message_id, diag);
+    return finish(q, r, diag);
+}
+
+/* ---- receive ---- */
+
+enum { CANDIDATES = 64 };
+
+typedef struct candidate {
+    int64_t row;
+    int64_t receive_count;
+} candidate;
+
+/* Drops messages older than the queue's retention period. */
+static cs_error expire(em_queues *q, const em_queue *def, int64_t now_ms, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r =
+        prepare(q, "DELETE FROM messages WHERE queue = ? AND sent_at <= ?", &stmt, diag);
+    if (r) {
+        return r;
+    }
+    bind(stmt, 1, def->name);
+    sqlite3_bind_int64(stmt, 2, now_ms - def->retention_s * 1000);
+    r = step_done(q, stmt, "retention", diag);
+    if (r || (r = prepare(q, "DELETE FROM dedup WHERE expires_at <= ?", &stmt, diag))) {
+        return r;
+    }
+    sqlite3_bind_int64(stmt, 1, now_ms);
+    return step_done(q, stmt, "deduplication expiry", diag);
+}
+
+/* Visible messages in order. In a FIFO queue a group with a message in
+ * flight is skipped, so its later messages wait for the earlier one. */
+static cs_error find_candidates(em_queues *q, const em_queue *def, int64_t now_ms,
+                                candidate *out, int *count, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q,
+                         "SELECT id, receive_count FROM messages WHERE queue = ?1 AND "
+                         "available_at <= ?2 AND (NOT ?3 OR group_id NOT IN (SELECT group_id "
+                         "FROM messages WHERE queue = ?1 AND receipt IS NOT NULL AND "
+                         "available_at > ?2)) ORDER BY id LIMIT ?4",
+                         &stmt, diag);
+    if (r) {
+        return r;
+    }
+    bind(stmt, 1, def->name);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    sqlite3_bind_int(stmt, 3, def->fifo);
+    sqlite3_bind_int(stmt, 4, CANDIDATES);
+    int rc;
+    *count = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        out[*count].row = sqlite3_column_int64(stmt, 0);
+        out[*count].receive_count = sqlite3_column_int64(stmt, 1);
+        (*count)++;
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? CS_ERR_OK : db_error(q, "receive", diag);
+}
+
+/* A message received maxReceiveCount times goes to the dead-letter queue,
+ * keeping its receive count and sent time as SQS does. */
+static cs_error move_to_dlq(em_queues *q, const em_queue *def, int64_t row, int64_t now_ms,
+                            cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q,
+                         "UPDATE messages SET queue = ?, available_at = ?, receipt = NULL, "
+                         "sequence = NULL WHERE id = ?",
+                         &stmt, diag);
+    if (r) {
+        return r;
+    }
+    bind(stmt, 1, def->dlq);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    sqlite3_bind_int64(stmt, 3, row);
+    return step_done(q, stmt, "dead-letter move", diag);
+}
+
+/* Copies the row into m, strings into arena; false when the arena is full. */
+static bool read_message(sqlite3_stmt *stmt, cs_arena *arena, em_message *m)
+{
+    snprintf(m->message_id, sizeof(m->message_id), "%s", (const char *)sqlite3_column_text(stmt, 0));
+    const char *body = cs_arena_strndup(
+        arena, cs_str_make((const char *)sqlite3_column_blob(stmt, 1),
+                           (size_t)sqlite3_column_bytes(stmt, 1)));
+    const char *group = (const char *)sqlite3_column_text(stmt, 2);
+    group = cs_arena_strndup(arena, cs_str_from_c(group ? group : ""));
+    m->body = cs_str_make(body, (size_t)sqlite3_column_bytes(stmt, 1));
+    m->group_id = cs_str_from_c(group ? group : "");
+    m->sequence = sqlite3_column_int64(stmt, 3);
+    snprintf(m->md5, sizeof(m->md5), "%s", (const char *)sqlite3_column_text(stmt, 4));
+    m->sent_ms = sqlite3_column_int64(stmt, 5);
+    m->receive_count = sqlite3_column_int64(stmt, 6);
+    m->first_receive_ms = sqlite3_column_int64(stmt, 7);
+    return body && group;
+}
+
+/* Hands one message out: a new receipt, one more receive, invisible until
+ * the visibility timeout ends. */
+static cs_error take(em_queues *q, int64_t row, int64_t visible_at, int64_t now_ms,
+                     cs_arena *arena, em_message *m, cs_diag *diag)
+{
+    cs_uuid_v4(m->receipt);
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q,
+                         "UPDATE messages SET receipt = ?, receive_count = receive_count + 1, "
+                         "available_at = ?, first_receive_at = COALESCE(first_receive_at, ?) "
+                         "WHERE id = ? RETURNING message_id, body, group_id, sequence, md5, "
+                         "sent_at, receive_count, first_receive_at",
+                         &stmt, diag);
+    if (r) {
+        return r;
+    }
+    sqlite3_bind_text(stmt, 1, m->receipt, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 2, visible_at);
+    sqlite3_bind_int64(stmt, 3, now_ms);
+    sqlite3_bind_int64(stmt, 4, row);
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        r = db_error(q, "receive", diag);
+        sqlite3_finalize(stmt);
+        return r;
+    }
+    bool copied = read_message(stmt, arena, m);
+    r = sqlite3_step(stmt) == SQLITE_DONE ? CS_ERR_OK : db_error(q, "receive", diag);
+    sqlite3_finalize(stmt);
+    return r || copied ? r : cs_arena_full(arena, diag);
+}
+
+static bool goes_to_dlq(const em_queue *def, const candidate *c)
+{
+    return def->dlq.len > 0 && def->max_receive_count > 0 &&
+           c->receive_count >= def->max_receive_count;
+}
+
+static cs_error receive_in_transaction(em_queues *q, const em_queue *def, int max,
+                                       int64_t visible_at, int64_t now_ms, cs_arena *arena,
+                                       em_message *out, int *count, cs_diag *diag)
+{
+    cs_error r = expire(q, def, now_ms, diag);
+    candidate c[CANDIDATES];
+    int found = CANDIDATES;
+    /* Another round only when a full round was all dead-lettered or taken. */
+    while (!r && *count < max && found == CANDIDATES) {
+        r = find_candidates(q, def, now_ms, c, &found, diag);
+        for (int i = 0; !r && i < found && *count < max; i++) {
+            r = goes_to_dlq(def, &c[i])
+                    ? move_to_dlq(q, def, c[i].row, now_ms, diag)
+                    : take(q, c[i].row, visible_at, now_ms, arena, &out[(*count)++], diag);
+        }
+    }
+    return r;
+}
+
+cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s,
+                          int64_t now_ms, cs_arena *arena, em_message *out, int *count,
+                          cs_diag *diag)
+{
+    *count = 0;
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    if (r) {
+        return r;
+    }
+    if (max < 1 || max > 10) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "MaxNumberOfMessages is 1 to 10");
+    }
+    if (visibility_s > 12 * 3600) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "VisibilityTimeout is 0 to 43200");
+    }
+    int64_t visible_at = now_ms + (visibility_s < 0 ? def->visibility_timeout_s : visibility_s) * 1000;
+    r = exec(q, "BEGIN IMMEDIATE", diag);
+    if (r) {
+        return r;
+    }
+    r = receive_in_transaction(q, def, max, visible_at, now_ms, arena, out, count, diag);
+    if (r) {
+        *count = 0;
+    }
+    return finish(q, r, diag);
+}
+
+/* ---- delete, visibility, purge, stats, redrive ---- */
+
+/* Runs one statement with (queue, receipt) and an optional number; NOT_FOUND
+ * when no message carries that receipt. */
+static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str receipt,
+                           int64_t number, cs_diag *diag)
+{
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    sqlite3_stmt *stmt;
+    if (r || (r = prepare(q, sql, &stmt, diag))) {
+        return r;
+    }
+    bind(stmt, 1, queue);
+    bind(stmt, 2, receipt);
+    sqlite3_bind_int64(stmt, 3, number);
+    r = step_done(q, stmt, "update", diag);
+    if (!r && sqlite3_changes(q->db) == 0) {
+        r = cs_diag_set(diag, CS_ERR_NOT_FOUND, "receipt handle '%.*s' is not valid for '%.*s'",
+                        CS_STR_FMT(receipt), CS_STR_FMT(queue));
+    }
+    return r;
+}
+
+cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
+{
+    return by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0",
+                      queue, receipt, 0, diag);
+}
+
+cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, int64_t timeout_s,
+                                    int64_t now_ms, cs_diag *diag)
+{
+    if (timeout_s < 0 || timeout_s > 12 * 3600) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "VisibilityTimeout is 0 to 43200");
+    }
+    return by_receipt(q,
+                      "UPDATE messages SET available_at = ?3 WHERE queue = ?1 AND receipt = ?2",
+                      queue, receipt, now_ms + timeout_s * 1000, diag);
+}
+
+static cs_error by_queue(em_queues *q, const char *sql, cs_str queue, sqlite3_stmt **stmt,
+                         cs_diag *diag)
+{
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    if (r || (r = prepare(q, sql, stmt, diag))) {
+        return r;
+    }
+    bind(*stmt, 1, queue);
+    return CS_ERR_OK;
+}
+
+cs_error em_queue_purge(em_queues *q, cs_str queue, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = by_queue(q, "DELETE FROM messages WHERE queue = ?", queue, &stmt, diag);
+    return r ? r : step_done(q, stmt, "purge", diag);
+}
+
+cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_stats *out,
+                           cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = by_queue(q,
+                          "SELECT COALESCE(SUM(available_at <= ?2), 0), "
+                          "COALESCE(SUM(available_at > ?2 AND receipt IS NOT NULL), 0), "
+                          "COALESCE(SUM(available_at > ?2 AND receipt IS NULL), 0) "
+                          "FROM messages WHERE queue = ?1",
+                          queue, &stmt, diag);
+    if (r) {
+        return r;
+    }
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        out->visible = sqlite3_column_int64(stmt, 0);
+        out->in_flight = sqlite3_column_int64(stmt, 1);
+        out->delayed = sqlite3_column_int64(stmt, 2);
+    } else {
+        r = db_error(q, "stats", diag);
+    }
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, int64_t *moved,
+                          cs_diag *diag)
+{
+    *moved = 0;
+    const em_queue *target;
+    cs_error r = known(q, to, &target, diag);
+    sqlite3_stmt *stmt;
+    if (r || (r = by_queue(q,
+                           "UPDATE messages SET queue = ?2, available_at = ?3, receipt = NULL, "
+                           "receive_count = 0, first_receive_at = NULL WHERE queue = ?1",
+                           dlq, &stmt, diag))) {
+        return r;
+    }
+    if (target->fifo) {
+        sqlite3_finalize(stmt);
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "redrive into a FIFO queue is not emulated");
+    }
+    bind(stmt, 2, to);
+    sqlite3_bind_int64(stmt, 3, now_ms);
+    r = step_done(q, stmt, "redrive", diag);
+    *moved = r ? 0 : sqlite3_changes64(q->db);
+    return r;
+}

@@ -1,0 +1,72 @@
+/* The emulator's queues: durable in SQLite, with SQS semantics.
+ *
+ * - A received message stays in the queue, invisible, until it is deleted or
+ *   its visibility timeout ends; each receive counts, and a message received
+ *   more than maxReceiveCount times goes to the dead-letter queue instead.
+ * - Delay, retention and ChangeMessageVisibility as SQS does them.
+ * - FIFO queues: messages of one MessageGroupId are handed out in order and
+ *   not while an earlier one of the group is in flight; a deduplication id
+ *   (or the body's SHA-256 with content-based deduplication) seen in the last
+ *   5 minutes is accepted again without a second message.
+ * Every change is one SQLite transaction, so killing the emulator loses no
+ * message that was accepted and resends none that was deleted. */
+#ifndef CS_EMULATOR_QUEUE_H
+#define CS_EMULATOR_QUEUE_H
+
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "template.h"
+
+typedef struct em_queues em_queues;
+
+typedef struct em_message {
+    char message_id[37];
+    char receipt[37];
+    cs_str body;
+    cs_str group_id;
+    int64_t sent_ms;
+    int64_t first_receive_ms;
+    int64_t receive_count;
+    int64_t sequence; /* FIFO */
+    char md5[33];     /* of the body, as SQS reports it */
+} em_message;
+
+typedef struct em_queue_stats {
+    int64_t visible;
+    int64_t in_flight;
+    int64_t delayed;
+} em_queue_stats;
+
+/* Opens (creating if needed) the queue store. */
+cs_error em_queues_open(const char *db_path, em_queues **out, cs_diag *diag);
+void em_queues_close(em_queues *q);
+/* Makes a queue known (from the template or CreateQueue); redefining updates
+ * its settings and keeps its messages. Here definition->dlq is the
+ * dead-letter queue's name (the emulator maps template ids to names). */
+cs_error em_queues_define(em_queues *q, const em_queue *definition, cs_diag *diag);
+/* NULL when there is no queue of that name. */
+const em_queue *em_queues_find(const em_queues *q, cs_str name);
+
+/* Sends a message; delay_s < 0 takes the queue's DelaySeconds. For FIFO
+ * queues group_id is required and a repeated deduplication id returns the
+ * first message's id. */
+cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s, cs_str group_id,
+                       cs_str dedup_id, int64_t now_ms, char message_id[37], cs_diag *diag);
+/* Receives up to max messages (1-10); visibility_s < 0 takes the queue's
+ * VisibilityTimeout. Bodies live in arena. */
+cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
+                          cs_arena *arena, em_message *out, int *count, cs_diag *diag);
+/* CS_ERR_NOT_FOUND when the receipt is not the message's latest. */
+cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag);
+cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt,
+                                    int64_t timeout_s, int64_t now_ms, cs_diag *diag);
+cs_error em_queue_purge(em_queues *q, cs_str queue, cs_diag *diag);
+cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_stats *out,
+                           cs_diag *diag);
+/* Moves every message of a dead-letter queue back to `to`, visible at once
+ * and with its receive count reset; *moved says how many. */
+cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, int64_t *moved,
+                          cs_diag *diag);
+
+#endif
