@@ -52,8 +52,9 @@ static cs_error exec(em_queues *q, const char *sql, cs_diag *diag)
 
 static cs_error prepare(em_queues *q, const char *sql, sqlite3_stmt **stmt, cs_diag *diag)
 {
-    return sqlite3_prepare_v2(q->db, sql, -1, stmt, NULL) == SQLITE_OK ? CS_ERR_OK
-                                                                        : db_error(q, "prepare", diag);
+    return sqlite3_prepare_v2(q->db, sql, -1, stmt, NULL) == SQLITE_OK
+               ? CS_ERR_OK
+               : db_error(q, "prepare", diag);
 }
 
 static void bind(sqlite3_stmt *stmt, int index, cs_str text)
@@ -163,8 +164,9 @@ static cs_error dedup_lookup(em_queues *q, cs_str queue, cs_str dedup, int64_t n
                              cs_diag *diag)
 {
     sqlite3_stmt *stmt;
-    cs_error r = prepare(q, "SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ? AND "
-                            "expires_at > ?",
+    cs_error r = prepare(q,
+                         "SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ? AND "
+                         "expires_at > ?",
                          &stmt, diag);
     if (r) {
         return r;
@@ -224,9 +226,9 @@ static cs_error remember_dedup(em_queues *q, cs_str queue, cs_str dedup, const c
     return step_done(q, stmt, "deduplication", diag);
 }
 
-static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str body,
-                                    int64_t delay_s, cs_str group, cs_str dedup, int64_t now_ms,
-                                    char message_id[37], cs_diag *diag)
+static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str body, int64_t delay_s,
+                                    cs_str group, cs_str dedup, int64_t now_ms, char message_id[37],
+                                    cs_diag *diag)
 {
     char content_hash[65];
     if (def->fifo && dedup.len == 0 && def->content_dedup) {
@@ -242,8 +244,8 @@ static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str bo
         }
     }
     cs_uuid_v4(message_id);
-    cs_error r = insert_message(q, def, body, def->fifo ? 0 : delay_s, group, now_ms, message_id,
-                                diag);
+    cs_error r =
+        insert_message(q, def, body, def->fifo ? 0 : delay_s, group, now_ms, message_id, diag);
     return r || !def->fifo ? r : remember_dedup(q, def->name, dedup, message_id, now_ms, diag);
 }
 
@@ -287,8 +289,7 @@ typedef struct candidate {
 static cs_error expire(em_queues *q, const em_queue *def, int64_t now_ms, cs_diag *diag)
 {
     sqlite3_stmt *stmt;
-    cs_error r =
-        prepare(q, "DELETE FROM messages WHERE queue = ? AND sent_at <= ?", &stmt, diag);
+    cs_error r = prepare(q, "DELETE FROM messages WHERE queue = ? AND sent_at <= ?", &stmt, diag);
     if (r) {
         return r;
     }
@@ -304,8 +305,8 @@ static cs_error expire(em_queues *q, const em_queue *def, int64_t now_ms, cs_dia
 
 /* Visible messages in order. In a FIFO queue a group with a message in
  * flight is skipped, so its later messages wait for the earlier one. */
-static cs_error find_candidates(em_queues *q, const em_queue *def, int64_t now_ms,
-                                candidate *out, int *count, cs_diag *diag)
+static cs_error find_candidates(em_queues *q, const em_queue *def, int64_t now_ms, candidate *out,
+                                int *count, cs_diag *diag)
 {
     sqlite3_stmt *stmt;
     cs_error r = prepare(q,
@@ -354,10 +355,11 @@ static cs_error move_to_dlq(em_queues *q, const em_queue *def, int64_t row, int6
 /* Copies the row into m, strings into arena; false when the arena is full. */
 static bool read_message(sqlite3_stmt *stmt, cs_arena *arena, em_message *m)
 {
-    snprintf(m->message_id, sizeof(m->message_id), "%s", (const char *)sqlite3_column_text(stmt, 0));
-    const char *body = cs_arena_strndup(
-        arena, cs_str_make((const char *)sqlite3_column_blob(stmt, 1),
-                           (size_t)sqlite3_column_bytes(stmt, 1)));
+    snprintf(m->message_id, sizeof(m->message_id), "%s",
+             (const char *)sqlite3_column_text(stmt, 0));
+    const char *body =
+        cs_arena_strndup(arena, cs_str_make((const char *)sqlite3_column_blob(stmt, 1),
+                                            (size_t)sqlite3_column_bytes(stmt, 1)));
     const char *group = (const char *)sqlite3_column_text(stmt, 2);
     group = cs_arena_strndup(arena, cs_str_from_c(group ? group : ""));
     m->body = cs_str_make(body, (size_t)sqlite3_column_bytes(stmt, 1));
@@ -372,8 +374,8 @@ static bool read_message(sqlite3_stmt *stmt, cs_arena *arena, em_message *m)
 
 /* Hands one message out: a new receipt, one more receive, invisible until
  * the visibility timeout ends. */
-static cs_error take(em_queues *q, int64_t row, int64_t visible_at, int64_t now_ms,
-                     cs_arena *arena, em_message *m, cs_diag *diag)
+static cs_error take(em_queues *q, int64_t row, int64_t visible_at, int64_t now_ms, cs_arena *arena,
+                     em_message *m, cs_diag *diag)
 {
     cs_uuid_v4(m->receipt);
     sqlite3_stmt *stmt;
@@ -426,9 +428,8 @@ static cs_error receive_in_transaction(em_queues *q, const em_queue *def, int ma
     return r;
 }
 
-cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s,
-                          int64_t now_ms, cs_arena *arena, em_message *out, int *count,
-                          cs_diag *diag)
+cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
+                          cs_arena *arena, em_message *out, int *count, cs_diag *diag)
 {
     *count = 0;
     const em_queue *def;
@@ -442,7 +443,8 @@ cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibilit
     if (visibility_s > 12 * 3600) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "VisibilityTimeout is 0 to 43200");
     }
-    int64_t visible_at = now_ms + (visibility_s < 0 ? def->visibility_timeout_s : visibility_s) * 1000;
+    int64_t visible_at =
+        now_ms + (visibility_s < 0 ? def->visibility_timeout_s : visibility_s) * 1000;
     r = exec(q, "BEGIN IMMEDIATE", diag);
     if (r) {
         return r;
@@ -480,8 +482,8 @@ static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str r
 
 cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
 {
-    return by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0",
-                      queue, receipt, 0, diag);
+    return by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0", queue,
+                      receipt, 0, diag);
 }
 
 cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, int64_t timeout_s,
@@ -490,8 +492,7 @@ cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, 
     if (timeout_s < 0 || timeout_s > 12 * 3600) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "VisibilityTimeout is 0 to 43200");
     }
-    return by_receipt(q,
-                      "UPDATE messages SET available_at = ?3 WHERE queue = ?1 AND receipt = ?2",
+    return by_receipt(q, "UPDATE messages SET available_at = ?3 WHERE queue = ?1 AND receipt = ?2",
                       queue, receipt, now_ms + timeout_s * 1000, diag);
 }
 

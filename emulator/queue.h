@@ -59,8 +59,8 @@ cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibilit
                           cs_arena *arena, em_message *out, int *count, cs_diag *diag);
 /* CS_ERR_NOT_FOUND when the receipt is not the message's latest. */
 cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag);
-cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt,
-                                    int64_t timeout_s, int64_t now_ms, cs_diag *diag);
+cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, int64_t timeout_s,
+                                    int64_t now_ms, cs_diag *diag);
 cs_error em_queue_purge(em_queues *q, cs_str queue, cs_diag *diag);
 cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_stats *out,
                            cs_diag *diag);

@@ -1,10 +1,14 @@
 /* A function for the runtime contract tests. The event's "action" picks the
  * behaviour: echo, fail, fail-cut (a message that is not valid UTF-8), big (a
  * response of "bytes" bytes), context (the invocation's headers as JSON) or
- * log (a line carrying the registered secret). CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
+ * log (a line carrying the registered secret), sleep ("ms" milliseconds, then
+ * echo), crash (abort, as a segfaulting function would die) or env (the
+ * variables named in "names", as an object). CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
  * is registered with the logger at init. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/json.h"
 #include "runtime.h"
@@ -80,6 +84,48 @@ static cs_error respond_big(const cs_json *event, cs_arena *arena, cs_buf *respo
     return result;
 }
 
+static cs_error sleep_then_echo(const cs_invocation *inv, const cs_json *event, cs_buf *response,
+                                cs_diag *diag)
+{
+    int64_t ms = 0;
+    cs_error result = cs_json_get_int64(event, "ms", &ms, diag);
+    if (result) {
+        return result;
+    }
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    return cs_buf_append_str(response, inv->event);
+}
+
+static cs_error respond_env(const cs_json *event, cs_buf *response, cs_diag *diag)
+{
+    const cs_json *names = cs_json_object_get(event, cs_str_from_c("names"));
+    if (!names || names->type != CS_JSON_ARRAY) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "names: an array is required");
+    }
+    cs_json_writer w;
+    cs_error result = cs_json_writer_init(&w, response);
+    if (result) {
+        return result;
+    }
+    cs_json_write_object_begin(&w);
+    for (const cs_json *n = names->first; n; n = n->next) {
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(n->text));
+        const char *value = getenv(name);
+        cs_json_write_key(&w, n->text);
+        if (value) {
+            cs_json_write_string_c(&w, value);
+        } else {
+            cs_json_write_null(&w);
+        }
+    }
+    cs_json_write_object_end(&w);
+    result = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    return result;
+}
+
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
 {
     (void)user;
@@ -113,6 +159,15 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
         cs_json_opt_string(event, "text", &text, NULL);
         CS_LOG(inv->log, CS_LOG_INFO, "logging as asked", CS_LOG_STR("text", text));
         return cs_buf_append_c(response, "{}");
+    }
+    if (cs_str_eq_c(action, "sleep")) {
+        return sleep_then_echo(inv, event, response, diag);
+    }
+    if (cs_str_eq_c(action, "env")) {
+        return respond_env(event, response, diag);
+    }
+    if (cs_str_eq_c(action, "crash")) {
+        abort();
     }
     return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "unknown action '%.*s'", CS_STR_FMT(action));
 }

@@ -70,8 +70,8 @@ static void send_to(const char *queue, const char *body, const char *group, cons
                     int64_t now, char id[37])
 {
     cs_diag diag;
-    if (em_queue_send(queues, cs_str_from_c(queue), cs_str_from_c(body), -1,
-                      cs_str_from_c(group), cs_str_from_c(dedup), now, id, &diag)) {
+    if (em_queue_send(queues, cs_str_from_c(queue), cs_str_from_c(body), -1, cs_str_from_c(group),
+                      cs_str_from_c(dedup), now, id, &diag)) {
         fail_msg("send: %s", diag.message);
     }
 }
@@ -211,8 +211,8 @@ static void a_message_received_too_often_goes_to_the_dead_letter_queue(void **st
     /* Replay: back to the source queue, counted afresh. */
     int64_t moved = 0;
     cs_diag diag;
-    assert_int_equal(em_queue_redrive(queues, cs_str_from_c("export-dlq"),
-                                      cs_str_from_c("export"), T0 + 61 * S, &moved, &diag),
+    assert_int_equal(em_queue_redrive(queues, cs_str_from_c("export-dlq"), cs_str_from_c("export"),
+                                      T0 + 61 * S, &moved, &diag),
                      CS_ERR_OK);
     assert_int_equal(moved, 1);
     assert_int_equal(receive("export", 10, T0 + 61 * S, m), 1);
@@ -350,9 +350,9 @@ static void bad_requests_say_what_is_wrong(void **st)
     assert_int_equal(em_queue_send(queues, cs_str_from_c("plain"), cs_str_from_c(""), -1,
                                    cs_str_from_c(""), cs_str_from_c(""), T0, id, &diag),
                      CS_ERR_INVALID_ARGUMENT);
-    assert_int_equal(em_queue_receive(queues, cs_str_from_c("plain"), 11, -1, T0, &test_arena, m,
-                                      &count, &diag),
-                     CS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(
+        em_queue_receive(queues, cs_str_from_c("plain"), 11, -1, T0, &test_arena, m, &count, &diag),
+        CS_ERR_INVALID_ARGUMENT);
     assert_string_equal(diag.message, "MaxNumberOfMessages is 1 to 10");
     assert_int_equal(em_queue_redrive(queues, cs_str_from_c("plain"), cs_str_from_c("strict.fifo"),
                                       T0, &(int64_t){0}, &diag),

@@ -1,0 +1,682 @@
+#include "instance.h"
+
+#include "core/id.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_RESPONSE_BYTES = 6 * 1024 * 1024, ID_LEN = 128, TYPE_LEN = 128, POLL_MS = 10 };
+
+static const char next_path[] = "/2018-06-01/runtime/invocation/next";
+static const char invocation_prefix[] = "/2018-06-01/runtime/invocation/";
+static const char init_error_path[] = "/2018-06-01/runtime/init/error";
+
+/* What the function posted: a response, an error, or an init error. */
+typedef struct answer {
+    bool present;
+    bool is_error;
+    char *body;
+    size_t len;
+    char error_type[TYPE_LEN];
+    int64_t at_ns;
+} answer;
+
+struct em_instance {
+    const em_function_config *config;
+    pid_t pid;
+    bool dead;
+    int exit_status;
+    struct MHD_Daemon *daemon;
+    char address[32];
+    char arn[256];
+    char arn_suffix[33]; /* the log stream's instance id */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool stopping;
+    int64_t started_ns;
+    int64_t first_next_ns;
+    bool warm; /* has run an invocation */
+    /* The invocation in progress; payload is the invoker's, valid while it
+     * waits. */
+    bool pending;
+    bool handed_out;
+    char request_id[ID_LEN];
+    cs_str payload;
+    const char *client_context;
+    int64_t deadline_ms;
+    int64_t handed_ns;
+    answer reply;
+    answer init_error;
+};
+
+typedef struct upload {
+    char *data;
+    size_t len;
+    bool too_large;
+} upload;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The hex digits of text, for X-Ray and log stream ids. */
+static void hex_only(const char *text, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *text && n + 1 < size; text++) {
+        if (strchr("0123456789abcdef", *text)) {
+            out[n++] = *text;
+        }
+    }
+    while (n + 1 < size) {
+        out[n++] = '0';
+    }
+    out[n] = '\0';
+}
+
+/* ---- the Runtime API ---- */
+
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, const char *body)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Builds the /next answer; called with the lock held, so the payload is
+ * copied before the invoker can give up on it. */
+static struct MHD_Response *event_response(em_instance *inst)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        inst->payload.len, (void *)inst->payload.ptr, MHD_RESPMEM_MUST_COPY);
+    char deadline[24];
+    snprintf(deadline, sizeof(deadline), "%lld", (long long)inst->deadline_ms);
+    char hex[33], trace[96];
+    hex_only(inst->request_id, hex, sizeof(hex));
+    snprintf(trace, sizeof(trace), "Root=1-%08llx-%.24s;Parent=%.16s;Sampled=0",
+             (long long)(inst->deadline_ms / 1000), hex, hex + 8);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Lambda-Runtime-Aws-Request-Id", inst->request_id);
+    MHD_add_response_header(r, "Lambda-Runtime-Deadline-Ms", deadline);
+    MHD_add_response_header(r, "Lambda-Runtime-Invoked-Function-Arn", inst->arn);
+    MHD_add_response_header(r, "Lambda-Runtime-Trace-Id", trace);
+    if (inst->client_context) {
+        MHD_add_response_header(r, "Lambda-Runtime-Client-Context", inst->client_context);
+    }
+    return r;
+}
+
+/* Long-polls, as Lambda does, until an invocation is waiting. */
+static enum MHD_Result handle_next(em_instance *inst, struct MHD_Connection *conn)
+{
+    pthread_mutex_lock(&inst->mu);
+    if (!inst->first_next_ns) {
+        inst->first_next_ns = now_ns();
+        pthread_cond_broadcast(&inst->cond);
+    }
+    while (!inst->stopping && !(inst->pending && !inst->handed_out)) {
+        pthread_cond_wait(&inst->cond, &inst->mu);
+    }
+    if (inst->stopping) {
+        pthread_mutex_unlock(&inst->mu);
+        return MHD_NO;
+    }
+    inst->handed_out = true;
+    inst->handed_ns = now_ns();
+    struct MHD_Response *r = event_response(inst);
+    pthread_mutex_unlock(&inst->mu);
+    enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void keep(answer *a, upload *up, bool is_error, const char *error_type)
+{
+    a->present = true;
+    a->is_error = is_error;
+    a->body = up->data ? up->data : strdup("");
+    a->len = up->len;
+    up->data = NULL;
+    snprintf(a->error_type, sizeof(a->error_type), "%s", error_type ? error_type : "");
+    a->at_ns = now_ns();
+}
+
+/* 202 for the invocation in progress, 403 when that id was already
+ * answered, 400 for any other id. */
+static unsigned take_answer(em_instance *inst, const char *id, size_t id_len, bool is_error,
+                            const char *error_type, upload *up)
+{
+    bool handed = inst->handed_out && strlen(inst->request_id) == id_len &&
+                  memcmp(inst->request_id, id, id_len) == 0;
+    if (!handed) {
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    if (!inst->pending || inst->reply.present) {
+        return MHD_HTTP_FORBIDDEN;
+    }
+    if (up->too_large) {
+        return MHD_HTTP_CONTENT_TOO_LARGE;
+    }
+    keep(&inst->reply, up, is_error, error_type);
+    return MHD_HTTP_ACCEPTED;
+}
+
+static enum MHD_Result handle_post(em_instance *inst, struct MHD_Connection *conn, const char *url,
+                                   upload *up)
+{
+    const char *error_type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
+    unsigned status;
+    pthread_mutex_lock(&inst->mu);
+    if (strcmp(url, init_error_path) == 0) {
+        status = inst->init_error.present || inst->warm ? MHD_HTTP_FORBIDDEN : MHD_HTTP_ACCEPTED;
+        if (status == MHD_HTTP_ACCEPTED) {
+            keep(&inst->init_error, up, true, error_type);
+        }
+    } else {
+        const char *id = url + strlen(invocation_prefix);
+        const char *slash = strchr(id, '/');
+        bool response = slash && strcmp(slash, "/response") == 0;
+        bool error = slash && strcmp(slash, "/error") == 0;
+        status = response || error ? take_answer(inst, id, (size_t)(slash - id), error,
+                                                 error_type, up)
+                                   : MHD_HTTP_NOT_FOUND;
+    }
+    pthread_cond_broadcast(&inst->cond);
+    pthread_mutex_unlock(&inst->mu);
+    switch (status) {
+    case MHD_HTTP_ACCEPTED:
+        return reply_json(conn, status, "{\"status\":\"OK\"}");
+    case MHD_HTTP_FORBIDDEN:
+        return reply_json(conn, status,
+                          "{\"errorMessage\":\"Invalid state transition: already answered\","
+                          "\"errorType\":\"InvalidStateTransition\"}");
+    case MHD_HTTP_CONTENT_TOO_LARGE:
+        return reply_json(conn, status,
+                          "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 "
+                          "bytes).\",\"errorType\":\"RequestEntityTooLarge\"}");
+    case MHD_HTTP_NOT_FOUND:
+        return reply_json(conn, status, "{\"errorMessage\":\"no such path\"}");
+    default:
+        return reply_json(conn, status,
+                          "{\"errorMessage\":\"Invalid request ID\",\"errorType\":"
+                          "\"InvalidRequestID\"}");
+    }
+}
+
+static void collect(upload *up, const char *data, size_t len)
+{
+    if (up->too_large || up->len + len > MAX_RESPONSE_BYTES) {
+        up->too_large = true;
+        return;
+    }
+    char *grown = realloc(up->data, up->len + len + 1);
+    if (!grown) {
+        up->too_large = true;
+        return;
+    }
+    up->data = grown;
+    memcpy(up->data + up->len, data, len);
+    up->len += len;
+    up->data[up->len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    (void)version;
+    em_instance *inst = cls;
+    upload *up = *con_cls;
+    if (!up) {
+        /* Answering on the first call would make MHD close the connection;
+         * the runtime keeps one connection alive, as with Lambda. */
+        *con_cls = calloc(1, sizeof(upload));
+        return *con_cls ? MHD_YES : MHD_NO;
+    }
+    if (strcmp(method, "GET") == 0) {
+        return strcmp(url, next_path) == 0
+                   ? handle_next(inst, conn)
+                   : reply_json(conn, MHD_HTTP_NOT_FOUND, "{\"errorMessage\":\"no such path\"}");
+    }
+    if (*data_size) {
+        collect(up, data, *data_size);
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") != 0 ||
+        (strncmp(url, invocation_prefix, strlen(invocation_prefix)) != 0 &&
+         strcmp(url, init_error_path) != 0)) {
+        return reply_json(conn, MHD_HTTP_NOT_FOUND, "{\"errorMessage\":\"no such path\"}");
+    }
+    return handle_post(inst, conn, url, up);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)conn;
+    (void)code;
+    upload *up = *con_cls;
+    if (up) {
+        free(up->data);
+        free(up);
+        *con_cls = NULL;
+    }
+}
+
+static cs_error serve(em_instance *inst, cs_diag *diag)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    inst->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
+        NULL, on_request, inst, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, inst, MHD_OPTION_END);
+    if (!inst->daemon) {
+        return cs_diag_set(diag, CS_ERR_IO, "cannot serve the Runtime API for '%s'",
+                           inst->config->name);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(inst->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(inst->address, sizeof(inst->address), "127.0.0.1:%u", (unsigned)info->port);
+    return CS_ERR_OK;
+}
+
+/* ---- the process ---- */
+
+enum { LAMBDA_VARS = 16 };
+
+static bool add_var(char **env, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool add_var(char **env, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vasprintf(&env[*n], fmt, ap);
+    va_end(ap);
+    if (len < 0) {
+        env[*n] = NULL;
+        return false;
+    }
+    (*n)++;
+    return true;
+}
+
+static void free_environment(char **env)
+{
+    for (size_t i = 0; env && env[i]; i++) {
+        free(env[i]);
+    }
+    free(env);
+}
+
+/* The environment Lambda gives a function, then the template's. Built
+ * before fork: the child may only call async-signal-safe functions. */
+static char **lambda_environment(const em_instance *inst)
+{
+    const em_function_config *c = inst->config;
+    size_t extra = 0;
+    while (c->env && c->env[extra]) {
+        extra++;
+    }
+    char **env = calloc(extra + LAMBDA_VARS + 1, sizeof(char *));
+    if (!env) {
+        return NULL;
+    }
+    size_t n = 0;
+    const char *path = getenv("PATH");
+    bool ok = add_var(env, &n, "PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin") &&
+              add_var(env, &n, "AWS_LAMBDA_RUNTIME_API=%s", inst->address) &&
+              add_var(env, &n, "AWS_LAMBDA_FUNCTION_NAME=%s", c->name) &&
+              add_var(env, &n, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%lld", (long long)c->memory_mb) &&
+              add_var(env, &n, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST") &&
+              add_var(env, &n, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", c->name) &&
+              add_var(env, &n, "AWS_LAMBDA_LOG_STREAM_NAME=local/[$LATEST]%s", inst->arn_suffix) &&
+              add_var(env, &n, "AWS_REGION=%s", c->region) &&
+              add_var(env, &n, "AWS_DEFAULT_REGION=%s", c->region) &&
+              add_var(env, &n, "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023") &&
+              add_var(env, &n, "LAMBDA_TASK_ROOT=%s", c->task_root) &&
+              add_var(env, &n, "LAMBDA_RUNTIME_DIR=%s", c->task_root) &&
+              add_var(env, &n, "_HANDLER=%s", c->handler ? c->handler : "bootstrap") &&
+              add_var(env, &n, "TZ=:UTC") && add_var(env, &n, "LANG=en_US.UTF-8");
+    for (size_t i = 0; ok && i < extra; i++) {
+        ok = add_var(env, &n, "%s", c->env[i]);
+    }
+    if (!ok) {
+        free_environment(env);
+        return NULL;
+    }
+    return env;
+}
+
+static cs_error spawn(em_instance *inst, cs_diag *diag)
+{
+    char **env = lambda_environment(inst);
+    if (!env) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    pid_t parent = getpid();
+    inst->started_ns = now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* A function never outlives the emulator. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent || chdir(inst->config->task_root) != 0) {
+            _exit(127);
+        }
+        if (inst->config->log_fd >= 0) {
+            dup2(inst->config->log_fd, STDOUT_FILENO);
+            dup2(inst->config->log_fd, STDERR_FILENO);
+        }
+        char *argv[] = {(char *)inst->config->bootstrap, NULL};
+        execve(inst->config->bootstrap, argv, env);
+        _exit(127);
+    }
+    int saved = errno;
+    free_environment(env);
+    if (pid < 0) {
+        return cs_diag_set(diag, CS_ERR_IO, "cannot start '%s': %s", inst->config->name,
+                           strerror(saved));
+    }
+    inst->pid = pid;
+    return CS_ERR_OK;
+}
+
+cs_error em_instance_start(const em_function_config *config, em_instance **out, cs_diag *diag)
+{
+    if (access(config->bootstrap, X_OK) != 0) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "function '%s': '%s' is not an executable",
+                           config->name, config->bootstrap);
+    }
+    em_instance *inst = calloc(1, sizeof(*inst));
+    if (!inst) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    inst->config = config;
+    pthread_mutex_init(&inst->mu, NULL);
+    pthread_cond_init(&inst->cond, NULL);
+    snprintf(inst->arn, sizeof(inst->arn), "arn:aws:lambda:%s:000000000000:function:%s",
+             config->region, config->name);
+    char uuid[CS_UUID_STR_LEN];
+    cs_uuid_v4(uuid);
+    hex_only(uuid, inst->arn_suffix, sizeof(inst->arn_suffix));
+    cs_error r = serve(inst, diag);
+    if (!r) {
+        r = spawn(inst, diag);
+    }
+    if (r) {
+        em_instance_stop(inst);
+        return r;
+    }
+    *out = inst;
+    return CS_ERR_OK;
+}
+
+/* Reaps the process if it has exited; call with the lock held. */
+static bool exited(em_instance *inst)
+{
+    if (!inst->dead && waitpid(inst->pid, &inst->exit_status, WNOHANG) == inst->pid) {
+        inst->dead = true;
+    }
+    return inst->dead;
+}
+
+static void kill_process(em_instance *inst)
+{
+    if (inst->pid > 0 && !inst->dead) {
+        kill(inst->pid, SIGKILL);
+        waitpid(inst->pid, &inst->exit_status, 0);
+        inst->dead = true;
+    }
+}
+
+const char *em_instance_runtime_api(const em_instance *inst)
+{
+    return inst->address;
+}
+
+bool em_instance_usable(const em_instance *inst)
+{
+    return !inst->dead;
+}
+
+void em_instance_stop(em_instance *inst)
+{
+    if (!inst) {
+        return;
+    }
+    pthread_mutex_lock(&inst->mu);
+    kill_process(inst);
+    inst->stopping = true;
+    pthread_cond_broadcast(&inst->cond);
+    pthread_mutex_unlock(&inst->mu);
+    if (inst->daemon) {
+        MHD_stop_daemon(inst->daemon);
+    }
+    free(inst->reply.body);
+    free(inst->init_error.body);
+    pthread_cond_destroy(&inst->cond);
+    pthread_mutex_destroy(&inst->mu);
+    free(inst);
+}
+
+/* ---- invoking ---- */
+
+/* Peak resident memory of the process, rounded up to MB as Lambda reports. */
+static int64_t max_memory_mb(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long long kb = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "VmHWM: %lld kB", &kb) == 1) {
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return (kb + 1023) / 1024;
+}
+
+static void timed_wait(em_instance *inst, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = ts.tv_nsec + ms * 1000000;
+    ts.tv_sec += (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    pthread_cond_timedwait(&inst->cond, &inst->mu, &ts);
+}
+
+static char *error_json(size_t *len, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* {"errorType":type,"errorMessage":...}; the message never holds quotes. */
+static char *error_json(size_t *len, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *message = NULL;
+    int n = vasprintf(&message, fmt, ap);
+    va_end(ap);
+    char *json = NULL;
+    if (n >= 0) {
+        n = asprintf(&json, "{\"errorType\":\"%s\",\"errorMessage\":\"%s\"}", type, message);
+        free(message);
+    }
+    *len = n < 0 ? 0 : (size_t)n;
+    return n < 0 ? NULL : json;
+}
+
+static void exit_detail(int status, char *out, size_t size)
+{
+    if (WIFSIGNALED(status)) {
+        snprintf(out, size, "signal: %s", strsignal(WTERMSIG(status)));
+    } else {
+        snprintf(out, size, "exit status %d", WEXITSTATUS(status));
+    }
+}
+
+/* Fills out from whatever ended the wait; lock held. */
+static void conclude(em_instance *inst, em_outcome outcome, em_result *out)
+{
+    out->outcome = outcome;
+    char detail[96];
+    switch (outcome) {
+    case EM_OUTCOME_OK:
+    case EM_OUTCOME_FUNCTION_ERROR:
+        out->payload = inst->reply.body;
+        out->payload_len = inst->reply.len;
+        inst->reply.body = NULL;
+        snprintf(out->error_type, sizeof(out->error_type), "%s",
+                 outcome == EM_OUTCOME_OK ? "" : "Unhandled");
+        return;
+    case EM_OUTCOME_INIT_ERROR:
+        if (inst->init_error.present) {
+            out->payload = inst->init_error.body;
+            out->payload_len = inst->init_error.len;
+            inst->init_error.body = NULL;
+            snprintf(out->error_type, sizeof(out->error_type), "Unhandled");
+            return;
+        }
+        exit_detail(inst->exit_status, detail, sizeof(detail));
+        out->payload = error_json(&out->payload_len, "Runtime.ExitError",
+                                  "RequestId: %s Error: Runtime exited without providing a reason "
+                                  "(%s)",
+                                  inst->request_id, detail);
+        snprintf(out->error_type, sizeof(out->error_type), "Unhandled");
+        return;
+    case EM_OUTCOME_TIMEOUT:
+        out->payload = error_json(&out->payload_len, "Sandbox.Timedout",
+                                  "RequestId: %s Error: Task timed out after %lld.00 seconds",
+                                  inst->request_id, (long long)inst->config->timeout_s);
+        snprintf(out->error_type, sizeof(out->error_type), "Unhandled");
+        return;
+    case EM_OUTCOME_CRASH:
+        exit_detail(inst->exit_status, detail, sizeof(detail));
+        out->payload = error_json(&out->payload_len, "Runtime.ExitError",
+                                  "RequestId: %s Error: Runtime exited with error: %s",
+                                  inst->request_id, detail);
+        snprintf(out->error_type, sizeof(out->error_type), "Unhandled");
+        return;
+    }
+}
+
+/* Waits, lock held, for the answer, an init error, the deadline or death. */
+static em_outcome wait_for_end(em_instance *inst, int64_t deadline_ns)
+{
+    for (;;) {
+        if (inst->reply.present) {
+            return inst->reply.is_error ? EM_OUTCOME_FUNCTION_ERROR : EM_OUTCOME_OK;
+        }
+        if (inst->init_error.present) {
+            return EM_OUTCOME_INIT_ERROR;
+        }
+        if (exited(inst)) {
+            return inst->first_next_ns ? EM_OUTCOME_CRASH : EM_OUTCOME_INIT_ERROR;
+        }
+        int64_t left = deadline_ns - now_ns();
+        if (left <= 0) {
+            return EM_OUTCOME_TIMEOUT;
+        }
+        /* The process may die without a word, so the wait is in slices. */
+        timed_wait(inst, left / 1000000 < POLL_MS ? left / 1000000 + 1 : POLL_MS);
+    }
+}
+
+static void measure(em_instance *inst, int64_t invoked_ns, em_result *out)
+{
+    int64_t begin = inst->handed_out ? inst->handed_ns : invoked_ns;
+    int64_t end = inst->reply.present ? inst->reply.at_ns : now_ns();
+    out->duration_ms = (double)(end - begin) / 1e6;
+    out->billed_ms = (end - begin + 999999) / 1000000;
+    out->init_ms = inst->warm || !inst->first_next_ns
+                       ? -1
+                       : (double)(inst->first_next_ns - inst->started_ns) / 1e6;
+    out->max_memory_mb = inst->dead ? 0 : max_memory_mb(inst->pid);
+}
+
+cs_error em_instance_invoke(em_instance *inst, const char *request_id, cs_str payload,
+                            const char *client_context, em_result *out, cs_diag *diag)
+{
+    memset(out, 0, sizeof(*out));
+    if (strlen(request_id) >= ID_LEN) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "request id is too long");
+    }
+    pthread_mutex_lock(&inst->mu);
+    if (inst->dead || inst->pending) {
+        pthread_mutex_unlock(&inst->mu);
+        return cs_diag_set(diag, CS_ERR_BUSY, "instance of '%s' is %s", inst->config->name,
+                           inst->dead ? "dead" : "busy");
+    }
+    int64_t invoked_ns = now_ns();
+    int64_t deadline_ns = invoked_ns + inst->config->timeout_s * 1000000000;
+    snprintf(inst->request_id, sizeof(inst->request_id), "%s", request_id);
+    inst->payload = payload;
+    inst->client_context = client_context;
+    inst->deadline_ms = wall_ms() + inst->config->timeout_s * 1000;
+    inst->pending = true;
+    inst->handed_out = false;
+    pthread_cond_broadcast(&inst->cond);
+
+    em_outcome outcome = wait_for_end(inst, deadline_ns);
+    measure(inst, invoked_ns, out);
+    if (outcome == EM_OUTCOME_TIMEOUT || outcome == EM_OUTCOME_INIT_ERROR) {
+        kill_process(inst);
+    }
+    conclude(inst, outcome, out);
+    inst->warm = true;
+    inst->pending = false;
+    inst->reply.present = false;
+    pthread_mutex_unlock(&inst->mu);
+    if (!out->payload) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    return CS_ERR_OK;
+}
+
+void em_result_clean_up(em_result *result)
+{
+    free(result->payload);
+    result->payload = NULL;
+}
+
+void em_result_report(const em_result *r, const char *request_id, int64_t memory_mb,
+                      char out[256])
+{
+    int n = snprintf(out, 256,
+                     "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %lld ms\tMemory "
+                     "Size: %lld MB\tMax Memory Used: %lld MB",
+                     request_id, r->duration_ms, (long long)r->billed_ms, (long long)memory_mb,
+                     (long long)r->max_memory_mb);
+    if (r->init_ms >= 0 && n > 0 && n < 256) {
+        snprintf(out + n, 256 - (size_t)n, "\tInit Duration: %.2f ms", r->init_ms);
+    }
+}
