@@ -202,9 +202,9 @@ static enum MHD_Result handle_post(em_instance *inst, struct MHD_Connection *con
         const char *slash = strchr(id, '/');
         bool response = slash && strcmp(slash, "/response") == 0;
         bool error = slash && strcmp(slash, "/error") == 0;
-        status = response || error ? take_answer(inst, id, (size_t)(slash - id), error,
-                                                 error_type, up)
-                                   : MHD_HTTP_NOT_FOUND;
+        status = response || error
+                     ? take_answer(inst, id, (size_t)(slash - id), error, error_type, up)
+                     : MHD_HTTP_NOT_FOUND;
     }
     pthread_cond_broadcast(&inst->cond);
     pthread_mutex_unlock(&inst->mu);
@@ -374,36 +374,103 @@ static char **lambda_environment(const em_instance *inst)
     return env;
 }
 
-static cs_error spawn(em_instance *inst, cs_diag *diag)
+/* PR_SET_PDEATHSIG fires when the *thread* that forked exits, and pools
+ * start instances from short-lived threads. So every fork happens on one
+ * thread that lives as long as the process. */
+typedef struct fork_job {
+    char **env;
+    const em_function_config *config;
+    pid_t pid;
+    int error;
+    bool done;
+} fork_job;
+
+static pthread_once_t forker_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t forker_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t forker_cond = PTHREAD_COND_INITIALIZER;
+static fork_job *forker_job;
+static bool forker_running;
+
+static void run_fork(fork_job *job)
 {
-    char **env = lambda_environment(inst);
-    if (!env) {
-        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
-    }
     pid_t parent = getpid();
-    inst->started_ns = now_ns();
     pid_t pid = fork();
     if (pid == 0) {
         /* A function never outlives the emulator. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent || chdir(inst->config->task_root) != 0) {
+        if (getppid() != parent || chdir(job->config->task_root) != 0) {
             _exit(127);
         }
-        if (inst->config->log_fd >= 0) {
-            dup2(inst->config->log_fd, STDOUT_FILENO);
-            dup2(inst->config->log_fd, STDERR_FILENO);
+        if (job->config->log_fd >= 0) {
+            dup2(job->config->log_fd, STDOUT_FILENO);
+            dup2(job->config->log_fd, STDERR_FILENO);
         }
-        char *argv[] = {(char *)inst->config->bootstrap, NULL};
-        execve(inst->config->bootstrap, argv, env);
+        char *argv[] = {(char *)job->config->bootstrap, NULL};
+        execve(job->config->bootstrap, argv, job->env);
         _exit(127);
     }
-    int saved = errno;
-    free_environment(env);
-    if (pid < 0) {
-        return cs_diag_set(diag, CS_ERR_IO, "cannot start '%s': %s", inst->config->name,
-                           strerror(saved));
+    job->pid = pid;
+    job->error = pid < 0 ? errno : 0;
+}
+
+static void *forker(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&forker_mu);
+    for (;;) {
+        while (!forker_job) {
+            pthread_cond_wait(&forker_cond, &forker_mu);
+        }
+        run_fork(forker_job);
+        forker_job->done = true;
+        forker_job = NULL;
+        pthread_cond_broadcast(&forker_cond);
     }
-    inst->pid = pid;
+    return NULL;
+}
+
+static void start_forker(void)
+{
+    pthread_t thread;
+    forker_running = pthread_create(&thread, NULL, forker, NULL) == 0;
+    if (forker_running) {
+        pthread_detach(thread);
+    }
+}
+
+static void fork_on_forker(fork_job *job)
+{
+    pthread_once(&forker_once, start_forker);
+    if (!forker_running) {
+        run_fork(job);
+        return;
+    }
+    pthread_mutex_lock(&forker_mu);
+    while (forker_job) {
+        pthread_cond_wait(&forker_cond, &forker_mu);
+    }
+    forker_job = job;
+    pthread_cond_broadcast(&forker_cond);
+    while (!job->done) {
+        pthread_cond_wait(&forker_cond, &forker_mu);
+    }
+    pthread_mutex_unlock(&forker_mu);
+}
+
+static cs_error spawn(em_instance *inst, cs_diag *diag)
+{
+    fork_job job = {.env = lambda_environment(inst), .config = inst->config};
+    if (!job.env) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    inst->started_ns = now_ns();
+    fork_on_forker(&job);
+    free_environment(job.env);
+    if (job.pid < 0) {
+        return cs_diag_set(diag, CS_ERR_IO, "cannot start '%s': %s", inst->config->name,
+                           strerror(job.error));
+    }
+    inst->pid = job.pid;
     return CS_ERR_OK;
 }
 
@@ -668,8 +735,7 @@ void em_result_clean_up(em_result *result)
     result->payload = NULL;
 }
 
-void em_result_report(const em_result *r, const char *request_id, int64_t memory_mb,
-                      char out[256])
+void em_result_report(const em_result *r, const char *request_id, int64_t memory_mb, char out[256])
 {
     int n = snprintf(out, 256,
                      "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %lld ms\tMemory "

@@ -68,3 +68,11 @@ void test_expect_text(const char *what, const char *got, const char *expected)
         fail_msg("%s differs from what was expected", what);
     }
 }
+
+const char *test_contract_bootstrap(void)
+{
+    static char path[256];
+    const char *build = getenv("BUILD");
+    snprintf(path, sizeof(path), "%s/tests/functions/contract/bootstrap", build ? build : "build");
+    return path;
+}

@@ -23,4 +23,8 @@ char *test_problems_text(cs_arena *arena, const cs_problems *problems);
 /* Fails with both texts on stderr (cmocka cuts long messages) unless equal. */
 void test_expect_text(const char *what, const char *got, const char *expected);
 
+/* The contract test function (tests/functions/contract.c), under $BUILD or
+ * build/. */
+const char *test_contract_bootstrap(void);
+
 #endif

@@ -1,6 +1,7 @@
 /* Function instances run the contract test function (built on our runtime)
  * through the emulator's Runtime API: warm reuse, the Lambda environment,
- * errors, timeouts, crashes and init failures, as Lambda reports them. */
+ * errors, timeouts, crashes and init failures, as Lambda reports them; and
+ * pools of instances: cold starts, concurrency, throttling, idle stop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 
 #include "core/json.h"
 #include "emulator/instance.h"
+#include "emulator/pool.h"
 #include "testing.h"
 
 static char bootstrap[256];
@@ -38,9 +41,7 @@ static em_function_config config(const char *name, int64_t timeout_s)
 
 static int setup(void **st)
 {
-    const char *build = getenv("BUILD");
-    snprintf(bootstrap, sizeof(bootstrap), "%s/tests/functions/contract/bootstrap",
-             build ? build : "build");
+    snprintf(bootstrap, sizeof(bootstrap), "%s", test_contract_bootstrap());
     if (!getcwd(task_root, sizeof(task_root))) {
         return -1;
     }
@@ -205,7 +206,8 @@ static void a_timeout_kills_the_instance(void **st)
     assert_int_equal(r.outcome, EM_OUTCOME_TIMEOUT);
     cs_json *error = parse(&r);
     string_at(error, "errorType", "Sandbox.Timedout");
-    string_at(error, "errorMessage", "RequestId: req-slow Error: Task timed out after 1.00 seconds");
+    string_at(error, "errorMessage",
+              "RequestId: req-slow Error: Task timed out after 1.00 seconds");
     assert_true(took >= 1.0 && took < 3.0);
     assert_false(em_instance_usable(inst));
     em_result_clean_up(&r);
@@ -224,7 +226,8 @@ static void a_crash_is_a_runtime_exit_error(void **st)
     assert_int_equal(r.outcome, EM_OUTCOME_CRASH);
     cs_json *error = parse(&r);
     string_at(error, "errorType", "Runtime.ExitError");
-    string_at(error, "errorMessage", "RequestId: req-c Error: Runtime exited with error: signal: Aborted");
+    string_at(error, "errorMessage",
+              "RequestId: req-c Error: Runtime exited with error: signal: Aborted");
     assert_false(em_instance_usable(inst));
     em_result_clean_up(&r);
     em_instance_stop(inst);
@@ -233,8 +236,7 @@ static void a_crash_is_a_runtime_exit_error(void **st)
 static void an_init_failure_is_reported_on_the_first_invoke(void **st)
 {
     (void)st;
-    const char *init_env[] = {"CONTRACT_INIT_FAIL=1", asan_options[0] ? asan_options : NULL,
-                              NULL};
+    const char *init_env[] = {"CONTRACT_INIT_FAIL=1", asan_options[0] ? asan_options : NULL, NULL};
     em_function_config c = config("broken", 5);
     c.env = init_env;
     em_instance *inst = start(&c);
@@ -288,6 +290,136 @@ static void a_missing_bootstrap_is_named(void **st)
                         "function 'ghost': '/nonexistent/bootstrap' is not an executable");
 }
 
+static em_pool *make_pool(const em_function_config *c, int max)
+{
+    em_pool *pool = NULL;
+    cs_diag diag;
+    if (em_pool_create(c, max, &pool, &diag)) {
+        fail_msg("pool: %s", diag.message);
+    }
+    return pool;
+}
+
+static em_result pool_invoke(em_pool *pool, const char *id, const char *payload)
+{
+    em_result r;
+    cs_diag diag;
+    if (em_pool_invoke(pool, id, cs_str_from_c(payload), NULL, true, &r, &diag)) {
+        fail_msg("invoke: %s", diag.message);
+    }
+    return r;
+}
+
+static void a_pool_reuses_a_warm_instance_and_logs_each_invocation(void **st)
+{
+    (void)st;
+    char log_path[] = "/tmp/cs-pool-log-XXXXXX";
+    int fd = mkstemp(log_path);
+    assert_true(fd >= 0);
+    em_function_config c = config("warm", 5);
+    c.log_fd = fd;
+    em_pool *pool = make_pool(&c, 4);
+    for (int i = 0; i < 3; i++) {
+        em_result r = pool_invoke(pool, "req-w", "{\"action\":\"echo\"}");
+        assert_int_equal(r.outcome, EM_OUTCOME_OK);
+        em_result_clean_up(&r);
+    }
+    em_pool_stats s = em_pool_stats_of(pool);
+    assert_int_equal(s.instances, 1);
+    assert_int_equal(s.cold_starts, 1);
+    assert_int_equal(s.invocations, 3);
+    assert_int_equal(s.busy, 0);
+
+    assert_int_equal(em_pool_stop_idle(pool, 60000), 0);
+    assert_int_equal(em_pool_stop_idle(pool, 0), 1);
+    assert_int_equal(em_pool_stats_of(pool).instances, 0);
+    em_pool_destroy(pool);
+
+    char text[4096] = "";
+    FILE *f = fopen(log_path, "r");
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    close(fd);
+    unlink(log_path);
+    assert_non_null(strstr(text, "START RequestId: req-w Version: $LATEST\n"));
+    assert_non_null(strstr(text, "END RequestId: req-w\n"));
+    char *report = strstr(text, "REPORT RequestId: req-w\tDuration: ");
+    assert_non_null(report);
+    assert_non_null(strstr(report, "Init Duration"));
+}
+
+typedef struct parallel {
+    em_pool *pool;
+    cs_error result;
+    em_outcome outcome;
+} parallel;
+
+static void *invoke_slowly(void *arg)
+{
+    parallel *p = arg;
+    em_result r;
+    cs_diag diag;
+    p->result = em_pool_invoke(p->pool, "req-p", cs_str_from_c("{\"action\":\"sleep\",\"ms\":300}"),
+                               NULL, true, &r, &diag);
+    if (!p->result) {
+        p->outcome = r.outcome;
+        em_result_clean_up(&r);
+    }
+    return NULL;
+}
+
+static void a_pool_stays_within_its_concurrency(void **st)
+{
+    (void)st;
+    em_function_config c = config("limited", 5);
+    em_pool *pool = make_pool(&c, 2);
+    parallel p[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        p[i] = (parallel){.pool = pool, .result = CS_ERR_IO};
+        pthread_create(&threads[i], NULL, invoke_slowly, &p[i]);
+    }
+    /* While two run, a caller that will not wait is throttled. */
+    em_pool_stats s;
+    do {
+        s = em_pool_stats_of(pool);
+    } while (s.busy < 2);
+    em_result r;
+    cs_diag diag;
+    assert_int_equal(em_pool_invoke(pool, "req-t", cs_str_from_c("{\"action\":\"echo\"}"), NULL,
+                                    false, &r, &diag),
+                     CS_ERR_BUSY);
+    assert_non_null(strstr(diag.message, "concurrency limit of 2"));
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(p[i].result, CS_ERR_OK);
+        assert_int_equal(p[i].outcome, EM_OUTCOME_OK);
+    }
+    s = em_pool_stats_of(pool);
+    assert_int_equal(s.instances, 2);
+    assert_int_equal(s.cold_starts, 2);
+    assert_int_equal(s.invocations, 4);
+    em_pool_destroy(pool);
+}
+
+static void a_crashed_instance_is_replaced(void **st)
+{
+    (void)st;
+    em_function_config c = config("phoenix", 5);
+    em_pool *pool = make_pool(&c, 1);
+    em_result r = pool_invoke(pool, "req-x", "{\"action\":\"crash\"}");
+    assert_int_equal(r.outcome, EM_OUTCOME_CRASH);
+    em_result_clean_up(&r);
+    assert_int_equal(em_pool_stats_of(pool).instances, 0);
+    r = pool_invoke(pool, "req-y", "{\"action\":\"echo\"}");
+    assert_int_equal(r.outcome, EM_OUTCOME_OK);
+    assert_true(r.init_ms >= 0);
+    em_result_clean_up(&r);
+    assert_int_equal(em_pool_stats_of(pool).cold_starts, 2);
+    em_pool_destroy(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +431,9 @@ int main(void)
         cmocka_unit_test(an_init_failure_is_reported_on_the_first_invoke),
         cmocka_unit_test(the_runtime_api_refuses_late_and_unknown_answers),
         cmocka_unit_test(a_missing_bootstrap_is_named),
+        cmocka_unit_test(a_pool_reuses_a_warm_instance_and_logs_each_invocation),
+        cmocka_unit_test(a_pool_stays_within_its_concurrency),
+        cmocka_unit_test(a_crashed_instance_is_replaced),
     };
     return cmocka_run_group_tests_name("instance", tests, setup, test_arena_teardown);
 }

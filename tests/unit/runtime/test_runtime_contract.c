@@ -17,10 +17,7 @@
 #include "core/json.h"
 #include "fake_rapi.h"
 #include "proc.h"
-
-#ifndef BUILD_DIR
-#define BUILD_DIR "build"
-#endif
+#include "testing.h"
 
 typedef struct fixture {
     fake_rapi *api;
@@ -32,15 +29,6 @@ typedef struct fixture {
     size_t env_len;
     cs_arena arena;
 } fixture;
-
-static const char *function_path(void)
-{
-    const char *build = getenv("BUILD");
-    static char path[256];
-    snprintf(path, sizeof(path), "%s/tests/functions/contract/bootstrap",
-             build ? build : BUILD_DIR);
-    return path;
-}
 
 /* Sanitizer builds pass their options on, so the child reports leaks too. */
 static void pass_through(fixture *fx, const char *name, char *storage, size_t size)
@@ -89,7 +77,7 @@ static void add_env(fixture *fx, char *var)
 static void start(fixture *fx)
 {
     fx->env[fx->env_len] = NULL;
-    assert_int_equal(test_proc_start(&fx->proc, function_path(), fx->env), 0);
+    assert_int_equal(test_proc_start(&fx->proc, test_contract_bootstrap(), fx->env), 0);
 }
 
 static void push(fixture *fx, const char *id, const char *body)
