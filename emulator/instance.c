@@ -1,6 +1,7 @@
 #include "instance.h"
 
 #include "core/id.h"
+#include "httpd.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -60,12 +61,6 @@ struct em_instance {
     answer init_error;
 };
 
-typedef struct upload {
-    char *data;
-    size_t len;
-    bool too_large;
-} upload;
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -99,12 +94,7 @@ static void hex_only(const char *text, char *out, size_t size)
 
 static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, const char *body)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ok = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ok;
+    return em_reply(conn, status, "application/json", body, strlen(body), NULL);
 }
 
 /* Builds the /next answer; called with the lock held, so the payload is
@@ -154,13 +144,12 @@ static enum MHD_Result handle_next(em_instance *inst, struct MHD_Connection *con
     return ok;
 }
 
-static void keep(answer *a, upload *up, bool is_error, const char *error_type)
+static void keep(answer *a, em_upload *up, bool is_error, const char *error_type)
 {
     a->present = true;
     a->is_error = is_error;
-    a->body = up->data ? up->data : strdup("");
     a->len = up->len;
-    up->data = NULL;
+    a->body = em_upload_take(up);
     snprintf(a->error_type, sizeof(a->error_type), "%s", error_type ? error_type : "");
     a->at_ns = now_ns();
 }
@@ -168,7 +157,7 @@ static void keep(answer *a, upload *up, bool is_error, const char *error_type)
 /* 202 for the invocation in progress, 403 when that id was already
  * answered, 400 for any other id. */
 static unsigned take_answer(em_instance *inst, const char *id, size_t id_len, bool is_error,
-                            const char *error_type, upload *up)
+                            const char *error_type, em_upload *up)
 {
     bool handed = inst->handed_out && strlen(inst->request_id) == id_len &&
                   memcmp(inst->request_id, id, id_len) == 0;
@@ -186,7 +175,7 @@ static unsigned take_answer(em_instance *inst, const char *id, size_t id_len, bo
 }
 
 static enum MHD_Result handle_post(em_instance *inst, struct MHD_Connection *conn, const char *url,
-                                   upload *up)
+                                   em_upload *up)
 {
     const char *error_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
@@ -228,34 +217,17 @@ static enum MHD_Result handle_post(em_instance *inst, struct MHD_Connection *con
     }
 }
 
-static void collect(upload *up, const char *data, size_t len)
-{
-    if (up->too_large || up->len + len > MAX_RESPONSE_BYTES) {
-        up->too_large = true;
-        return;
-    }
-    char *grown = realloc(up->data, up->len + len + 1);
-    if (!grown) {
-        up->too_large = true;
-        return;
-    }
-    up->data = grown;
-    memcpy(up->data + up->len, data, len);
-    up->len += len;
-    up->data[up->len] = '\0';
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_size, void **con_cls)
 {
     (void)version;
     em_instance *inst = cls;
-    upload *up = *con_cls;
+    em_upload *up = *con_cls;
     if (!up) {
         /* Answering on the first call would make MHD close the connection;
          * the runtime keeps one connection alive, as with Lambda. */
-        *con_cls = calloc(1, sizeof(upload));
+        *con_cls = calloc(1, sizeof(em_upload));
         return *con_cls ? MHD_YES : MHD_NO;
     }
     if (strcmp(method, "GET") == 0) {
@@ -264,7 +236,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                    : reply_json(conn, MHD_HTTP_NOT_FOUND, "{\"errorMessage\":\"no such path\"}");
     }
     if (*data_size) {
-        collect(up, data, *data_size);
+        em_upload_collect(up, data, *data_size, MAX_RESPONSE_BYTES);
         *data_size = 0;
         return MHD_YES;
     }
@@ -276,27 +248,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return handle_post(inst, conn, url, up);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode code)
-{
-    (void)cls;
-    (void)conn;
-    (void)code;
-    upload *up = *con_cls;
-    if (up) {
-        free(up->data);
-        free(up);
-        *con_cls = NULL;
-    }
-}
-
 static cs_error serve(em_instance *inst, cs_diag *diag)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     inst->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
         NULL, on_request, inst, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, inst, MHD_OPTION_END);
+        em_upload_completed, NULL, MHD_OPTION_END);
     if (!inst->daemon) {
         return cs_diag_set(diag, CS_ERR_IO, "cannot serve the Runtime API for '%s'",
                            inst->config->name);

@@ -115,8 +115,10 @@ static cs_error acquire(em_pool *pool, bool wait, int *out, cs_diag *diag)
     em_instance *inst = i >= 0 ? pool->slots[i].inst : NULL;
     pthread_mutex_unlock(&pool->mu);
     if (i < 0) {
-        return cs_diag_set(diag, CS_ERR_BUSY, "Rate Exceeded: function '%s' is at its concurrency "
-                           "limit of %d", pool->config->name, pool->max_instances);
+        return cs_diag_set(diag, CS_ERR_BUSY,
+                           "Rate Exceeded: function '%s' is at its concurrency "
+                           "limit of %d",
+                           pool->config->name, pool->max_instances);
     }
     *out = i;
     if (inst) {
