@@ -1,6 +1,7 @@
 #include "queue.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ typedef struct definition {
 } definition;
 
 struct em_queues {
+    pthread_mutex_t mu;
     sqlite3 *db;
     definition defs[MAX_QUEUES];
     size_t def_count;
@@ -82,6 +84,7 @@ cs_error em_queues_open(const char *db_path, em_queues **out, cs_diag *diag)
     if (!q) {
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
+    pthread_mutex_init(&q->mu, NULL);
     if (sqlite3_open_v2(db_path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         cs_error r = db_error(q, db_path, diag);
@@ -102,6 +105,7 @@ void em_queues_close(em_queues *q)
 {
     if (q) {
         sqlite3_close(q->db);
+        pthread_mutex_destroy(&q->mu);
         free(q);
     }
 }
@@ -116,7 +120,7 @@ const em_queue *em_queues_find(const em_queues *q, cs_str name)
     return NULL;
 }
 
-cs_error em_queues_define(em_queues *q, const em_queue *def, cs_diag *diag)
+static cs_error define_unlocked(em_queues *q, const em_queue *def, cs_diag *diag)
 {
     if (def->name.len == 0 || def->name.len >= NAME_LEN || def->dlq.len >= NAME_LEN) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "queue names are 1 to %d bytes",
@@ -249,8 +253,9 @@ static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str bo
     return r || !def->fifo ? r : remember_dedup(q, def->name, dedup, message_id, now_ms, diag);
 }
 
-cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s, cs_str group_id,
-                       cs_str dedup_id, int64_t now_ms, char message_id[37], cs_diag *diag)
+static cs_error send_unlocked(em_queues *q, cs_str queue, cs_str body, int64_t delay_s,
+                              cs_str group_id, cs_str dedup_id, int64_t now_ms, char message_id[37],
+                              cs_diag *diag)
 {
     const em_queue *def;
     cs_error r = known(q, queue, &def, diag);
@@ -428,8 +433,9 @@ static cs_error receive_in_transaction(em_queues *q, const em_queue *def, int ma
     return r;
 }
 
-cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
-                          cs_arena *arena, em_message *out, int *count, cs_diag *diag)
+static cs_error receive_unlocked(em_queues *q, cs_str queue, int max, int64_t visibility_s,
+                                 int64_t now_ms, cs_arena *arena, em_message *out, int *count,
+                                 cs_diag *diag)
 {
     *count = 0;
     const em_queue *def;
@@ -480,14 +486,14 @@ static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str r
     return r;
 }
 
-cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
+static cs_error delete_unlocked(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
 {
     return by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0", queue,
                       receipt, 0, diag);
 }
 
-cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, int64_t timeout_s,
-                                    int64_t now_ms, cs_diag *diag)
+static cs_error change_visibility_unlocked(em_queues *q, cs_str queue, cs_str receipt,
+                                           int64_t timeout_s, int64_t now_ms, cs_diag *diag)
 {
     if (timeout_s < 0 || timeout_s > 12 * 3600) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "VisibilityTimeout is 0 to 43200");
@@ -508,15 +514,15 @@ static cs_error by_queue(em_queues *q, const char *sql, cs_str queue, sqlite3_st
     return CS_ERR_OK;
 }
 
-cs_error em_queue_purge(em_queues *q, cs_str queue, cs_diag *diag)
+static cs_error purge_unlocked(em_queues *q, cs_str queue, cs_diag *diag)
 {
     sqlite3_stmt *stmt;
     cs_error r = by_queue(q, "DELETE FROM messages WHERE queue = ?", queue, &stmt, diag);
     return r ? r : step_done(q, stmt, "purge", diag);
 }
 
-cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_stats *out,
-                           cs_diag *diag)
+static cs_error stats_unlocked(em_queues *q, cs_str queue, int64_t now_ms, em_queue_stats *out,
+                               cs_diag *diag)
 {
     sqlite3_stmt *stmt;
     cs_error r = by_queue(q,
@@ -540,8 +546,8 @@ cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_
     return r;
 }
 
-cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, int64_t *moved,
-                          cs_diag *diag)
+static cs_error redrive_unlocked(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms,
+                                 int64_t *moved, cs_diag *diag)
 {
     *moved = 0;
     const em_queue *target;
@@ -562,5 +568,79 @@ cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, i
     sqlite3_bind_int64(stmt, 3, now_ms);
     r = step_done(q, stmt, "redrive", diag);
     *moved = r ? 0 : sqlite3_changes64(q->db);
+    return r;
+}
+
+/* ---- the public operations: one at a time per store ----
+ * A connection shared by threads would interleave their transactions, so
+ * each operation holds the store's lock. */
+
+cs_error em_queues_define(em_queues *q, const em_queue *def, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = define_unlocked(q, def, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s, cs_str group_id,
+                       cs_str dedup_id, int64_t now_ms, char message_id[37], cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r =
+        send_unlocked(q, queue, body, delay_s, group_id, dedup_id, now_ms, message_id, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
+                          cs_arena *arena, em_message *out, int *count, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = receive_unlocked(q, queue, max, visibility_s, now_ms, arena, out, count, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = delete_unlocked(q, queue, receipt, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, int64_t timeout_s,
+                                    int64_t now_ms, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = change_visibility_unlocked(q, queue, receipt, timeout_s, now_ms, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_purge(em_queues *q, cs_str queue, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = purge_unlocked(q, queue, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_stats *out,
+                           cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = stats_unlocked(q, queue, now_ms, out, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, int64_t *moved,
+                          cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = redrive_unlocked(q, dlq, to, now_ms, moved, diag);
+    pthread_mutex_unlock(&q->mu);
     return r;
 }

@@ -42,15 +42,17 @@ static cs_error decode_quad(const unsigned char *q, size_t at, bool last, cs_buf
 {
     int pad = q[3] == '=' ? (q[2] == '=' ? 2 : 1) : 0;
     if (pad && !last) {
-        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "base64: padding at byte %zu before the end",
-                           at + 4 - (size_t)pad);
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "base64: padding at byte %zu before the end", at + 4 - (size_t)pad);
     }
     unsigned v = 0;
     for (int k = 0; k < 4 - pad; k++) {
         int d = value_of(q[k]);
         if (d < 0) {
-            return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "base64: byte %zu (0x%02x) is not "
-                               "in the alphabet", at + (size_t)k, q[k]);
+            return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                               "base64: byte %zu (0x%02x) is not "
+                               "in the alphabet",
+                               at + (size_t)k, q[k]);
         }
         v = v << 6 | (unsigned)d;
     }

@@ -1,5 +1,7 @@
 #include "moto.h"
 
+#include "aws_cli.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,23 +34,10 @@ static int wait_for_port(moto *m)
     return -1;
 }
 
-/* Runs the aws CLI against moto with the bootstrap credentials. */
+/* The aws CLI against moto; it only creates the test user. */
 static int aws_cli(const moto *m, const char *args, char *out, size_t out_len)
 {
-    char command[2048];
-    snprintf(command, sizeof(command),
-             "AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap "
-             "AWS_DEFAULT_REGION=eu-west-1 aws --endpoint-url %s %s 2>/dev/null",
-             m->endpoint, args);
-    FILE *p = popen(command, "r");
-    if (!p) {
-        return -1;
-    }
-    size_t n = out ? fread(out, 1, out_len - 1, p) : 0;
-    if (out) {
-        out[n] = '\0';
-    }
-    return pclose(p);
+    return test_aws_cli(m->endpoint, args, NULL, false, out, out_len);
 }
 
 static int create_user(const moto *m)

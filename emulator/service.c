@@ -1,0 +1,497 @@
+#include "service.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/base64.h"
+#include "core/id.h"
+#include "httpd.h"
+#include "pool.h"
+#include "queue.h"
+
+enum {
+    MAX_PAYLOAD_BYTES = 6 * 1024 * 1024,
+    MAX_EVENT_PAYLOAD_BYTES = 256 * 1024,
+    DEFAULT_MAX_INSTANCES = 32,
+    ASYNC_ATTEMPTS = 3, /* Lambda retries an event twice */
+    ASYNC_RETRY_S = 60,
+};
+
+static const char invoke_prefix[] = "/2015-03-31/functions/";
+static const char invoke_suffix[] = "/invocations";
+
+typedef struct em_service em_service;
+
+/* One function: its configuration, its instances, and the worker that runs
+ * its Event invocations from a durable queue. */
+typedef struct function {
+    em_service *svc;
+    em_function_config config;
+    char **env;
+    em_pool *pool;
+    char async_queue[160];
+    pthread_t worker;
+    bool worker_started;
+} function;
+
+struct em_service {
+    cs_arena arena; /* the template and everything derived from it */
+    em_template template;
+    function *functions;
+    size_t function_count;
+    em_queues *queues;
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    char region[32];
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* an event arrived, or stopping */
+    bool stopping;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- loading ---- */
+
+static cs_error read_text(const char *path, cs_arena *arena, cs_str *out, cs_diag *diag)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return cs_diag_set(diag, CS_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    cs_buf buf;
+    cs_buf_init(&buf, 16 * 1024 * 1024);
+    char chunk[8192];
+    size_t n;
+    cs_error r = CS_ERR_OK;
+    while (!r && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        r = cs_buf_append(&buf, chunk, n);
+    }
+    fclose(f);
+    char *copy = r ? NULL : cs_arena_strndup(arena, cs_str_make(buf.data ? buf.data : "", buf.len));
+    *out = cs_str_make(copy, buf.len);
+    cs_buf_clean_up(&buf);
+    if (r || !copy) {
+        return cs_diag_set(diag, r ? r : CS_ERR_NOMEM, "%s: cannot read", path);
+    }
+    return CS_ERR_OK;
+}
+
+static char *c_string(cs_arena *arena, cs_str s)
+{
+    return cs_arena_strndup(arena, s);
+}
+
+/* CodeUri is a directory holding `bootstrap`, relative to the template. */
+static cs_error configure(em_service *svc, const em_function *fn, const char *template_dir,
+                          int log_fd, function *out, cs_diag *diag)
+{
+    cs_arena *a = &svc->arena;
+    char *code = c_string(a, fn->code_uri);
+    char *root = code && code[0] == '/' ? code
+                                       : cs_arena_sprintf(a, "%s/%s", template_dir, code ? code : "");
+    out->env = cs_arena_calloc(a, fn->env_count + 1, sizeof(char *));
+    for (size_t i = 0; out->env && i < fn->env_count; i++) {
+        out->env[i] = cs_arena_sprintf(a, "%.*s=%.*s", CS_STR_FMT(fn->env[i].name),
+                                       CS_STR_FMT(fn->env[i].value));
+    }
+    out->svc = svc;
+    out->config = (em_function_config){
+        .name = c_string(a, fn->name),
+        .bootstrap = root ? cs_arena_sprintf(a, "%s/bootstrap", root) : NULL,
+        .task_root = root,
+        .handler = c_string(a, fn->handler),
+        .region = svc->region,
+        .timeout_s = fn->timeout_s,
+        .memory_mb = fn->memory_mb,
+        .env = (const char *const *)out->env,
+        .log_fd = log_fd,
+    };
+    snprintf(out->async_queue, sizeof(out->async_queue), "lambda-async-%s", out->config.name);
+    if (!out->config.name || !out->config.bootstrap || !out->config.handler || a->exhausted) {
+        return cs_arena_full(a, diag);
+    }
+    return CS_ERR_OK;
+}
+
+static cs_error define_async_queue(em_service *svc, const function *f, cs_diag *diag)
+{
+    em_queue q = {.name = cs_str_from_c(f->async_queue),
+                  .dlq = cs_str_from_c(""),
+                  .visibility_timeout_s = f->config.timeout_s + ASYNC_RETRY_S,
+                  .retention_s = 6 * 3600};
+    return em_queues_define(svc->queues, &q, diag);
+}
+
+static cs_error load_functions(em_service *svc, const em_service_opts *opts, cs_diag *diag)
+{
+    char *path_copy = strdup(opts->template_path);
+    if (!path_copy) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    const char *dir = dirname(path_copy);
+    svc->functions = cs_arena_calloc(&svc->arena, svc->template.function_count + 1, sizeof(function));
+    cs_error r = svc->functions ? CS_ERR_OK : cs_arena_full(&svc->arena, diag);
+    for (size_t i = 0; !r && i < svc->template.function_count; i++) {
+        const em_function *fn = &svc->template.functions[i];
+        function *f = &svc->functions[i];
+        int max = fn->reserved_concurrency >= 0 ? (int)fn->reserved_concurrency
+                  : opts->max_instances > 0    ? opts->max_instances
+                                               : DEFAULT_MAX_INSTANCES;
+        r = configure(svc, fn, dir, opts->log_fd, f, diag);
+        if (!r && max == 0) {
+            r = cs_diag_set(diag, CS_ERR_CONFIG,
+                            "function '%s': ReservedConcurrentExecutions 0 never runs",
+                            f->config.name);
+        }
+        if (!r) {
+            r = em_pool_create(&f->config, max, &f->pool, diag);
+        }
+        if (!r) {
+            svc->function_count++;
+            r = define_async_queue(svc, f, diag);
+        }
+    }
+    free(path_copy);
+    return r;
+}
+
+static function *find_function(em_service *svc, cs_str name)
+{
+    /* The SDKs accept a name, an ARN or a partial ARN. */
+    long colon;
+    while ((colon = cs_str_find_char(name, ':', 0)) >= 0) {
+        name = cs_str_sub(name, (size_t)colon + 1, name.len - (size_t)colon - 1);
+    }
+    for (size_t i = 0; i < svc->function_count; i++) {
+        if (cs_str_eq_c(name, svc->functions[i].config.name)) {
+            return &svc->functions[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- Event invocations ---- */
+
+static void run_async(function *f, const em_message *m)
+{
+    em_result result;
+    cs_diag diag;
+    char id[CS_UUID_STR_LEN];
+    snprintf(id, sizeof(id), "%s", m->message_id);
+    cs_error r = em_pool_invoke(f->pool, id, m->body, NULL, true, &result, &diag);
+    bool ok = !r && result.outcome == EM_OUTCOME_OK;
+    if (!r) {
+        em_result_clean_up(&result);
+    }
+    if (ok || m->receive_count >= ASYNC_ATTEMPTS) {
+        if (!ok) {
+            dprintf(f->config.log_fd, "emulator: %s: event %s failed %d times; dropped\n",
+                    f->config.name, m->message_id, ASYNC_ATTEMPTS);
+        }
+        em_queue_delete(f->svc->queues, cs_str_from_c(f->async_queue), cs_str_from_c(m->receipt),
+                        &diag);
+    }
+}
+
+/* Takes the function's stored events one at a time until stopped; a failed
+ * one comes back after ASYNC_RETRY_S. */
+static void *async_worker(void *arg)
+{
+    function *f = arg;
+    em_service *svc = f->svc;
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 2 * MAX_EVENT_PAYLOAD_BYTES);
+    pthread_mutex_lock(&svc->mu);
+    while (!svc->stopping) {
+        pthread_mutex_unlock(&svc->mu);
+        em_message m;
+        int count = 0;
+        cs_diag diag;
+        cs_arena_reset(&arena);
+        if (!em_queue_receive(svc->queues, cs_str_from_c(f->async_queue), 1, -1, wall_ms(), &arena,
+                              &m, &count, &diag) &&
+            count == 1) {
+            run_async(f, &m);
+        }
+        pthread_mutex_lock(&svc->mu);
+        if (count == 0 && !svc->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&svc->wake, &svc->mu, &until);
+        }
+    }
+    pthread_mutex_unlock(&svc->mu);
+    cs_arena_clean_up(&arena);
+    return NULL;
+}
+
+/* ---- the Invoke API ---- */
+
+static enum MHD_Result aws_error(struct MHD_Connection *conn, unsigned status, const char *type,
+                                 const char *message)
+{
+    char body[512];
+    int n = snprintf(body, sizeof(body), "{\"Type\":\"User\",\"message\":\"%s\"}", message);
+    return em_reply(conn, status, "application/json", body, (size_t)n, "X-Amzn-ErrorType", type,
+                    NULL);
+}
+
+/* X-Amz-Client-Context is base64 of a JSON object; the runtime gets the
+ * JSON itself. */
+static cs_error client_context(struct MHD_Connection *conn, cs_buf *out, cs_diag *diag)
+{
+    const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Client-Context");
+    if (!header) {
+        return CS_ERR_OK;
+    }
+    cs_error r = cs_base64_decode(cs_str_from_c(header), out, diag);
+    if (!r && out->len > 3583) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                        "X-Amz-Client-Context is over 3,583 bytes once decoded");
+    }
+    return r;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, const em_result *r, const char *id)
+{
+    bool failed = r->outcome != EM_OUTCOME_OK;
+    return em_reply(conn, MHD_HTTP_OK, "application/json", r->payload, r->payload_len,
+                    "X-Amz-Executed-Version", "$LATEST", "X-Amzn-RequestId", id,
+                    "X-Amz-Function-Error", failed ? r->error_type : NULL, NULL);
+}
+
+static enum MHD_Result invoke_now(function *f, struct MHD_Connection *conn, cs_str payload,
+                                  const char *id)
+{
+    cs_buf context;
+    cs_buf_init(&context, 8192);
+    cs_diag diag;
+    cs_error r = client_context(conn, &context, &diag);
+    if (r) {
+        cs_buf_clean_up(&context);
+        return aws_error(conn, MHD_HTTP_BAD_REQUEST, "InvalidRequestContentException", diag.message);
+    }
+    em_result result;
+    r = em_pool_invoke(f->pool, id, payload, context.len ? context.data : NULL, false, &result,
+                       &diag);
+    cs_buf_clean_up(&context);
+    if (r == CS_ERR_BUSY) {
+        return aws_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyRequestsException",
+                         "Rate Exceeded.");
+    }
+    if (r) {
+        return aws_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "ServiceException", diag.message);
+    }
+    enum MHD_Result ok = answer(conn, &result, id);
+    em_result_clean_up(&result);
+    return ok;
+}
+
+static enum MHD_Result invoke_later(function *f, struct MHD_Connection *conn, cs_str payload,
+                                    const char *id)
+{
+    if (payload.len > MAX_EVENT_PAYLOAD_BYTES) {
+        return aws_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "RequestTooLargeException",
+                         "Request must be smaller than 262144 bytes for the InvokeAsync operation");
+    }
+    char message_id[37];
+    cs_diag diag;
+    em_service *svc = f->svc;
+    if (em_queue_send(svc->queues, cs_str_from_c(f->async_queue), payload.len ? payload : cs_str_from_c("{}"),
+                      0, cs_str_from_c(""), cs_str_from_c(""), wall_ms(), message_id, &diag)) {
+        return aws_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "ServiceException", diag.message);
+    }
+    pthread_mutex_lock(&svc->mu);
+    pthread_cond_broadcast(&svc->wake);
+    pthread_mutex_unlock(&svc->mu);
+    return em_reply(conn, MHD_HTTP_ACCEPTED, "application/json", "", 0, "X-Amzn-RequestId", id,
+                    NULL);
+}
+
+static enum MHD_Result handle_invoke(em_service *svc, struct MHD_Connection *conn, cs_str name,
+                                     em_upload *up)
+{
+    function *f = find_function(svc, name);
+    char message[300];
+    if (!f) {
+        snprintf(message, sizeof(message), "Function not found: arn:aws:lambda:%s:000000000000:"
+                 "function:%.*s", svc->region, (int)(name.len > 140 ? 140 : name.len), name.ptr);
+        return aws_error(conn, MHD_HTTP_NOT_FOUND, "ResourceNotFoundException", message);
+    }
+    if (up->too_large) {
+        return aws_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "RequestTooLargeException",
+                         "Request must be smaller than 6291456 bytes for the Invoke operation");
+    }
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
+    char id[CS_UUID_STR_LEN];
+    cs_uuid_v4(id);
+    cs_str payload = cs_str_make(up->data ? up->data : "", up->len);
+    if (!type || strcmp(type, "RequestResponse") == 0) {
+        return invoke_now(f, conn, payload, id);
+    }
+    if (strcmp(type, "Event") == 0) {
+        return invoke_later(f, conn, payload, id);
+    }
+    if (strcmp(type, "DryRun") == 0) {
+        return em_reply(conn, MHD_HTTP_NO_CONTENT, "application/json", "", 0, "X-Amzn-RequestId",
+                        id, NULL);
+    }
+    snprintf(message, sizeof(message),
+             "X-Amz-Invocation-Type '%.40s' is not RequestResponse, Event or DryRun", type);
+    return aws_error(conn, MHD_HTTP_BAD_REQUEST, "InvalidParameterValueException", message);
+}
+
+/* The function name in /2015-03-31/functions/{name}/invocations. */
+static bool invoke_path(const char *url, cs_str *name)
+{
+    size_t len = strlen(url), prefix = strlen(invoke_prefix), suffix = strlen(invoke_suffix);
+    if (len <= prefix + suffix || strncmp(url, invoke_prefix, prefix) != 0 ||
+        strcmp(url + len - suffix, invoke_suffix) != 0) {
+        return false;
+    }
+    *name = cs_str_make(url + prefix, len - prefix - suffix);
+    return cs_str_find_char(*name, '/', 0) < 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    (void)version;
+    em_service *svc = cls;
+    em_upload *up = *con_cls;
+    if (!up) {
+        *con_cls = calloc(1, sizeof(em_upload));
+        return *con_cls ? MHD_YES : MHD_NO;
+    }
+    if (*data_size) {
+        em_upload_collect(up, data, *data_size, MAX_PAYLOAD_BYTES);
+        *data_size = 0;
+        return MHD_YES;
+    }
+    cs_str name;
+    if (strcmp(method, "POST") == 0 && invoke_path(url, &name)) {
+        return handle_invoke(svc, conn, name, up);
+    }
+    char message[300];
+    snprintf(message, sizeof(message), "%s %.200s is not an operation the emulator serves", method,
+             url);
+    return aws_error(conn, MHD_HTTP_NOT_FOUND, "UnknownOperationException", message);
+}
+
+static cs_error serve(em_service *svc, uint16_t port, cs_diag *diag)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons(port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    svc->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
+        NULL, on_request, svc, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+        em_upload_completed, NULL, MHD_OPTION_END);
+    if (!svc->daemon) {
+        return cs_diag_set(diag, CS_ERR_IO, "cannot listen on 127.0.0.1:%u", (unsigned)port);
+    }
+    svc->port = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return CS_ERR_OK;
+}
+
+/* ---- lifecycle ---- */
+
+static cs_error open_store(em_service *svc, const char *state_dir, cs_diag *diag)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/queues.db", state_dir ? state_dir : ".");
+    return em_queues_open(path, &svc->queues, diag);
+}
+
+static cs_error start_workers(em_service *svc, cs_diag *diag)
+{
+    for (size_t i = 0; i < svc->function_count; i++) {
+        function *f = &svc->functions[i];
+        if (pthread_create(&f->worker, NULL, async_worker, f) != 0) {
+            return cs_diag_set(diag, CS_ERR_NOMEM, "cannot start a worker for '%s'",
+                               f->config.name);
+        }
+        f->worker_started = true;
+    }
+    return CS_ERR_OK;
+}
+
+cs_error em_service_start(const em_service_opts *opts, cs_problems *warnings, em_service **out,
+                          cs_diag *diag)
+{
+    em_service *svc = calloc(1, sizeof(*svc));
+    if (!svc) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    cs_arena_init(&svc->arena, 0, 0);
+    pthread_mutex_init(&svc->mu, NULL);
+    pthread_cond_init(&svc->wake, NULL);
+    snprintf(svc->region, sizeof(svc->region), "%s", opts->region ? opts->region : "eu-west-1");
+    em_template_opts topts = {.region = svc->region, .overrides = opts->overrides};
+    cs_str text;
+    cs_error r = read_text(opts->template_path, &svc->arena, &text, diag);
+    if (!r) {
+        r = em_template_load(&svc->arena, text, &topts, &svc->template, warnings, diag);
+    }
+    if (!r) {
+        r = open_store(svc, opts->state_dir, diag);
+    }
+    if (!r) {
+        r = load_functions(svc, opts, diag);
+    }
+    if (!r) {
+        r = start_workers(svc, diag);
+    }
+    if (!r) {
+        r = serve(svc, opts->port, diag);
+    }
+    if (r) {
+        em_service_stop(svc);
+        return r;
+    }
+    *out = svc;
+    return CS_ERR_OK;
+}
+
+uint16_t em_service_port(const em_service *svc)
+{
+    return svc->port;
+}
+
+void em_service_stop(em_service *svc)
+{
+    if (!svc) {
+        return;
+    }
+    if (svc->daemon) {
+        MHD_stop_daemon(svc->daemon);
+    }
+    pthread_mutex_lock(&svc->mu);
+    svc->stopping = true;
+    pthread_cond_broadcast(&svc->wake);
+    pthread_mutex_unlock(&svc->mu);
+    for (size_t i = 0; i < svc->function_count; i++) {
+        if (svc->functions[i].worker_started) {
+            pthread_join(svc->functions[i].worker, NULL);
+        }
+        em_pool_destroy(svc->functions[i].pool);
+    }
+    em_queues_close(svc->queues);
+    pthread_cond_destroy(&svc->wake);
+    pthread_mutex_destroy(&svc->mu);
+    cs_arena_clean_up(&svc->arena);
+    free(svc);
+}

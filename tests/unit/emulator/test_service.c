@@ -1,0 +1,284 @@
+/* The emulator serving a template's functions on the Invoke API, driven by
+ * the machine's aws CLI and by libcurl. The functions are the contract test
+ * function built on our runtime. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+
+#include "aws_cli.h"
+#include "emulator/service.h"
+#include "testing.h"
+
+static char dir[64];
+static char log_path[96];
+static int log_fd = -1;
+static em_service *svc;
+static char endpoint[64];
+
+static const char template_format[] =
+    "AWSTemplateFormatVersion: '2010-09-09'\n"
+    "Transform: AWS::Serverless-2016-10-31\n"
+    "Globals:\n"
+    "  Function:\n"
+    "    Runtime: provided.al2023\n"
+    "    Handler: bootstrap\n"
+    "    CodeUri: %s\n"
+    "    Timeout: 3\n"
+    "Resources:\n"
+    "  Echo:\n"
+    "    Type: AWS::Serverless::Function\n"
+    "    Properties:\n"
+    "      FunctionName: echo\n"
+    "      Environment:\n"
+    "        Variables:\n"
+    "          GREETING: hello\n"
+    "%s"
+    "  Single:\n"
+    "    Type: AWS::Serverless::Function\n"
+    "    Properties:\n"
+    "      FunctionName: single\n"
+    "      ReservedConcurrentExecutions: 1\n";
+
+static int setup(void **st)
+{
+    snprintf(dir, sizeof(dir), "/tmp/cs-service-XXXXXX");
+    if (!mkdtemp(dir)) {
+        return -1;
+    }
+    char code[256], template_path[128], asan_env[400] = "";
+    snprintf(code, sizeof(code), "%s", test_contract_bootstrap());
+    const char *asan = getenv("ASAN_OPTIONS");
+    if (asan) {
+        snprintf(asan_env, sizeof(asan_env), "          ASAN_OPTIONS: '%s'\n", asan);
+    }
+    char abs_code[4096];
+    if (!realpath(dirname(code), abs_code)) {
+        return -1;
+    }
+    snprintf(template_path, sizeof(template_path), "%s/template.yaml", dir);
+    FILE *f = fopen(template_path, "w");
+    fprintf(f, template_format, abs_code, asan_env);
+    fclose(f);
+    snprintf(log_path, sizeof(log_path), "%s/functions.log", dir);
+    log_fd = open(log_path, O_CREAT | O_WRONLY | O_APPEND, 0600);
+
+    em_service_opts opts = {
+        .template_path = template_path, .state_dir = dir, .log_fd = log_fd};
+    cs_diag diag;
+    if (em_service_start(&opts, NULL, &svc, &diag)) {
+        fprintf(stderr, "%s\n", diag.message);
+        return -1;
+    }
+    snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%u", (unsigned)em_service_port(svc));
+    return test_arena_setup(st);
+}
+
+static int teardown(void **st)
+{
+    em_service_stop(svc);
+    close(log_fd);
+    char command[128];
+    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+    if (system(command) != 0) {
+        return -1;
+    }
+    return test_arena_teardown(st);
+}
+
+static char *read_all(const char *path)
+{
+    static char text[65536];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    text[n] = '\0';
+    if (f) {
+        fclose(f);
+    }
+    return text;
+}
+
+static void the_aws_cli_invokes_a_function(void **st)
+{
+    (void)st;
+    char out[4096];
+    int rc = test_aws_cli(endpoint,
+                          "lambda invoke --function-name echo --payload "
+                          "'{\"action\":\"env\",\"names\":[\"GREETING\"]}' result.json",
+                          dir, true, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("aws exited %d: %s", rc, out);
+    }
+    assert_non_null(strstr(out, "\"StatusCode\": 200"));
+    assert_non_null(strstr(out, "\"ExecutedVersion\": \"$LATEST\""));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/result.json", dir);
+    assert_string_equal(read_all(path), "{\"GREETING\":\"hello\"}");
+}
+
+static void the_aws_cli_sees_a_function_error(void **st)
+{
+    (void)st;
+    char out[4096];
+    int rc = test_aws_cli(endpoint,
+                          "lambda invoke --function-name echo --payload '{\"action\":\"fail\"}' "
+                          "error.json",
+                          dir, true, out, sizeof(out));
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "\"FunctionError\": \"Unhandled\""));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/error.json", dir);
+    assert_non_null(strstr(read_all(path), "asked to fail"));
+}
+
+static void the_aws_cli_reports_an_unknown_function(void **st)
+{
+    (void)st;
+    char out[4096];
+    int rc = test_aws_cli(endpoint, "lambda invoke --function-name nope out.json", dir, true, out,
+                          sizeof(out));
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "ResourceNotFoundException"));
+    assert_non_null(strstr(out, "Function not found: arn:aws:lambda:eu-west-1:000000000000:"
+                                "function:nope"));
+}
+
+typedef struct reply {
+    long status;
+    char headers[2048];
+    size_t header_len;
+    char body[4096];
+    size_t body_len;
+} reply;
+
+static size_t keep_body(char *data, size_t size, size_t n, void *user)
+{
+    reply *r = user;
+    size_t len = size * n;
+    size_t room = sizeof(r->body) - 1 - r->body_len;
+    memcpy(r->body + r->body_len, data, len < room ? len : room);
+    r->body_len += len < room ? len : room;
+    r->body[r->body_len] = '\0';
+    return len;
+}
+
+static size_t keep_header(char *data, size_t size, size_t n, void *user)
+{
+    reply *r = user;
+    size_t len = size * n;
+    size_t room = sizeof(r->headers) - 1 - r->header_len;
+    memcpy(r->headers + r->header_len, data, len < room ? len : room);
+    r->header_len += len < room ? len : room;
+    r->headers[r->header_len] = '\0';
+    return len;
+}
+
+static reply post(const char *function, const char *type, const char *body)
+{
+    reply r = {0};
+    char url[256], header[96];
+    snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", endpoint, function);
+    snprintf(header, sizeof(header), "X-Amz-Invocation-Type: %s", type);
+    struct curl_slist *headers = curl_slist_append(NULL, header);
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, keep_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
+    if (curl_easy_perform(curl) == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    }
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+    return r;
+}
+
+static bool log_has(const char *text, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (strstr(read_all(log_path), text)) {
+            return true;
+        }
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static void an_event_invocation_is_accepted_then_run(void **st)
+{
+    (void)st;
+    reply r = post("echo", "Event", "{\"action\":\"log\",\"text\":\"from-event-invoke\"}");
+    assert_int_equal(r.status, 202);
+    char *id = strstr(r.headers, "X-Amzn-RequestId: ");
+    assert_non_null(id);
+    assert_true(log_has("from-event-invoke", 5000));
+}
+
+static void a_dry_run_runs_nothing(void **st)
+{
+    (void)st;
+    reply r = post("echo", "DryRun", "{\"action\":\"crash\"}");
+    assert_int_equal(r.status, 204);
+    r = post("echo", "Sideways", "{}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "'Sideways' is not RequestResponse, Event or DryRun"));
+}
+
+static void *slow_call(void *arg)
+{
+    *(reply *)arg = post("single", "RequestResponse", "{\"action\":\"sleep\",\"ms\":800}");
+    return NULL;
+}
+
+static void a_function_at_its_reserved_concurrency_is_throttled(void **st)
+{
+    (void)st;
+    reply slow;
+    pthread_t thread;
+    pthread_create(&thread, NULL, slow_call, &slow);
+    /* 300 ms into the 800 ms call, its one instance is busy. */
+    struct timespec ts = {0, 300 * 1000000};
+    nanosleep(&ts, NULL);
+    reply r = post("single", "RequestResponse", "{\"action\":\"echo\"}");
+    pthread_join(thread, NULL);
+    assert_int_equal(slow.status, 200);
+    assert_int_equal(r.status, 429);
+    assert_non_null(strstr(r.headers, "X-Amzn-ErrorType: TooManyRequestsException"));
+}
+
+static void unknown_paths_are_named(void **st)
+{
+    (void)st;
+    reply r = post("echo/extra", "RequestResponse", "{}");
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "is not an operation the emulator serves"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_aws_cli_invokes_a_function),
+        cmocka_unit_test(the_aws_cli_sees_a_function_error),
+        cmocka_unit_test(the_aws_cli_reports_an_unknown_function),
+        cmocka_unit_test(an_event_invocation_is_accepted_then_run),
+        cmocka_unit_test(a_dry_run_runs_nothing),
+        cmocka_unit_test(a_function_at_its_reserved_concurrency_is_throttled),
+        cmocka_unit_test(unknown_paths_are_named),
+    };
+    return cmocka_run_group_tests_name("service", tests, setup, teardown);
+}
