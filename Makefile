@@ -53,13 +53,14 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 
 # Function binaries used by the runtime tests and the runtime benchmark.
 TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
+EMULATOR_BIN := $(BUILD)/bin/emulator
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state demo \
+.PHONY: run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state demo \
         lint-template \
         fuzz fuzz-regress
 
-all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION)
+all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION) $(EMULATOR_BIN)
 
 deps:
 	@bash tools/deps.sh $(DEB_PACKAGES)
@@ -98,7 +99,17 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SUPPORT_LIB) $(EMULATOR_LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(EMULATOR_LIBS) $(RUNTIME_LIBS) $(CORE_LIBS) -lcmocka -o $@
 
-unit-tests: $(UNIT_BIN) $(TEST_FUNCTION)
+$(EMULATOR_BIN): $(BUILD)/obj/emulator/cli/main.o $(EMULATOR_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(EMULATOR_LIBS) $(CORE_LIBS) -o $@
+
+# The emulator on the project's template, until Ctrl-C.
+run: deps
+	@$(MAKE) --no-print-directory $(EMULATOR_BIN)
+	@mkdir -p $(BUILD)/state
+	$(EMULATOR_BIN) start --template template.yaml --state-dir $(BUILD)/state
+
+unit-tests: $(UNIT_BIN) $(TEST_FUNCTION) $(EMULATOR_BIN)
 
 # Each test binary runs as its own process under a timeout; all run even when
 # one fails, and the exit status says whether any did.

@@ -98,8 +98,9 @@ static cs_error configure(em_service *svc, const em_function *fn, const char *te
 {
     cs_arena *a = &svc->arena;
     char *code = c_string(a, fn->code_uri);
-    char *root = code && code[0] == '/' ? code
-                                       : cs_arena_sprintf(a, "%s/%s", template_dir, code ? code : "");
+    char *root = code && code[0] == '/'
+                     ? code
+                     : cs_arena_sprintf(a, "%s/%s", template_dir, code ? code : "");
     out->env = cs_arena_calloc(a, fn->env_count + 1, sizeof(char *));
     for (size_t i = 0; out->env && i < fn->env_count; i++) {
         out->env[i] = cs_arena_sprintf(a, "%.*s=%.*s", CS_STR_FMT(fn->env[i].name),
@@ -140,14 +141,15 @@ static cs_error load_functions(em_service *svc, const em_service_opts *opts, cs_
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
     const char *dir = dirname(path_copy);
-    svc->functions = cs_arena_calloc(&svc->arena, svc->template.function_count + 1, sizeof(function));
+    svc->functions =
+        cs_arena_calloc(&svc->arena, svc->template.function_count + 1, sizeof(function));
     cs_error r = svc->functions ? CS_ERR_OK : cs_arena_full(&svc->arena, diag);
     for (size_t i = 0; !r && i < svc->template.function_count; i++) {
         const em_function *fn = &svc->template.functions[i];
         function *f = &svc->functions[i];
         int max = fn->reserved_concurrency >= 0 ? (int)fn->reserved_concurrency
-                  : opts->max_instances > 0    ? opts->max_instances
-                                               : DEFAULT_MAX_INSTANCES;
+                  : opts->max_instances > 0     ? opts->max_instances
+                                                : DEFAULT_MAX_INSTANCES;
         r = configure(svc, fn, dir, opts->log_fd, f, diag);
         if (!r && max == 0) {
             r = cs_diag_set(diag, CS_ERR_CONFIG,
@@ -281,7 +283,8 @@ static enum MHD_Result invoke_now(function *f, struct MHD_Connection *conn, cs_s
     cs_error r = client_context(conn, &context, &diag);
     if (r) {
         cs_buf_clean_up(&context);
-        return aws_error(conn, MHD_HTTP_BAD_REQUEST, "InvalidRequestContentException", diag.message);
+        return aws_error(conn, MHD_HTTP_BAD_REQUEST, "InvalidRequestContentException",
+                         diag.message);
     }
     em_result result;
     r = em_pool_invoke(f->pool, id, payload, context.len ? context.data : NULL, false, &result,
@@ -309,8 +312,9 @@ static enum MHD_Result invoke_later(function *f, struct MHD_Connection *conn, cs
     char message_id[37];
     cs_diag diag;
     em_service *svc = f->svc;
-    if (em_queue_send(svc->queues, cs_str_from_c(f->async_queue), payload.len ? payload : cs_str_from_c("{}"),
-                      0, cs_str_from_c(""), cs_str_from_c(""), wall_ms(), message_id, &diag)) {
+    if (em_queue_send(svc->queues, cs_str_from_c(f->async_queue),
+                      payload.len ? payload : cs_str_from_c("{}"), 0, cs_str_from_c(""),
+                      cs_str_from_c(""), wall_ms(), message_id, &diag)) {
         return aws_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "ServiceException", diag.message);
     }
     pthread_mutex_lock(&svc->mu);
@@ -326,8 +330,10 @@ static enum MHD_Result handle_invoke(em_service *svc, struct MHD_Connection *con
     function *f = find_function(svc, name);
     char message[300];
     if (!f) {
-        snprintf(message, sizeof(message), "Function not found: arn:aws:lambda:%s:000000000000:"
-                 "function:%.*s", svc->region, (int)(name.len > 140 ? 140 : name.len), name.ptr);
+        snprintf(message, sizeof(message),
+                 "Function not found: arn:aws:lambda:%s:000000000000:"
+                 "function:%.*s",
+                 svc->region, (int)(name.len > 140 ? 140 : name.len), name.ptr);
         return aws_error(conn, MHD_HTTP_NOT_FOUND, "ResourceNotFoundException", message);
     }
     if (up->too_large) {
@@ -393,9 +399,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static cs_error serve(em_service *svc, uint16_t port, cs_diag *diag)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons(port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     svc->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
         NULL, on_request, svc, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,

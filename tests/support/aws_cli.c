@@ -11,8 +11,7 @@ int test_aws_cli(const char *endpoint, const char *args, const char *cwd, bool w
              "cd '%s' && AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap "
              "AWS_DEFAULT_REGION=eu-west-1 "
              "aws --endpoint-url %s %s %s",
-             cwd ? cwd : ".", endpoint, args,
-             with_stderr ? "2>&1" : "2>/dev/null");
+             cwd ? cwd : ".", endpoint, args, with_stderr ? "2>&1" : "2>/dev/null");
     FILE *p = popen(command, "r");
     if (!p) {
         return -1;

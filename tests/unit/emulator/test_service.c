@@ -27,29 +27,28 @@ static int log_fd = -1;
 static em_service *svc;
 static char endpoint[64];
 
-static const char template_format[] =
-    "AWSTemplateFormatVersion: '2010-09-09'\n"
-    "Transform: AWS::Serverless-2016-10-31\n"
-    "Globals:\n"
-    "  Function:\n"
-    "    Runtime: provided.al2023\n"
-    "    Handler: bootstrap\n"
-    "    CodeUri: %s\n"
-    "    Timeout: 3\n"
-    "Resources:\n"
-    "  Echo:\n"
-    "    Type: AWS::Serverless::Function\n"
-    "    Properties:\n"
-    "      FunctionName: echo\n"
-    "      Environment:\n"
-    "        Variables:\n"
-    "          GREETING: hello\n"
-    "%s"
-    "  Single:\n"
-    "    Type: AWS::Serverless::Function\n"
-    "    Properties:\n"
-    "      FunctionName: single\n"
-    "      ReservedConcurrentExecutions: 1\n";
+static const char template_format[] = "AWSTemplateFormatVersion: '2010-09-09'\n"
+                                      "Transform: AWS::Serverless-2016-10-31\n"
+                                      "Globals:\n"
+                                      "  Function:\n"
+                                      "    Runtime: provided.al2023\n"
+                                      "    Handler: bootstrap\n"
+                                      "    CodeUri: %s\n"
+                                      "    Timeout: 3\n"
+                                      "Resources:\n"
+                                      "  Echo:\n"
+                                      "    Type: AWS::Serverless::Function\n"
+                                      "    Properties:\n"
+                                      "      FunctionName: echo\n"
+                                      "      Environment:\n"
+                                      "        Variables:\n"
+                                      "          GREETING: hello\n"
+                                      "%s"
+                                      "  Single:\n"
+                                      "    Type: AWS::Serverless::Function\n"
+                                      "    Properties:\n"
+                                      "      FunctionName: single\n"
+                                      "      ReservedConcurrentExecutions: 1\n";
 
 static int setup(void **st)
 {
@@ -74,8 +73,7 @@ static int setup(void **st)
     snprintf(log_path, sizeof(log_path), "%s/functions.log", dir);
     log_fd = open(log_path, O_CREAT | O_WRONLY | O_APPEND, 0600);
 
-    em_service_opts opts = {
-        .template_path = template_path, .state_dir = dir, .log_fd = log_fd};
+    em_service_opts opts = {.template_path = template_path, .state_dir = dir, .log_fd = log_fd};
     cs_diag diag;
     if (em_service_start(&opts, NULL, &svc, &diag)) {
         fprintf(stderr, "%s\n", diag.message);
