@@ -14,14 +14,13 @@
 
 enum { MAX_OVERRIDES = 64, DEFAULT_PORT = 3001 };
 
-static const char usage[] =
-    "usage: emulator COMMAND [OPTIONS]\n"
-    "\n"
-    "commands:\n"
-    "  start    run a template's functions on one port\n"
-    "  invoke   invoke a function of a running emulator\n"
-    "\n"
-    "`emulator COMMAND --help` describes a command.\n";
+static const char usage[] = "usage: emulator COMMAND [OPTIONS]\n"
+                            "\n"
+                            "commands:\n"
+                            "  start    run a template's functions on one port\n"
+                            "  invoke   invoke a function of a running emulator\n"
+                            "\n"
+                            "`emulator COMMAND --help` describes a command.\n";
 
 static const char start_usage[] =
     "usage: emulator start --template FILE [--port N] [--state-dir DIR] [--region R]\n"
@@ -107,11 +106,13 @@ static int run(em_service_opts *opts)
 
 static int start(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"template", required_argument, NULL, 't'},  {"port", required_argument, NULL, 'p'},
-        {"state-dir", required_argument, NULL, 's'}, {"region", required_argument, NULL, 'r'},
-        {"parameter", required_argument, NULL, 'P'}, {"max-instances", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"template", required_argument, NULL, 't'},
+                                            {"port", required_argument, NULL, 'p'},
+                                            {"state-dir", required_argument, NULL, 's'},
+                                            {"region", required_argument, NULL, 'r'},
+                                            {"parameter", required_argument, NULL, 'P'},
+                                            {"max-instances", required_argument, NULL, 'm'},
+                                            {NULL, 0, NULL, 0}};
     const char *overrides[MAX_OVERRIDES + 1] = {0};
     int override_count = 0;
     long port = DEFAULT_PORT;
