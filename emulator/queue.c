@@ -110,6 +110,11 @@ void em_queues_close(em_queues *q)
     }
 }
 
+const em_queue *em_queues_at(const em_queues *q, size_t i)
+{
+    return i < q->def_count ? &q->defs[i].q : NULL;
+}
+
 const em_queue *em_queues_find(const em_queues *q, cs_str name)
 {
     for (size_t i = 0; i < q->def_count; i++) {
@@ -159,6 +164,11 @@ static void hex_digest(const EVP_MD *md, cs_str data, char *out)
     for (unsigned i = 0; i < len; i++) {
         snprintf(out + 2 * i, 3, "%02x", digest[i]);
     }
+}
+
+void em_queue_md5(cs_str body, char out[33])
+{
+    hex_digest(EVP_md5(), body, out);
 }
 
 /* ---- send ---- */

@@ -47,6 +47,10 @@ void em_queues_close(em_queues *q);
 cs_error em_queues_define(em_queues *q, const em_queue *definition, cs_diag *diag);
 /* NULL when there is no queue of that name. */
 const em_queue *em_queues_find(const em_queues *q, cs_str name);
+/* The defined queues, in definition order: i from 0 until NULL. */
+const em_queue *em_queues_at(const em_queues *q, size_t i);
+/* The MD5 of a body in hex, as SQS reports it. */
+void em_queue_md5(cs_str body, char out[33]);
 
 /* Sends a message; delay_s < 0 takes the queue's DelaySeconds. For FIFO
  * queues group_id is required and a repeated deduplication id returns the

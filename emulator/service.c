@@ -11,9 +11,11 @@
 
 #include "core/base64.h"
 #include "core/id.h"
+#include "esm.h"
 #include "httpd.h"
 #include "pool.h"
 #include "queue.h"
+#include "sqs_api.h"
 
 enum {
     MAX_PAYLOAD_BYTES = 6 * 1024 * 1024,
@@ -21,6 +23,7 @@ enum {
     DEFAULT_MAX_INSTANCES = 32,
     ASYNC_ATTEMPTS = 3, /* Lambda retries an event twice */
     ASYNC_RETRY_S = 60,
+    DEFAULT_POLLERS = 5,
 };
 
 static const char invoke_prefix[] = "/2015-03-31/functions/";
@@ -40,8 +43,17 @@ typedef struct function {
     bool worker_started;
 } function;
 
+/* A function's SQS event source mapping and the queue it polls. */
+typedef struct mapping {
+    em_esm *esm;
+    const char *queue;
+} mapping;
+
 struct em_service {
     cs_arena arena; /* the template and everything derived from it */
+    mapping *mappings;
+    size_t mapping_count;
+    em_sqs_api sqs;
     em_template template;
     function *functions;
     size_t function_count;
@@ -181,6 +193,90 @@ static function *find_function(em_service *svc, cs_str name)
         }
     }
     return NULL;
+}
+
+/* ---- the template's queues and their event source mappings ---- */
+
+/* The template names a DLQ by logical id; the store by queue name. */
+static cs_error define_template_queues(em_service *svc, cs_diag *diag)
+{
+    cs_error r = CS_ERR_OK;
+    for (size_t i = 0; !r && i < svc->template.queue_count; i++) {
+        em_queue q = svc->template.queues[i];
+        if (q.dlq.len) {
+            const em_queue *dlq = em_template_queue(&svc->template, q.dlq);
+            if (!dlq) {
+                return cs_diag_set(diag, CS_ERR_CONFIG,
+                                   "queue '%.*s': dead-letter queue '%.*s' "
+                                   "is not in the template",
+                                   CS_STR_FMT(q.name), CS_STR_FMT(q.dlq));
+            }
+            q.dlq = dlq->name;
+        }
+        r = em_queues_define(svc->queues, &q, diag);
+    }
+    return r;
+}
+
+static cs_error map_event(em_service *svc, function *f, const em_sqs_event *e, cs_diag *diag)
+{
+    const em_queue *q = em_template_queue(&svc->template, e->queue);
+    if (!q) {
+        return cs_diag_set(diag, CS_ERR_CONFIG,
+                           "function '%s': event '%.*s' polls '%.*s', which "
+                           "is not a queue of the template",
+                           f->config.name, CS_STR_FMT(e->name), CS_STR_FMT(e->queue));
+    }
+    mapping *m = &svc->mappings[svc->mapping_count];
+    m->queue = c_string(&svc->arena, q->name);
+    em_esm_config config = {
+        .pool = f->pool,
+        .queues = svc->queues,
+        .queue = m->queue,
+        .queue_arn = cs_arena_sprintf(&svc->arena, "arn:aws:sqs:%s:000000000000:%s", svc->region,
+                                      m->queue ? m->queue : ""),
+        .region = svc->region,
+        .batch_size = (int)e->batch_size,
+        .window_ms = e->window_s * 1000,
+        .report_item_failures = e->report_batch_item_failures,
+        .pollers = e->max_concurrency > 0 ? (int)e->max_concurrency : DEFAULT_POLLERS,
+        .log_fd = f->config.log_fd,
+    };
+    if (!m->queue || !config.queue_arn) {
+        return cs_arena_full(&svc->arena, diag);
+    }
+    cs_error r = em_esm_start(&config, &m->esm, diag);
+    svc->mapping_count += !r;
+    return r;
+}
+
+static cs_error start_mappings(em_service *svc, cs_diag *diag)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < svc->template.function_count; i++) {
+        total += svc->template.functions[i].sqs_count;
+    }
+    svc->mappings = cs_arena_calloc(&svc->arena, total + 1, sizeof(mapping));
+    cs_error r = svc->mappings ? CS_ERR_OK : cs_arena_full(&svc->arena, diag);
+    for (size_t i = 0; !r && i < svc->function_count; i++) {
+        const em_function *fn = &svc->template.functions[i];
+        for (size_t k = 0; !r && k < fn->sqs_count; k++) {
+            r = fn->sqs[k].enabled ? map_event(svc, &svc->functions[i], &fn->sqs[k], diag)
+                                   : CS_ERR_OK;
+        }
+    }
+    return r;
+}
+
+/* Wakes the pollers of a queue that just received messages. */
+static void arrived(void *user, cs_str queue)
+{
+    em_service *svc = user;
+    for (size_t i = 0; i < svc->mapping_count; i++) {
+        if (cs_str_eq_c(queue, svc->mappings[i].queue)) {
+            em_esm_poke(svc->mappings[i].esm);
+        }
+    }
 }
 
 /* ---- Event invocations ---- */
@@ -391,6 +487,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (strcmp(method, "POST") == 0 && invoke_path(url, &name)) {
         return handle_invoke(svc, conn, name, up);
     }
+    const char *target = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0 && target &&
+        strncmp(target, "AmazonSQS.", 10) == 0) {
+        return em_sqs_api_handle(&svc->sqs, conn, target,
+                                 cs_str_make(up->data ? up->data : "", up->len));
+    }
     char message[300];
     snprintf(message, sizeof(message), "%s %.200s is not an operation the emulator serves", method,
              url);
@@ -455,13 +557,22 @@ cs_error em_service_start(const em_service_opts *opts, cs_problems *warnings, em
         r = open_store(svc, opts->state_dir, diag);
     }
     if (!r) {
+        r = define_template_queues(svc, diag);
+    }
+    if (!r) {
         r = load_functions(svc, opts, diag);
     }
     if (!r) {
         r = start_workers(svc, diag);
     }
     if (!r) {
+        r = start_mappings(svc, diag);
+    }
+    svc->sqs =
+        (em_sqs_api){.queues = svc->queues, .region = svc->region, .arrived = arrived, .user = svc};
+    if (!r) {
         r = serve(svc, opts->port, diag);
+        svc->sqs.port = svc->port;
     }
     if (r) {
         em_service_stop(svc);
@@ -483,6 +594,9 @@ void em_service_stop(em_service *svc)
     }
     if (svc->daemon) {
         MHD_stop_daemon(svc->daemon);
+    }
+    for (size_t i = 0; i < svc->mapping_count; i++) {
+        em_esm_stop(svc->mappings[i].esm);
     }
     pthread_mutex_lock(&svc->mu);
     svc->stopping = true;

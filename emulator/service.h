@@ -1,5 +1,6 @@
-/* The emulator: a SAM template's functions behind the Lambda Invoke API on
- * one loopback port.
+/* The emulator: a SAM template's functions behind the Lambda Invoke API,
+ * and its queues behind the SQS API, on one loopback port. Each SQS event of
+ * a function is an event source mapping that polls its queue (esm.h).
  *
  * POST /2015-03-31/functions/{name}/invocations, as the AWS CLI and SDKs
  * send it: RequestResponse (200; a function error adds X-Amz-Function-Error),

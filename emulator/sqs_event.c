@@ -116,8 +116,8 @@ static cs_error mark_failures(const cs_json *list, const em_message *messages, i
     return CS_ERR_OK;
 }
 
-cs_error em_sqs_batch_failures(cs_str response, const em_message *messages, int count,
-                               bool *failed, cs_diag *diag)
+cs_error em_sqs_batch_failures(cs_str response, const em_message *messages, int count, bool *failed,
+                               cs_diag *diag)
 {
     memset(failed, 0, (size_t)count * sizeof(bool));
     cs_str trimmed = cs_str_trim(response);

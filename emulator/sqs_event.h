@@ -21,7 +21,7 @@ cs_error em_sqs_event_write(const em_message *messages, int count, const char *q
  * empty list, fails nothing. Anything else that is not this shape, or an
  * identifier that is not in the batch, is an error: Lambda then treats the
  * whole batch as failed. */
-cs_error em_sqs_batch_failures(cs_str response, const em_message *messages, int count,
-                               bool *failed, cs_diag *diag);
+cs_error em_sqs_batch_failures(cs_str response, const em_message *messages, int count, bool *failed,
+                               cs_diag *diag);
 
 #endif

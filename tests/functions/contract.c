@@ -3,7 +3,11 @@
  * response of "bytes" bytes), context (the invocation's headers as JSON) or
  * log (a line carrying the registered secret), sleep ("ms" milliseconds, then
  * echo), crash (abort, as a segfaulting function would die) or env (the
- * variables named in "names", as an object). CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
+ * variables named in "names", as an object). An SQS event ({"Records":...})
+ * is a batch: each record's body is logged, a body {"action":"fail-item"}
+ * is reported in batchItemFailures, {"action":"fail-batch"} fails the
+ * invocation and {"action":"bad-response"} answers an invalid partial
+ * batch response. CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
  * is registered with the logger at init. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,12 +130,60 @@ static cs_error respond_env(const cs_json *event, cs_buf *response, cs_diag *dia
     return result;
 }
 
+/* The action named in an SQS record's body, or "". */
+static cs_str record_action(const cs_invocation *inv, const cs_json *record)
+{
+    const cs_json *body = cs_json_object_get(record, cs_str_from_c("body"));
+    cs_json *parsed;
+    cs_str action = CS_STR_NULL;
+    if (body && body->type == CS_JSON_STRING &&
+        !cs_json_parse(inv->arena, body->text, &parsed, NULL)) {
+        cs_json_opt_string(parsed, "action", &action, NULL);
+    }
+    CS_LOG(inv->log, CS_LOG_INFO, "sqs record", CS_LOG_STR("body", body ? body->text : action));
+    return action;
+}
+
+static cs_error handle_batch(const cs_invocation *inv, const cs_json *records, cs_buf *response,
+                             cs_diag *diag)
+{
+    cs_json_writer w;
+    cs_json_writer_init(&w, response);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "batchItemFailures");
+    cs_json_write_array_begin(&w);
+    for (const cs_json *r = records->first; r; r = r->next) {
+        cs_str action = record_action(inv, r);
+        const cs_json *id = cs_json_object_get(r, cs_str_from_c("messageId"));
+        if (cs_str_eq_c(action, "fail-batch")) {
+            cs_json_writer_clean_up(&w);
+            return cs_diag_set(diag, CS_ERR_HANDLER, "asked to fail the batch");
+        }
+        if (cs_str_eq_c(action, "fail-item") || cs_str_eq_c(action, "bad-response")) {
+            cs_json_write_object_begin(&w);
+            cs_json_write_key_c(&w, "itemIdentifier");
+            cs_json_write_string(&w, cs_str_eq_c(action, "fail-item") && id ? id->text
+                                                                            : cs_str_from_c(""));
+            cs_json_write_object_end(&w);
+        }
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_error result = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    return result;
+}
+
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
 {
     (void)user;
     cs_json *event;
     cs_error result = cs_json_parse(inv->arena, inv->event, &event, diag);
     cs_str action = CS_STR_NULL;
+    const cs_json *records = result ? NULL : cs_json_object_get(event, cs_str_from_c("Records"));
+    if (records && records->type == CS_JSON_ARRAY) {
+        return handle_batch(inv, records, response, diag);
+    }
     if (!result) {
         result = cs_json_get_string(event, "action", &action, diag);
     }

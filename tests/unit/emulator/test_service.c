@@ -19,6 +19,7 @@
 
 #include "aws_cli.h"
 #include "emulator/service.h"
+#include "fixture.h"
 #include "testing.h"
 
 static char dir[64];
@@ -26,29 +27,6 @@ static char log_path[96];
 static int log_fd = -1;
 static em_service *svc;
 static char endpoint[64];
-
-static const char template_format[] = "AWSTemplateFormatVersion: '2010-09-09'\n"
-                                      "Transform: AWS::Serverless-2016-10-31\n"
-                                      "Globals:\n"
-                                      "  Function:\n"
-                                      "    Runtime: provided.al2023\n"
-                                      "    Handler: bootstrap\n"
-                                      "    CodeUri: %s\n"
-                                      "    Timeout: 3\n"
-                                      "Resources:\n"
-                                      "  Echo:\n"
-                                      "    Type: AWS::Serverless::Function\n"
-                                      "    Properties:\n"
-                                      "      FunctionName: echo\n"
-                                      "      Environment:\n"
-                                      "        Variables:\n"
-                                      "          GREETING: hello\n"
-                                      "%s"
-                                      "  Single:\n"
-                                      "    Type: AWS::Serverless::Function\n"
-                                      "    Properties:\n"
-                                      "      FunctionName: single\n"
-                                      "      ReservedConcurrentExecutions: 1\n";
 
 static int setup(void **st)
 {
@@ -67,9 +45,11 @@ static int setup(void **st)
         return -1;
     }
     snprintf(template_path, sizeof(template_path), "%s/template.yaml", dir);
+    char *format = fixture_read("emulator/service.yaml", NULL);
     FILE *f = fopen(template_path, "w");
-    fprintf(f, template_format, abs_code, asan_env);
+    fprintf(f, format, abs_code, asan_env);
     fclose(f);
+    free(format);
     snprintf(log_path, sizeof(log_path), "%s/functions.log", dir);
     log_fd = open(log_path, O_CREAT | O_WRONLY | O_APPEND, 0600);
 
@@ -182,12 +162,11 @@ static size_t keep_header(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-static reply post(const char *function, const char *type, const char *body)
+static reply request(const char *path, const char *header, const char *body)
 {
     reply r = {0};
-    char url[256], header[96];
-    snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", endpoint, function);
-    snprintf(header, sizeof(header), "X-Amz-Invocation-Type: %s", type);
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", endpoint, path);
     struct curl_slist *headers = curl_slist_append(NULL, header);
     CURL *curl = curl_easy_init();
     curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -203,6 +182,21 @@ static reply post(const char *function, const char *type, const char *body)
     curl_easy_cleanup(curl);
     curl_slist_free_all(headers);
     return r;
+}
+
+static reply post(const char *function, const char *type, const char *body)
+{
+    char path[256], header[96];
+    snprintf(path, sizeof(path), "/2015-03-31/functions/%s/invocations", function);
+    snprintf(header, sizeof(header), "X-Amz-Invocation-Type: %s", type);
+    return request(path, header, body);
+}
+
+static reply sqs(const char *operation, const char *body)
+{
+    char header[96];
+    snprintf(header, sizeof(header), "X-Amz-Target: AmazonSQS.%s", operation);
+    return request("/", header, body);
 }
 
 static bool log_has(const char *text, int timeout_ms)
@@ -267,6 +261,112 @@ static void unknown_paths_are_named(void **st)
     assert_non_null(strstr(r.body, "is not an operation the emulator serves"));
 }
 
+/* ApproximateNumberOfMessages + NotVisible of a queue. */
+static long depth(const char *queue)
+{
+    char body[128];
+    snprintf(body, sizeof(body), "{\"QueueUrl\":\"%s\"}", queue);
+    reply r = sqs("GetQueueAttributes", body);
+    long visible = -1, hidden = -1;
+    const char *v = strstr(r.body, "\"ApproximateNumberOfMessages\":\"");
+    const char *h = strstr(r.body, "\"ApproximateNumberOfMessagesNotVisible\":\"");
+    if (v && h) {
+        visible = strtol(v + strlen("\"ApproximateNumberOfMessages\":\""), NULL, 10);
+        hidden = strtol(h + strlen("\"ApproximateNumberOfMessagesNotVisible\":\""), NULL, 10);
+    }
+    return visible < 0 || hidden < 0 ? -1 : visible + hidden;
+}
+
+static bool depth_becomes(const char *queue, long expected, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        if (depth(queue) == expected) {
+            return true;
+        }
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static void a_message_sent_with_the_aws_cli_reaches_the_function(void **st)
+{
+    (void)st;
+    char out[4096], args[4400];
+    int rc = test_aws_cli(endpoint, "sqs get-queue-url --queue-name orders --output text", dir,
+                          false, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("aws exited %d: %s", rc, out);
+    }
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(args, sizeof(args),
+             "sqs send-message --queue-url %s --message-body '{\"action\":\"ok\",\"tag\":"
+             "\"tag-cli-1\"}'",
+             out);
+    rc = test_aws_cli(endpoint, args, dir, true, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("aws exited %d: %s", rc, out);
+    }
+    assert_non_null(strstr(out, "\"MD5OfMessageBody\""));
+    assert_true(log_has("tag-cli-1", 5000));
+    assert_true(depth_becomes("orders", 0, 5000));
+}
+
+static void failed_items_return_and_reach_the_dead_letter_queue(void **st)
+{
+    (void)st;
+    reply r = sqs("SendMessageBatch",
+                  "{\"QueueUrl\":\"orders\",\"Entries\":["
+                  "{\"Id\":\"a\",\"MessageBody\":\"{\\\"action\\\":\\\"ok\\\"}\"},"
+                  "{\"Id\":\"b\",\"MessageBody\":\"{\\\"action\\\":\\\"fail-item\\\"}\"},"
+                  "{\"Id\":\"c\",\"MessageBody\":\"{\\\"action\\\":\\\"ok\\\"}\"}]}");
+    if (r.status != 200) {
+        fail_msg("%ld: %s", r.status, r.body);
+    }
+    assert_non_null(strstr(r.body, "\"Failed\":[]"));
+    /* b is received twice (maxReceiveCount 2), a second after the first. */
+    assert_true(depth_becomes("orders-dlq", 1, 8000));
+    assert_true(depth_becomes("orders", 0, 2000));
+
+    r = sqs("SendMessage", "{\"QueueUrl\":\"orders\",\"MessageBody\":"
+                           "\"{\\\"action\\\":\\\"bad-response\\\"}\"}");
+    assert_int_equal(r.status, 200);
+    assert_true(log_has("invalid partial batch response, so the whole batch failed", 5000));
+    assert_true(depth_becomes("orders-dlq", 2, 8000));
+
+    char out[4096];
+    int rc = test_aws_cli(endpoint,
+                          "sqs start-message-move-task --source-arn "
+                          "arn:aws:sqs:eu-west-1:000000000000:orders-dlq",
+                          dir, true, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("aws exited %d: %s", rc, out);
+    }
+    assert_int_equal(depth("orders-dlq"), 0);
+}
+
+static void sqs_errors_are_named_as_sqs_names_them(void **st)
+{
+    (void)st;
+    reply r = sqs("SendMessage", "{\"QueueUrl\":\"nope\",\"MessageBody\":\"x\"}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\""));
+    assert_non_null(
+        strstr(r.headers, "x-amzn-query-error: AWS.SimpleQueueService.NonExistentQueue;Sender"));
+    r = sqs("SendMessage", "{\"QueueUrl\":\"orders\"}");
+    assert_non_null(strstr(r.body, "The request must contain the parameter MessageBody."));
+    r = sqs("ReceiveMessage", "{\"QueueUrl\":\"orders\",\"MaxNumberOfMessages\":11}");
+    assert_non_null(strstr(r.body, "MaxNumberOfMessages is invalid"));
+    r = sqs("CreateQueue", "{\"QueueName\":\"x\"}");
+    assert_non_null(strstr(r.body, "UnsupportedOperation"));
+    r = sqs("SendMessage", "{not json");
+    assert_non_null(strstr(r.body, "The request body is not JSON"));
+    char out[4096];
+    assert_int_equal(
+        test_aws_cli(endpoint, "sqs list-queues --output text", dir, false, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "/000000000000/orders-dlq"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +377,9 @@ int main(void)
         cmocka_unit_test(a_dry_run_runs_nothing),
         cmocka_unit_test(a_function_at_its_reserved_concurrency_is_throttled),
         cmocka_unit_test(unknown_paths_are_named),
+        cmocka_unit_test(a_message_sent_with_the_aws_cli_reaches_the_function),
+        cmocka_unit_test(failed_items_return_and_reach_the_dead_letter_queue),
+        cmocka_unit_test(sqs_errors_are_named_as_sqs_names_them),
     };
     return cmocka_run_group_tests_name("service", tests, setup, teardown);
 }

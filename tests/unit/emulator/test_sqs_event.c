@@ -43,7 +43,8 @@ static void the_event_is_lambdas_shape(void **st)
         "\"1732400000123\"},\"messageAttributes\":{},\"md5OfBody\":"
         "\"0cc175b9c0f1b6a831c399e269772661\",\"eventSource\":\"aws:sqs\",\"eventSourceARN\":"
         "\"arn:aws:sqs:eu-west-1:000000000000:orders\",\"awsRegion\":\"eu-west-1\"},"
-        "{\"messageId\":\"m2\",\"receiptHandle\":\"r-m2\",\"body\":\"{\\\"quoted\\\":\\\"yes\\\"}\","
+        "{\"messageId\":\"m2\",\"receiptHandle\":\"r-m2\",\"body\":\"{\\\"quoted\\\":\\\"yes\\\"}"
+        "\","
         "\"attributes\":{\"ApproximateReceiveCount\":\"2\",\"SentTimestamp\":\"1732400000000\","
         "\"SenderId\":\"AIDAIENQZJOLO23YVJ4VO\",\"ApproximateFirstReceiveTimestamp\":"
         "\"1732400000123\",\"SequenceNumber\":\"00000000000000000007\",\"MessageGroupId\":"
@@ -93,8 +94,8 @@ static void an_invalid_response_fails_the_batch_with_a_reason(void **st)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cs_diag diag;
-        assert_int_not_equal(
-            em_sqs_batch_failures(cs_str_from_c(cases[i][0]), m, 2, failed, &diag), CS_ERR_OK);
+        assert_int_not_equal(em_sqs_batch_failures(cs_str_from_c(cases[i][0]), m, 2, failed, &diag),
+                             CS_ERR_OK);
         assert_string_equal(diag.message, cases[i][1]);
         assert_false(failed[0] || failed[1]);
     }

@@ -1,0 +1,222 @@
+#include "esm.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/id.h"
+#include "sqs_event.h"
+
+enum { MAX_POLLERS = 64, IDLE_POLL_MS = 100, MAX_BATCH = 10 };
+
+struct em_esm {
+    em_esm_config config;
+    pthread_t threads[MAX_POLLERS];
+    int thread_count;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    bool stopping;
+    uint64_t pokes;
+    em_esm_stats stats;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to ms for a poke or stop; lock held. */
+static void nap(em_esm *esm, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + ms * 1000000;
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    uint64_t seen = esm->pokes;
+    while (!esm->stopping && esm->pokes == seen &&
+           pthread_cond_timedwait(&esm->wake, &esm->mu, &until) == 0) {
+    }
+}
+
+/* Receives up to batch_size messages, waiting up to the batching window for
+ * a fuller batch, as Lambda does. */
+static int gather(em_esm *esm, cs_arena *arena, em_message *batch)
+{
+    const em_esm_config *c = &esm->config;
+    int count = 0;
+    int64_t window_end = wall_ms() + c->window_ms;
+    for (;;) {
+        int got = 0;
+        cs_diag diag;
+        if (em_queue_receive(c->queues, cs_str_from_c(c->queue), c->batch_size - count, -1,
+                             wall_ms(), arena, batch + count, &got, &diag)) {
+            dprintf(c->log_fd, "emulator: %s: %s\n", c->queue, diag.message);
+        }
+        count += got;
+        int64_t left = window_end - wall_ms();
+        if (count == c->batch_size || (count > 0 && left <= 0)) {
+            return count;
+        }
+        pthread_mutex_lock(&esm->mu);
+        bool stopping = esm->stopping;
+        if (!stopping) {
+            nap(esm, count > 0 && left < IDLE_POLL_MS ? left : IDLE_POLL_MS);
+        }
+        stopping = esm->stopping;
+        pthread_mutex_unlock(&esm->mu);
+        if (stopping) {
+            return count; /* not deleted: they come back after the timeout */
+        }
+    }
+}
+
+/* Which messages to delete after the invocation. */
+static bool settle(em_esm *esm, const em_result *result, const em_message *batch, int count,
+                   bool *keep)
+{
+    const em_esm_config *c = &esm->config;
+    const char *function = em_pool_config(c->pool)->name;
+    if (result->outcome != EM_OUTCOME_OK) {
+        dprintf(c->log_fd, "emulator: %s: batch of %d from %s failed (%.*s); it returns after "
+                "the visibility timeout\n", function, count, c->queue,
+                (int)(result->payload_len > 300 ? 300 : result->payload_len), result->payload);
+        return false;
+    }
+    if (!c->report_item_failures) {
+        memset(keep, 0, (size_t)count * sizeof(bool));
+        return true;
+    }
+    cs_diag diag;
+    if (em_sqs_batch_failures(cs_str_make(result->payload, result->payload_len), batch, count, keep,
+                              &diag)) {
+        dprintf(c->log_fd, "emulator: %s: invalid partial batch response, so the whole batch "
+                "failed: %s\n", function, diag.message);
+        return false;
+    }
+    return true;
+}
+
+static void run_batch(em_esm *esm, em_message *batch, int count, cs_buf *event)
+{
+    const em_esm_config *c = &esm->config;
+    cs_diag diag;
+    cs_buf_reset(event);
+    if (em_sqs_event_write(batch, count, c->queue_arn, c->region, event, &diag)) {
+        dprintf(c->log_fd, "emulator: %s: cannot build the event: %s\n", c->queue, diag.message);
+        return;
+    }
+    char id[CS_UUID_STR_LEN];
+    cs_uuid_v4(id);
+    em_result result;
+    if (em_pool_invoke(c->pool, id, cs_str_make(event->data, event->len), NULL, true, &result,
+                       &diag)) {
+        dprintf(c->log_fd, "emulator: %s: %s\n", em_pool_config(c->pool)->name, diag.message);
+        return;
+    }
+    bool keep[MAX_BATCH];
+    bool ok = settle(esm, &result, batch, count, keep);
+    em_result_clean_up(&result);
+    int deleted = 0;
+    for (int i = 0; ok && i < count; i++) {
+        if (!keep[i] && !em_queue_delete(c->queues, cs_str_from_c(c->queue),
+                                         cs_str_from_c(batch[i].receipt), &diag)) {
+            deleted++;
+        }
+    }
+    pthread_mutex_lock(&esm->mu);
+    esm->stats.batches++;
+    esm->stats.deleted += deleted;
+    esm->stats.failed_batches += !ok;
+    pthread_mutex_unlock(&esm->mu);
+}
+
+static void *poller(void *arg)
+{
+    em_esm *esm = arg;
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 64 * 1024 * 1024);
+    cs_buf event;
+    cs_buf_init(&event, 6 * 1024 * 1024);
+    em_message batch[MAX_BATCH];
+    for (;;) {
+        pthread_mutex_lock(&esm->mu);
+        bool stopping = esm->stopping;
+        pthread_mutex_unlock(&esm->mu);
+        if (stopping) {
+            break;
+        }
+        cs_arena_reset(&arena);
+        int count = gather(esm, &arena, batch);
+        if (count > 0) {
+            run_batch(esm, batch, count, &event);
+        }
+    }
+    cs_buf_clean_up(&event);
+    cs_arena_clean_up(&arena);
+    return NULL;
+}
+
+cs_error em_esm_start(const em_esm_config *config, em_esm **out, cs_diag *diag)
+{
+    if (config->batch_size < 1 || config->batch_size > MAX_BATCH) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: BatchSize %d is outside 1-%d (larger "
+                           "batches are not emulated)", config->queue, config->batch_size,
+                           MAX_BATCH);
+    }
+    em_esm *esm = calloc(1, sizeof(*esm));
+    if (!esm) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    esm->config = *config;
+    pthread_mutex_init(&esm->mu, NULL);
+    pthread_cond_init(&esm->wake, NULL);
+    int pollers = config->pollers < 1 ? 1 : config->pollers > MAX_POLLERS ? MAX_POLLERS
+                                                                             : config->pollers;
+    for (int i = 0; i < pollers; i++) {
+        if (pthread_create(&esm->threads[i], NULL, poller, esm) != 0) {
+            em_esm_stop(esm);
+            return cs_diag_set(diag, CS_ERR_NOMEM, "cannot start pollers for %s", config->queue);
+        }
+        esm->thread_count++;
+    }
+    *out = esm;
+    return CS_ERR_OK;
+}
+
+void em_esm_poke(em_esm *esm)
+{
+    pthread_mutex_lock(&esm->mu);
+    esm->pokes++;
+    pthread_cond_broadcast(&esm->wake);
+    pthread_mutex_unlock(&esm->mu);
+}
+
+em_esm_stats em_esm_stats_of(em_esm *esm)
+{
+    pthread_mutex_lock(&esm->mu);
+    em_esm_stats s = esm->stats;
+    pthread_mutex_unlock(&esm->mu);
+    return s;
+}
+
+void em_esm_stop(em_esm *esm)
+{
+    if (!esm) {
+        return;
+    }
+    pthread_mutex_lock(&esm->mu);
+    esm->stopping = true;
+    pthread_cond_broadcast(&esm->wake);
+    pthread_mutex_unlock(&esm->mu);
+    for (int i = 0; i < esm->thread_count; i++) {
+        pthread_join(esm->threads[i], NULL);
+    }
+    pthread_cond_destroy(&esm->wake);
+    pthread_mutex_destroy(&esm->mu);
+    free(esm);
+}
