@@ -82,8 +82,10 @@ static bool settle(em_esm *esm, const em_result *result, const em_message *batch
     const em_esm_config *c = &esm->config;
     const char *function = em_pool_config(c->pool)->name;
     if (result->outcome != EM_OUTCOME_OK) {
-        dprintf(c->log_fd, "emulator: %s: batch of %d from %s failed (%.*s); it returns after "
-                "the visibility timeout\n", function, count, c->queue,
+        dprintf(c->log_fd,
+                "emulator: %s: batch of %d from %s failed (%.*s); it returns after "
+                "the visibility timeout\n",
+                function, count, c->queue,
                 (int)(result->payload_len > 300 ? 300 : result->payload_len), result->payload);
         return false;
     }
@@ -94,8 +96,10 @@ static bool settle(em_esm *esm, const em_result *result, const em_message *batch
     cs_diag diag;
     if (em_sqs_batch_failures(cs_str_make(result->payload, result->payload_len), batch, count, keep,
                               &diag)) {
-        dprintf(c->log_fd, "emulator: %s: invalid partial batch response, so the whole batch "
-                "failed: %s\n", function, diag.message);
+        dprintf(c->log_fd,
+                "emulator: %s: invalid partial batch response, so the whole batch "
+                "failed: %s\n",
+                function, diag.message);
         return false;
     }
     return true;
@@ -164,9 +168,10 @@ static void *poller(void *arg)
 cs_error em_esm_start(const em_esm_config *config, em_esm **out, cs_diag *diag)
 {
     if (config->batch_size < 1 || config->batch_size > MAX_BATCH) {
-        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: BatchSize %d is outside 1-%d (larger "
-                           "batches are not emulated)", config->queue, config->batch_size,
-                           MAX_BATCH);
+        return cs_diag_set(diag, CS_ERR_CONFIG,
+                           "%s: BatchSize %d is outside 1-%d (larger "
+                           "batches are not emulated)",
+                           config->queue, config->batch_size, MAX_BATCH);
     }
     em_esm *esm = calloc(1, sizeof(*esm));
     if (!esm) {
@@ -175,8 +180,9 @@ cs_error em_esm_start(const em_esm_config *config, em_esm **out, cs_diag *diag)
     esm->config = *config;
     pthread_mutex_init(&esm->mu, NULL);
     pthread_cond_init(&esm->wake, NULL);
-    int pollers = config->pollers < 1 ? 1 : config->pollers > MAX_POLLERS ? MAX_POLLERS
-                                                                             : config->pollers;
+    int pollers = config->pollers < 1             ? 1
+                  : config->pollers > MAX_POLLERS ? MAX_POLLERS
+                                                  : config->pollers;
     for (int i = 0; i < pollers; i++) {
         if (pthread_create(&esm->threads[i], NULL, poller, esm) != 0) {
             em_esm_stop(esm);

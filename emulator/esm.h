@@ -18,10 +18,10 @@ typedef struct em_esm_config {
     const char *queue;     /* its name */
     const char *queue_arn; /* for eventSourceARN */
     const char *region;
-    int batch_size;           /* 1-10 */
-    int64_t window_ms;        /* MaximumBatchingWindowInSeconds, in ms */
+    int batch_size;    /* 1-10 */
+    int64_t window_ms; /* MaximumBatchingWindowInSeconds, in ms */
     bool report_item_failures;
-    int pollers;              /* concurrent batches (ScalingConfig.MaximumConcurrency) */
+    int pollers; /* concurrent batches (ScalingConfig.MaximumConcurrency) */
     int log_fd;
 } em_esm_config;
 

@@ -15,6 +15,7 @@
 #include "httpd.h"
 #include "pool.h"
 #include "queue.h"
+#include "scheduler.h"
 #include "sqs_api.h"
 
 enum {
@@ -28,6 +29,7 @@ enum {
 
 static const char invoke_prefix[] = "/2015-03-31/functions/";
 static const char invoke_suffix[] = "/invocations";
+static const char fire_prefix[] = "/_emulator/schedules/";
 
 typedef struct em_service em_service;
 
@@ -54,6 +56,7 @@ struct em_service {
     mapping *mappings;
     size_t mapping_count;
     em_sqs_api sqs;
+    em_scheduler *scheduler;
     em_template template;
     function *functions;
     size_t function_count;
@@ -302,6 +305,51 @@ static void run_async(function *f, const em_message *m)
     }
 }
 
+/* Stores an Event invocation and wakes the function's worker. */
+static cs_error enqueue_event(function *f, cs_str payload, cs_diag *diag)
+{
+    char message_id[37];
+    em_service *svc = f->svc;
+    cs_error r = em_queue_send(svc->queues, cs_str_from_c(f->async_queue),
+                               payload.len ? payload : cs_str_from_c("{}"), 0, cs_str_from_c(""),
+                               cs_str_from_c(""), wall_ms(), message_id, diag);
+    if (!r) {
+        pthread_mutex_lock(&svc->mu);
+        pthread_cond_broadcast(&svc->wake);
+        pthread_mutex_unlock(&svc->mu);
+    }
+    return r;
+}
+
+/* EventBridge invokes a schedule's target asynchronously. */
+static void fire_schedule(void *target, const char *rule, cs_str payload)
+{
+    function *f = target;
+    cs_diag diag;
+    if (enqueue_event(f, payload, &diag)) {
+        dprintf(f->config.log_fd, "emulator: schedule %s: %s\n", rule, diag.message);
+    }
+}
+
+static cs_error add_schedules(em_service *svc, cs_diag *diag)
+{
+    cs_error r = em_scheduler_create(svc->region, fire_schedule, &svc->scheduler, diag);
+    int64_t now = wall_ms();
+    for (size_t i = 0; !r && i < svc->function_count; i++) {
+        const em_function *fn = &svc->template.functions[i];
+        for (size_t k = 0; !r && k < fn->schedule_count; k++) {
+            const em_schedule_event *e = &fn->schedules[k];
+            char rule[256];
+            snprintf(rule, sizeof(rule), "%s-%.*s", svc->functions[i].config.name,
+                     CS_STR_FMT(e->name));
+            r = e->enabled ? em_scheduler_add(svc->scheduler, rule, e->expression, e->timezone,
+                                              e->input, &svc->functions[i], now, diag)
+                           : CS_ERR_OK;
+        }
+    }
+    return r ? r : em_scheduler_start(svc->scheduler, diag);
+}
+
 /* Takes the function's stored events one at a time until stopped; a failed
  * one comes back after ASYNC_RETRY_S. */
 static void *async_worker(void *arg)
@@ -405,17 +453,10 @@ static enum MHD_Result invoke_later(function *f, struct MHD_Connection *conn, cs
         return aws_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "RequestTooLargeException",
                          "Request must be smaller than 262144 bytes for the InvokeAsync operation");
     }
-    char message_id[37];
     cs_diag diag;
-    em_service *svc = f->svc;
-    if (em_queue_send(svc->queues, cs_str_from_c(f->async_queue),
-                      payload.len ? payload : cs_str_from_c("{}"), 0, cs_str_from_c(""),
-                      cs_str_from_c(""), wall_ms(), message_id, &diag)) {
+    if (enqueue_event(f, payload, &diag)) {
         return aws_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "ServiceException", diag.message);
     }
-    pthread_mutex_lock(&svc->mu);
-    pthread_cond_broadcast(&svc->wake);
-    pthread_mutex_unlock(&svc->mu);
     return em_reply(conn, MHD_HTTP_ACCEPTED, "application/json", "", 0, "X-Amzn-RequestId", id,
                     NULL);
 }
@@ -455,6 +496,23 @@ static enum MHD_Result handle_invoke(em_service *svc, struct MHD_Connection *con
     return aws_error(conn, MHD_HTTP_BAD_REQUEST, "InvalidParameterValueException", message);
 }
 
+/* POST /_emulator/schedules/{rule}/fire: the rule fires now. */
+static enum MHD_Result handle_fire(em_service *svc, struct MHD_Connection *conn, const char *rest)
+{
+    char rule[256];
+    const char *slash = strchr(rest, '/');
+    if (!slash || strcmp(slash, "/fire") != 0 || (size_t)(slash - rest) >= sizeof(rule)) {
+        return aws_error(conn, MHD_HTTP_NOT_FOUND, "UnknownOperationException",
+                         "POST /_emulator/schedules/{rule}/fire");
+    }
+    snprintf(rule, sizeof(rule), "%.*s", (int)(slash - rest), rest);
+    cs_diag diag;
+    if (em_scheduler_fire_now(svc->scheduler, rule, &diag)) {
+        return aws_error(conn, MHD_HTTP_NOT_FOUND, "ResourceNotFoundException", diag.message);
+    }
+    return em_reply(conn, MHD_HTTP_ACCEPTED, "application/json", "{}", 2, NULL);
+}
+
 /* The function name in /2015-03-31/functions/{name}/invocations. */
 static bool invoke_path(const char *url, cs_str *name)
 {
@@ -486,6 +544,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     cs_str name;
     if (strcmp(method, "POST") == 0 && invoke_path(url, &name)) {
         return handle_invoke(svc, conn, name, up);
+    }
+    if (strcmp(method, "POST") == 0 && strncmp(url, fire_prefix, strlen(fire_prefix)) == 0) {
+        return handle_fire(svc, conn, url + strlen(fire_prefix));
     }
     const char *target = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
     if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0 && target &&
@@ -568,6 +629,9 @@ cs_error em_service_start(const em_service_opts *opts, cs_problems *warnings, em
     if (!r) {
         r = start_mappings(svc, diag);
     }
+    if (!r) {
+        r = add_schedules(svc, diag);
+    }
     svc->sqs =
         (em_sqs_api){.queues = svc->queues, .region = svc->region, .arrived = arrived, .user = svc};
     if (!r) {
@@ -595,6 +659,7 @@ void em_service_stop(em_service *svc)
     if (svc->daemon) {
         MHD_stop_daemon(svc->daemon);
     }
+    em_scheduler_destroy(svc->scheduler);
     for (size_t i = 0; i < svc->mapping_count; i++) {
         em_esm_stop(svc->mappings[i].esm);
     }

@@ -87,8 +87,10 @@ static cs_error int_field(call *c, const cs_json *from, const char *name, int64_
     }
     int64_t n;
     if (v->type != CS_JSON_NUMBER || cs_parse_int64(v->text, &n) || n < min || n > max) {
-        return invalid(c, "Value for parameter %s is invalid. Reason: must be an integer from "
-                       "%lld to %lld.", name, (long long)min, (long long)max);
+        return invalid(c,
+                       "Value for parameter %s is invalid. Reason: must be an integer from "
+                       "%lld to %lld.",
+                       name, (long long)min, (long long)max);
     }
     *out = n;
     return CS_ERR_OK;
@@ -195,16 +197,17 @@ static cs_error send_one(call *c, const em_queue *q, const cs_json *entry, char 
                        body.len);
     }
     if (q->fifo && delay > 0) {
-        return invalid(c, "Value %lld for parameter DelaySeconds is invalid. Reason: The request "
+        return invalid(c,
+                       "Value %lld for parameter DelaySeconds is invalid. Reason: The request "
                        "include parameter that is not valid for this queue type.",
                        (long long)delay);
     }
     cs_diag diag;
     r = em_queue_send(c->api->queues, q->name, body, delay, group, dedup, wall_ms(), id, &diag);
     if (r) {
-        return r == CS_ERR_INVALID_ARGUMENT ? invalid(c, "%s", diag.message)
-                                            : fail(c, "InternalError", "InternalError", "%s",
-                                                   diag.message);
+        return r == CS_ERR_INVALID_ARGUMENT
+                   ? invalid(c, "%s", diag.message)
+                   : fail(c, "InternalError", "InternalError", "%s", diag.message);
     }
     em_queue_md5(body, md5);
     if (c->api->arrived) {
@@ -257,8 +260,8 @@ static void write_failed(call *c, cs_str id)
 }
 
 /* Runs `each` on every entry; writes Successful and Failed lists. */
-static cs_error batch(call *c, cs_error (*each)(call *, const em_queue *, const cs_json *, char *,
-                                                char *))
+static cs_error batch(call *c,
+                      cs_error (*each)(call *, const em_queue *, const cs_json *, char *, char *))
 {
     const em_queue *q;
     const cs_json *list;
@@ -386,8 +389,8 @@ static cs_error delete_one(call *c, const em_queue *q, const cs_json *e, char *i
     cs_diag diag;
     r = em_queue_delete(c->api->queues, q->name, receipt, &diag);
     return r == CS_ERR_NOT_FOUND ? CS_ERR_OK
-           : r ? fail(c, "InternalError", "InternalError", "%s", diag.message)
-               : CS_ERR_OK;
+           : r                   ? fail(c, "InternalError", "InternalError", "%s", diag.message)
+                                 : CS_ERR_OK;
 }
 
 static cs_error delete_message(call *c)
@@ -420,8 +423,8 @@ static cs_error change_visibility(call *c)
                  "The request must contain the parameter VisibilityTimeout.");
     }
     cs_diag diag;
-    if (!r && em_queue_change_visibility(c->api->queues, q->name, receipt, timeout, wall_ms(),
-                                         &diag)) {
+    if (!r &&
+        em_queue_change_visibility(c->api->queues, q->name, receipt, timeout, wall_ms(), &diag)) {
         r = fail(c, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "%s", diag.message);
     }
     return r;
@@ -521,8 +524,10 @@ static cs_error start_message_move_task(call *c)
     const em_queue *to =
         destination_arn.len ? queue_of_arn(c, destination_arn) : redrive_source(c, dlq);
     if (!to) {
-        return invalid(c, "DestinationArn is required: no single queue sends its dead letters to "
-                       "%.*s.", CS_STR_FMT(dlq->name));
+        return invalid(c,
+                       "DestinationArn is required: no single queue sends its dead letters to "
+                       "%.*s.",
+                       CS_STR_FMT(dlq->name));
     }
     int64_t moved;
     cs_diag diag;
@@ -575,9 +580,9 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, const call *c)
     cs_json_writer_clean_up(&w);
     char query[160];
     snprintf(query, sizeof(query), "%s;Sender", c->query_error);
-    enum MHD_Result ok = em_reply(conn, MHD_HTTP_BAD_REQUEST, "application/x-amz-json-1.0",
-                                  body.data ? body.data : "", body.len, "x-amzn-query-error",
-                                  query, NULL);
+    enum MHD_Result ok =
+        em_reply(conn, MHD_HTTP_BAD_REQUEST, "application/x-amz-json-1.0",
+                 body.data ? body.data : "", body.len, "x-amzn-query-error", query, NULL);
     cs_buf_clean_up(&body);
     return ok;
 }
@@ -629,10 +634,10 @@ enum MHD_Result em_sqs_api_handle(const em_sqs_api *api, struct MHD_Connection *
     if (!r && cs_json_writer_finish(&c.w, &diag)) {
         r = fail(&c, "InternalError", "InternalError", "%s", diag.message);
     }
-    enum MHD_Result ok = r ? reply_error(conn, &c)
-                           : em_reply(conn, MHD_HTTP_OK, "application/x-amz-json-1.0",
-                                      c.out.data ? c.out.data : "{}", c.out.data ? c.out.len : 2,
-                                      NULL);
+    enum MHD_Result ok =
+        r ? reply_error(conn, &c)
+          : em_reply(conn, MHD_HTTP_OK, "application/x-amz-json-1.0",
+                     c.out.data ? c.out.data : "{}", c.out.data ? c.out.len : 2, NULL);
     cs_json_writer_clean_up(&c.w);
     cs_buf_clean_up(&c.out);
     cs_arena_clean_up(&c.arena);

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "core/json.h"
 #include "emulator/service.h"
 
 enum { MAX_OVERRIDES = 64, DEFAULT_PORT = 3001 };
@@ -37,6 +38,29 @@ static const char invoke_usage[] =
     "Invokes NAME on the emulator at 127.0.0.1:N (default 3001) and prints its\n"
     "response. Exits 1 when the function failed, 2 when the call did. --event\n"
     "queues the invocation instead (Event) and prints nothing.\n";
+
+static const char send_usage[] =
+    "usage: emulator send --queue NAME --body TEXT [--port N]\n"
+    "\n"
+    "Sends one message to the queue NAME (SQS SendMessage) and prints its id.\n";
+
+static const char queues_usage[] =
+    "usage: emulator queues [--port N]\n"
+    "\n"
+    "Lists every queue with its visible, in-flight and delayed message counts and\n"
+    "its redrive policy.\n";
+
+static const char redrive_usage[] =
+    "usage: emulator redrive --dlq NAME [--to QUEUE] [--port N]\n"
+    "\n"
+    "Moves every message of the dead-letter queue NAME back to QUEUE (default: the\n"
+    "one queue whose redrive policy names NAME), visible at once and counted afresh.\n";
+
+static const char fire_usage[] =
+    "usage: emulator fire --rule FUNCTION-EVENT [--port N]\n"
+    "\n"
+    "Fires a schedule now, whatever its expression. Rules are named after their\n"
+    "function and event: orders-export-Nightly.\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -156,83 +180,304 @@ static int start(int argc, char **argv)
     return run(&opts);
 }
 
-static size_t print_body(char *data, size_t size, size_t n, void *user)
+/* ---- talking to a running emulator ---- */
+
+typedef struct response {
+    long status;
+    bool function_error;
+    cs_buf body;
+} response;
+
+static size_t keep_body(char *data, size_t size, size_t n, void *user)
 {
-    (void)user;
-    return fwrite(data, size, n, stdout) * size;
+    response *r = user;
+    return cs_buf_append(&r->body, data, size * n) ? 0 : size * n;
 }
 
 static size_t note_function_error(char *data, size_t size, size_t n, void *user)
 {
-    if (strncasecmp(data, "X-Amz-Function-Error:", 21) == 0) {
-        *(bool *)user = true;
+    if (size * n >= 21 && strncasecmp(data, "X-Amz-Function-Error:", 21) == 0) {
+        ((response *)user)->function_error = true;
     }
     return size * n;
 }
 
-static int call(const char *function, const char *payload, long port, bool event)
+/* POSTs body to the emulator; false (with a message) when it cannot be
+ * reached. out->body must be freed with cs_buf_clean_up. */
+static bool post(long port, const char *path, const char *header, const char *body, response *out)
 {
-    char url[512];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%ld/2015-03-31/functions/%s/invocations", port,
-             function);
-    struct curl_slist *headers = curl_slist_append(
-        NULL, event ? "X-Amz-Invocation-Type: Event" : "X-Amz-Invocation-Type: RequestResponse");
-    bool function_error = false;
+    char url[1024];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%ld%s", port, path);
+    *out = (response){0};
+    cs_buf_init(&out->body, 64 * 1024 * 1024);
+    struct curl_slist *headers = curl_slist_append(NULL, header);
     CURL *curl = curl_easy_init();
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, print_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, note_function_error);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &function_error);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
     CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
     curl_easy_cleanup(curl);
     curl_slist_free_all(headers);
     if (rc != CURLE_OK) {
         fprintf(stderr, "emulator: %s: %s (is the emulator running?)\n", url,
                 curl_easy_strerror(rc));
+        cs_buf_clean_up(&out->body);
+        return false;
+    }
+    return true;
+}
+
+/* Prints an error answer and returns 2; 0 for a 2xx. */
+static int check(response *r)
+{
+    if (r->status >= 200 && r->status < 300) {
+        return 0;
+    }
+    fprintf(stderr, "emulator: HTTP %ld: %.*s\n", r->status, (int)r->body.len,
+            r->body.data ? r->body.data : "");
+    cs_buf_clean_up(&r->body);
+    return 2;
+}
+
+/* An SQS JSON request: {"k1":"v1",...} from NULL-terminated pairs. */
+static bool sqs(long port, const char *operation, const char *const *pairs, response *out)
+{
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    cs_json_write_object_begin(&w);
+    for (size_t i = 0; pairs[i]; i += 2) {
+        cs_json_write_key_c(&w, pairs[i]);
+        cs_json_write_string_c(&w, pairs[i + 1]);
+    }
+    cs_json_write_object_end(&w);
+    cs_diag diag;
+    bool ok = !cs_json_writer_finish(&w, &diag);
+    cs_json_writer_clean_up(&w);
+    if (!ok) {
+        fprintf(stderr, "emulator: %s\n", diag.message);
+    }
+    char header[128];
+    snprintf(header, sizeof(header), "X-Amz-Target: AmazonSQS.%s", operation);
+    ok = ok && post(port, "/", header, body.data, out);
+    cs_buf_clean_up(&body);
+    return ok;
+}
+
+static int call(const char *function, const char *payload, long port, bool event)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "/2015-03-31/functions/%s/invocations", function);
+    response r;
+    if (!post(port, path,
+              event ? "X-Amz-Invocation-Type: Event" : "X-Amz-Invocation-Type: RequestResponse",
+              payload, &r)) {
+        return 2;
+    }
+    if (check(&r)) {
         return 2;
     }
     if (!event) {
-        putchar('\n');
+        printf("%.*s\n", (int)r.body.len, r.body.data ? r.body.data : "");
     }
-    return status >= 300 ? 2 : function_error ? 1 : 0;
+    cs_buf_clean_up(&r.body);
+    return r.function_error ? 1 : 0;
+}
+
+/* Options shared by the client commands: --port and one or two named
+ * values. */
+typedef struct client_opts {
+    long port;
+    const char *values[3]; /* in the order of names */
+    bool flag;
+} client_opts;
+
+/* Parses --port, --NAME VALUE for each name, and --FLAG when flag_name is
+ * set; -1 after printing why. */
+static int parse_client(int argc, char **argv, const char *const names[3], const char *flag_name,
+                        const char *usage_text, client_opts *out)
+{
+    struct option options[6] = {{"port", required_argument, NULL, 'p'}};
+    int n = 1;
+    for (int i = 0; i < 3 && names[i]; i++) {
+        options[n++] = (struct option){names[i], required_argument, NULL, '0' + i};
+    }
+    if (flag_name) {
+        options[n++] = (struct option){flag_name, no_argument, NULL, 'f'};
+    }
+    options[n] = (struct option){NULL, 0, NULL, 0};
+    out->port = DEFAULT_PORT;
+    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
+        if (c == 'p' && parse_port(optarg, &out->port) == 0) {
+            continue;
+        }
+        if (c >= '0' && c <= '2') {
+            out->values[c - '0'] = optarg;
+        } else if (c == 'f') {
+            out->flag = true;
+        } else {
+            fputs(usage_text, stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int require(const char *value, const char *option, const char *usage_text)
+{
+    if (!value) {
+        fprintf(stderr, "emulator: --%s is required\n\n%s", option, usage_text);
+        return -1;
+    }
+    return 0;
 }
 
 static int invoke(int argc, char **argv)
 {
-    static const struct option options[] = {{"function", required_argument, NULL, 'f'},
-                                            {"payload", required_argument, NULL, 'd'},
-                                            {"port", required_argument, NULL, 'p'},
-                                            {"event", no_argument, NULL, 'e'},
-                                            {NULL, 0, NULL, 0}};
-    const char *function = NULL, *payload = "{}";
-    long port = DEFAULT_PORT;
-    bool event = false;
-    for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
-        if (c == 'f') {
-            function = optarg;
-        } else if (c == 'd') {
-            payload = optarg;
-        } else if (c == 'p') {
-            if (parse_port(optarg, &port)) {
-                return 2;
-            }
-        } else if (c == 'e') {
-            event = true;
-        } else {
-            fputs(invoke_usage, stderr);
-            return 2;
-        }
-    }
-    if (!function) {
-        fprintf(stderr, "emulator: invoke needs --function NAME\n\n%s", invoke_usage);
+    static const char *const names[3] = {"function", "payload", NULL};
+    client_opts o = {0};
+    if (parse_client(argc, argv, names, "event", invoke_usage, &o) ||
+        require(o.values[0], "function", invoke_usage)) {
         return 2;
     }
-    return call(function, payload, port, event);
+    return call(o.values[0], o.values[1] ? o.values[1] : "{}", o.port, o.flag);
 }
+
+static int fire(int argc, char **argv)
+{
+    static const char *const names[3] = {"rule", NULL, NULL};
+    client_opts o = {0};
+    if (parse_client(argc, argv, names, NULL, fire_usage, &o) ||
+        require(o.values[0], "rule", fire_usage)) {
+        return 2;
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "/_emulator/schedules/%s/fire", o.values[0]);
+    response r;
+    if (!post(o.port, path, "X-Emulator: cli", "", &r) || check(&r)) {
+        return 2;
+    }
+    cs_buf_clean_up(&r.body);
+    printf("fired %s\n", o.values[0]);
+    return 0;
+}
+
+static int send_message(int argc, char **argv)
+{
+    static const char *const names[3] = {"queue", "body", NULL};
+    client_opts o = {0};
+    if (parse_client(argc, argv, names, NULL, send_usage, &o) ||
+        require(o.values[0], "queue", send_usage) || require(o.values[1], "body", send_usage)) {
+        return 2;
+    }
+    const char *pairs[] = {"QueueUrl", o.values[0], "MessageBody", o.values[1], NULL};
+    response r;
+    if (!sqs(o.port, "SendMessage", pairs, &r) || check(&r)) {
+        return 2;
+    }
+    printf("%.*s\n", (int)r.body.len, r.body.data);
+    cs_buf_clean_up(&r.body);
+    return 0;
+}
+
+static int redrive(int argc, char **argv)
+{
+    static const char *const names[3] = {"dlq", "to", NULL};
+    client_opts o = {0};
+    if (parse_client(argc, argv, names, NULL, redrive_usage, &o) ||
+        require(o.values[0], "dlq", redrive_usage)) {
+        return 2;
+    }
+    char source[300], destination[300];
+    snprintf(source, sizeof(source), "arn:aws:sqs:local:000000000000:%s", o.values[0]);
+    snprintf(destination, sizeof(destination), "arn:aws:sqs:local:000000000000:%s",
+             o.values[1] ? o.values[1] : "");
+    const char *pairs[] = {"SourceArn", source, o.values[1] ? "DestinationArn" : NULL, destination,
+                           NULL};
+    response r;
+    if (!sqs(o.port, "StartMessageMoveTask", pairs, &r) || check(&r)) {
+        return 2;
+    }
+    cs_buf_clean_up(&r.body);
+    printf("redrove %s\n", o.values[0]);
+    return 0;
+}
+
+/* One row of `emulator queues`: the queue's counts from GetQueueAttributes. */
+static void print_queue(long port, cs_str url)
+{
+    char name[256];
+    long slash = cs_str_find_char(url, '/', 0);
+    while (slash >= 0) {
+        url = cs_str_sub(url, (size_t)slash + 1, url.len - (size_t)slash - 1);
+        slash = cs_str_find_char(url, '/', 0);
+    }
+    snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(url));
+    const char *pairs[] = {"QueueUrl", name, NULL};
+    response r;
+    if (!sqs(port, "GetQueueAttributes", pairs, &r) || check(&r)) {
+        return;
+    }
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 0);
+    cs_json *root;
+    cs_str visible = CS_STR_NULL, hidden = CS_STR_NULL, delayed = CS_STR_NULL, policy = CS_STR_NULL;
+    if (!cs_json_parse(&arena, cs_str_make(r.body.data, r.body.len), &root, NULL)) {
+        cs_json_opt_string(root, "Attributes.ApproximateNumberOfMessages", &visible, NULL);
+        cs_json_opt_string(root, "Attributes.ApproximateNumberOfMessagesNotVisible", &hidden, NULL);
+        cs_json_opt_string(root, "Attributes.ApproximateNumberOfMessagesDelayed", &delayed, NULL);
+        cs_json_opt_string(root, "Attributes.RedrivePolicy", &policy, NULL);
+    }
+    printf("%-40s %8.*s %9.*s %8.*s  %.*s\n", name, CS_STR_FMT(visible), CS_STR_FMT(hidden),
+           CS_STR_FMT(delayed), CS_STR_FMT(policy));
+    cs_arena_clean_up(&arena);
+    cs_buf_clean_up(&r.body);
+}
+
+static int queues(int argc, char **argv)
+{
+    static const char *const names[3] = {NULL, NULL, NULL};
+    client_opts o = {0};
+    if (parse_client(argc, argv, names, NULL, queues_usage, &o)) {
+        return 2;
+    }
+    const char *pairs[] = {NULL};
+    response r;
+    if (!sqs(o.port, "ListQueues", pairs, &r) || check(&r)) {
+        return 2;
+    }
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 0);
+    cs_json *root;
+    printf("%-40s %8s %9s %8s  %s\n", "queue", "visible", "in-flight", "delayed", "redrive");
+    if (!cs_json_parse(&arena, cs_str_make(r.body.data, r.body.len), &root, NULL)) {
+        const cs_json *urls = cs_json_object_get(root, cs_str_from_c("QueueUrls"));
+        for (const cs_json *u = urls ? urls->first : NULL; u; u = u->next) {
+            print_queue(o.port, u->text);
+        }
+    }
+    cs_arena_clean_up(&arena);
+    cs_buf_clean_up(&r.body);
+    return 0;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+} command;
+
+static const command commands[] = {
+    {"start", start, start_usage},       {"invoke", invoke, invoke_usage},
+    {"send", send_message, send_usage},  {"queues", queues, queues_usage},
+    {"redrive", redrive, redrive_usage}, {"fire", fire, fire_usage},
+};
 
 int main(int argc, char **argv)
 {
@@ -240,20 +485,22 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    const char *command = argv[1];
-    const char *help = strcmp(command, "start") == 0    ? start_usage
-                       : strcmp(command, "invoke") == 0 ? invoke_usage
-                                                        : NULL;
-    if (!help) {
-        fprintf(stderr, "emulator: unknown command '%s'\n\n%s", command, usage);
+    const command *cmd = NULL;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            cmd = &commands[i];
+        }
+    }
+    if (!cmd) {
+        fprintf(stderr, "emulator: unknown command '%s'\n\n%s", argv[1], usage);
         return 2;
     }
     if (wants_help(argc - 1, argv + 1)) {
-        fputs(help, stdout);
+        fputs(cmd->usage, stdout);
         return 0;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = strcmp(command, "start") == 0 ? start(argc - 1, argv + 1) : invoke(argc - 1, argv + 1);
+    int rc = cmd->run(argc - 1, argv + 1);
     curl_global_cleanup();
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -367,6 +368,56 @@ static void sqs_errors_are_named_as_sqs_names_them(void **st)
     assert_non_null(strstr(out, "/000000000000/orders-dlq"));
 }
 
+static void a_schedule_fires_on_demand_with_its_input(void **st)
+{
+    (void)st;
+    reply r = request("/_emulator/schedules/echo-Nightly/fire", "X-Nothing: 1", "");
+    assert_int_equal(r.status, 202);
+    assert_true(log_has("from-schedule", 5000));
+    r = request("/_emulator/schedules/echo-Daily/fire", "X-Nothing: 1", "");
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "no schedule named 'echo-Daily'"));
+}
+
+/* Runs build/bin/emulator with args against the service; its stdout and
+ * stderr go to out. */
+static int cli(const char *args, char *out, size_t len)
+{
+    const char *build = getenv("BUILD");
+    char command[1024];
+    snprintf(command, sizeof(command), "%s/bin/emulator %s --port %u 2>&1", build ? build : "build",
+             args, (unsigned)em_service_port(svc));
+    FILE *p = popen(command, "r");
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void the_cli_sends_lists_fires_and_invokes(void **st)
+{
+    (void)st;
+    char out[8192];
+    assert_int_equal(cli("send --queue orders --body '{\"action\":\"ok\",\"tag\":\"tag-cli-2\"}'",
+                         out, sizeof(out)),
+                     0);
+    assert_non_null(strstr(out, "\"MessageId\""));
+    assert_true(log_has("tag-cli-2", 5000));
+    assert_int_equal(cli("queues", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "orders-dlq"));
+    assert_int_equal(cli("fire --rule echo-Nightly", out, sizeof(out)), 0);
+    assert_string_equal(out, "fired echo-Nightly\n");
+    assert_int_equal(
+        cli("invoke --function echo --payload '{\"action\":\"echo\"}'", out, sizeof(out)), 0);
+    assert_string_equal(out, "{\"action\":\"echo\"}\n");
+    assert_int_equal(
+        cli("invoke --function echo --payload '{\"action\":\"fail\"}'", out, sizeof(out)), 1);
+    assert_int_equal(cli("fire --rule nope", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "no schedule named 'nope'"));
+    assert_int_equal(cli("send --queue orders", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "--body is required"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +431,8 @@ int main(void)
         cmocka_unit_test(a_message_sent_with_the_aws_cli_reaches_the_function),
         cmocka_unit_test(failed_items_return_and_reach_the_dead_letter_queue),
         cmocka_unit_test(sqs_errors_are_named_as_sqs_names_them),
+        cmocka_unit_test(a_schedule_fires_on_demand_with_its_input),
+        cmocka_unit_test(the_cli_sends_lists_fires_and_invokes),
     };
     return cmocka_run_group_tests_name("service", tests, setup, teardown);
 }
