@@ -57,9 +57,12 @@ cs_error em_scheduled_event_write(const char *rule_arn, const char *region, int6
     cs_json_writer w;
     cs_json_writer_init(&w, out);
     cs_json_write_object_begin(&w);
-    const char *fields[][2] = {{"version", "0"},          {"id", id},
-                               {"detail-type", "Scheduled Event"}, {"source", "aws.events"},
-                               {"account", "000000000000"}, {"time", time},
+    const char *fields[][2] = {{"version", "0"},
+                               {"id", id},
+                               {"detail-type", "Scheduled Event"},
+                               {"source", "aws.events"},
+                               {"account", "000000000000"},
+                               {"time", time},
                                {"region", region}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         cs_json_write_key_c(&w, fields[i][0]);
@@ -78,8 +81,7 @@ cs_error em_scheduled_event_write(const char *rule_arn, const char *region, int6
     return r;
 }
 
-cs_error em_scheduler_create(const char *region, em_fire_fn fire, em_scheduler **out,
-                             cs_diag *diag)
+cs_error em_scheduler_create(const char *region, em_fire_fn fire, em_scheduler **out, cs_diag *diag)
 {
     em_scheduler *s = calloc(1, sizeof(*s));
     if (!s) {

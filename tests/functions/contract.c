@@ -5,7 +5,8 @@
  * echo), crash (abort, as a segfaulting function would die) or env (the
  * variables named in "names", as an object). An SQS event ({"Records":...})
  * is a batch: each record's body is logged, a body {"action":"fail-item"}
- * is reported in batchItemFailures, {"action":"fail-batch"} fails the
+ * is reported in batchItemFailures, {"action":"slow"} takes 20 ms,
+ * {"action":"fail-batch"} fails the
  * invocation and {"action":"bad-response"} answers an invalid partial
  * batch response. CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
  * is registered with the logger at init. */
@@ -141,6 +142,10 @@ static cs_str record_action(const cs_invocation *inv, const cs_json *record)
         cs_json_opt_string(parsed, "action", &action, NULL);
     }
     CS_LOG(inv->log, CS_LOG_INFO, "sqs record", CS_LOG_STR("body", body ? body->text : action));
+    if (cs_str_eq_c(action, "slow")) {
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
     return action;
 }
 

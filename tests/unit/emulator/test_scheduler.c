@@ -65,8 +65,8 @@ static void a_rule_fires_on_time(void **st)
     fired f = {0};
     /* rate() counts from its start: started 59.7 s ago, it is due in 0.3 s. */
     int64_t due = wall_ms() + 300;
-    assert_int_equal(em_scheduler_add(s, "soon", cs_str_from_c("rate(1 minute)"),
-                                      cs_str_from_c(""), cs_str_from_c(""), &f, due - 60000, NULL),
+    assert_int_equal(em_scheduler_add(s, "soon", cs_str_from_c("rate(1 minute)"), cs_str_from_c(""),
+                                      cs_str_from_c(""), &f, due - 60000, NULL),
                      CS_ERR_OK);
     assert_int_equal(em_scheduler_next(s, "soon"), due);
     assert_int_equal(em_scheduler_start(s, NULL), CS_ERR_OK);
