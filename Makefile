@@ -56,7 +56,7 @@ TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
 EMULATOR_BIN := $(BUILD)/bin/emulator
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state demo \
+.PHONY: run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator demo \
         lint-template \
         fuzz fuzz-regress
 
@@ -146,6 +146,15 @@ bench-mapping: deps
 $(BUILD)/bench/mapping/bench_mapping: $(BUILD)/obj/bench/mapping/bench_mapping.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -o $@
+
+bench-emulator: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bench/emulator/bench_emulator $(ECHO_FUNCTION)
+	@$(BUILD)/bench/emulator/bench_emulator $(BUILD)/bench/echo $${BENCH_INVOKES:-20000} \
+	    $${BENCH_MESSAGES:-20000} $${BENCH_SPAWNS:-300}
+
+$(BUILD)/bench/emulator/bench_emulator: $(BUILD)/obj/bench/emulator/bench_emulator.o $(EMULATOR_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(EMULATOR_LIBS) $(CORE_LIBS) -o $@
 
 bench-state: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bench/state/bench_state

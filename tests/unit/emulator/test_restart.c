@@ -186,7 +186,8 @@ static void sigkill_loses_nothing_and_repeats_only_what_was_in_flight(void **st)
         }
         repeated += seen[i] > 1;
     }
-    printf("processed before the kill: %d of %d; delivered twice: %d\n", before, MESSAGES, repeated);
+    printf("processed before the kill: %d of %d; delivered twice: %d\n", before, MESSAGES,
+           repeated);
     assert_true(repeated <= POLLERS * BATCH);
     char command[128];
     snprintf(command, sizeof(command), "rm -rf '%s'", dir);
