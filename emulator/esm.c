@@ -125,11 +125,19 @@ static void run_batch(em_esm *esm, em_message *batch, int count, cs_buf *event)
     bool keep[MAX_BATCH];
     bool ok = settle(esm, &result, batch, count, keep);
     em_result_clean_up(&result);
-    int deleted = 0;
+    cs_str done[MAX_BATCH];
+    cs_error results[MAX_BATCH];
+    int deleted = 0, to_delete = 0;
     for (int i = 0; ok && i < count; i++) {
-        if (!keep[i] && !em_queue_delete(c->queues, cs_str_from_c(c->queue),
-                                         cs_str_from_c(batch[i].receipt), &diag)) {
-            deleted++;
+        if (!keep[i]) {
+            done[to_delete++] = cs_str_from_c(batch[i].receipt);
+        }
+    }
+    /* One transaction for the batch: a success is deleted whole or not at all. */
+    if (to_delete && !em_queue_delete_batch(c->queues, cs_str_from_c(c->queue), done, to_delete,
+                                            results, &diag)) {
+        for (int i = 0; i < to_delete; i++) {
+            deleted += results[i] == CS_ERR_OK;
         }
     }
     pthread_mutex_lock(&esm->mu);

@@ -33,6 +33,10 @@ static const char schema[] =
     " available_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0,"
     " first_receive_at INTEGER, receipt TEXT);"
     "CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);"
+    /* Deletes and visibility changes find a message by receipt; retention
+     * by age. Without these each is a scan of the queue. */
+    "CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt) WHERE receipt IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS messages_age ON messages (queue, sent_at);"
     "CREATE TABLE IF NOT EXISTS dedup (queue TEXT NOT NULL, dedup_id TEXT NOT NULL,"
     " message_id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (queue, dedup_id));";
 
@@ -263,31 +267,42 @@ static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str bo
     return r || !def->fifo ? r : remember_dedup(q, def->name, dedup, message_id, now_ms, diag);
 }
 
-static cs_error send_unlocked(em_queues *q, cs_str queue, cs_str body, int64_t delay_s,
-                              cs_str group_id, cs_str dedup_id, int64_t now_ms, char message_id[37],
-                              cs_diag *diag)
+/* An entry's own fields, checked before the transaction. */
+static cs_error check_entry(const em_queue *def, const em_outgoing *m, cs_diag *diag)
 {
-    const em_queue *def;
-    cs_error r = known(q, queue, &def, diag);
-    if (r) {
-        return r;
-    }
-    if (def->fifo && group_id.len == 0) {
+    if (def->fifo && m->group_id.len == 0) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "MessageGroupId is required for FIFO");
     }
-    if (def->fifo && dedup_id.len == 0 && !def->content_dedup) {
+    if (def->fifo && m->dedup_id.len == 0 && !def->content_dedup) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
                            "MessageDeduplicationId is required without content-based "
                            "deduplication");
     }
-    if (body.len == 0 || body.len > 256 * 1024) {
+    if (m->body.len == 0 || m->body.len > 256 * 1024) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a message body is 1 byte to 256 KiB");
     }
-    r = exec(q, "BEGIN IMMEDIATE", diag);
-    if (r) {
+    return CS_ERR_OK;
+}
+
+static cs_error send_batch_unlocked(em_queues *q, cs_str queue, em_outgoing *messages, int count,
+                                    int64_t now_ms, cs_diag *diag)
+{
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    if (r || (r = exec(q, "BEGIN IMMEDIATE", diag))) {
         return r;
     }
-    r = send_in_transaction(q, def, body, delay_s, group_id, dedup_id, now_ms, message_id, diag);
+    for (int i = 0; !r && i < count; i++) {
+        em_outgoing *m = &messages[i];
+        cs_diag entry;
+        m->result = check_entry(def, m, &entry);
+        if (m->result) {
+            snprintf(m->error, sizeof(m->error), "%s", entry.message);
+            continue;
+        }
+        r = send_in_transaction(q, def, m->body, m->delay_s, m->group_id, m->dedup_id, now_ms,
+                                m->message_id, diag);
+    }
     return finish(q, r, diag);
 }
 
@@ -496,10 +511,21 @@ static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str r
     return r;
 }
 
-static cs_error delete_unlocked(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
+static cs_error delete_batch_unlocked(em_queues *q, cs_str queue, const cs_str *receipts, int count,
+                                      cs_error *results, cs_diag *diag)
 {
-    return by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0", queue,
-                      receipt, 0, diag);
+    cs_error r = exec(q, "BEGIN IMMEDIATE", diag);
+    for (int i = 0; !r && i < count; i++) {
+        cs_diag entry;
+        results[i] =
+            by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0",
+                       queue, receipts[i], 0, &entry);
+        if (results[i] && results[i] != CS_ERR_NOT_FOUND) {
+            r = results[i];
+            cs_diag_set(diag, r, "%s", entry.message);
+        }
+    }
+    return finish(q, r, diag);
 }
 
 static cs_error change_visibility_unlocked(em_queues *q, cs_str queue, cs_str receipt,
@@ -593,13 +619,24 @@ cs_error em_queues_define(em_queues *q, const em_queue *def, cs_diag *diag)
     return r;
 }
 
+cs_error em_queue_send_batch(em_queues *q, cs_str queue, em_outgoing *messages, int count,
+                             int64_t now_ms, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = send_batch_unlocked(q, queue, messages, count, now_ms, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
 cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s, cs_str group_id,
                        cs_str dedup_id, int64_t now_ms, char message_id[37], cs_diag *diag)
 {
-    pthread_mutex_lock(&q->mu);
-    cs_error r =
-        send_unlocked(q, queue, body, delay_s, group_id, dedup_id, now_ms, message_id, diag);
-    pthread_mutex_unlock(&q->mu);
+    em_outgoing m = {.body = body, .delay_s = delay_s, .group_id = group_id, .dedup_id = dedup_id};
+    cs_error r = em_queue_send_batch(q, queue, &m, 1, now_ms, diag);
+    if (!r && m.result) {
+        r = cs_diag_set(diag, m.result, "%s", m.error);
+    }
+    memcpy(message_id, m.message_id, sizeof(m.message_id));
     return r;
 }
 
@@ -612,11 +649,27 @@ cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibilit
     return r;
 }
 
-cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
+cs_error em_queue_delete_batch(em_queues *q, cs_str queue, const cs_str *receipts, int count,
+                               cs_error *results, cs_diag *diag)
 {
     pthread_mutex_lock(&q->mu);
-    cs_error r = delete_unlocked(q, queue, receipt, diag);
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    if (!r) {
+        r = delete_batch_unlocked(q, queue, receipts, count, results, diag);
+    }
     pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag)
+{
+    cs_error result = CS_ERR_OK;
+    cs_error r = em_queue_delete_batch(q, queue, &receipt, 1, &result, diag);
+    if (!r && result) {
+        r = cs_diag_set(diag, result, "receipt handle '%.*s' is not valid for '%.*s'",
+                        CS_STR_FMT(receipt), CS_STR_FMT(queue));
+    }
     return r;
 }
 

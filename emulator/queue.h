@@ -57,12 +57,31 @@ void em_queue_md5(cs_str body, char out[33]);
  * first message's id. */
 cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s, cs_str group_id,
                        cs_str dedup_id, int64_t now_ms, char message_id[37], cs_diag *diag);
+/* One message of a send batch. */
+typedef struct em_outgoing {
+    cs_str body;
+    int64_t delay_s; /* < 0: the queue's DelaySeconds */
+    cs_str group_id;
+    cs_str dedup_id;
+    char message_id[37]; /* out */
+    cs_error result;     /* out: the entry's own error, or CS_ERR_OK */
+    char error[256];     /* out: why, when result is set */
+} em_outgoing;
+
+/* Sends up to 10 messages in one transaction. An entry refused for its own
+ * fields (result) does not stop the others; the call fails only when the
+ * whole batch does (unknown queue, storage). */
+cs_error em_queue_send_batch(em_queues *q, cs_str queue, em_outgoing *messages, int count,
+                             int64_t now_ms, cs_diag *diag);
 /* Receives up to max messages (1-10); visibility_s < 0 takes the queue's
  * VisibilityTimeout. Bodies live in arena. */
 cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
                           cs_arena *arena, em_message *out, int *count, cs_diag *diag);
 /* CS_ERR_NOT_FOUND when the receipt is not the message's latest. */
 cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag);
+/* Deletes several in one transaction; results[i] as em_queue_delete's. */
+cs_error em_queue_delete_batch(em_queues *q, cs_str queue, const cs_str *receipts, int count,
+                               cs_error *results, cs_diag *diag);
 cs_error em_queue_change_visibility(em_queues *q, cs_str queue, cs_str receipt, int64_t timeout_s,
                                     int64_t now_ms, cs_diag *diag);
 cs_error em_queue_purge(em_queues *q, cs_str queue, cs_diag *diag);

@@ -173,44 +173,45 @@ static cs_error list_queues(call *c)
     return CS_ERR_OK;
 }
 
-/* Sends one entry (SendMessage's request or a batch entry); writes nothing. */
-static cs_error send_one(call *c, const em_queue *q, const cs_json *entry, char id[37],
-                         char md5[33])
+/* An entry's fields (SendMessage's request or a batch entry) into m. */
+static cs_error parse_entry(call *c, const em_queue *q, const cs_json *entry, em_outgoing *m)
 {
-    cs_str body, group, dedup;
-    int64_t delay = -1;
-    cs_error r = string_field(c, entry, "MessageBody", true, &body);
+    *m = (em_outgoing){.delay_s = -1};
+    cs_error r = string_field(c, entry, "MessageBody", true, &m->body);
     if (!r) {
-        r = string_field(c, entry, "MessageGroupId", false, &group);
+        r = string_field(c, entry, "MessageGroupId", false, &m->group_id);
     }
     if (!r) {
-        r = string_field(c, entry, "MessageDeduplicationId", false, &dedup);
+        r = string_field(c, entry, "MessageDeduplicationId", false, &m->dedup_id);
     }
     if (!r) {
-        r = int_field(c, entry, "DelaySeconds", 0, 900, &delay);
+        r = int_field(c, entry, "DelaySeconds", 0, 900, &m->delay_s);
     }
     if (r) {
         return r;
     }
-    if (body.len == 0 || body.len > MAX_BODY_BYTES) {
+    if (m->body.len == 0 || m->body.len > MAX_BODY_BYTES) {
         return invalid(c, "The message body must be 1 to %d bytes; it is %zu.", MAX_BODY_BYTES,
-                       body.len);
+                       m->body.len);
     }
-    if (q->fifo && delay > 0) {
+    if (q->fifo && m->delay_s > 0) {
         return invalid(c,
                        "Value %lld for parameter DelaySeconds is invalid. Reason: The request "
                        "include parameter that is not valid for this queue type.",
-                       (long long)delay);
+                       (long long)m->delay_s);
     }
+    return CS_ERR_OK;
+}
+
+/* Sends the parsed entries in one transaction and wakes the queue's
+ * pollers. */
+static cs_error send_all(call *c, const em_queue *q, em_outgoing *messages, int count)
+{
     cs_diag diag;
-    r = em_queue_send(c->api->queues, q->name, body, delay, group, dedup, wall_ms(), id, &diag);
-    if (r) {
-        return r == CS_ERR_INVALID_ARGUMENT
-                   ? invalid(c, "%s", diag.message)
-                   : fail(c, "InternalError", "InternalError", "%s", diag.message);
+    if (count && em_queue_send_batch(c->api->queues, q->name, messages, count, wall_ms(), &diag)) {
+        return fail(c, "InternalError", "InternalError", "%s", diag.message);
     }
-    em_queue_md5(body, md5);
-    if (c->api->arrived) {
+    if (count && c->api->arrived) {
         c->api->arrived(c->api->user, q->name);
     }
     return CS_ERR_OK;
@@ -219,13 +220,21 @@ static cs_error send_one(call *c, const em_queue *q, const cs_json *entry, char 
 static cs_error send_message(call *c)
 {
     const em_queue *q;
-    char id[37], md5[33];
+    em_outgoing m;
     cs_error r = queue_field(c, c->req, &q);
     if (!r) {
-        r = send_one(c, q, c->req, id, md5);
+        r = parse_entry(c, q, c->req, &m);
     }
     if (!r) {
-        write_field(c, "MessageId", id);
+        r = send_all(c, q, &m, 1);
+    }
+    if (!r && m.result) {
+        r = invalid(c, "%s", m.error);
+    }
+    if (!r) {
+        char md5[33];
+        em_queue_md5(m.body, md5);
+        write_field(c, "MessageId", m.message_id);
         write_field(c, "MD5OfMessageBody", md5);
     }
     return r;
@@ -247,70 +256,103 @@ static cs_error entries(call *c, const cs_json **out)
     return CS_ERR_OK;
 }
 
-static void write_failed(call *c, cs_str id)
+/* What happened to one entry of a batch request. */
+typedef struct outcome {
+    cs_str id;
+    bool ok;
+    char message_id[37];
+    char md5[33]; /* "" for deletes */
+    const char *code;
+    char message[512];
+} outcome;
+
+static void failed(call *c, outcome *o)
+{
+    o->ok = false;
+    o->code = c->error_type;
+    snprintf(o->message, sizeof(o->message), "%s", c->message);
+}
+
+static void write_outcome(call *c, const outcome *o)
 {
     cs_json_write_object_begin(&c->w);
     cs_json_write_key_c(&c->w, "Id");
-    cs_json_write_string(&c->w, id);
-    write_field(c, "Code", c->error_type);
-    write_field(c, "Message", c->message);
-    cs_json_write_key_c(&c->w, "SenderFault");
-    cs_json_write_bool(&c->w, true);
+    cs_json_write_string(&c->w, o->id);
+    if (!o->ok) {
+        write_field(c, "Code", o->code);
+        write_field(c, "Message", o->message);
+        cs_json_write_key_c(&c->w, "SenderFault");
+        cs_json_write_bool(&c->w, true);
+    } else if (o->md5[0]) {
+        write_field(c, "MessageId", o->message_id);
+        write_field(c, "MD5OfMessageBody", o->md5);
+    }
     cs_json_write_object_end(&c->w);
 }
 
-/* Runs `each` on every entry; writes Successful and Failed lists. */
-static cs_error batch(call *c,
-                      cs_error (*each)(call *, const em_queue *, const cs_json *, char *, char *))
+static void write_outcomes(call *c, const outcome *outcomes, size_t count)
 {
-    const em_queue *q;
-    const cs_json *list;
-    cs_error r = queue_field(c, c->req, &q);
-    if (!r) {
-        r = entries(c, &list);
-    }
-    if (r) {
-        return r;
-    }
-    bool ok[10];
-    char ids[10][37], md5s[10][33];
-    size_t i = 0;
-    for (const cs_json *e = list->first; e; e = e->next, i++) {
-        ok[i] = each(c, q, e, ids[i], md5s[i]) == CS_ERR_OK;
-    }
     for (int pass = 0; pass < 2; pass++) {
         cs_json_write_key_c(&c->w, pass == 0 ? "Successful" : "Failed");
         cs_json_write_array_begin(&c->w);
-        i = 0;
-        for (const cs_json *e = list->first; e; e = e->next, i++) {
-            cs_str id = CS_STR_NULL;
-            string_field(c, e, "Id", false, &id);
-            if (pass == 1 && !ok[i]) {
-                write_failed(c, id);
-            } else if (pass == 0 && ok[i]) {
-                cs_json_write_object_begin(&c->w);
-                cs_json_write_key_c(&c->w, "Id");
-                cs_json_write_string(&c->w, id);
-                if (md5s[i][0]) {
-                    write_field(c, "MessageId", ids[i]);
-                    write_field(c, "MD5OfMessageBody", md5s[i]);
-                }
-                cs_json_write_object_end(&c->w);
+        for (size_t i = 0; i < count; i++) {
+            if (outcomes[i].ok == (pass == 0)) {
+                write_outcome(c, &outcomes[i]);
             }
         }
         cs_json_write_array_end(&c->w);
     }
-    return CS_ERR_OK;
 }
 
-static cs_error send_entry(call *c, const em_queue *q, const cs_json *e, char *id, char *md5)
+/* The queue, the entries and each entry's Id; false when the request as a
+ * whole is refused. */
+static cs_error batch_request(call *c, const em_queue **q, const cs_json **list, outcome *outcomes)
 {
-    return send_one(c, q, e, id, md5);
+    cs_error r = queue_field(c, c->req, q);
+    if (!r) {
+        r = entries(c, list);
+    }
+    size_t i = 0;
+    for (const cs_json *e = r ? NULL : (*list)->first; e; e = e->next, i++) {
+        outcomes[i] = (outcome){.ok = true};
+        string_field(c, e, "Id", false, &outcomes[i].id);
+    }
+    return r;
 }
 
 static cs_error send_message_batch(call *c)
 {
-    return batch(c, send_entry);
+    const em_queue *q;
+    const cs_json *list;
+    outcome outcomes[10];
+    em_outgoing messages[10];
+    int from[10], count = 0;
+    cs_error r = batch_request(c, &q, &list, outcomes);
+    size_t i = 0;
+    for (const cs_json *e = r ? NULL : list->first; e; e = e->next, i++) {
+        if (parse_entry(c, q, e, &messages[count])) {
+            failed(c, &outcomes[i]);
+        } else {
+            from[count++] = (int)i;
+        }
+    }
+    if (!r) {
+        r = send_all(c, q, messages, count);
+    }
+    for (int k = 0; !r && k < count; k++) {
+        outcome *o = &outcomes[from[k]];
+        if (messages[k].result) {
+            invalid(c, "%s", messages[k].error);
+            failed(c, o);
+        } else {
+            memcpy(o->message_id, messages[k].message_id, sizeof(o->message_id));
+            em_queue_md5(messages[k].body, o->md5);
+        }
+    }
+    if (!r) {
+        write_outcomes(c, outcomes, list->count);
+    }
+    return r;
 }
 
 static void write_message(call *c, const em_message *m)
@@ -377,10 +419,8 @@ static cs_error receive_message(call *c)
 
 /* SQS accepts a stale receipt handle and deletes nothing, so only a missing
  * one is an error. */
-static cs_error delete_one(call *c, const em_queue *q, const cs_json *e, char *id, char *md5)
+static cs_error delete_one(call *c, const em_queue *q, const cs_json *e)
 {
-    (void)id;
-    md5[0] = '\0';
     cs_str receipt;
     cs_error r = string_field(c, e, "ReceiptHandle", true, &receipt);
     if (r) {
@@ -388,22 +428,34 @@ static cs_error delete_one(call *c, const em_queue *q, const cs_json *e, char *i
     }
     cs_diag diag;
     r = em_queue_delete(c->api->queues, q->name, receipt, &diag);
-    return r == CS_ERR_NOT_FOUND ? CS_ERR_OK
-           : r                   ? fail(c, "InternalError", "InternalError", "%s", diag.message)
-                                 : CS_ERR_OK;
+    return r && r != CS_ERR_NOT_FOUND
+               ? fail(c, "InternalError", "InternalError", "%s", diag.message)
+               : CS_ERR_OK;
 }
 
 static cs_error delete_message(call *c)
 {
     const em_queue *q;
-    char md5[33];
     cs_error r = queue_field(c, c->req, &q);
-    return r ? r : delete_one(c, q, c->req, NULL, md5);
+    return r ? r : delete_one(c, q, c->req);
 }
 
 static cs_error delete_message_batch(call *c)
 {
-    return batch(c, delete_one);
+    const em_queue *q;
+    const cs_json *list;
+    outcome outcomes[10];
+    cs_error r = batch_request(c, &q, &list, outcomes);
+    size_t i = 0;
+    for (const cs_json *e = r ? NULL : list->first; e; e = e->next, i++) {
+        if (delete_one(c, q, e)) {
+            failed(c, &outcomes[i]);
+        }
+    }
+    if (!r) {
+        write_outcomes(c, outcomes, list->count);
+    }
+    return r;
 }
 
 static cs_error change_visibility(call *c)

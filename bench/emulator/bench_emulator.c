@@ -21,33 +21,32 @@
 
 enum { CLIENTS = 2 };
 
-static const char template_format[] =
-    "Transform: AWS::Serverless-2016-10-31\n"
-    "Globals:\n"
-    "  Function:\n"
-    "    CodeUri: %s\n"
-    "    Handler: bootstrap\n"
-    "    Runtime: provided.al2023\n"
-    "    Timeout: 10\n"
-    "Resources:\n"
-    "  Echo:\n"
-    "    Type: AWS::Serverless::Function\n"
-    "    Properties:\n"
-    "      FunctionName: echo\n"
-    "  Bench:\n"
-    "    Type: AWS::SQS::Queue\n"
-    "    Properties:\n"
-    "      QueueName: bench\n"
-    "  Consumer:\n"
-    "    Type: AWS::Serverless::Function\n"
-    "    Properties:\n"
-    "      FunctionName: consumer\n"
-    "      Events:\n"
-    "        Bench:\n"
-    "          Type: SQS\n"
-    "          Properties:\n"
-    "            Queue: !GetAtt Bench.Arn\n"
-    "            BatchSize: 10\n";
+static const char template_format[] = "Transform: AWS::Serverless-2016-10-31\n"
+                                      "Globals:\n"
+                                      "  Function:\n"
+                                      "    CodeUri: %s\n"
+                                      "    Handler: bootstrap\n"
+                                      "    Runtime: provided.al2023\n"
+                                      "    Timeout: 10\n"
+                                      "Resources:\n"
+                                      "  Echo:\n"
+                                      "    Type: AWS::Serverless::Function\n"
+                                      "    Properties:\n"
+                                      "      FunctionName: echo\n"
+                                      "  Bench:\n"
+                                      "    Type: AWS::SQS::Queue\n"
+                                      "    Properties:\n"
+                                      "      QueueName: bench\n"
+                                      "  Consumer:\n"
+                                      "    Type: AWS::Serverless::Function\n"
+                                      "    Properties:\n"
+                                      "      FunctionName: consumer\n"
+                                      "      Events:\n"
+                                      "        Bench:\n"
+                                      "          Type: SQS\n"
+                                      "          Properties:\n"
+                                      "            Queue: !GetAtt Bench.Arn\n"
+                                      "            BatchSize: 10\n";
 
 static unsigned port;
 
@@ -181,6 +180,7 @@ static double sqs_throughput(int n)
         snprintf(body + len, sizeof(body) - (size_t)len, "]}");
         post(send, body);
     }
+    fprintf(stderr, "sent in %.2f s\n", now_s() - t0);
     while (queue_depth(attrs) > 0) {
         usleep(2000);
     }
@@ -268,8 +268,8 @@ int main(int argc, char **argv)
            sqs);
     em_service_stop(svc);
     double spawn = spawn_per_invoke(echo_dir, spawns);
-    printf("fresh process per invoke: %d invokes, %.0f invokes/s (warm is %.1fx)\n", spawns,
-           spawn, per_s / spawn);
+    printf("fresh process per invoke: %d invokes, %.0f invokes/s (warm is %.1fx)\n", spawns, spawn,
+           per_s / spawn);
     char command[128];
     snprintf(command, sizeof(command), "rm -rf '%s'", dir);
     if (system(command) != 0) {

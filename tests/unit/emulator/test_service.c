@@ -358,6 +358,19 @@ static void sqs_errors_are_named_as_sqs_names_them(void **st)
     assert_non_null(strstr(r.body, "The request must contain the parameter MessageBody."));
     r = sqs("ReceiveMessage", "{\"QueueUrl\":\"orders\",\"MaxNumberOfMessages\":11}");
     assert_non_null(strstr(r.body, "MaxNumberOfMessages is invalid"));
+    /* One bad entry fails alone, with its own reason. */
+    r = sqs("SendMessageBatch",
+            "{\"QueueUrl\":\"orders-dlq\",\"Entries\":[{\"Id\":\"good\",\"MessageBody\":\"x\"},"
+            "{\"Id\":\"empty\",\"MessageBody\":\"\"},{\"Id\":\"none\"}]}");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"Successful\":[{\"Id\":\"good\",\"MessageId\":"));
+    assert_non_null(strstr(r.body, "{\"Id\":\"empty\",\"Code\":\"InvalidParameterValue\","
+                                   "\"Message\":\"The message body must be 1 to 262144 bytes; "
+                                   "it is 0.\",\"SenderFault\":true}"));
+    assert_non_null(strstr(r.body, "{\"Id\":\"none\",\"Code\":\"MissingParameter\",\"Message\":"
+                                   "\"The request must contain the parameter MessageBody.\""));
+    r = sqs("PurgeQueue", "{\"QueueUrl\":\"orders-dlq\"}");
+    assert_int_equal(r.status, 200);
     r = sqs("CreateQueue", "{\"QueueName\":\"x\"}");
     assert_non_null(strstr(r.body, "UnsupportedOperation"));
     r = sqs("SendMessage", "{not json");
