@@ -207,7 +207,7 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 demo: deps
-	@echo "make demo needs the emulator (issue 3), which has not landed yet." >&2
+	@echo "make demo needs the flows and the sandbox fakes, which have not landed yet (make run starts the emulator)." >&2
 	@exit 1
 
 clean:
