@@ -4,6 +4,7 @@
 #include "httpd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -12,12 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_RESPONSE_BYTES = 6 * 1024 * 1024, ID_LEN = 128, TYPE_LEN = 128, POLL_MS = 10 };
+enum {
+    MAX_RESPONSE_BYTES = 6 * 1024 * 1024,
+    ID_LEN = 128,
+    TYPE_LEN = 128,
+    POLL_MS = 10,
+    TAIL_BYTES = EM_LOG_TAIL_BYTES,
+};
 
 static const char next_path[] = "/2018-06-01/runtime/invocation/next";
 static const char invocation_prefix[] = "/2018-06-01/runtime/invocation/";
@@ -59,6 +67,14 @@ struct em_instance {
     int64_t handed_ns;
     answer reply;
     answer init_error;
+    /* The process's output: a thread reads the pipe, writes each line to
+     * the log prefixed with the function's name, and keeps the current
+     * invocation's last TAIL_BYTES for X-Amz-Log-Type: Tail. */
+    int output_fd;
+    pthread_t reader;
+    bool reader_started;
+    char tail[TAIL_BYTES];
+    size_t tail_len;
 };
 
 static int64_t now_ns(void)
@@ -338,6 +354,7 @@ static char **lambda_environment(const em_instance *inst)
 typedef struct fork_job {
     char **env;
     const em_function_config *config;
+    int output_fd; /* the pipe's write end, for stdout and stderr */
     pid_t pid;
     int error;
     bool done;
@@ -359,10 +376,8 @@ static void run_fork(fork_job *job)
         if (getppid() != parent || chdir(job->config->task_root) != 0) {
             _exit(127);
         }
-        if (job->config->log_fd >= 0) {
-            dup2(job->config->log_fd, STDOUT_FILENO);
-            dup2(job->config->log_fd, STDERR_FILENO);
-        }
+        dup2(job->output_fd, STDOUT_FILENO);
+        dup2(job->output_fd, STDERR_FILENO);
         char *argv[] = {(char *)job->config->bootstrap, NULL};
         execve(job->config->bootstrap, argv, job->env);
         _exit(127);
@@ -415,20 +430,92 @@ static void fork_on_forker(fork_job *job)
     pthread_mutex_unlock(&forker_mu);
 }
 
+/* Keeps the last TAIL_BYTES of the invocation's output; lock held. */
+static void keep_tail(em_instance *inst, const char *data, size_t len)
+{
+    if (len >= TAIL_BYTES) {
+        data += len - TAIL_BYTES;
+        len = TAIL_BYTES;
+    }
+    if (inst->tail_len + len > TAIL_BYTES) {
+        size_t drop = inst->tail_len + len - TAIL_BYTES;
+        memmove(inst->tail, inst->tail + drop, inst->tail_len - drop);
+        inst->tail_len -= drop;
+    }
+    memcpy(inst->tail + inst->tail_len, data, len);
+    inst->tail_len += len;
+}
+
+/* Writes one line to the log as "name: line\n" in one write. */
+static void log_line(const em_instance *inst, const char *line, size_t len)
+{
+    char out[8192];
+    int n = snprintf(out, sizeof(out), "%s: %.*s\n", inst->config->name,
+                     (int)(len > sizeof(out) - 200 ? sizeof(out) - 200 : len), line);
+    if (inst->config->log_fd >= 0 && n > 0 && write(inst->config->log_fd, out, (size_t)n) < 0) {
+        return; /* the log is gone; the function goes on */
+    }
+}
+
+static void *read_output(void *arg)
+{
+    em_instance *inst = arg;
+    char buf[8192];
+    size_t held = 0;
+    for (;;) {
+        ssize_t n = read(inst->output_fd, buf + held, sizeof(buf) - held);
+        if (n <= 0) {
+            break;
+        }
+        pthread_mutex_lock(&inst->mu);
+        keep_tail(inst, buf + held, (size_t)n);
+        pthread_mutex_unlock(&inst->mu);
+        held += (size_t)n;
+        size_t start = 0;
+        for (size_t i = 0; i < held; i++) {
+            if (buf[i] == '\n') {
+                log_line(inst, buf + start, i - start);
+                start = i + 1;
+            }
+        }
+        /* A line longer than the buffer is logged in pieces. */
+        if (start == 0 && held == sizeof(buf)) {
+            log_line(inst, buf, held);
+            start = held;
+        }
+        memmove(buf, buf + start, held - start);
+        held -= start;
+    }
+    if (held) {
+        log_line(inst, buf, held);
+    }
+    return NULL;
+}
+
 static cs_error spawn(em_instance *inst, cs_diag *diag)
 {
-    fork_job job = {.env = lambda_environment(inst), .config = inst->config};
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        return cs_diag_set(diag, CS_ERR_IO, "cannot start '%s': %s", inst->config->name,
+                           strerror(errno));
+    }
+    fork_job job = {.env = lambda_environment(inst), .config = inst->config, .output_fd = fds[1]};
     if (!job.env) {
+        close(fds[0]);
+        close(fds[1]);
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
     inst->started_ns = now_ns();
     fork_on_forker(&job);
     free_environment(job.env);
+    close(fds[1]);
+    inst->output_fd = fds[0];
     if (job.pid < 0) {
         return cs_diag_set(diag, CS_ERR_IO, "cannot start '%s': %s", inst->config->name,
                            strerror(job.error));
     }
     inst->pid = job.pid;
+    inst->reader_started = pthread_create(&inst->reader, NULL, read_output, inst) == 0;
     return CS_ERR_OK;
 }
 
@@ -443,6 +530,7 @@ cs_error em_instance_start(const em_function_config *config, em_instance **out, 
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
     inst->config = config;
+    inst->output_fd = -1;
     pthread_mutex_init(&inst->mu, NULL);
     pthread_cond_init(&inst->cond, NULL);
     snprintf(inst->arn, sizeof(inst->arn), "arn:aws:lambda:%s:000000000000:function:%s",
@@ -502,6 +590,12 @@ void em_instance_stop(em_instance *inst)
     pthread_mutex_unlock(&inst->mu);
     if (inst->daemon) {
         MHD_stop_daemon(inst->daemon);
+    }
+    if (inst->reader_started) {
+        pthread_join(inst->reader, NULL); /* ends at EOF, now the process is gone */
+    }
+    if (inst->output_fd >= 0) {
+        close(inst->output_fd);
     }
     free(inst->reply.body);
     free(inst->init_error.body);
@@ -636,6 +730,25 @@ static em_outcome wait_for_end(em_instance *inst, int64_t deadline_ns)
     }
 }
 
+/* Lets the reader catch up with what the process wrote before answering,
+ * then copies the tail; lock held. */
+static void take_tail(em_instance *inst, em_result *out)
+{
+    for (int waited = 0; waited < 50 && inst->output_fd >= 0; waited++) {
+        int pending = 0;
+        if (ioctl(inst->output_fd, FIONREAD, &pending) != 0 || pending == 0) {
+            break;
+        }
+        timed_wait(inst, 1);
+    }
+    out->log_tail = malloc(inst->tail_len + 1);
+    if (out->log_tail) {
+        memcpy(out->log_tail, inst->tail, inst->tail_len);
+        out->log_tail[inst->tail_len] = '\0';
+        out->log_tail_len = inst->tail_len;
+    }
+}
+
 static void measure(em_instance *inst, int64_t invoked_ns, em_result *out)
 {
     int64_t begin = inst->handed_out ? inst->handed_ns : invoked_ns;
@@ -669,6 +782,7 @@ cs_error em_instance_invoke(em_instance *inst, const char *request_id, cs_str pa
     inst->deadline_ms = wall_ms() + inst->config->timeout_s * 1000;
     inst->pending = true;
     inst->handed_out = false;
+    inst->tail_len = 0;
     pthread_cond_broadcast(&inst->cond);
 
     em_outcome outcome = wait_for_end(inst, deadline_ns);
@@ -677,6 +791,7 @@ cs_error em_instance_invoke(em_instance *inst, const char *request_id, cs_str pa
         kill_process(inst);
     }
     conclude(inst, outcome, out);
+    take_tail(inst, out);
     inst->warm = true;
     inst->pending = false;
     inst->reply.present = false;
@@ -690,7 +805,9 @@ cs_error em_instance_invoke(em_instance *inst, const char *request_id, cs_str pa
 void em_result_clean_up(em_result *result)
 {
     free(result->payload);
+    free(result->log_tail);
     result->payload = NULL;
+    result->log_tail = NULL;
 }
 
 void em_result_report(const em_result *r, const char *request_id, int64_t memory_mb, char out[256])

@@ -18,6 +18,9 @@
 
 typedef struct em_instance em_instance;
 
+/* How much of an invocation's output X-Amz-Log-Type: Tail returns. */
+#define EM_LOG_TAIL_BYTES 4096
+
 typedef struct em_function_config {
     const char *name;
     const char *bootstrap; /* executable */
@@ -27,7 +30,7 @@ typedef struct em_function_config {
     int64_t timeout_s;
     int64_t memory_mb;
     const char *const *env; /* "KEY=value" from the template; NULL-terminated or NULL */
-    int log_fd;             /* the process's stdout and stderr */
+    int log_fd;             /* the process's output, each line prefixed "name: " */
 } em_function_config;
 
 typedef enum em_outcome {
@@ -47,6 +50,8 @@ typedef struct em_result {
     int64_t billed_ms;
     int64_t max_memory_mb;
     double init_ms; /* < 0 when the instance was warm */
+    char *log_tail; /* malloc'd: the last EM_LOG_TAIL_BYTES the process wrote */
+    size_t log_tail_len;
 } em_result;
 
 /* Starts the process; it initialises in the background. */

@@ -169,6 +169,24 @@ static void log_line(const em_pool *pool, const char *line)
     }
 }
 
+/* Lambda's tail is START, the function's output, END and REPORT, cut to
+ * the last EM_LOG_TAIL_BYTES. */
+static void frame_tail(em_result *out, const char *start, const char *end)
+{
+    size_t len = strlen(start) + out->log_tail_len + strlen(end);
+    char *framed = malloc(len + 1);
+    if (!framed) {
+        return;
+    }
+    snprintf(framed, len + 1, "%s%.*s%s", start, (int)out->log_tail_len,
+             out->log_tail ? out->log_tail : "", end);
+    size_t cut = len > EM_LOG_TAIL_BYTES ? len - EM_LOG_TAIL_BYTES : 0;
+    memmove(framed, framed + cut, len - cut + 1);
+    free(out->log_tail);
+    out->log_tail = framed;
+    out->log_tail_len = len - cut;
+}
+
 cs_error em_pool_invoke(em_pool *pool, const char *request_id, cs_str payload,
                         const char *client_context, bool wait, em_result *out, cs_diag *diag)
 {
@@ -179,16 +197,15 @@ cs_error em_pool_invoke(em_pool *pool, const char *request_id, cs_str payload,
     }
     /* A busy slot is this caller's alone. */
     em_instance *inst = pool->slots[i].inst;
-    char line[300];
-    snprintf(line, sizeof(line), "START RequestId: %s Version: $LATEST\n", request_id);
-    log_line(pool, line);
+    char start[200], end[600], report[256];
+    snprintf(start, sizeof(start), "START RequestId: %s Version: $LATEST\n", request_id);
+    log_line(pool, start);
     r = em_instance_invoke(inst, request_id, payload, client_context, out, diag);
     if (!r) {
-        snprintf(line, sizeof(line), "END RequestId: %s\n", request_id);
-        log_line(pool, line);
-        em_result_report(out, request_id, pool->config->memory_mb, line);
-        strcat(line, "\n");
-        log_line(pool, line);
+        em_result_report(out, request_id, pool->config->memory_mb, report);
+        snprintf(end, sizeof(end), "END RequestId: %s\n%s\n", request_id, report);
+        log_line(pool, end);
+        frame_tail(out, start, end);
     }
     release(pool, i);
     return r;

@@ -410,12 +410,24 @@ static cs_error client_context(struct MHD_Connection *conn, cs_buf *out, cs_diag
     return r;
 }
 
+/* X-Amz-Log-Type: Tail asks for the invocation's log, base64, in
+ * X-Amz-Log-Result. */
 static enum MHD_Result answer(struct MHD_Connection *conn, const em_result *r, const char *id)
 {
     bool failed = r->outcome != EM_OUTCOME_OK;
-    return em_reply(conn, MHD_HTTP_OK, "application/json", r->payload, r->payload_len,
-                    "X-Amz-Executed-Version", "$LATEST", "X-Amzn-RequestId", id,
-                    "X-Amz-Function-Error", failed ? r->error_type : NULL, NULL);
+    const char *log_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Log-Type");
+    cs_buf tail;
+    cs_buf_init(&tail, 0);
+    bool want_tail = log_type && strcmp(log_type, "Tail") == 0 && r->log_tail;
+    if (want_tail && cs_base64_encode(cs_str_make(r->log_tail, r->log_tail_len), &tail)) {
+        want_tail = false;
+    }
+    enum MHD_Result ok = em_reply(
+        conn, MHD_HTTP_OK, "application/json", r->payload, r->payload_len, "X-Amz-Executed-Version",
+        "$LATEST", "X-Amzn-RequestId", id, "X-Amz-Function-Error", failed ? r->error_type : NULL,
+        "X-Amz-Log-Result", want_tail ? (tail.data ? tail.data : "") : NULL, NULL);
+    cs_buf_clean_up(&tail);
+    return ok;
 }
 
 static enum MHD_Result invoke_now(function *f, struct MHD_Connection *conn, cs_str payload,

@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "emulator/instance.h"
 #include "emulator/pool.h"
+#include "fixture.h"
 #include "testing.h"
 
 static char bootstrap[256];
@@ -168,6 +169,31 @@ static void the_function_sees_what_lambda_sets(void **st)
     string_at(vars, "FROM_TEMPLATE", "yes");
     em_result_clean_up(&r);
     em_instance_stop(inst);
+}
+
+static void the_output_is_logged_by_name_and_kept_as_the_tail(void **st)
+{
+    (void)st;
+    char log_path[] = "/tmp/cs-instance-log-XXXXXX";
+    int fd = mkstemp(log_path);
+    assert_true(fd >= 0);
+    em_function_config c = config("talker", 5);
+    c.log_fd = fd;
+    em_instance *inst = start(&c);
+    em_result r = invoke(inst, "req-l", "{\"action\":\"log\",\"text\":\"first\"}");
+    assert_non_null(strstr(r.log_tail, "\"text\":\"first\""));
+    em_result_clean_up(&r);
+    r = invoke(inst, "req-m", "{\"action\":\"log\",\"text\":\"second\"}");
+    /* Only this invocation's output. */
+    assert_null(strstr(r.log_tail, "first"));
+    assert_non_null(strstr(r.log_tail, "\"text\":\"second\""));
+    em_result_clean_up(&r);
+    em_instance_stop(inst);
+    char *text = fixture_read_absolute(log_path);
+    assert_non_null(strstr(text, "talker: {\"timestamp\""));
+    free(text);
+    close(fd);
+    unlink(log_path);
 }
 
 static void a_function_error_keeps_the_instance(void **st)
@@ -425,6 +451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_warm_instance_answers_again_without_init),
         cmocka_unit_test(the_function_sees_what_lambda_sets),
+        cmocka_unit_test(the_output_is_logged_by_name_and_kept_as_the_tail),
         cmocka_unit_test(a_function_error_keeps_the_instance),
         cmocka_unit_test(a_timeout_kills_the_instance),
         cmocka_unit_test(a_crash_is_a_runtime_exit_error),

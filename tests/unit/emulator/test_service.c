@@ -19,6 +19,7 @@
 #include <pthread.h>
 
 #include "aws_cli.h"
+#include "core/base64.h"
 #include "emulator/service.h"
 #include "fixture.h"
 #include "testing.h"
@@ -104,6 +105,32 @@ static void the_aws_cli_invokes_a_function(void **st)
     char path[128];
     snprintf(path, sizeof(path), "%s/result.json", dir);
     assert_string_equal(read_all(path), "{\"GREETING\":\"hello\"}");
+}
+
+static bool log_has(const char *text, int timeout_ms);
+
+static void the_aws_cli_gets_the_log_tail(void **st)
+{
+    (void)st;
+    char out[16384];
+    int rc = test_aws_cli(endpoint,
+                          "lambda invoke --function-name echo --log-type Tail --query LogResult "
+                          "--output text --payload '{\"action\":\"log\",\"text\":\"tail-me\"}' "
+                          "tail.json",
+                          dir, false, out, sizeof(out));
+    if (rc != 0) {
+        fail_msg("aws exited %d: %s", rc, out);
+    }
+    cs_buf log;
+    cs_buf_init(&log, 0);
+    assert_int_equal(cs_base64_decode(cs_str_trim(cs_str_from_c(out)), &log, NULL), CS_ERR_OK);
+    assert_non_null(strstr(log.data, "START RequestId: "));
+    assert_non_null(strstr(log.data, "\"text\":\"tail-me\""));
+    assert_non_null(strstr(log.data, "END RequestId: "));
+    assert_non_null(strstr(log.data, "REPORT RequestId: "));
+    cs_buf_clean_up(&log);
+    /* The emulator's own log names the function on each of its lines. */
+    assert_true(log_has("echo: {\"timestamp\"", 1000));
 }
 
 static void the_aws_cli_sees_a_function_error(void **st)
@@ -435,6 +462,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_aws_cli_invokes_a_function),
+        cmocka_unit_test(the_aws_cli_gets_the_log_tail),
         cmocka_unit_test(the_aws_cli_sees_a_function_error),
         cmocka_unit_test(the_aws_cli_reports_an_unknown_function),
         cmocka_unit_test(an_event_invocation_is_accepted_then_run),
