@@ -23,6 +23,8 @@ struct em_pool {
     int max_instances;
     int64_t invocations;
     int64_t cold_starts;
+    em_invocation_record recent[EM_POOL_RECENT]; /* a ring, next at recorded % EM_POOL_RECENT */
+    int64_t recorded;
 };
 
 static int64_t now_ns(void)
@@ -138,11 +140,28 @@ static cs_error acquire(em_pool *pool, bool wait, int *out, cs_diag *diag)
     return r;
 }
 
-static void release(em_pool *pool, int i)
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Frees slot i after an invocation and records it (result NULL when the
+ * invocation could not run). */
+static void release(em_pool *pool, int i, const char *request_id, const em_result *result)
 {
     em_instance *inst = pool->slots[i].inst;
     bool usable = em_instance_usable(inst);
     pthread_mutex_lock(&pool->mu);
+    if (result) {
+        em_invocation_record *rec = &pool->recent[pool->recorded++ % EM_POOL_RECENT];
+        *rec = (em_invocation_record){.at_ms = wall_ms(),
+                                      .outcome = result->outcome,
+                                      .duration_ms = result->duration_ms,
+                                      .init_ms = result->init_ms};
+        snprintf(rec->request_id, sizeof(rec->request_id), "%s", request_id);
+    }
     if (usable) {
         pool->slots[i].busy = false;
         pool->slots[i].last_used_ns = now_ns();
@@ -207,7 +226,7 @@ cs_error em_pool_invoke(em_pool *pool, const char *request_id, cs_str payload,
         log_line(pool, end);
         frame_tail(out, start, end);
     }
-    release(pool, i);
+    release(pool, i, request_id, r ? NULL : out);
     return r;
 }
 
@@ -229,6 +248,17 @@ int em_pool_stop_idle(em_pool *pool, int64_t idle_ms)
         em_instance_stop(idle[i]);
     }
     return stopped;
+}
+
+int em_pool_recent(em_pool *pool, em_invocation_record out[EM_POOL_RECENT])
+{
+    pthread_mutex_lock(&pool->mu);
+    int count = pool->recorded < EM_POOL_RECENT ? (int)pool->recorded : EM_POOL_RECENT;
+    for (int k = 0; k < count; k++) {
+        out[k] = pool->recent[(pool->recorded - count + k) % EM_POOL_RECENT];
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return count;
 }
 
 em_pool_stats em_pool_stats_of(em_pool *pool)

@@ -19,6 +19,17 @@ typedef struct em_pool_stats {
     int64_t cold_starts;
 } em_pool_stats;
 
+/* One finished invocation, for `emulator invocations`. */
+typedef struct em_invocation_record {
+    int64_t at_ms; /* when it ended, epoch ms */
+    char request_id[64];
+    em_outcome outcome;
+    double duration_ms;
+    double init_ms; /* < 0 when warm */
+} em_invocation_record;
+
+enum { EM_POOL_RECENT = 50 };
+
 /* max_instances >= 1; the config must outlive the pool. */
 cs_error em_pool_create(const em_function_config *config, int max_instances, em_pool **out,
                         cs_diag *diag);
@@ -33,5 +44,7 @@ cs_error em_pool_invoke(em_pool *pool, const char *request_id, cs_str payload,
 /* Stops instances unused for idle_ms or more; returns how many. */
 int em_pool_stop_idle(em_pool *pool, int64_t idle_ms);
 em_pool_stats em_pool_stats_of(em_pool *pool);
+/* The last EM_POOL_RECENT invocations, oldest first; returns how many. */
+int em_pool_recent(em_pool *pool, em_invocation_record out[EM_POOL_RECENT]);
 
 #endif

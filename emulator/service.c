@@ -11,6 +11,8 @@
 
 #include "core/base64.h"
 #include "core/id.h"
+#include "core/json.h"
+#include "core/timestamp.h"
 #include "esm.h"
 #include "httpd.h"
 #include "pool.h"
@@ -525,6 +527,85 @@ static enum MHD_Result handle_fire(em_service *svc, struct MHD_Connection *conn,
     return em_reply(conn, MHD_HTTP_ACCEPTED, "application/json", "{}", 2, NULL);
 }
 
+typedef struct named_record {
+    const char *function;
+    em_invocation_record rec;
+} named_record;
+
+static int by_time(const void *a, const void *b)
+{
+    int64_t x = ((const named_record *)a)->rec.at_ms, y = ((const named_record *)b)->rec.at_ms;
+    return x < y ? -1 : x > y;
+}
+
+static const char *outcome_name(em_outcome o)
+{
+    static const char *names[] = {"ok", "error", "timeout", "crash", "init-error"};
+    return names[o];
+}
+
+static void write_record(cs_json_writer *w, const named_record *n)
+{
+    char time[CS_TIME_RFC3339_MAX], number[32];
+    cs_time_format_rfc3339(n->rec.at_ms, 0, time);
+    cs_json_write_object_begin(w);
+    cs_json_write_key_c(w, "time");
+    cs_json_write_string_c(w, time);
+    cs_json_write_key_c(w, "function");
+    cs_json_write_string_c(w, n->function);
+    cs_json_write_key_c(w, "requestId");
+    cs_json_write_string_c(w, n->rec.request_id);
+    cs_json_write_key_c(w, "outcome");
+    cs_json_write_string_c(w, outcome_name(n->rec.outcome));
+    snprintf(number, sizeof(number), "%.2f", n->rec.duration_ms);
+    cs_json_write_key_c(w, "durationMs");
+    cs_json_write_number_text(w, cs_str_from_c(number));
+    if (n->rec.init_ms >= 0) {
+        snprintf(number, sizeof(number), "%.2f", n->rec.init_ms);
+        cs_json_write_key_c(w, "initMs");
+        cs_json_write_number_text(w, cs_str_from_c(number));
+    }
+    cs_json_write_object_end(w);
+}
+
+/* GET /_emulator/invocations: the recent invocations of every function,
+ * oldest first. */
+static enum MHD_Result handle_recent(em_service *svc, struct MHD_Connection *conn)
+{
+    named_record *all = calloc(svc->function_count * EM_POOL_RECENT + 1, sizeof(named_record));
+    if (!all) {
+        return MHD_NO;
+    }
+    size_t n = 0;
+    em_invocation_record recs[EM_POOL_RECENT];
+    for (size_t i = 0; i < svc->function_count; i++) {
+        int count = em_pool_recent(svc->functions[i].pool, recs);
+        for (int k = 0; k < count; k++) {
+            all[n++] = (named_record){svc->functions[i].config.name, recs[k]};
+        }
+    }
+    qsort(all, n, sizeof(*all), by_time);
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "invocations");
+    cs_json_write_array_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        write_record(&w, &all[i]);
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_error r = cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    free(all);
+    enum MHD_Result ok =
+        r ? MHD_NO : em_reply(conn, MHD_HTTP_OK, "application/json", body.data, body.len, NULL);
+    cs_buf_clean_up(&body);
+    return ok;
+}
+
 /* The function name in /2015-03-31/functions/{name}/invocations. */
 static bool invoke_path(const char *url, cs_str *name)
 {
@@ -556,6 +637,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     cs_str name;
     if (strcmp(method, "POST") == 0 && invoke_path(url, &name)) {
         return handle_invoke(svc, conn, name, up);
+    }
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/_emulator/invocations") == 0) {
+        return handle_recent(svc, conn);
     }
     if (strcmp(method, "POST") == 0 && strncmp(url, fire_prefix, strlen(fire_prefix)) == 0) {
         return handle_fire(svc, conn, url + strlen(fire_prefix));

@@ -62,6 +62,13 @@ static const char fire_usage[] =
     "Fires a schedule now, whatever its expression. Rules are named after their\n"
     "function and event: orders-export-Nightly.\n";
 
+static const char invocations_usage[] =
+    "usage: emulator invocations [--port N]\n"
+    "\n"
+    "Shows the last 50 invocations of each function, oldest first: when they\n"
+    "ended, the function, the request id, the outcome (ok, error, timeout, crash,\n"
+    "init-error), the duration and, on a cold start, the init duration.\n";
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -202,8 +209,9 @@ static size_t note_function_error(char *data, size_t size, size_t n, void *user)
     return size * n;
 }
 
-/* POSTs body to the emulator; false (with a message) when it cannot be
- * reached. out->body must be freed with cs_buf_clean_up. */
+/* POSTs body to the emulator (GET when body is NULL); false (with a
+ * message) when it cannot be reached. out->body must be freed with
+ * cs_buf_clean_up. */
 static bool post(long port, const char *path, const char *header, const char *body, response *out)
 {
     char url[1024];
@@ -213,7 +221,9 @@ static bool post(long port, const char *path, const char *header, const char *bo
     struct curl_slist *headers = curl_slist_append(NULL, header);
     CURL *curl = curl_easy_init();
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
@@ -467,6 +477,44 @@ static int queues(int argc, char **argv)
     return 0;
 }
 
+static void print_invocation(const cs_json *inv)
+{
+    cs_str time = CS_STR_NULL, function = CS_STR_NULL, id = CS_STR_NULL, outcome = CS_STR_NULL;
+    cs_json_opt_string(inv, "time", &time, NULL);
+    cs_json_opt_string(inv, "function", &function, NULL);
+    cs_json_opt_string(inv, "requestId", &id, NULL);
+    cs_json_opt_string(inv, "outcome", &outcome, NULL);
+    const cs_json *duration = cs_json_object_get(inv, cs_str_from_c("durationMs"));
+    const cs_json *init = cs_json_object_get(inv, cs_str_from_c("initMs"));
+    printf("%.*s  %-24.*s %-36.*s %-10.*s %9.*s ms%s%.*s\n", CS_STR_FMT(time), CS_STR_FMT(function),
+           CS_STR_FMT(id), CS_STR_FMT(outcome), duration ? (int)duration->text.len : 0,
+           duration ? duration->text.ptr : "", init ? "  cold start, init " : "",
+           init ? (int)init->text.len : 0, init ? init->text.ptr : "");
+}
+
+static int invocations(int argc, char **argv)
+{
+    static const char *const names[3] = {NULL, NULL, NULL};
+    client_opts o = {0};
+    response r;
+    if (parse_client(argc, argv, names, NULL, invocations_usage, &o) ||
+        !post(o.port, "/_emulator/invocations", "X-Emulator: cli", NULL, &r) || check(&r)) {
+        return 2;
+    }
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 0);
+    cs_json *root;
+    if (!cs_json_parse(&arena, cs_str_make(r.body.data, r.body.len), &root, NULL)) {
+        const cs_json *list = cs_json_object_get(root, cs_str_from_c("invocations"));
+        for (const cs_json *inv = list ? list->first : NULL; inv; inv = inv->next) {
+            print_invocation(inv);
+        }
+    }
+    cs_arena_clean_up(&arena);
+    cs_buf_clean_up(&r.body);
+    return 0;
+}
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -474,9 +522,13 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"start", start, start_usage},       {"invoke", invoke, invoke_usage},
-    {"send", send_message, send_usage},  {"queues", queues, queues_usage},
-    {"redrive", redrive, redrive_usage}, {"fire", fire, fire_usage},
+    {"start", start, start_usage},
+    {"invoke", invoke, invoke_usage},
+    {"send", send_message, send_usage},
+    {"queues", queues, queues_usage},
+    {"redrive", redrive, redrive_usage},
+    {"fire", fire, fire_usage},
+    {"invocations", invocations, invocations_usage},
 };
 
 int main(int argc, char **argv)

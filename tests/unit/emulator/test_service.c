@@ -452,6 +452,11 @@ static void the_cli_sends_lists_fires_and_invokes(void **st)
     assert_string_equal(out, "{\"action\":\"echo\"}\n");
     assert_int_equal(
         cli("invoke --function echo --payload '{\"action\":\"fail\"}'", out, sizeof(out)), 1);
+    assert_int_equal(cli("invocations", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "echo"));
+    assert_non_null(strstr(out, " ok "));
+    assert_non_null(strstr(out, " error "));
+    assert_non_null(strstr(out, "cold start, init "));
     assert_int_equal(cli("fire --rule nope", out, sizeof(out)), 2);
     assert_non_null(strstr(out, "no schedule named 'nope'"));
     assert_int_equal(cli("send --queue orders", out, sizeof(out)), 2);
