@@ -1,5 +1,7 @@
 #include "esm.h"
 
+#include "core/timestamp.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "core/id.h"
 #include "sqs_event.h"
+#include "wait.h"
 
 enum { MAX_POLLERS = 64, IDLE_POLL_MS = 100, MAX_BATCH = 10 };
 
@@ -22,24 +25,13 @@ struct em_esm {
     em_esm_stats stats;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits up to ms for a poke or stop; lock held. */
 static void nap(em_esm *esm, int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    int64_t ns = until.tv_nsec + ms * 1000000;
-    until.tv_sec += (time_t)(ns / 1000000000);
-    until.tv_nsec = (long)(ns % 1000000000);
+    int64_t until = cs_time_now_ms() + ms;
     uint64_t seen = esm->pokes;
-    while (!esm->stopping && esm->pokes == seen &&
-           pthread_cond_timedwait(&esm->wake, &esm->mu, &until) == 0) {
+    while (!esm->stopping && esm->pokes == seen && cs_time_now_ms() < until) {
+        em_wait_until(&esm->wake, &esm->mu, until);
     }
 }
 
@@ -49,16 +41,16 @@ static int gather(em_esm *esm, cs_arena *arena, em_message *batch)
 {
     const em_esm_config *c = &esm->config;
     int count = 0;
-    int64_t window_end = wall_ms() + c->window_ms;
+    int64_t window_end = cs_time_now_ms() + c->window_ms;
     for (;;) {
         int got = 0;
         cs_diag diag;
         if (em_queue_receive(c->queues, cs_str_from_c(c->queue), c->batch_size - count, -1,
-                             wall_ms(), arena, batch + count, &got, &diag)) {
+                             cs_time_now_ms(), arena, batch + count, &got, &diag)) {
             dprintf(c->log_fd, "emulator: %s: %s\n", c->queue, diag.message);
         }
         count += got;
-        int64_t left = window_end - wall_ms();
+        int64_t left = window_end - cs_time_now_ms();
         if (count == c->batch_size || (count > 0 && left <= 0)) {
             return count;
         }

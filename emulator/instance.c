@@ -1,7 +1,10 @@
 #include "instance.h"
 
+#include "core/timestamp.h"
+
 #include "core/id.h"
 #include "httpd.h"
+#include "wait.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,21 +78,8 @@ struct em_instance {
     bool reader_started;
     char tail[TAIL_BYTES];
     size_t tail_len;
+    int in_hand; /* atomic: the reader holds bytes not yet in the tail */
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The hex digits of text, for X-Ray and log stream ids. */
 static void hex_only(const char *text, char *out, size_t size)
@@ -141,7 +131,7 @@ static enum MHD_Result handle_next(em_instance *inst, struct MHD_Connection *con
 {
     pthread_mutex_lock(&inst->mu);
     if (!inst->first_next_ns) {
-        inst->first_next_ns = now_ns();
+        inst->first_next_ns = (cs_time_monotonic_us() * 1000);
         pthread_cond_broadcast(&inst->cond);
     }
     while (!inst->stopping && !(inst->pending && !inst->handed_out)) {
@@ -152,7 +142,7 @@ static enum MHD_Result handle_next(em_instance *inst, struct MHD_Connection *con
         return MHD_NO;
     }
     inst->handed_out = true;
-    inst->handed_ns = now_ns();
+    inst->handed_ns = (cs_time_monotonic_us() * 1000);
     struct MHD_Response *r = event_response(inst);
     pthread_mutex_unlock(&inst->mu);
     enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_OK, r);
@@ -167,7 +157,7 @@ static void keep(answer *a, em_upload *up, bool is_error, const char *error_type
     a->len = up->len;
     a->body = em_upload_take(up);
     snprintf(a->error_type, sizeof(a->error_type), "%s", error_type ? error_type : "");
-    a->at_ns = now_ns();
+    a->at_ns = (cs_time_monotonic_us() * 1000);
 }
 
 /* 202 for the invocation in progress, 403 when that id was already
@@ -467,8 +457,10 @@ static void *read_output(void *arg)
         if (n <= 0) {
             break;
         }
+        __atomic_store_n(&inst->in_hand, 1, __ATOMIC_RELEASE);
         pthread_mutex_lock(&inst->mu);
         keep_tail(inst, buf + held, (size_t)n);
+        __atomic_store_n(&inst->in_hand, 0, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&inst->mu);
         held += (size_t)n;
         size_t start = 0;
@@ -505,7 +497,7 @@ static cs_error spawn(em_instance *inst, cs_diag *diag)
         close(fds[1]);
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
-    inst->started_ns = now_ns();
+    inst->started_ns = (cs_time_monotonic_us() * 1000);
     fork_on_forker(&job);
     free_environment(job.env);
     close(fds[1]);
@@ -624,16 +616,6 @@ static int64_t max_memory_mb(pid_t pid)
     return (kb + 1023) / 1024;
 }
 
-static void timed_wait(em_instance *inst, int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ns = ts.tv_nsec + ms * 1000000;
-    ts.tv_sec += (time_t)(ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    pthread_cond_timedwait(&inst->cond, &inst->mu, &ts);
-}
-
 static char *error_json(size_t *len, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -721,12 +703,13 @@ static em_outcome wait_for_end(em_instance *inst, int64_t deadline_ns)
         if (exited(inst)) {
             return inst->first_next_ns ? EM_OUTCOME_CRASH : EM_OUTCOME_INIT_ERROR;
         }
-        int64_t left = deadline_ns - now_ns();
+        int64_t left = deadline_ns - (cs_time_monotonic_us() * 1000);
         if (left <= 0) {
             return EM_OUTCOME_TIMEOUT;
         }
         /* The process may die without a word, so the wait is in slices. */
-        timed_wait(inst, left / 1000000 < POLL_MS ? left / 1000000 + 1 : POLL_MS);
+        em_wait_for(&inst->cond, &inst->mu,
+                    left / 1000000 < POLL_MS ? left / 1000000 + 1 : POLL_MS);
     }
 }
 
@@ -736,10 +719,11 @@ static void take_tail(em_instance *inst, em_result *out)
 {
     for (int waited = 0; waited < 50 && inst->output_fd >= 0; waited++) {
         int pending = 0;
-        if (ioctl(inst->output_fd, FIONREAD, &pending) != 0 || pending == 0) {
+        if (ioctl(inst->output_fd, FIONREAD, &pending) != 0 ||
+            (pending == 0 && !__atomic_load_n(&inst->in_hand, __ATOMIC_ACQUIRE))) {
             break;
         }
-        timed_wait(inst, 1);
+        em_wait_for(&inst->cond, &inst->mu, 1);
     }
     out->log_tail = malloc(inst->tail_len + 1);
     if (out->log_tail) {
@@ -752,7 +736,7 @@ static void take_tail(em_instance *inst, em_result *out)
 static void measure(em_instance *inst, int64_t invoked_ns, em_result *out)
 {
     int64_t begin = inst->handed_out ? inst->handed_ns : invoked_ns;
-    int64_t end = inst->reply.present ? inst->reply.at_ns : now_ns();
+    int64_t end = inst->reply.present ? inst->reply.at_ns : (cs_time_monotonic_us() * 1000);
     out->duration_ms = (double)(end - begin) / 1e6;
     out->billed_ms = (end - begin + 999999) / 1000000;
     out->init_ms = inst->warm || !inst->first_next_ns
@@ -774,12 +758,12 @@ cs_error em_instance_invoke(em_instance *inst, const char *request_id, cs_str pa
         return cs_diag_set(diag, CS_ERR_BUSY, "instance of '%s' is %s", inst->config->name,
                            inst->dead ? "dead" : "busy");
     }
-    int64_t invoked_ns = now_ns();
+    int64_t invoked_ns = (cs_time_monotonic_us() * 1000);
     int64_t deadline_ns = invoked_ns + inst->config->timeout_s * 1000000000;
     snprintf(inst->request_id, sizeof(inst->request_id), "%s", request_id);
     inst->payload = payload;
     inst->client_context = client_context;
-    inst->deadline_ms = wall_ms() + inst->config->timeout_s * 1000;
+    inst->deadline_ms = cs_time_now_ms() + inst->config->timeout_s * 1000;
     inst->pending = true;
     inst->handed_out = false;
     inst->tail_len = 0;

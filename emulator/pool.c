@@ -1,5 +1,7 @@
 #include "pool.h"
 
+#include "core/timestamp.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +28,6 @@ struct em_pool {
     em_invocation_record recent[EM_POOL_RECENT]; /* a ring, next at recorded % EM_POOL_RECENT */
     int64_t recorded;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 cs_error em_pool_create(const em_function_config *config, int max_instances, em_pool **out,
                         cs_diag *diag)
@@ -140,13 +135,6 @@ static cs_error acquire(em_pool *pool, bool wait, int *out, cs_diag *diag)
     return r;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Frees slot i after an invocation and records it (result NULL when the
  * invocation could not run). */
 static void release(em_pool *pool, int i, const char *request_id, const em_result *result)
@@ -156,7 +144,7 @@ static void release(em_pool *pool, int i, const char *request_id, const em_resul
     pthread_mutex_lock(&pool->mu);
     if (result) {
         em_invocation_record *rec = &pool->recent[pool->recorded++ % EM_POOL_RECENT];
-        *rec = (em_invocation_record){.at_ms = wall_ms(),
+        *rec = (em_invocation_record){.at_ms = cs_time_now_ms(),
                                       .outcome = result->outcome,
                                       .duration_ms = result->duration_ms,
                                       .init_ms = result->init_ms};
@@ -164,7 +152,7 @@ static void release(em_pool *pool, int i, const char *request_id, const em_resul
     }
     if (usable) {
         pool->slots[i].busy = false;
-        pool->slots[i].last_used_ns = now_ns();
+        pool->slots[i].last_used_ns = (cs_time_monotonic_us() * 1000);
     } else {
         forget(pool, i);
     }
@@ -234,7 +222,7 @@ int em_pool_stop_idle(em_pool *pool, int64_t idle_ms)
 {
     em_instance *idle[64];
     int stopped = 0;
-    int64_t cutoff = now_ns() - idle_ms * 1000000;
+    int64_t cutoff = (cs_time_monotonic_us() * 1000) - idle_ms * 1000000;
     pthread_mutex_lock(&pool->mu);
     for (int i = 0; i < pool->max_instances && stopped < 64; i++) {
         slot *s = &pool->slots[i];

@@ -9,6 +9,7 @@
 #include "core/id.h"
 #include "core/json.h"
 #include "core/timestamp.h"
+#include "wait.h"
 
 enum { MAX_RULES = 256 };
 
@@ -33,13 +34,6 @@ struct em_scheduler {
     pthread_cond_t changed;
     bool stopping;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 cs_error em_scheduled_event_write(const char *rule_arn, const char *region, int64_t time_ms,
                                   const char *id, cs_buf *out, cs_diag *diag)
@@ -119,7 +113,7 @@ cs_error em_scheduler_add(em_scheduler *s, const char *name, cs_str expression, 
     memcpy(r->arn, arn, sizeof(arn));
     r->target = target;
     r->start_ms = start_ms;
-    r->next_ms = em_schedule_next(&r->schedule, start_ms, wall_ms());
+    r->next_ms = em_schedule_next(&r->schedule, start_ms, cs_time_now_ms());
     s->count++;
     return CS_ERR_OK;
 }
@@ -154,24 +148,17 @@ static rule *soonest(em_scheduler *s)
     return best;
 }
 
-static void wait_until(em_scheduler *s, int64_t at_ms)
-{
-    struct timespec until = {.tv_sec = (time_t)(at_ms / 1000),
-                             .tv_nsec = (long)(at_ms % 1000) * 1000000};
-    pthread_cond_timedwait(&s->changed, &s->mu, &until);
-}
-
 static void *run(void *arg)
 {
     em_scheduler *s = arg;
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
         rule *r = soonest(s);
-        int64_t now = wall_ms();
+        int64_t now = cs_time_now_ms();
         if (!r || r->next_ms > now) {
             /* Without rules, look again now and then (rules are fixed, so
              * this only bounds the wait). */
-            wait_until(s, r ? r->next_ms : now + 60000);
+            em_wait_until(&s->changed, &s->mu, r ? r->next_ms : now + 60000);
             continue;
         }
         int64_t at = r->next_ms;
@@ -213,7 +200,7 @@ cs_error em_scheduler_fire_now(em_scheduler *s, const char *name, cs_diag *diag)
     if (!r) {
         return cs_diag_set(diag, CS_ERR_NOT_FOUND, "no schedule named '%s'", name);
     }
-    fire_rule(s, &copy, wall_ms());
+    fire_rule(s, &copy, cs_time_now_ms());
     return CS_ERR_OK;
 }
 

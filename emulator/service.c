@@ -19,6 +19,7 @@
 #include "queue.h"
 #include "scheduler.h"
 #include "sqs_api.h"
+#include "wait.h"
 
 enum {
     MAX_PAYLOAD_BYTES = 6 * 1024 * 1024,
@@ -70,13 +71,6 @@ struct em_service {
     pthread_cond_t wake; /* an event arrived, or stopping */
     bool stopping;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- loading ---- */
 
@@ -314,7 +308,7 @@ static cs_error enqueue_event(function *f, cs_str payload, cs_diag *diag)
     em_service *svc = f->svc;
     cs_error r = em_queue_send(svc->queues, cs_str_from_c(f->async_queue),
                                payload.len ? payload : cs_str_from_c("{}"), 0, cs_str_from_c(""),
-                               cs_str_from_c(""), wall_ms(), message_id, diag);
+                               cs_str_from_c(""), cs_time_now_ms(), message_id, diag);
     if (!r) {
         pthread_mutex_lock(&svc->mu);
         pthread_cond_broadcast(&svc->wake);
@@ -336,7 +330,7 @@ static void fire_schedule(void *target, const char *rule, cs_str payload)
 static cs_error add_schedules(em_service *svc, cs_diag *diag)
 {
     cs_error r = em_scheduler_create(svc->region, fire_schedule, &svc->scheduler, diag);
-    int64_t now = wall_ms();
+    int64_t now = cs_time_now_ms();
     for (size_t i = 0; !r && i < svc->function_count; i++) {
         const em_function *fn = &svc->template.functions[i];
         for (size_t k = 0; !r && k < fn->schedule_count; k++) {
@@ -367,17 +361,14 @@ static void *async_worker(void *arg)
         int count = 0;
         cs_diag diag;
         cs_arena_reset(&arena);
-        if (!em_queue_receive(svc->queues, cs_str_from_c(f->async_queue), 1, -1, wall_ms(), &arena,
-                              &m, &count, &diag) &&
+        if (!em_queue_receive(svc->queues, cs_str_from_c(f->async_queue), 1, -1, cs_time_now_ms(),
+                              &arena, &m, &count, &diag) &&
             count == 1) {
             run_async(f, &m);
         }
         pthread_mutex_lock(&svc->mu);
         if (count == 0 && !svc->stopping) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
-            pthread_cond_timedwait(&svc->wake, &svc->mu, &until);
+            em_wait_for(&svc->wake, &svc->mu, 1000);
         }
     }
     pthread_mutex_unlock(&svc->mu);

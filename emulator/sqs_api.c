@@ -1,5 +1,7 @@
 #include "sqs_api.h"
 
+#include "core/timestamp.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,13 +26,6 @@ typedef struct call {
     const char *query_error; /* "AWS.SimpleQueueService.NonExistentQueue" ... */
     char message[512];
 } call;
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static cs_error fail(call *c, const char *type, const char *query_error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -208,7 +203,8 @@ static cs_error parse_entry(call *c, const em_queue *q, const cs_json *entry, em
 static cs_error send_all(call *c, const em_queue *q, em_outgoing *messages, int count)
 {
     cs_diag diag;
-    if (count && em_queue_send_batch(c->api->queues, q->name, messages, count, wall_ms(), &diag)) {
+    if (count &&
+        em_queue_send_batch(c->api->queues, q->name, messages, count, cs_time_now_ms(), &diag)) {
         return fail(c, "InternalError", "InternalError", "%s", diag.message);
     }
     if (count && c->api->arrived) {
@@ -398,8 +394,8 @@ static cs_error receive_message(call *c)
     cs_diag diag;
     /* Long polling: look again until a message comes or the wait ends. */
     for (int64_t waited = 0;; waited += WAIT_STEP_MS) {
-        if (em_queue_receive(c->api->queues, q->name, (int)max, visibility, wall_ms(), &c->arena,
-                             messages, &count, &diag)) {
+        if (em_queue_receive(c->api->queues, q->name, (int)max, visibility, cs_time_now_ms(),
+                             &c->arena, messages, &count, &diag)) {
             return fail(c, "InternalError", "InternalError", "%s", diag.message);
         }
         if (count > 0 || waited >= wait * 1000) {
@@ -475,8 +471,8 @@ static cs_error change_visibility(call *c)
                  "The request must contain the parameter VisibilityTimeout.");
     }
     cs_diag diag;
-    if (!r &&
-        em_queue_change_visibility(c->api->queues, q->name, receipt, timeout, wall_ms(), &diag)) {
+    if (!r && em_queue_change_visibility(c->api->queues, q->name, receipt, timeout,
+                                         cs_time_now_ms(), &diag)) {
         r = fail(c, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "%s", diag.message);
     }
     return r;
@@ -488,7 +484,7 @@ static cs_error get_queue_attributes(call *c)
     cs_error r = queue_field(c, c->req, &q);
     em_queue_stats s;
     cs_diag diag;
-    if (!r && em_queue_stats_of(c->api->queues, q->name, wall_ms(), &s, &diag)) {
+    if (!r && em_queue_stats_of(c->api->queues, q->name, cs_time_now_ms(), &s, &diag)) {
         r = fail(c, "InternalError", "InternalError", "%s", diag.message);
     }
     if (r) {
@@ -583,7 +579,7 @@ static cs_error start_message_move_task(call *c)
     }
     int64_t moved;
     cs_diag diag;
-    if (em_queue_redrive(c->api->queues, dlq->name, to->name, wall_ms(), &moved, &diag)) {
+    if (em_queue_redrive(c->api->queues, dlq->name, to->name, cs_time_now_ms(), &moved, &diag)) {
         return invalid(c, "%s", diag.message);
     }
     if (moved > 0 && c->api->arrived) {
