@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "core/timestamp.h"
 #include "emulator/scheduler.h"
 #include "testing.h"
 
@@ -19,17 +20,10 @@ typedef struct fired {
     int64_t at_ms;
 } fired;
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void record(void *user, const char *rule, cs_str payload)
 {
     fired *f = user;
-    f->at_ms = wall_ms();
+    f->at_ms = cs_time_now_ms();
     snprintf(f->rule, sizeof(f->rule), "%s", rule);
     snprintf(f->payload, sizeof(f->payload), "%.*s", CS_STR_FMT(payload));
     __atomic_add_fetch(&f->count, 1, __ATOMIC_RELEASE);
@@ -64,7 +58,7 @@ static void a_rule_fires_on_time(void **st)
     em_scheduler *s = make();
     fired f = {0};
     /* rate() counts from its start: started 59.7 s ago, it is due in 0.3 s. */
-    int64_t due = wall_ms() + 300;
+    int64_t due = cs_time_now_ms() + 300;
     assert_int_equal(em_scheduler_add(s, "soon", cs_str_from_c("rate(1 minute)"), cs_str_from_c(""),
                                       cs_str_from_c(""), &f, due - 60000, NULL),
                      CS_ERR_OK);
@@ -91,9 +85,10 @@ static void fire_now_sends_the_input_verbatim(void **st)
     fired f = {0};
     assert_int_equal(em_scheduler_add(s, "nightly", cs_str_from_c("cron(0 2 * * ? *)"),
                                       cs_str_from_c("Europe/Amsterdam"),
-                                      cs_str_from_c("{\"mode\":\"full\"}"), &f, wall_ms(), NULL),
+                                      cs_str_from_c("{\"mode\":\"full\"}"), &f, cs_time_now_ms(),
+                                      NULL),
                      CS_ERR_OK);
-    assert_true(em_scheduler_next(s, "nightly") > wall_ms());
+    assert_true(em_scheduler_next(s, "nightly") > cs_time_now_ms());
     assert_int_equal(em_scheduler_fire_now(s, "nightly", NULL), CS_ERR_OK);
     assert_int_equal(f.count, 1);
     assert_string_equal(f.payload, "{\"mode\":\"full\"}");
