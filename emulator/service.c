@@ -98,17 +98,12 @@ static cs_error read_text(const char *path, cs_arena *arena, cs_str *out, cs_dia
     return CS_ERR_OK;
 }
 
-static char *c_string(cs_arena *arena, cs_str s)
-{
-    return cs_arena_strndup(arena, s);
-}
-
 /* CodeUri is a directory holding `bootstrap`, relative to the template. */
 static cs_error configure(em_service *svc, const em_function *fn, const char *template_dir,
                           int log_fd, function *out, cs_diag *diag)
 {
     cs_arena *a = &svc->arena;
-    char *code = c_string(a, fn->code_uri);
+    char *code = cs_arena_strndup(a, fn->code_uri);
     char *root = code && code[0] == '/'
                      ? code
                      : cs_arena_sprintf(a, "%s/%s", template_dir, code ? code : "");
@@ -119,20 +114,20 @@ static cs_error configure(em_service *svc, const em_function *fn, const char *te
     }
     out->svc = svc;
     out->config = (em_function_config){
-        .name = c_string(a, fn->name),
+        .name = cs_arena_strndup(a, fn->name),
         .bootstrap = root ? cs_arena_sprintf(a, "%s/bootstrap", root) : NULL,
         .task_root = root,
-        .handler = c_string(a, fn->handler),
+        .handler = cs_arena_strndup(a, fn->handler),
         .region = svc->region,
         .timeout_s = fn->timeout_s,
         .memory_mb = fn->memory_mb,
         .env = (const char *const *)out->env,
         .log_fd = log_fd,
     };
-    snprintf(out->async_queue, sizeof(out->async_queue), "lambda-async-%s", out->config.name);
     if (!out->config.name || !out->config.bootstrap || !out->config.handler || a->exhausted) {
         return cs_arena_full(a, diag);
     }
+    snprintf(out->async_queue, sizeof(out->async_queue), "lambda-async-%s", out->config.name);
     return CS_ERR_OK;
 }
 
@@ -227,7 +222,7 @@ static cs_error map_event(em_service *svc, function *f, const em_sqs_event *e, c
                            f->config.name, CS_STR_FMT(e->name), CS_STR_FMT(e->queue));
     }
     mapping *m = &svc->mappings[svc->mapping_count];
-    m->queue = c_string(&svc->arena, q->name);
+    m->queue = cs_arena_strndup(&svc->arena, q->name);
     em_esm_config config = {
         .pool = f->pool,
         .queues = svc->queues,

@@ -300,7 +300,7 @@ static void write_outcomes(call *c, const outcome *outcomes, size_t count)
     }
 }
 
-/* The queue, the entries and each entry's Id; false when the request as a
+/* The queue, the entries and each entry's Id; an error when the request as a
  * whole is refused. */
 static cs_error batch_request(call *c, const em_queue **q, const cs_json **list, outcome *outcomes)
 {
