@@ -17,9 +17,20 @@ typedef struct definition {
     em_queue q; /* name and dlq point at the arrays above */
 } definition;
 
+/* Prepared statements, kept by the address of their SQL text (every one is
+ * a literal), so a hot operation does not parse its SQL again. */
+enum { STATEMENTS = 32 };
+
+typedef struct cached_statement {
+    const char *sql;
+    sqlite3_stmt *stmt;
+} cached_statement;
+
 struct em_queues {
     pthread_mutex_t mu;
     sqlite3 *db;
+    cached_statement statements[STATEMENTS];
+    size_t statement_count;
     definition defs[MAX_QUEUES];
     size_t def_count;
 };
@@ -40,6 +51,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS dedup (queue TEXT NOT NULL, dedup_id TEXT NOT NULL,"
     " message_id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (queue, dedup_id));";
 
+static const char begin[] = "BEGIN IMMEDIATE";
+static const char commit[] = "COMMIT";
+static const char rollback[] = "ROLLBACK";
+
 static cs_error db_error(em_queues *q, const char *what, cs_diag *diag)
 {
     return cs_diag_set(diag, CS_ERR_STORAGE, "queue store %s: %s", what, sqlite3_errmsg(q->db));
@@ -58,9 +73,32 @@ static cs_error exec(em_queues *q, const char *sql, cs_diag *diag)
 
 static cs_error prepare(em_queues *q, const char *sql, sqlite3_stmt **stmt, cs_diag *diag)
 {
-    return sqlite3_prepare_v2(q->db, sql, -1, stmt, NULL) == SQLITE_OK
-               ? CS_ERR_OK
-               : db_error(q, "prepare", diag);
+    for (size_t i = 0; i < q->statement_count; i++) {
+        if (q->statements[i].sql == sql) {
+            *stmt = q->statements[i].stmt;
+            return CS_ERR_OK;
+        }
+    }
+    if (sqlite3_prepare_v2(q->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+        return db_error(q, "prepare", diag);
+    }
+    if (q->statement_count < STATEMENTS) {
+        q->statements[q->statement_count++] = (cached_statement){sql, *stmt};
+    }
+    return CS_ERR_OK;
+}
+
+/* Readies a statement for its next use (or finalizes one not cached). */
+static void release(em_queues *q, sqlite3_stmt *stmt)
+{
+    for (size_t i = 0; i < q->statement_count; i++) {
+        if (q->statements[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            return;
+        }
+    }
+    release(q, stmt);
 }
 
 static void bind(sqlite3_stmt *stmt, int index, cs_str text)
@@ -70,15 +108,23 @@ static void bind(sqlite3_stmt *stmt, int index, cs_str text)
 
 static cs_error step_done(em_queues *q, sqlite3_stmt *stmt, const char *what, cs_diag *diag)
 {
-    int rc = sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_DONE ? CS_ERR_OK : db_error(q, what, diag);
+    cs_error r = sqlite3_step(stmt) == SQLITE_DONE ? CS_ERR_OK : db_error(q, what, diag);
+    release(q, stmt);
+    return r;
+}
+
+/* One statement without results, e.g. BEGIN IMMEDIATE. */
+static cs_error run(em_queues *q, const char *sql, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q, sql, &stmt, diag);
+    return r ? r : step_done(q, stmt, sql, diag);
 }
 
 /* Ends a transaction: COMMIT after success, ROLLBACK after an error. */
 static cs_error finish(em_queues *q, cs_error result, cs_diag *diag)
 {
-    cs_error end = exec(q, result ? "ROLLBACK" : "COMMIT", result ? NULL : diag);
+    cs_error end = run(q, result ? rollback : commit, result ? NULL : diag);
     return result ? result : end;
 }
 
@@ -108,6 +154,9 @@ cs_error em_queues_open(const char *db_path, em_queues **out, cs_diag *diag)
 void em_queues_close(em_queues *q)
 {
     if (q) {
+        for (size_t i = 0; i < q->statement_count; i++) {
+            sqlite3_finalize(q->statements[i].stmt);
+        }
         sqlite3_close(q->db);
         pthread_mutex_destroy(&q->mu);
         free(q);
@@ -196,7 +245,7 @@ static cs_error dedup_lookup(em_queues *q, cs_str queue, cs_str dedup, int64_t n
     if (sqlite3_step(stmt) == SQLITE_ROW) {
         snprintf(found, 37, "%s", (const char *)sqlite3_column_text(stmt, 0));
     }
-    sqlite3_finalize(stmt);
+    release(q, stmt);
     return CS_ERR_OK;
 }
 
@@ -289,7 +338,7 @@ static cs_error send_batch_unlocked(em_queues *q, cs_str queue, em_outgoing *mes
 {
     const em_queue *def;
     cs_error r = known(q, queue, &def, diag);
-    if (r || (r = exec(q, "BEGIN IMMEDIATE", diag))) {
+    if (r || (r = run(q, begin, diag))) {
         return r;
     }
     for (int i = 0; !r && i < count; i++) {
@@ -359,7 +408,7 @@ static cs_error find_candidates(em_queues *q, const em_queue *def, int64_t now_m
         out[*count].receive_count = sqlite3_column_int64(stmt, 1);
         (*count)++;
     }
-    sqlite3_finalize(stmt);
+    release(q, stmt);
     return rc == SQLITE_DONE ? CS_ERR_OK : db_error(q, "receive", diag);
 }
 
@@ -424,12 +473,12 @@ static cs_error take(em_queues *q, int64_t row, int64_t visible_at, int64_t now_
     sqlite3_bind_int64(stmt, 4, row);
     if (sqlite3_step(stmt) != SQLITE_ROW) {
         r = db_error(q, "receive", diag);
-        sqlite3_finalize(stmt);
+        release(q, stmt);
         return r;
     }
     bool copied = read_message(stmt, arena, m);
     r = sqlite3_step(stmt) == SQLITE_DONE ? CS_ERR_OK : db_error(q, "receive", diag);
-    sqlite3_finalize(stmt);
+    release(q, stmt);
     return r || copied ? r : cs_arena_full(arena, diag);
 }
 
@@ -476,7 +525,7 @@ static cs_error receive_unlocked(em_queues *q, cs_str queue, int max, int64_t vi
     }
     int64_t visible_at =
         now_ms + (visibility_s < 0 ? def->visibility_timeout_s : visibility_s) * 1000;
-    r = exec(q, "BEGIN IMMEDIATE", diag);
+    r = run(q, begin, diag);
     if (r) {
         return r;
     }
@@ -514,7 +563,7 @@ static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str r
 static cs_error delete_batch_unlocked(em_queues *q, cs_str queue, const cs_str *receipts, int count,
                                       cs_error *results, cs_diag *diag)
 {
-    cs_error r = exec(q, "BEGIN IMMEDIATE", diag);
+    cs_error r = run(q, begin, diag);
     for (int i = 0; !r && i < count; i++) {
         cs_diag entry;
         results[i] =
@@ -578,7 +627,7 @@ static cs_error stats_unlocked(em_queues *q, cs_str queue, int64_t now_ms, em_qu
     } else {
         r = db_error(q, "stats", diag);
     }
-    sqlite3_finalize(stmt);
+    release(q, stmt);
     return r;
 }
 
@@ -596,7 +645,7 @@ static cs_error redrive_unlocked(em_queues *q, cs_str dlq, cs_str to, int64_t no
         return r;
     }
     if (target->fifo) {
-        sqlite3_finalize(stmt);
+        release(q, stmt);
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
                            "redrive into a FIFO queue is not emulated");
     }
