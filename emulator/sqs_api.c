@@ -168,6 +168,27 @@ static cs_error list_queues(call *c)
     return CS_ERR_OK;
 }
 
+/* The first character SQS refuses in a body (#x9 | #xA | #xD | #x20 to
+ * #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF), or -1. The body is
+ * valid UTF-8: the JSON parser saw to that. */
+static long refused_character(cs_str body, unsigned *code)
+{
+    const unsigned char *p = (const unsigned char *)body.ptr;
+    for (size_t i = 0; i < body.len;) {
+        size_t n = p[i] < 0x80 ? 1 : cs_utf8_sequence_len(p + i, body.len - i);
+        unsigned c = n == 1   ? p[i]
+                     : n == 2 ? (p[i] & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu)
+                     : n == 3 ? (p[i] & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu)
+                              : 0x10000;
+        if ((c < 0x20 && c != 0x9 && c != 0xA && c != 0xD) || c == 0xFFFE || c == 0xFFFF) {
+            *code = c;
+            return (long)i;
+        }
+        i += n ? n : 1;
+    }
+    return -1;
+}
+
 /* An entry's fields (SendMessage's request or a batch entry) into m. */
 static cs_error parse_entry(call *c, const em_queue *q, const cs_json *entry, em_outgoing *m)
 {
@@ -188,6 +209,15 @@ static cs_error parse_entry(call *c, const em_queue *q, const cs_json *entry, em
     if (m->body.len == 0 || m->body.len > MAX_BODY_BYTES) {
         return invalid(c, "The message body must be 1 to %d bytes; it is %zu.", MAX_BODY_BYTES,
                        m->body.len);
+    }
+    unsigned code;
+    long at = refused_character(m->body, &code);
+    if (at >= 0) {
+        return fail(c, "InvalidMessageContents", "InvalidMessageContents",
+                    "Invalid binary character '#x%X' was found in the message body (byte %ld), the "
+                    "set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to "
+                    "#xFFFD | #x10000 to #x10FFFF",
+                    code, at);
     }
     if (q->fifo && m->delay_s > 0) {
         return invalid(c,

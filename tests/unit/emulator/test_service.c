@@ -396,6 +396,16 @@ static void sqs_errors_are_named_as_sqs_names_them(void **st)
                                    "it is 0.\",\"SenderFault\":true}"));
     assert_non_null(strstr(r.body, "{\"Id\":\"none\",\"Code\":\"MissingParameter\",\"Message\":"
                                    "\"The request must contain the parameter MessageBody.\""));
+    r = sqs("SendMessage", "{\"QueueUrl\":\"orders-dlq\",\"MessageBody\":\"ok\\u0001no\"}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "Invalid binary character '#x1' was found in the message body "
+                                   "(byte 2)"));
+    r = sqs("SendMessage",
+            "{\"QueueUrl\":\"orders-dlq\",\"MessageBody\":\"caf\\u00e9 \\ud83d\\ude00\"}");
+    assert_int_equal(r.status, 200);
+    r = sqs("SendMessage", "{\"QueueUrl\":\"orders-dlq\",\"MessageBody\":\"\\u00e9\\uffff\"}");
+    assert_non_null(strstr(r.body, "Invalid binary character '#xFFFF' was found in the message "
+                                   "body (byte 2)"));
     r = sqs("PurgeQueue", "{\"QueueUrl\":\"orders-dlq\"}");
     assert_int_equal(r.status, 200);
     r = sqs("CreateQueue", "{\"QueueName\":\"x\"}");
