@@ -9,7 +9,9 @@
  *   (or the body's SHA-256 with content-based deduplication) seen in the last
  *   5 minutes is accepted again without a second message.
  * Every change is one SQLite transaction, so killing the emulator loses no
- * message that was accepted and resends none that was deleted. */
+ * message that was accepted and resends none that was deleted. One store may
+ * be shared by threads: its operations run one at a time. Queues are defined
+ * at startup, before threads use the store. */
 #ifndef CS_EMULATOR_QUEUE_H
 #define CS_EMULATOR_QUEUE_H
 
