@@ -1,7 +1,5 @@
 #include "esm.h"
 
-#include "core/timestamp.h"
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +7,7 @@
 #include <time.h>
 
 #include "core/id.h"
+#include "core/timestamp.h"
 #include "sqs_event.h"
 #include "wait.h"
 

@@ -1,18 +1,12 @@
 #include "instance.h"
 
-#include "core/timestamp.h"
-
-#include "core/id.h"
-#include "httpd.h"
-#include "wait.h"
-
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +15,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/id.h"
+#include "core/timestamp.h"
+#include "httpd.h"
+#include "wait.h"
 
 enum {
     MAX_RESPONSE_BYTES = 6 * 1024 * 1024,

@@ -1,13 +1,13 @@
 #include "pool.h"
 
-#include "core/timestamp.h"
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/timestamp.h"
 
 /* Slots never move, so an index stays valid while an instance starts. */
 typedef struct slot {

@@ -1,7 +1,5 @@
 #include "sqs_api.h"
 
-#include "core/timestamp.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +8,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/timestamp.h"
 #include "httpd.h"
 
 enum { MAX_BODY_BYTES = 256 * 1024, MAX_WAIT_S = 20, WAIT_STEP_MS = 20 };
