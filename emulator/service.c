@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "esm.h"
+#include "http_event.h"
 #include "httpd.h"
 #include "pool.h"
 #include "queue.h"
@@ -592,6 +593,77 @@ static enum MHD_Result handle_recent(em_service *svc, struct MHD_Connection *con
     return ok;
 }
 
+/* ---- HttpApi routes ---- */
+
+/* The function whose HttpApi event matches; "$default" routes last. */
+static function *route(em_service *svc, const char *method, const char *path,
+                       em_path_params *params, char *route_key, size_t key_size)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < svc->function_count; i++) {
+            const em_function *fn = &svc->template.functions[i];
+            for (size_t k = 0; k < fn->http_count; k++) {
+                const em_http_event *e = &fn->http[k];
+                bool fallback = e->path.len == 0;
+                bool method_ok = e->method.len == 0 || cs_str_eq_c(e->method, method);
+                if (fallback != (pass == 1) || !method_ok ||
+                    (!fallback && !em_http_route_matches(e->path, cs_str_from_c(path), params))) {
+                    continue;
+                }
+                params->count = fallback ? 0 : params->count;
+                snprintf(route_key, key_size, fallback ? "$default" : "%.*s %.*s",
+                         e->method.len ? (int)e->method.len : 3,
+                         e->method.len ? e->method.ptr : "ANY", CS_STR_FMT(e->path));
+                return &svc->functions[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A request on an HttpApi route: the payload 2.0 event in, the function's
+ * answer out, as API Gateway does (500 for a failed function, 503 when it
+ * is at its concurrency limit). */
+static enum MHD_Result handle_http(em_service *svc, function *f, struct MHD_Connection *conn,
+                                   const char *method, const char *url, const char *route_key,
+                                   const em_path_params *params, em_upload *up)
+{
+    char id[CS_UUID_STR_LEN];
+    cs_uuid_v4(id);
+    em_http_request req = {.conn = conn,
+                           .method = method,
+                           .path = url,
+                           .body = cs_str_make(up->data ? up->data : "", up->len),
+                           .route_key = route_key,
+                           .params = params,
+                           .request_id = id,
+                           .port = svc->port};
+    cs_buf event;
+    cs_buf_init(&event, 0);
+    cs_diag diag;
+    em_result result;
+    cs_error r = em_http_event_write(&req, &event, &diag);
+    if (!r) {
+        r = em_pool_invoke(f->pool, id, cs_str_make(event.data, event.len), NULL, false, &result,
+                           &diag);
+    }
+    cs_buf_clean_up(&event);
+    if (r) {
+        bool busy = r == CS_ERR_BUSY;
+        const char *body = busy ? "{\"message\":\"Service Unavailable\"}"
+                                : "{\"message\":\"Internal Server Error\"}";
+        return em_reply(conn, busy ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "application/json", body, strlen(body), NULL);
+    }
+    enum MHD_Result ok =
+        result.outcome == EM_OUTCOME_OK
+            ? em_http_respond(conn, cs_str_make(result.payload, result.payload_len))
+            : em_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json",
+                       "{\"message\":\"Internal Server Error\"}", 35, NULL);
+    em_result_clean_up(&result);
+    return ok;
+}
+
 /* The function name in /2015-03-31/functions/{name}/invocations. */
 static bool invoke_path(const char *url, cs_str *name)
 {
@@ -635,6 +707,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         strncmp(target, "AmazonSQS.", 10) == 0) {
         return em_sqs_api_handle(&svc->sqs, conn, target,
                                  cs_str_make(up->data ? up->data : "", up->len));
+    }
+    em_path_params params;
+    char route_key[300];
+    function *f = route(svc, method, url, &params, route_key, sizeof(route_key));
+    if (f) {
+        return handle_http(svc, f, conn, method, url, route_key, &params, up);
     }
     char message[300];
     snprintf(message, sizeof(message), "%s %.200s is not an operation the emulator serves", method,

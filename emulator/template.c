@@ -485,11 +485,33 @@ static cs_error load_schedule_event(loader *l, const char *path, const em_yaml *
     return r;
 }
 
+static cs_error load_http_event(loader *l, const char *path, const em_yaml *props, em_http_event *e)
+{
+    cs_error r = CS_ERR_OK;
+    for (const em_yaml *p = props ? props->first : NULL; p && !r; p = p->next) {
+        if (cs_str_eq_c(p->key, "Path")) {
+            r = text(l, p, &e->path);
+        } else if (cs_str_eq_c(p->key, "Method")) {
+            r = text(l, p, &e->method);
+        } else if (!cs_str_eq_c(p->key, "ApiId") && !cs_str_eq_c(p->key, "PayloadFormatVersion")) {
+            warn(l, join(l, path, p->key), p, "HttpApi event property not emulated");
+        }
+    }
+    if (cs_str_eq_c(e->method, "ANY") || cs_str_eq_c(e->method, "any")) {
+        e->method = cs_str_make("", 0);
+    }
+    if (!r && e->path.len && e->path.ptr[0] != '/') {
+        r = fail(l, em_yaml_get(props, "Path"), "an HttpApi Path starts with '/'");
+    }
+    return r;
+}
+
 static cs_error load_events(loader *l, const char *path, const em_yaml *events, em_function *f)
 {
     f->sqs = cs_arena_calloc(l->arena, events->count + 1, sizeof(*f->sqs));
     f->schedules = cs_arena_calloc(l->arena, events->count + 1, sizeof(*f->schedules));
-    if (!f->sqs || !f->schedules) {
+    f->http = cs_arena_calloc(l->arena, events->count + 1, sizeof(*f->http));
+    if (!f->sqs || !f->schedules || !f->http) {
         return cs_arena_full(l->arena, l->diag);
     }
     cs_error r = CS_ERR_OK;
@@ -506,6 +528,9 @@ static cs_error load_events(loader *l, const char *path, const em_yaml *events, 
             f->schedules[f->schedule_count].name = ev->key;
             r = load_schedule_event(l, at, props, cs_str_eq_c(type->text, "ScheduleV2"),
                                     &f->schedules[f->schedule_count++]);
+        } else if (cs_str_eq_c(type->text, "HttpApi")) {
+            f->http[f->http_count].name = ev->key;
+            r = load_http_event(l, at, props, &f->http[f->http_count++]);
         } else {
             warn(l, at, ev, "event type not emulated");
         }

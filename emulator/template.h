@@ -50,6 +50,13 @@ typedef struct em_schedule_event {
     bool enabled;
 } em_schedule_event;
 
+/* An HttpApi event: a route on the emulator's port. */
+typedef struct em_http_event {
+    cs_str name;
+    cs_str path;   /* "/orders/{id}", "/files/{proxy+}"; "" for $default */
+    cs_str method; /* "GET" ...; "" for any */
+} em_http_event;
+
 typedef struct em_function {
     cs_str logical_id;
     cs_str name; /* FunctionName, or the logical id */
@@ -65,6 +72,8 @@ typedef struct em_function {
     size_t sqs_count;
     em_schedule_event *schedules;
     size_t schedule_count;
+    em_http_event *http;
+    size_t http_count;
     bool function_url;
 } em_function;
 

@@ -8,8 +8,9 @@
  * is reported in batchItemFailures, {"action":"slow"} takes 20 ms,
  * {"action":"fail-batch"} fails the
  * invocation and {"action":"bad-response"} answers an invalid partial
- * batch response. CONTRACT_INIT_FAIL makes init fail; CONTRACT_SECRET
- * is registered with the logger at init. */
+ * batch response. An HttpApi event ({"version":"2.0",...}) is answered with
+ * status 201, a header, a cookie and the event itself as the body. CONTRACT_INIT_FAIL makes init
+ * fail; CONTRACT_SECRET is registered with the logger at init. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,30 @@ static cs_error handle_batch(const cs_invocation *inv, const cs_json *records, c
     return result;
 }
 
+static cs_error respond_http(const cs_invocation *inv, cs_buf *response, cs_diag *diag)
+{
+    cs_json_writer w;
+    cs_json_writer_init(&w, response);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "statusCode");
+    cs_json_write_int64(&w, 201);
+    cs_json_write_key_c(&w, "headers");
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "x-handled-by");
+    cs_json_write_string_c(&w, "contract");
+    cs_json_write_object_end(&w);
+    cs_json_write_key_c(&w, "cookies");
+    cs_json_write_array_begin(&w);
+    cs_json_write_string_c(&w, "session=abc; Path=/");
+    cs_json_write_array_end(&w);
+    cs_json_write_key_c(&w, "body");
+    cs_json_write_string(&w, inv->event);
+    cs_json_write_object_end(&w);
+    cs_error result = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    return result;
+}
+
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
 {
     (void)user;
@@ -188,6 +213,9 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
     const cs_json *records = result ? NULL : cs_json_object_get(event, cs_str_from_c("Records"));
     if (records && records->type == CS_JSON_ARRAY) {
         return handle_batch(inv, records, response, diag);
+    }
+    if (!result && cs_json_object_get(event, cs_str_from_c("requestContext"))) {
+        return respond_http(inv, response, diag);
     }
     if (!result) {
         result = cs_json_get_string(event, "action", &action, diag);

@@ -473,6 +473,85 @@ static void the_cli_sends_lists_fires_and_invokes(void **st)
     assert_non_null(strstr(out, "--body is required"));
 }
 
+static reply http(const char *method, const char *path, const char *header, const char *body,
+                  size_t body_len)
+{
+    reply r = {0};
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", endpoint, path);
+    struct curl_slist *headers = curl_slist_append(NULL, header);
+    headers = curl_slist_append(headers, "Cookie: c1=1; c2=2");
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, keep_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
+    if (curl_easy_perform(curl) == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    }
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+    return r;
+}
+
+static void string_is(const cs_json *root, const char *path, const char *expected)
+{
+    cs_str got;
+    if (cs_json_get_string(root, path, &got, NULL) || !cs_str_eq_c(got, expected)) {
+        fail_msg("%s: expected '%s'", path, expected);
+    }
+}
+
+static void an_http_api_route_reaches_the_function_as_payload_2_0(void **st)
+{
+    (void)st;
+    reply r = http("POST", "/orders/42?b=2&a=x%20y", "X-Custom: v", "{\"x\":1}", 7);
+    assert_int_equal(r.status, 201);
+    assert_non_null(strstr(r.headers, "x-handled-by: contract"));
+    assert_non_null(strstr(r.headers, "Set-Cookie: session=abc; Path=/"));
+    cs_json *event = test_parse(&test_arena, r.body, r.body_len);
+    string_is(event, "version", "2.0");
+    string_is(event, "routeKey", "POST /orders/{id}");
+    string_is(event, "rawPath", "/orders/42");
+    string_is(event, "pathParameters.id", "42");
+    string_is(event, "queryStringParameters.a", "x y");
+    string_is(event, "queryStringParameters.b", "2");
+    string_is(event, "headers.x-custom", "v");
+    string_is(event, "cookies[0]", "c1=1");
+    string_is(event, "cookies[1]", "c2=2");
+    string_is(event, "body", "{\"x\":1}");
+    string_is(event, "requestContext.http.method", "POST");
+    string_is(event, "requestContext.routeKey", "POST /orders/{id}");
+    bool base64 = true;
+    assert_int_equal(cs_json_get_bool(event, "isBase64Encoded", &base64, NULL), CS_ERR_OK);
+    assert_false(base64);
+
+    r = http("GET", "/files/a/b/c.txt", "X-Other: 1", NULL, 0);
+    assert_int_equal(r.status, 201);
+    event = test_parse(&test_arena, r.body, r.body_len);
+    string_is(event, "pathParameters.proxy", "a/b/c.txt");
+    string_is(event, "routeKey", "GET /files/{proxy+}");
+
+    r = http("POST", "/orders/7", "Content-Type: application/octet-stream", "\xff\x00\x01", 3);
+    assert_int_equal(r.status, 201);
+    event = test_parse(&test_arena, r.body, r.body_len);
+    string_is(event, "body", "/wAB");
+    assert_int_equal(cs_json_get_bool(event, "isBase64Encoded", &base64, NULL), CS_ERR_OK);
+    assert_true(base64);
+
+    r = http("GET", "/orders/42", "X-Other: 1", NULL, 0);
+    assert_int_equal(r.status, 404);
+    r = http("GET", "/files/", "X-Other: 1", NULL, 0);
+    assert_int_equal(r.status, 404);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +568,7 @@ int main(void)
         cmocka_unit_test(sqs_errors_are_named_as_sqs_names_them),
         cmocka_unit_test(a_schedule_fires_on_demand_with_its_input),
         cmocka_unit_test(the_cli_sends_lists_fires_and_invokes),
+        cmocka_unit_test(an_http_api_route_reaches_the_function_as_payload_2_0),
     };
     return cmocka_run_group_tests_name("service", tests, setup, teardown);
 }
