@@ -45,12 +45,14 @@ bool em_http_route_matches(cs_str route, cs_str path, em_path_params *params)
         bool param = want.len > 2 && want.ptr[0] == '{' && want.ptr[want.len - 1] == '}';
         if (param && want.ptr[want.len - 2] == '+') {
             /* {proxy+}: the rest of the path, at least one segment. */
-            cs_str rest = cs_str_make(path.ptr + before + 1, before < path.len ? path.len - before - 1 : 0);
+            cs_str rest =
+                cs_str_make(path.ptr + before + 1, before < path.len ? path.len - before - 1 : 0);
             return rest.len > 0 && r == route.len &&
                    bind_param(params, cs_str_make(want.ptr + 1, want.len - 3), rest);
         }
-        if (param ? got.len == 0 || !bind_param(params, cs_str_make(want.ptr + 1, want.len - 2), got)
-                  : !cs_str_eq(want, got)) {
+        if (param
+                ? got.len == 0 || !bind_param(params, cs_str_make(want.ptr + 1, want.len - 2), got)
+                : !cs_str_eq(want, got)) {
             return false;
         }
     }
@@ -161,10 +163,10 @@ static void write_request_context(cs_json_writer *w, const em_http_request *req,
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
     cs_json_write_key_c(w, "requestContext");
     cs_json_write_object_begin(w);
-    const char *fields[][2] = {{"accountId", "000000000000"}, {"apiId", "local"},
-                               {"domainName", domain},        {"domainPrefix", "local"},
+    const char *fields[][2] = {{"accountId", "000000000000"},  {"apiId", "local"},
+                               {"domainName", domain},         {"domainPrefix", "local"},
                                {"requestId", req->request_id}, {"routeKey", req->route_key},
-                               {"stage", "$default"},         {"time", when}};
+                               {"stage", "$default"},          {"time", when}};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         cs_json_write_key_c(w, fields[i][0]);
         cs_json_write_string_c(w, fields[i][1]);
@@ -173,8 +175,10 @@ static void write_request_context(cs_json_writer *w, const em_http_request *req,
     cs_json_write_int64(w, now_ms);
     cs_json_write_key_c(w, "http");
     cs_json_write_object_begin(w);
-    const char *http[][2] = {{"method", req->method},     {"path", req->path},
-                             {"protocol", "HTTP/1.1"},   {"sourceIp", "127.0.0.1"},
+    const char *http[][2] = {{"method", req->method},
+                             {"path", req->path},
+                             {"protocol", "HTTP/1.1"},
+                             {"sourceIp", "127.0.0.1"},
                              {"userAgent", agent ? agent : ""}};
     for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++) {
         cs_json_write_key_c(w, http[i][0]);
@@ -263,9 +267,8 @@ static enum MHD_Result respond_structured(struct MHD_Connection *conn, const cs_
     if (base64 && cs_base64_decode(body, &decoded, NULL) == CS_ERR_OK) {
         body = cs_str_make(decoded.data ? decoded.data : "", decoded.len);
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(body.len, (void *)(body.ptr ? body.ptr : ""),
-                                        MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        body.len, (void *)(body.ptr ? body.ptr : ""), MHD_RESPMEM_MUST_COPY);
     cs_buf_clean_up(&decoded);
     const cs_json *headers = cs_json_object_get(root, cs_str_from_c("headers"));
     for (const cs_json *h = headers ? headers->first : NULL; h; h = h->next) {
@@ -280,8 +283,8 @@ static enum MHD_Result respond_structured(struct MHD_Connection *conn, const cs_
         snprintf(value, sizeof(value), "%.*s", CS_STR_FMT(c->text));
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, value);
     }
-    enum MHD_Result ok = MHD_queue_response(
-        conn, status >= 100 && status <= 599 ? (unsigned)status : 500, r);
+    enum MHD_Result ok =
+        MHD_queue_response(conn, status >= 100 && status <= 599 ? (unsigned)status : 500, r);
     MHD_destroy_response(r);
     return ok;
 }

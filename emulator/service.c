@@ -621,6 +621,28 @@ static function *route(em_service *svc, const char *method, const char *path,
     return NULL;
 }
 
+/* /_url/{function}/{path}: the function's URL (FunctionUrlConfig), which
+ * AWS serves on a host of its own; *rest is the path the function sees. */
+static function *function_url(em_service *svc, const char *url, const char **rest)
+{
+    static const char prefix[] = "/_url/";
+    if (strncmp(url, prefix, strlen(prefix)) != 0) {
+        return NULL;
+    }
+    const char *name = url + strlen(prefix);
+    const char *slash = strchr(name, '/');
+    size_t len = slash ? (size_t)(slash - name) : strlen(name);
+    *rest = slash ? slash : "/";
+    for (size_t i = 0; i < svc->function_count; i++) {
+        if (svc->template.functions[i].function_url &&
+            strlen(svc->functions[i].config.name) == len &&
+            strncmp(svc->functions[i].config.name, name, len) == 0) {
+            return &svc->functions[i];
+        }
+    }
+    return NULL;
+}
+
 /* A request on an HttpApi route: the payload 2.0 event in, the function's
  * answer out, as API Gateway does (500 for a failed function, 503 when it
  * is at its concurrency limit). */
@@ -708,9 +730,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return em_sqs_api_handle(&svc->sqs, conn, target,
                                  cs_str_make(up->data ? up->data : "", up->len));
     }
-    em_path_params params;
+    em_path_params params = {0};
+    const char *rest;
+    function *f = function_url(svc, url, &rest);
+    if (f) {
+        return handle_http(svc, f, conn, method, rest, "$default", &params, up);
+    }
     char route_key[300];
-    function *f = route(svc, method, url, &params, route_key, sizeof(route_key));
+    f = route(svc, method, url, &params, route_key, sizeof(route_key));
     if (f) {
         return handle_http(svc, f, conn, method, url, route_key, &params, up);
     }

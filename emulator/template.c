@@ -570,6 +570,15 @@ static cs_error function_property(loader *l, const char *path, const em_yaml *p,
     }
     if (cs_str_eq_c(p->key, "FunctionUrlConfig")) {
         f->function_url = true;
+        /* Served at /_url/{name}/ without authentication or CORS. */
+        for (const em_yaml *c = p->first; c; c = c->next) {
+            const char *at = join(l, join(l, path, p->key), c->key);
+            if (!cs_str_eq_c(c->key, "AuthType")) {
+                warn(l, at, c, "function URL property not emulated");
+            } else if (!cs_str_eq_c(c->text, "NONE")) {
+                warn(l, at, c, "function URL authorization not emulated: every request is let in");
+            }
+        }
         return CS_ERR_OK;
     }
     if (!cs_str_eq_c(p->key, "Description")) {

@@ -546,6 +546,15 @@ static void an_http_api_route_reaches_the_function_as_payload_2_0(void **st)
     assert_int_equal(cs_json_get_bool(event, "isBase64Encoded", &base64, NULL), CS_ERR_OK);
     assert_true(base64);
 
+    r = http("PUT", "/_url/web/any/path?q=1", "X-Other: 1", "{}", 2);
+    assert_int_equal(r.status, 201);
+    event = test_parse(&test_arena, r.body, r.body_len);
+    string_is(event, "routeKey", "$default");
+    string_is(event, "rawPath", "/any/path");
+    string_is(event, "requestContext.http.method", "PUT");
+    r = http("GET", "/_url/echo/", "X-Other: 1", NULL, 0);
+    assert_int_equal(r.status, 404); /* echo has no FunctionUrlConfig */
+
     r = http("GET", "/orders/42", "X-Other: 1", NULL, 0);
     assert_int_equal(r.status, 404);
     r = http("GET", "/files/", "X-Other: 1", NULL, 0);
