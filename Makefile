@@ -117,6 +117,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit-tests all
 	@BUILD=$(BUILD) bash tools/run-tests.sh $(UNIT_BIN)
 	@$(MAKE) --no-print-directory lint-template
+	@bash tests/node/run.sh $(BUILD)
 
 # cfn-lint comes with the machine's Python (DESIGN.md); a machine without it
 # says so loudly instead of passing quietly.

@@ -10,16 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bench="$build/bench/runtime/bench_runtime"
 echo_bin="$(cd "$build/bench/echo" && pwd)/bootstrap"
 
-command -v node >/dev/null || { echo "bench-runtime: node is required for the peer" >&2; exit 1; }
-peer="$build/bench/node"
-if [ ! -f "$peer/node_modules/aws-lambda-ric/index.mjs" ]; then
-    echo "bench-runtime: installing aws-lambda-ric into $peer (builds its native addon, about a minute)" >&2
-    mkdir -p "$peer"
-    cp "$here/node/package.json" "$here/node/index.mjs" "$peer/"
-    (cd "$peer" && npm install --no-audit --no-fund --loglevel=error >&2)
-fi
-cp "$here/node/index.mjs" "$peer/"
-peer=$(cd "$peer" && pwd)
+peer=$(bash "$here/../../tools/node-ric.sh" "$build/bench/node")
 
 ours=$("$bench" c "$invocations" "$cold_starts" . -- "$echo_bin")
 node=$("$bench" node "$invocations" "$cold_starts" "$peer" -- "$(command -v node)" \
