@@ -61,17 +61,19 @@ bool em_http_route_matches(cs_str route, cs_str path, em_path_params *params)
 
 /* ---- the event ---- */
 
+enum { MAX_HEADERS = 64 };
+
+/* The request's headers by lower-cased name; a repeated header's values
+ * are joined with commas, as API Gateway does. */
 typedef struct header_walk {
-    cs_json_writer *w;
     const char *cookie; /* the Cookie header, kept for "cookies" */
-    /* Lower-cased names already written: a repeated header keeps its first
-     * value (API Gateway would join the values with commas). */
-    char seen[64][64];
-    int seen_count;
+    char names[MAX_HEADERS][64];
+    cs_buf values[MAX_HEADERS];
+    int count;
 } header_walk;
 
-static enum MHD_Result write_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
 {
     (void)kind;
     header_walk *h = cls;
@@ -85,17 +87,34 @@ static enum MHD_Result write_header(void *cls, enum MHD_ValueKind kind, const ch
         h->cookie = value;
         return MHD_YES;
     }
-    for (int i = 0; i < h->seen_count; i++) {
-        if (strcmp(h->seen[i], name) == 0) {
-            return MHD_YES;
-        }
+    int i = 0;
+    while (i < h->count && strcmp(h->names[i], name) != 0) {
+        i++;
     }
-    if (h->seen_count < 64) {
-        snprintf(h->seen[h->seen_count++], sizeof(h->seen[0]), "%s", name);
+    if (i == MAX_HEADERS) {
+        return MHD_YES; /* past what any real client sends */
     }
-    cs_json_write_key_c(h->w, name);
-    cs_json_write_string_c(h->w, value ? value : "");
+    if (i == h->count) {
+        memcpy(h->names[h->count], name, n + 1);
+        cs_buf_init(&h->values[h->count++], 0);
+    } else {
+        cs_buf_append(&h->values[i], ",", 1);
+    }
+    cs_buf_append(&h->values[i], value ? value : "", value ? strlen(value) : 0);
     return MHD_YES;
+}
+
+static void write_headers(cs_json_writer *w, header_walk *h)
+{
+    cs_json_write_key_c(w, "headers");
+    cs_json_write_object_begin(w);
+    for (int i = 0; i < h->count; i++) {
+        cs_json_write_key_c(w, h->names[i]);
+        cs_json_write_string(
+            w, cs_str_make(h->values[i].data ? h->values[i].data : "", h->values[i].len));
+        cs_buf_clean_up(&h->values[i]);
+    }
+    cs_json_write_object_end(w);
 }
 
 static enum MHD_Result write_argument(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -219,11 +238,9 @@ cs_error em_http_event_write(const em_http_request *req, cs_buf *out, cs_diag *d
         cs_json_write_key_c(&w, top[i][0]);
         cs_json_write_string_c(&w, top[i][1]);
     }
-    header_walk h = {.w = &w};
-    cs_json_write_key_c(&w, "headers");
-    cs_json_write_object_begin(&w);
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, write_header, &h);
-    cs_json_write_object_end(&w);
+    header_walk h = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &h);
+    write_headers(&w, &h);
     if (h.cookie) {
         write_cookies(&w, h.cookie);
     }

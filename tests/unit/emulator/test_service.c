@@ -479,8 +479,14 @@ static reply http(const char *method, const char *path, const char *header, cons
     reply r = {0};
     char url[256];
     snprintf(url, sizeof(url), "%s%s", endpoint, path);
-    struct curl_slist *headers = curl_slist_append(NULL, header);
-    headers = curl_slist_append(headers, "Cookie: c1=1; c2=2");
+    /* header may hold several, one per line. */
+    struct curl_slist *headers = curl_slist_append(NULL, "Cookie: c1=1; c2=2");
+    char lines[256];
+    snprintf(lines, sizeof(lines), "%s", header);
+    for (char *save = NULL, *line = strtok_r(lines, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        headers = curl_slist_append(headers, line);
+    }
     CURL *curl = curl_easy_init();
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -533,6 +539,10 @@ static void an_http_api_route_reaches_the_function_as_payload_2_0(void **st)
     assert_int_equal(cs_json_get_bool(event, "isBase64Encoded", &base64, NULL), CS_ERR_OK);
     assert_false(base64);
 
+    /* A repeated header reaches the function joined with commas. */
+    r = http("POST", "/orders/43", "X-Repeat: a\nX-Repeat: b", "{}", 2);
+    event = test_parse(&test_arena, r.body, r.body_len);
+    string_is(event, "headers.x-repeat", "a,b");
     r = http("GET", "/files/a/b/c.txt", "X-Other: 1", NULL, 0);
     assert_int_equal(r.status, 201);
     event = test_parse(&test_arena, r.body, r.body_len);
