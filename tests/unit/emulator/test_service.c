@@ -190,15 +190,27 @@ static size_t keep_header(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-static reply request(const char *path, const char *header, const char *body)
+/* One HTTP exchange with the emulator; `header_lines` holds one header per
+ * line; a NULL body sends none. */
+static reply exchange(const char *method, const char *path, const char *header_lines,
+                      const char *body, size_t body_len)
 {
     reply r = {0};
-    char url[256];
+    char url[256], lines[256];
     snprintf(url, sizeof(url), "%s%s", endpoint, path);
-    struct curl_slist *headers = curl_slist_append(NULL, header);
+    snprintf(lines, sizeof(lines), "%s", header_lines);
+    struct curl_slist *headers = NULL;
+    for (char *save = NULL, *line = strtok_r(lines, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        headers = curl_slist_append(headers, line);
+    }
     CURL *curl = curl_easy_init();
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
@@ -210,6 +222,11 @@ static reply request(const char *path, const char *header, const char *body)
     curl_easy_cleanup(curl);
     curl_slist_free_all(headers);
     return r;
+}
+
+static reply request(const char *path, const char *header, const char *body)
+{
+    return exchange("POST", path, header, body, strlen(body));
 }
 
 static reply post(const char *function, const char *type, const char *body)
@@ -473,38 +490,13 @@ static void the_cli_sends_lists_fires_and_invokes(void **st)
     assert_non_null(strstr(out, "--body is required"));
 }
 
+/* A request with two cookies, as a browser would send them. */
 static reply http(const char *method, const char *path, const char *header, const char *body,
                   size_t body_len)
 {
-    reply r = {0};
-    char url[256];
-    snprintf(url, sizeof(url), "%s%s", endpoint, path);
-    /* header may hold several, one per line. */
-    struct curl_slist *headers = curl_slist_append(NULL, "Cookie: c1=1; c2=2");
     char lines[256];
-    snprintf(lines, sizeof(lines), "%s", header);
-    for (char *save = NULL, *line = strtok_r(lines, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        headers = curl_slist_append(headers, line);
-    }
-    CURL *curl = curl_easy_init();
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
-    }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, keep_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
-    if (curl_easy_perform(curl) == CURLE_OK) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-    }
-    curl_easy_cleanup(curl);
-    curl_slist_free_all(headers);
-    return r;
+    snprintf(lines, sizeof(lines), "Cookie: c1=1; c2=2\n%s", header);
+    return exchange(method, path, lines, body, body_len);
 }
 
 static void string_is(const cs_json *root, const char *path, const char *expected)
