@@ -178,10 +178,7 @@ static cs_error load_functions(em_service *svc, const em_service_opts *opts, cs_
 static function *find_function(em_service *svc, cs_str name)
 {
     /* The SDKs accept a name, an ARN or a partial ARN. */
-    long colon;
-    while ((colon = cs_str_find_char(name, ':', 0)) >= 0) {
-        name = cs_str_sub(name, (size_t)colon + 1, name.len - (size_t)colon - 1);
-    }
+    name = cs_str_after_last(name, ':');
     for (size_t i = 0; i < svc->function_count; i++) {
         if (cs_str_eq_c(name, svc->functions[i].config.name)) {
             return &svc->functions[i];

@@ -98,11 +98,7 @@ static cs_error queue_field(call *c, const cs_json *from, const em_queue **out)
     if (r) {
         return r;
     }
-    cs_str name = url;
-    for (long slash; (slash = cs_str_find_char(name, '/', 0)) >= 0;) {
-        name = cs_str_sub(name, (size_t)slash + 1, name.len - (size_t)slash - 1);
-    }
-    *out = em_queues_find(c->api->queues, name);
+    *out = em_queues_find(c->api->queues, cs_str_after_last(url, '/'));
     return *out ? CS_ERR_OK
                 : fail(c, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
                        "The specified queue does not exist.");
@@ -561,11 +557,8 @@ static cs_error purge_queue(call *c)
 /* The queue named at the end of an ARN. */
 static const em_queue *queue_of_arn(call *c, cs_str arn)
 {
-    long colon;
-    while ((colon = cs_str_find_char(arn, ':', 0)) >= 0) {
-        arn = cs_str_sub(arn, (size_t)colon + 1, arn.len - (size_t)colon - 1);
-    }
-    return arn.len ? em_queues_find(c->api->queues, arn) : NULL;
+    cs_str name = cs_str_after_last(arn, ':');
+    return name.len ? em_queues_find(c->api->queues, name) : NULL;
 }
 
 /* Without a DestinationArn, the queue whose redrive policy names the DLQ. */

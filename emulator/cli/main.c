@@ -423,12 +423,7 @@ static int redrive(int argc, char **argv)
 static void print_queue(long port, cs_str url)
 {
     char name[256];
-    long slash = cs_str_find_char(url, '/', 0);
-    while (slash >= 0) {
-        url = cs_str_sub(url, (size_t)slash + 1, url.len - (size_t)slash - 1);
-        slash = cs_str_find_char(url, '/', 0);
-    }
-    snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(url));
+    snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(cs_str_after_last(url, '/')));
     const char *pairs[] = {"QueueUrl", name, NULL};
     response r;
     if (!sqs(port, "GetQueueAttributes", pairs, &r) || check(&r)) {

@@ -58,6 +58,15 @@ long cs_str_find_char(cs_str s, char c, size_t from)
     return -1;
 }
 
+cs_str cs_str_after_last(cs_str s, char c)
+{
+    size_t i = s.len;
+    while (i > 0 && s.ptr[i - 1] != c) {
+        i--;
+    }
+    return cs_str_make(s.ptr + i, s.len - i);
+}
+
 cs_str cs_str_sub(cs_str s, size_t from, size_t len)
 {
     if (from > s.len) {

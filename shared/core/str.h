@@ -27,6 +27,9 @@ bool cs_str_eq_nocase(cs_str a, cs_str b);
 bool cs_str_starts_with(cs_str s, cs_str prefix);
 /* Index of the first `c` at or after `from`, or -1. */
 long cs_str_find_char(cs_str s, char c, size_t from);
+/* What follows the last `c` in s (all of s when there is none): the name at
+ * the end of an ARN or a URL path. */
+cs_str cs_str_after_last(cs_str s, char c);
 /* The part of `s` from `from`, at most `len` bytes; clamps to s. */
 cs_str cs_str_sub(cs_str s, size_t from, size_t len);
 /* Without leading and trailing ASCII whitespace. */
