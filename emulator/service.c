@@ -374,10 +374,29 @@ static void *async_worker(void *arg)
 static enum MHD_Result aws_error(struct MHD_Connection *conn, unsigned status, const char *type,
                                  const char *message)
 {
-    char body[512];
-    int n = snprintf(body, sizeof(body), "{\"Type\":\"User\",\"message\":\"%s\"}", message);
-    return em_reply(conn, status, "application/json", body, (size_t)n, "X-Amzn-ErrorType", type,
-                    NULL);
+    /* Through the writer: a message may quote a name taken from the URL,
+     * with quotes or bytes that are not UTF-8. */
+    cs_buf text;
+    cs_buf_init(&text, 0);
+    cs_buf_append_valid_utf8(&text, cs_str_from_c(message));
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "Type");
+    cs_json_write_string_c(&w, "User");
+    cs_json_write_key_c(&w, "message");
+    cs_json_write_string(&w, cs_str_make(text.data ? text.data : "", text.len));
+    cs_json_write_object_end(&w);
+    enum MHD_Result ok = cs_json_writer_finish(&w, NULL)
+                             ? MHD_NO
+                             : em_reply(conn, status, "application/json", body.data, body.len,
+                                        "X-Amzn-ErrorType", type, NULL);
+    cs_json_writer_clean_up(&w);
+    cs_buf_clean_up(&body);
+    cs_buf_clean_up(&text);
+    return ok;
 }
 
 /* X-Amz-Client-Context is base64 of a JSON object; the runtime gets the

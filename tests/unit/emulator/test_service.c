@@ -301,6 +301,11 @@ static void a_function_at_its_reserved_concurrency_is_throttled(void **st)
 static void unknown_paths_are_named(void **st)
 {
     (void)st;
+    /* A name with a quote and a byte that is not UTF-8 still makes valid JSON. */
+    reply q = post("a%22b%ff", "RequestResponse", "{}");
+    assert_int_equal(q.status, 404);
+    test_parse(&test_arena, q.body, q.body_len);
+    assert_non_null(strstr(q.body, "function:a\\\"b\xef\xbf\xbd\""));
     reply r = post("echo/extra", "RequestResponse", "{}");
     assert_int_equal(r.status, 404);
     assert_non_null(strstr(r.body, "is not an operation the emulator serves"));
