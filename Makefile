@@ -136,9 +136,9 @@ bench-runtime: deps
 	    $(BUILD)/bench/floor/plain $(BUILD)/bench/floor/with-curl
 	@bash bench/runtime/run.sh $(BUILD)
 
-$(BUILD)/bench/runtime/bench_runtime: $(BUILD)/obj/bench/runtime/bench_runtime.o $(SUPPORT_LIB) $(CORE_LIB)
+$(BUILD)/bench/runtime/bench_runtime: $(BUILD)/obj/bench/runtime/bench_runtime.o $(SUPPORT_LIB) $(EMULATOR_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(CORE_LIBS) -lm -o $@
+	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(EMULATOR_LIBS) $(CORE_LIBS) -lm -o $@
 
 bench-mapping: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bench/mapping/bench_mapping

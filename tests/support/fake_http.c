@@ -1,11 +1,14 @@
 #include "fake_http.h"
 
+#include "emulator/httpd.h"
+
 #include "mhd_server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +31,6 @@ struct fake_http {
     size_t request_len, request_cap;
     mhd_counter connections;
 };
-
-typedef struct upload {
-    char *data;
-    size_t len;
-} upload;
 
 static int64_t now_ms(void)
 {
@@ -76,7 +74,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 }
 
 static void record(fake_http *f, struct MHD_Connection *conn, const char *method, const char *url,
-                   upload *up)
+                   em_upload *up)
 {
     fake_http_request r;
     memset(&r, 0, sizeof(r));
@@ -131,39 +129,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     fake_http *f = cls;
-    upload *up = *con_cls;
+    em_upload *up = *con_cls;
     if (!up) {
-        *con_cls = calloc(1, sizeof(upload));
+        *con_cls = calloc(1, sizeof(em_upload));
         return MHD_YES;
     }
     if (*data_size) {
-        char *grown = realloc(up->data, up->len + *data_size + 1);
-        if (!grown) {
-            return MHD_NO;
-        }
-        memcpy(grown + up->len, data, *data_size);
-        up->len += *data_size;
-        grown[up->len] = '\0';
-        up->data = grown;
+        em_upload_collect(up, data, *data_size, SIZE_MAX);
         *data_size = 0;
         return MHD_YES;
     }
     record(f, conn, method, url, up);
     return answer(f, conn);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode code)
-{
-    (void)cls;
-    (void)conn;
-    (void)code;
-    upload *up = *con_cls;
-    if (up) {
-        free(up->data);
-        free(up);
-        *con_cls = NULL;
-    }
 }
 
 size_t fake_http_connections(fake_http *f)
@@ -182,11 +159,11 @@ fake_http *fake_http_start(const char *cert_pem, const char *key_pem)
         f->daemon = MHD_start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr,
             MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, f, MHD_OPTION_NOTIFY_CONNECTION,
+            MHD_OPTION_NOTIFY_COMPLETED, em_upload_completed, f, MHD_OPTION_NOTIFY_CONNECTION,
             mhd_count_connection, &f->connections, MHD_OPTION_END);
     } else {
         f->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_SOCK_ADDR,
-                                     &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, f,
+                                     &addr, MHD_OPTION_NOTIFY_COMPLETED, em_upload_completed, f,
                                      MHD_OPTION_NOTIFY_CONNECTION, mhd_count_connection,
                                      &f->connections, MHD_OPTION_END);
     }

@@ -2,6 +2,8 @@
 
 #include "mhd_server.h"
 
+#include "emulator/httpd.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -42,13 +44,6 @@ struct fake_rapi {
     mhd_counter connections;
     int64_t first_next_ns;
 };
-
-typedef struct upload {
-    char *data;
-    size_t len;
-    size_t cap;
-    int too_large;
-} upload;
 
 int64_t fake_now_ns(void)
 {
@@ -198,7 +193,7 @@ static int claim_id(fake_rapi *f, const char *id, int64_t *sent_ns)
 }
 
 static enum MHD_Result handle_post(fake_rapi *f, struct MHD_Connection *conn, const char *url,
-                                   upload *up)
+                                   em_upload *up)
 {
     fake_rapi_post p;
     memset(&p, 0, sizeof(p));
@@ -230,9 +225,8 @@ static enum MHD_Result handle_post(fake_rapi *f, struct MHD_Connection *conn, co
         status = MHD_HTTP_CONTENT_TOO_LARGE;
     }
     p.status = (int)status;
-    p.body = up->data ? up->data : strdup("");
     p.body_len = up->len;
-    up->data = NULL;
+    p.body = em_upload_take(up);
     if (f->post_len == f->post_cap) {
         f->posts = mhd_grow(f->posts, &f->post_cap, sizeof(*f->posts));
     }
@@ -244,36 +238,17 @@ static enum MHD_Result handle_post(fake_rapi *f, struct MHD_Connection *conn, co
                                              : "{\"errorMessage\":\"refused\"}");
 }
 
-static void collect(upload *up, const char *data, size_t len)
-{
-    if (up->too_large || up->len + len > MAX_RESPONSE_BYTES) {
-        up->too_large = 1;
-        return;
-    }
-    if (up->len + len + 1 > up->cap) {
-        size_t cap = up->cap ? up->cap : 4096;
-        while (cap < up->len + len + 1) {
-            cap *= 2;
-        }
-        up->data = realloc(up->data, cap);
-        up->cap = cap;
-    }
-    memcpy(up->data + up->len, data, len);
-    up->len += len;
-    up->data[up->len] = '\0';
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_size, void **con_cls)
 {
     (void)version;
     fake_rapi *f = cls;
-    upload *up = *con_cls;
+    em_upload *up = *con_cls;
     if (!up) {
         /* Answering on the first call makes MHD close the connection after
          * the response; the second call keeps it alive, as Lambda does. */
-        *con_cls = calloc(1, sizeof(upload));
+        *con_cls = calloc(1, sizeof(em_upload));
         return MHD_YES;
     }
     if (strcmp(method, "GET") == 0) {
@@ -283,25 +258,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return handle_next(f, conn);
     }
     if (*data_size) {
-        collect(up, data, *data_size);
+        em_upload_collect(up, data, *data_size, MAX_RESPONSE_BYTES);
         *data_size = 0;
         return MHD_YES;
     }
     return handle_post(f, conn, url, up);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode code)
-{
-    (void)cls;
-    (void)conn;
-    (void)code;
-    upload *up = *con_cls;
-    if (up) {
-        free(up->data);
-        free(up);
-        *con_cls = NULL;
-    }
 }
 
 static size_t read_counter(fake_rapi *f, const size_t *counter)
@@ -326,8 +287,9 @@ fake_rapi *fake_rapi_start(void)
     struct sockaddr_in addr = mhd_loopback();
     f->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
-        NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        f, MHD_OPTION_NOTIFY_CONNECTION, mhd_count_connection, &f->connections, MHD_OPTION_END);
+        NULL, on_request, f, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+        em_upload_completed, f, MHD_OPTION_NOTIFY_CONNECTION, mhd_count_connection, &f->connections,
+        MHD_OPTION_END);
     if (!f->daemon) {
         free(f);
         return NULL;
