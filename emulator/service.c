@@ -1,6 +1,5 @@
 #include "service.h"
 
-#include <errno.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -75,28 +74,16 @@ struct em_service {
 
 /* ---- loading ---- */
 
+/* The template's text, copied into the arena that holds what is read from it. */
 static cs_error read_text(const char *path, cs_arena *arena, cs_str *out, cs_diag *diag)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return cs_diag_set(diag, CS_ERR_IO, "%s: %s", path, strerror(errno));
-    }
     cs_buf buf;
     cs_buf_init(&buf, 16 * 1024 * 1024);
-    char chunk[8192];
-    size_t n;
-    cs_error r = CS_ERR_OK;
-    while (!r && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        r = cs_buf_append(&buf, chunk, n);
-    }
-    fclose(f);
+    cs_error r = cs_buf_append_file(&buf, path, "template", diag);
     char *copy = r ? NULL : cs_arena_strndup(arena, cs_str_make(buf.data ? buf.data : "", buf.len));
     *out = cs_str_make(copy, buf.len);
     cs_buf_clean_up(&buf);
-    if (r || !copy) {
-        return cs_diag_set(diag, r ? r : CS_ERR_NOMEM, "%s: cannot read", path);
-    }
-    return CS_ERR_OK;
+    return r || copy ? r : cs_arena_full(arena, diag);
 }
 
 /* CodeUri is a directory holding `bootstrap`, relative to the template. */

@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,4 +124,20 @@ cs_error cs_buf_append_valid_utf8(cs_buf *buf, cs_str s)
 cs_str cs_buf_view(const cs_buf *buf)
 {
     return cs_str_make(buf->data ? buf->data : "", buf->len);
+}
+
+cs_error cs_buf_append_file(cs_buf *buf, const char *path, const char *what, cs_diag *diag)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return cs_diag_set(diag, CS_ERR_IO, "cannot read %s %s: %s", what, path, strerror(errno));
+    }
+    char chunk[8192];
+    size_t n;
+    cs_error r = CS_ERR_OK;
+    while (!r && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        r = cs_buf_append(buf, chunk, n);
+    }
+    fclose(f);
+    return r ? cs_diag_set(diag, r, "%s %s is too large", what, path) : CS_ERR_OK;
 }

@@ -37,6 +37,9 @@ cs_error cs_buf_appendf(cs_buf *buf, const char *fmt, ...) __attribute__((format
 /* Appends s with each byte that is not part of valid UTF-8 replaced by
  * U+FFFD, for text from outside that must end up in JSON. */
 cs_error cs_buf_append_valid_utf8(cs_buf *buf, cs_str s);
+/* Appends the file at path. Errors name it as "<what> <path>": CS_ERR_IO
+ * when it cannot be read, CS_ERR_BUFFER_FULL past the buffer's limit. */
+cs_error cs_buf_append_file(cs_buf *buf, const char *path, const char *what, cs_diag *diag);
 cs_str cs_buf_view(const cs_buf *buf);
 
 #endif

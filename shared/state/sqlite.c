@@ -359,23 +359,6 @@ static void read_entry(cs_arena *arena, sqlite3_stmt *stmt, cs_error_entry *e)
 
 #define ENTRY_COLUMNS "correlation_id, flow, code, message, attempts, status, created, updated"
 
-static cs_error read_snapshot(const char *path, cs_buf *out, cs_diag *diag)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return cs_diag_set(diag, CS_ERR_IO, "cannot read snapshot %s: %s", path, strerror(errno));
-    }
-    cs_buf_reset(out);
-    char chunk[8192];
-    size_t n;
-    cs_error r = CS_ERR_OK;
-    while (!r && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        r = cs_buf_append(out, chunk, n);
-    }
-    fclose(f);
-    return r ? cs_diag_set(diag, r, "snapshot %s is too large", path) : CS_ERR_OK;
-}
-
 static cs_error error_get(cs_state *s, const char *id, cs_arena *arena, cs_error_entry *out,
                           cs_buf *snapshot, cs_diag *diag)
 {
@@ -400,7 +383,11 @@ static cs_error error_get(cs_state *s, const char *id, cs_arena *arena, cs_error
     }
     char path[1024];
     r = snapshot ? snapshot_path(st, id, path, sizeof(path), diag) : CS_ERR_OK;
-    return r || !snapshot ? r : read_snapshot(path, snapshot, diag);
+    if (r || !snapshot) {
+        return r;
+    }
+    cs_buf_reset(snapshot);
+    return cs_buf_append_file(snapshot, path, "snapshot", diag);
 }
 
 static cs_error error_set_status(cs_state *s, const char *id, const char *status, int64_t now_ms,
