@@ -42,14 +42,16 @@ static const char schema[] =
     " queue TEXT NOT NULL, message_id TEXT NOT NULL, body BLOB NOT NULL, group_id TEXT,"
     " sequence INTEGER, md5 TEXT NOT NULL, sent_at INTEGER NOT NULL,"
     " available_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0,"
-    " first_receive_at INTEGER, receipt TEXT);"
+    " first_receive_at INTEGER, receipt TEXT, attributes TEXT, attributes_md5 TEXT);"
     "CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);"
     /* Deletes and visibility changes find a message by receipt; retention
      * by age. Without these each is a scan of the queue. */
     "CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt) WHERE receipt IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS messages_age ON messages (queue, sent_at);"
     "CREATE TABLE IF NOT EXISTS dedup (queue TEXT NOT NULL, dedup_id TEXT NOT NULL,"
-    " message_id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (queue, dedup_id));";
+    " message_id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (queue, dedup_id));"
+    "CREATE TABLE IF NOT EXISTS schedule_anchors (rule TEXT PRIMARY KEY, expression TEXT NOT NULL,"
+    " anchor_ms INTEGER NOT NULL);";
 
 static const char begin[] = "BEGIN IMMEDIATE";
 static const char commit[] = "COMMIT";
@@ -128,6 +130,21 @@ static cs_error finish(em_queues *q, cs_error result, cs_diag *diag)
     return result ? result : end;
 }
 
+/* Stores written before messages carried attributes lack those columns. */
+static cs_error migrate(em_queues *q, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(q->db, "SELECT attributes FROM messages LIMIT 0", -1, &stmt, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return CS_ERR_OK;
+    }
+    return exec(q,
+                "ALTER TABLE messages ADD COLUMN attributes TEXT;"
+                "ALTER TABLE messages ADD COLUMN attributes_md5 TEXT;",
+                diag);
+}
+
 cs_error em_queues_open(const char *db_path, em_queues **out, cs_diag *diag)
 {
     em_queues *q = calloc(1, sizeof(*q));
@@ -143,6 +160,9 @@ cs_error em_queues_open(const char *db_path, em_queues **out, cs_diag *diag)
     }
     sqlite3_busy_timeout(q->db, 10000);
     cs_error r = exec(q, schema, diag);
+    if (!r) {
+        r = migrate(q, diag);
+    }
     if (r) {
         em_queues_close(q);
         return r;
@@ -249,32 +269,36 @@ static cs_error dedup_lookup(em_queues *q, cs_str queue, cs_str dedup, int64_t n
     return CS_ERR_OK;
 }
 
-static cs_error insert_message(em_queues *q, const em_queue *def, cs_str body, int64_t delay_s,
-                               cs_str group, int64_t now_ms, const char *message_id, cs_diag *diag)
+static cs_error insert_message(em_queues *q, const em_queue *def, const em_outgoing *m,
+                               int64_t delay_s, int64_t now_ms, cs_diag *diag)
 {
     char md5[33];
-    hex_digest(EVP_md5(), body, md5);
+    hex_digest(EVP_md5(), m->body, md5);
     sqlite3_stmt *stmt;
     cs_error r = prepare(q,
                          "INSERT INTO messages (queue, message_id, body, group_id, sequence, md5, "
-                         "sent_at, available_at) VALUES (?, ?, ?, ?, CASE WHEN ? THEN "
-                         "(SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE queue = ?) "
-                         "END, ?, ?, ?)",
+                         "sent_at, available_at, attributes, attributes_md5) VALUES (?, ?, ?, ?, "
+                         "CASE WHEN ? THEN (SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages "
+                         "WHERE queue = ?) END, ?, ?, ?, ?, ?)",
                          &stmt, diag);
     if (r) {
         return r;
     }
     bind(stmt, 1, def->name);
-    sqlite3_bind_text(stmt, 2, message_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(stmt, 3, body.ptr ? body.ptr : "", (int)body.len, SQLITE_TRANSIENT);
-    if (group.len) {
-        bind(stmt, 4, group);
+    sqlite3_bind_text(stmt, 2, m->message_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 3, m->body.ptr ? m->body.ptr : "", (int)m->body.len, SQLITE_TRANSIENT);
+    if (m->group_id.len) {
+        bind(stmt, 4, m->group_id);
     }
     sqlite3_bind_int(stmt, 5, def->fifo);
     bind(stmt, 6, def->name);
     sqlite3_bind_text(stmt, 7, md5, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(stmt, 8, now_ms);
     sqlite3_bind_int64(stmt, 9, now_ms + (delay_s < 0 ? def->delay_s : delay_s) * 1000);
+    if (m->attributes.len) {
+        bind(stmt, 10, m->attributes);
+        sqlite3_bind_text(stmt, 11, m->attributes_md5, -1, SQLITE_TRANSIENT);
+    }
     return step_done(q, stmt, "send", diag);
 }
 
@@ -293,27 +317,26 @@ static cs_error remember_dedup(em_queues *q, cs_str queue, cs_str dedup, const c
     return step_done(q, stmt, "deduplication", diag);
 }
 
-static cs_error send_in_transaction(em_queues *q, const em_queue *def, cs_str body, int64_t delay_s,
-                                    cs_str group, cs_str dedup, int64_t now_ms, char message_id[37],
-                                    cs_diag *diag)
+static cs_error send_in_transaction(em_queues *q, const em_queue *def, em_outgoing *m,
+                                    int64_t now_ms, cs_diag *diag)
 {
     char content_hash[65];
+    cs_str dedup = m->dedup_id;
     if (def->fifo && dedup.len == 0 && def->content_dedup) {
-        hex_digest(EVP_sha256(), body, content_hash);
+        hex_digest(EVP_sha256(), m->body, content_hash);
         dedup = cs_str_from_c(content_hash);
     }
     if (def->fifo) {
         char seen[37];
         cs_error r = dedup_lookup(q, def->name, dedup, now_ms, seen, diag);
         if (r || seen[0]) {
-            snprintf(message_id, 37, "%s", seen);
+            snprintf(m->message_id, sizeof(m->message_id), "%s", seen);
             return r;
         }
     }
-    cs_uuid_v4(message_id);
-    cs_error r =
-        insert_message(q, def, body, def->fifo ? 0 : delay_s, group, now_ms, message_id, diag);
-    return r || !def->fifo ? r : remember_dedup(q, def->name, dedup, message_id, now_ms, diag);
+    cs_uuid_v4(m->message_id);
+    cs_error r = insert_message(q, def, m, def->fifo ? 0 : m->delay_s, now_ms, diag);
+    return r || !def->fifo ? r : remember_dedup(q, def->name, dedup, m->message_id, now_ms, diag);
 }
 
 /* An entry's own fields, checked before the transaction. */
@@ -349,8 +372,7 @@ static cs_error send_batch_unlocked(em_queues *q, cs_str queue, em_outgoing *mes
             snprintf(m->error, sizeof(m->error), "%s", entry.message);
             continue;
         }
-        r = send_in_transaction(q, def, m->body, m->delay_s, m->group_id, m->dedup_id, now_ms,
-                                m->message_id, diag);
+        r = send_in_transaction(q, def, m, now_ms, diag);
     }
     return finish(q, r, diag);
 }
@@ -448,7 +470,13 @@ static bool read_message(sqlite3_stmt *stmt, cs_arena *arena, em_message *m)
     m->sent_ms = sqlite3_column_int64(stmt, 5);
     m->receive_count = sqlite3_column_int64(stmt, 6);
     m->first_receive_ms = sqlite3_column_int64(stmt, 7);
-    return body && group;
+    const char *attributes = (const char *)sqlite3_column_text(stmt, 8);
+    m->attributes = attributes ? cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(attributes)))
+                               : CS_STR_NULL;
+    const char *attributes_md5 = (const char *)sqlite3_column_text(stmt, 9);
+    snprintf(m->attributes_md5, sizeof(m->attributes_md5), "%s",
+             attributes_md5 ? attributes_md5 : "");
+    return body && group && (!attributes || m->attributes.ptr);
 }
 
 /* Hands one message out: a new receipt, one more receive, invisible until
@@ -462,7 +490,7 @@ static cs_error take(em_queues *q, int64_t row, int64_t visible_at, int64_t now_
                          "UPDATE messages SET receipt = ?, receive_count = receive_count + 1, "
                          "available_at = ?, first_receive_at = COALESCE(first_receive_at, ?) "
                          "WHERE id = ? RETURNING message_id, body, group_id, sequence, md5, "
-                         "sent_at, receive_count, first_receive_at",
+                         "sent_at, receive_count, first_receive_at, attributes, attributes_md5",
                          &stmt, diag);
     if (r) {
         return r;
@@ -656,6 +684,32 @@ static cs_error redrive_unlocked(em_queues *q, cs_str dlq, cs_str to, int64_t no
     return r;
 }
 
+static cs_error anchor_unlocked(em_queues *q, const char *rule, cs_str expression, int64_t now_ms,
+                                int64_t *anchor_ms, cs_diag *diag)
+{
+    sqlite3_stmt *stmt;
+    cs_error r = prepare(q,
+                         "INSERT INTO schedule_anchors VALUES (?1, ?2, ?3) ON CONFLICT (rule) DO "
+                         "UPDATE SET expression = ?2, anchor_ms = ?3 WHERE expression != ?2",
+                         &stmt, diag);
+    if (r) {
+        return r;
+    }
+    sqlite3_bind_text(stmt, 1, rule, -1, SQLITE_TRANSIENT);
+    bind(stmt, 2, expression);
+    sqlite3_bind_int64(stmt, 3, now_ms);
+    r = step_done(q, stmt, "schedule anchor", diag);
+    if (r ||
+        (r = prepare(q, "SELECT anchor_ms FROM schedule_anchors WHERE rule = ?", &stmt, diag))) {
+        return r;
+    }
+    sqlite3_bind_text(stmt, 1, rule, -1, SQLITE_TRANSIENT);
+    r = sqlite3_step(stmt) == SQLITE_ROW ? CS_ERR_OK : db_error(q, "schedule anchor", diag);
+    *anchor_ms = r ? now_ms : sqlite3_column_int64(stmt, 0);
+    release(q, stmt);
+    return r;
+}
+
 /* ---- the public operations: one at a time per store ----
  * A connection shared by threads would interleave their transactions, so
  * each operation holds the store's lock. */
@@ -753,6 +807,15 @@ cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, i
 {
     pthread_mutex_lock(&q->mu);
     cs_error r = redrive_unlocked(q, dlq, to, now_ms, moved, diag);
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+cs_error em_queues_schedule_anchor(em_queues *q, const char *rule, cs_str expression,
+                                   int64_t now_ms, int64_t *anchor_ms, cs_diag *diag)
+{
+    pthread_mutex_lock(&q->mu);
+    cs_error r = anchor_unlocked(q, rule, expression, now_ms, anchor_ms, diag);
     pthread_mutex_unlock(&q->mu);
     return r;
 }

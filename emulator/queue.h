@@ -30,8 +30,10 @@ typedef struct em_message {
     int64_t sent_ms;
     int64_t first_receive_ms;
     int64_t receive_count;
-    int64_t sequence; /* FIFO */
-    char md5[33];     /* of the body, as SQS reports it */
+    int64_t sequence;        /* FIFO */
+    char md5[33];            /* of the body, as SQS reports it */
+    cs_str attributes;       /* canonical message attributes (sqs_message.h), or empty */
+    char attributes_md5[33]; /* "" without attributes */
 } em_message;
 
 typedef struct em_queue_stats {
@@ -65,9 +67,11 @@ typedef struct em_outgoing {
     int64_t delay_s; /* < 0: the queue's DelaySeconds */
     cs_str group_id;
     cs_str dedup_id;
-    char message_id[37]; /* out */
-    cs_error result;     /* out: the entry's own error, or CS_ERR_OK */
-    char error[256];     /* out: why, when result is set */
+    cs_str attributes;       /* canonical message attributes (sqs_message.h), or empty */
+    char attributes_md5[33]; /* their MD5, when there are any */
+    char message_id[37];     /* out */
+    cs_error result;         /* out: the entry's own error, or CS_ERR_OK */
+    char error[256];         /* out: why, when result is set */
 } em_outgoing;
 
 /* Sends up to 10 messages in one transaction. An entry refused for its own
@@ -93,5 +97,12 @@ cs_error em_queue_stats_of(em_queues *q, cs_str queue, int64_t now_ms, em_queue_
  * and with its receive count reset; *moved says how many. */
 cs_error em_queue_redrive(em_queues *q, cs_str dlq, cs_str to, int64_t now_ms, int64_t *moved,
                           cs_diag *diag);
+
+/* The time a schedule rule was first started with this expression. The store
+ * keeps it so that rate() schedules keep their phase when the emulator
+ * restarts, as a rule in EventBridge keeps its own; a new rule, or one whose
+ * expression changed, starts at now_ms. */
+cs_error em_queues_schedule_anchor(em_queues *q, const char *rule, cs_str expression,
+                                   int64_t now_ms, int64_t *anchor_ms, cs_diag *diag);
 
 #endif

@@ -307,6 +307,19 @@ static void fire_schedule(void *target, const char *rule, cs_str payload)
     }
 }
 
+static cs_error add_schedule(em_service *svc, function *f, const em_schedule_event *e,
+                             int64_t now_ms, cs_diag *diag)
+{
+    char rule[256];
+    snprintf(rule, sizeof(rule), "%s-%.*s", f->config.name, CS_STR_FMT(e->name));
+    int64_t anchor_ms;
+    cs_error r =
+        em_queues_schedule_anchor(svc->queues, rule, e->expression, now_ms, &anchor_ms, diag);
+    return r ? r
+             : em_scheduler_add(svc->scheduler, rule, e->expression, e->timezone, e->input, f,
+                                anchor_ms, diag);
+}
+
 static cs_error add_schedules(em_service *svc, cs_diag *diag)
 {
     cs_error r = em_scheduler_create(svc->region, fire_schedule, &svc->scheduler, diag);
@@ -314,13 +327,9 @@ static cs_error add_schedules(em_service *svc, cs_diag *diag)
     for (size_t i = 0; !r && i < svc->function_count; i++) {
         const em_function *fn = &svc->template.functions[i];
         for (size_t k = 0; !r && k < fn->schedule_count; k++) {
-            const em_schedule_event *e = &fn->schedules[k];
-            char rule[256];
-            snprintf(rule, sizeof(rule), "%s-%.*s", svc->functions[i].config.name,
-                     CS_STR_FMT(e->name));
-            r = e->enabled ? em_scheduler_add(svc->scheduler, rule, e->expression, e->timezone,
-                                              e->input, &svc->functions[i], now, diag)
-                           : CS_ERR_OK;
+            if (fn->schedules[k].enabled) {
+                r = add_schedule(svc, &svc->functions[i], &fn->schedules[k], now, diag);
+            }
         }
     }
     return r ? r : em_scheduler_start(svc->scheduler, diag);

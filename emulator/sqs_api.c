@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "httpd.h"
+#include "sqs_message.h"
 
 enum { MAX_BODY_BYTES = 256 * 1024, MAX_WAIT_S = 20, WAIT_STEP_MS = 20 };
 
@@ -163,25 +164,34 @@ static cs_error list_queues(call *c)
     return CS_ERR_OK;
 }
 
-/* The first character SQS refuses in a body (#x9 | #xA | #xD | #x20 to
- * #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF), or -1. The body is
- * valid UTF-8: the JSON parser saw to that. */
-static long refused_character(cs_str body, unsigned *code)
+/* MessageAttributes into the canonical form the queue keeps, in the call's
+ * arena. SQS counts them towards the message size. */
+static cs_error parse_attributes(call *c, const cs_json *entry, em_outgoing *m, size_t *bytes)
 {
-    const unsigned char *p = (const unsigned char *)body.ptr;
-    for (size_t i = 0; i < body.len;) {
-        size_t n = p[i] < 0x80 ? 1 : cs_utf8_sequence_len(p + i, body.len - i);
-        unsigned c = n == 1   ? p[i]
-                     : n == 2 ? (p[i] & 0x1Fu) << 6 | (p[i + 1] & 0x3Fu)
-                     : n == 3 ? (p[i] & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu)
-                              : 0x10000;
-        if ((c < 0x20 && c != 0x9 && c != 0xA && c != 0xD) || c == 0xFFFE || c == 0xFFFF) {
-            *code = c;
-            return (long)i;
-        }
-        i += n ? n : 1;
+    *bytes = 0;
+    if (cs_json_object_get(entry, cs_str_from_c("MessageSystemAttributes"))) {
+        return invalid(c, "MessageSystemAttributes (AWSTraceHeader) is not emulated; send the "
+                          "message without it.");
     }
-    return -1;
+    const cs_json *attributes = cs_json_object_get(entry, cs_str_from_c("MessageAttributes"));
+    if (!attributes || attributes->type == CS_JSON_NULL ||
+        (attributes->type == CS_JSON_OBJECT && attributes->count == 0)) {
+        return CS_ERR_OK;
+    }
+    cs_buf canonical;
+    cs_buf_init(&canonical, 2 * MAX_BODY_BYTES);
+    cs_diag diag;
+    cs_error r = em_sqs_attributes_check(attributes, &canonical, bytes, m->attributes_md5, &diag);
+    if (r) {
+        invalid(c, "%s", diag.message);
+    } else {
+        m->attributes =
+            cs_str_make(cs_arena_strndup(&c->arena, cs_buf_view(&canonical)), canonical.len);
+        r = m->attributes.ptr ? CS_ERR_OK
+                              : fail(c, "InternalError", "InternalError", "request too large");
+    }
+    cs_buf_clean_up(&canonical);
+    return r;
 }
 
 /* An entry's fields (SendMessage's request or a batch entry) into m. */
@@ -198,6 +208,10 @@ static cs_error parse_entry(call *c, const em_queue *q, const cs_json *entry, em
     if (!r) {
         r = int_field(c, entry, "DelaySeconds", 0, 900, &m->delay_s);
     }
+    size_t attribute_bytes = 0;
+    if (!r) {
+        r = parse_attributes(c, entry, m, &attribute_bytes);
+    }
     if (r) {
         return r;
     }
@@ -205,8 +219,14 @@ static cs_error parse_entry(call *c, const em_queue *q, const cs_json *entry, em
         return invalid(c, "The message body must be 1 to %d bytes; it is %zu.", MAX_BODY_BYTES,
                        m->body.len);
     }
+    if (m->body.len + attribute_bytes > MAX_BODY_BYTES) {
+        return invalid(c,
+                       "The message body and its attributes must be at most %d bytes together; "
+                       "they are %zu and %zu.",
+                       MAX_BODY_BYTES, m->body.len, attribute_bytes);
+    }
     unsigned code;
-    long at = refused_character(m->body, &code);
+    long at = em_sqs_refused_character(m->body, &code);
     if (at >= 0) {
         return fail(c, "InvalidMessageContents", "InvalidMessageContents",
                     "Invalid binary character '#x%X' was found in the message body (byte %ld), the "
@@ -257,6 +277,9 @@ static cs_error send_message(call *c)
         em_queue_md5(m.body, md5);
         write_field(c, "MessageId", m.message_id);
         write_field(c, "MD5OfMessageBody", md5);
+        if (m.attributes_md5[0]) {
+            write_field(c, "MD5OfMessageAttributes", m.attributes_md5);
+        }
     }
     return r;
 }
@@ -282,7 +305,8 @@ typedef struct outcome {
     cs_str id;
     bool ok;
     char message_id[37];
-    char md5[33]; /* "" for deletes */
+    char md5[33];            /* "" for deletes */
+    char attributes_md5[33]; /* "" without attributes */
     const char *code;
     char message[512];
 } outcome;
@@ -307,6 +331,9 @@ static void write_outcome(call *c, const outcome *o)
     } else if (o->md5[0]) {
         write_field(c, "MessageId", o->message_id);
         write_field(c, "MD5OfMessageBody", o->md5);
+        if (o->attributes_md5[0]) {
+            write_field(c, "MD5OfMessageAttributes", o->attributes_md5);
+        }
     }
     cs_json_write_object_end(&c->w);
 }
@@ -367,6 +394,7 @@ static cs_error send_message_batch(call *c)
             failed(c, o);
         } else {
             memcpy(o->message_id, messages[k].message_id, sizeof(o->message_id));
+            memcpy(o->attributes_md5, messages[k].attributes_md5, sizeof(o->attributes_md5));
             em_queue_md5(messages[k].body, o->md5);
         }
     }
@@ -376,7 +404,22 @@ static cs_error send_message_batch(call *c)
     return r;
 }
 
-static void write_message(call *c, const em_message *m)
+/* The message's attributes that MessageAttributeNames asks for. The stored
+ * text is canonical JSON the emulator wrote itself, so it parses. */
+static void write_message_attributes(call *c, const em_message *m, const cs_json *names)
+{
+    cs_json *canonical = NULL;
+    if (m->attributes.len == 0 || cs_json_parse(&c->arena, m->attributes, &canonical, NULL)) {
+        return;
+    }
+    char md5[33];
+    em_sqs_attributes_write_selected(&c->w, canonical, names, md5);
+    if (md5[0]) {
+        write_field(c, "MD5OfMessageAttributes", md5);
+    }
+}
+
+static void write_message(call *c, const em_message *m, const cs_json *attribute_names)
 {
     cs_json_write_object_begin(&c->w);
     write_field(c, "MessageId", m->message_id);
@@ -394,6 +437,7 @@ static void write_message(call *c, const em_message *m)
         cs_json_write_string(&c->w, m->group_id);
     }
     cs_json_write_object_end(&c->w);
+    write_message_attributes(c, m, attribute_names);
     cs_json_write_object_end(&c->w);
 }
 
@@ -431,8 +475,9 @@ static cs_error receive_message(call *c)
     }
     cs_json_write_key_c(&c->w, "Messages");
     cs_json_write_array_begin(&c->w);
+    const cs_json *names = cs_json_object_get(c->req, cs_str_from_c("MessageAttributeNames"));
     for (int i = 0; i < count; i++) {
-        write_message(c, &messages[i]);
+        write_message(c, &messages[i], names);
     }
     cs_json_write_array_end(&c->w);
     return CS_ERR_OK;

@@ -3,7 +3,8 @@
  * ListQueues, SendMessage, SendMessageBatch, ReceiveMessage (with
  * WaitTimeSeconds), DeleteMessage, DeleteMessageBatch,
  * ChangeMessageVisibility, GetQueueAttributes, PurgeQueue and
- * StartMessageMoveTask (DLQ redrive). Errors carry the __type and
+ * StartMessageMoveTask (DLQ redrive), with message attributes
+ * (sqs_message.h). Errors carry the __type and
  * x-amzn-query-error SQS uses. */
 #ifndef CS_EMULATOR_SQS_API_H
 #define CS_EMULATOR_SQS_API_H

@@ -5,6 +5,7 @@
 
 #include "core/arena.h"
 #include "core/json.h"
+#include "sqs_message.h"
 
 /* What Lambda's event shows as the sender of a message sent by an IAM user. */
 static const char sender_id[] = "AIDAIENQZJOLO23YVJ4VO";
@@ -38,8 +39,20 @@ static void write_attributes(cs_json_writer *w, const em_message *m)
     cs_json_write_object_end(w);
 }
 
+/* The stored attributes are canonical JSON the emulator wrote itself. */
+static void write_message_attributes(cs_json_writer *w, const em_message *m, cs_arena *arena)
+{
+    cs_json *canonical = NULL;
+    if (m->attributes.len) {
+        cs_arena_reset(arena);
+        cs_json_parse(arena, m->attributes, &canonical, NULL);
+    }
+    cs_json_write_key_c(w, "messageAttributes");
+    em_sqs_attributes_write_lambda(w, canonical);
+}
+
 static void write_record(cs_json_writer *w, const em_message *m, const char *arn,
-                         const char *region)
+                         const char *region, cs_arena *arena)
 {
     cs_json_write_object_begin(w);
     cs_json_write_key_c(w, "messageId");
@@ -49,11 +62,13 @@ static void write_record(cs_json_writer *w, const em_message *m, const char *arn
     cs_json_write_key_c(w, "body");
     cs_json_write_string(w, m->body);
     write_attributes(w, m);
-    cs_json_write_key_c(w, "messageAttributes");
-    cs_json_write_object_begin(w);
-    cs_json_write_object_end(w);
+    write_message_attributes(w, m, arena);
     cs_json_write_key_c(w, "md5OfBody");
     cs_json_write_string_c(w, m->md5);
+    if (m->attributes_md5[0]) {
+        cs_json_write_key_c(w, "md5OfMessageAttributes");
+        cs_json_write_string_c(w, m->attributes_md5);
+    }
     cs_json_write_key_c(w, "eventSource");
     cs_json_write_string_c(w, "aws:sqs");
     cs_json_write_key_c(w, "eventSourceARN");
@@ -68,14 +83,19 @@ cs_error em_sqs_event_write(const em_message *messages, int count, const char *q
 {
     cs_json_writer w;
     cs_json_writer_init(&w, out);
+    /* Attributes are parsed one message at a time; a message's attributes
+     * are at most 256 KiB. */
+    cs_arena arena;
+    cs_arena_init(&arena, 4096, 4 * 1024 * 1024);
     cs_json_write_object_begin(&w);
     cs_json_write_key_c(&w, "Records");
     cs_json_write_array_begin(&w);
     for (int i = 0; i < count; i++) {
-        write_record(&w, &messages[i], queue_arn, region);
+        write_record(&w, &messages[i], queue_arn, region, &arena);
     }
     cs_json_write_array_end(&w);
     cs_json_write_object_end(&w);
+    cs_arena_clean_up(&arena);
     cs_error r = cs_json_writer_finish(&w, diag);
     cs_json_writer_clean_up(&w);
     return r;

@@ -4,7 +4,8 @@
  * log (a line carrying the registered secret), sleep ("ms" milliseconds, then
  * echo), crash (abort, as a segfaulting function would die) or env (the
  * variables named in "names", as an object). An SQS event ({"Records":...})
- * is a batch: each record's body is logged, a body {"action":"fail-item"}
+ * is a batch: each record's body (and its messageAttributes, when it has
+ * any) is logged, a body {"action":"fail-item"}
  * is reported in batchItemFailures, {"action":"slow"} takes 20 ms,
  * {"action":"fail-batch"} fails the
  * invocation and {"action":"bad-response"} answers an invalid partial
@@ -143,6 +144,14 @@ static cs_str record_action(const cs_invocation *inv, const cs_json *record)
         cs_json_opt_string(parsed, "action", &action, NULL);
     }
     CS_LOG(inv->log, CS_LOG_INFO, "sqs record", CS_LOG_STR("body", body ? body->text : action));
+    const cs_json *attributes = cs_json_object_get(record, cs_str_from_c("messageAttributes"));
+    cs_buf text;
+    cs_buf_init(&text, 64 * 1024);
+    if (attributes && attributes->count > 0 && !cs_json_serialize(attributes, &text, NULL)) {
+        CS_LOG(inv->log, CS_LOG_INFO, "sqs record attributes",
+               CS_LOG_STR("messageAttributes", cs_buf_view(&text)));
+    }
+    cs_buf_clean_up(&text);
     if (cs_str_eq_c(action, "slow")) {
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);

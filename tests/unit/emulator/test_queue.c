@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "emulator/queue.h"
 #include "testing.h"
@@ -53,15 +54,20 @@ static int setup(void **st)
     return test_arena_setup(st);
 }
 
+static void remove_store(const char *path)
+{
+    char file[160];
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+}
+
 static int teardown(void **st)
 {
     em_queues_close(queues);
-    char path[128];
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
-        unlink(path);
-    }
+    remove_store(db_path);
     rmdir(dir);
     return test_arena_teardown(st);
 }
@@ -411,6 +417,72 @@ static pid_t start_child(int out, bool consume)
 }
 
 /* Reads n acknowledgements from the child, then kills it with SIGKILL. */
+static int64_t anchor(const char *rule, const char *expression, int64_t now)
+{
+    int64_t at = -1;
+    cs_diag diag;
+    if (em_queues_schedule_anchor(queues, rule, cs_str_from_c(expression), now, &at, &diag)) {
+        fail_msg("anchor: %s", diag.message);
+    }
+    return at;
+}
+
+static void schedule_anchors_survive_a_reopen_until_the_expression_changes(void **st)
+{
+    (void)st;
+    assert_int_equal(anchor("nightly", "rate(1 day)", T0), T0);
+    assert_int_equal(anchor("nightly", "rate(1 day)", T0 + 3600 * S), T0);
+    assert_int_equal(anchor("hourly", "rate(1 hour)", T0 + 5 * S), T0 + 5 * S);
+    em_queues_close(queues);
+    cs_diag diag;
+    if (em_queues_open(db_path, &queues, &diag)) {
+        fail_msg("reopen: %s", diag.message);
+    }
+    assert_int_equal(anchor("nightly", "rate(1 day)", T0 + 7200 * S), T0);
+    assert_int_equal(anchor("nightly", "rate(12 hours)", T0 + 7200 * S), T0 + 7200 * S);
+    assert_int_equal(anchor("hourly", "rate(1 hour)", T0 + 9000 * S), T0 + 5 * S);
+}
+
+/* A state directory from before messages carried attributes keeps its
+ * messages. */
+static void a_store_from_before_attributes_is_upgraded(void **st)
+{
+    (void)st;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/old.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT "
+                     "NULL, message_id TEXT NOT NULL, body BLOB NOT NULL, group_id TEXT, sequence "
+                     "INTEGER, md5 TEXT NOT NULL, sent_at INTEGER NOT NULL, available_at INTEGER "
+                     "NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0, first_receive_at "
+                     "INTEGER, receipt TEXT);"
+                     "INSERT INTO messages (queue, message_id, body, md5, sent_at, available_at) "
+                     "VALUES ('orders', 'old-1', 'kept', 'x', 1, 1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    em_queues *old;
+    cs_diag diag;
+    if (em_queues_open(path, &old, &diag)) {
+        fail_msg("open: %s", diag.message);
+    }
+    em_queue q = standard("orders");
+    q.retention_s = 0x7fffffff;
+    assert_int_equal(em_queues_define(old, &q, NULL), CS_ERR_OK);
+    em_message m;
+    int count = 0;
+    assert_int_equal(em_queue_receive(old, q.name, 1, -1, T0, &test_arena, &m, &count, NULL),
+                     CS_ERR_OK);
+    assert_int_equal(count, 1);
+    assert_true(cs_str_eq_c(m.body, "kept"));
+    assert_int_equal(m.attributes.len, 0);
+    em_queues_close(old);
+    remove_store(path);
+}
+
 static void read_then_kill(int in, pid_t child, int n, char (*ids)[37])
 {
     for (int i = 0; i < n; i++) {
@@ -487,6 +559,8 @@ int main(void)
         cmocka_unit_test(messages_older_than_retention_are_dropped),
         cmocka_unit_test(bad_requests_say_what_is_wrong),
         cmocka_unit_test(purge_empties_a_queue),
+        cmocka_unit_test(schedule_anchors_survive_a_reopen_until_the_expression_changes),
+        cmocka_unit_test(a_store_from_before_attributes_is_upgraded),
         cmocka_unit_test(killing_the_process_loses_no_sent_message_and_revives_no_deleted_one),
     };
     return cmocka_run_group_tests_name("queue", tests, setup, teardown);

@@ -362,6 +362,53 @@ static void a_message_sent_with_the_aws_cli_reaches_the_function(void **st)
     assert_true(depth_becomes("orders", 0, 5000));
 }
 
+/* Runs the aws CLI with arguments formatted from fmt; fails the test when it
+ * exits non-zero. out receives its output and stderr. */
+static void aws(char *out, size_t out_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void aws(char *out, size_t out_len, const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    int rc = test_aws_cli(endpoint, args, dir, true, out, out_len);
+    if (rc != 0) {
+        fail_msg("aws %s exited %d: %s", args, rc, out);
+    }
+}
+
+static void message_attributes_reach_the_function_and_receivers(void **st)
+{
+    (void)st;
+    const char *tenant = "'{\"tenant\":{\"DataType\":\"String\",\"StringValue\":\"acme\"}}'";
+    char out[4096];
+    aws(out, sizeof(out),
+        "sqs send-message --queue-url http://127.0.0.1:1/000000000000/orders --message-body "
+        "'{\"action\":\"ok\",\"tag\":\"tag-attributes\"}' --message-attributes %s",
+        tenant);
+    /* The digest SQS computes for these attributes (see test_sqs_message). */
+    assert_non_null(
+        strstr(out, "\"MD5OfMessageAttributes\": \"c52f727da6769fcbc66f3f8555ce234a\""));
+    assert_true(log_has("{\\\"tenant\\\":{\\\"stringValue\\\":\\\"acme\\\",", 5000));
+
+    aws(out, sizeof(out),
+        "sqs send-message --queue-url http://127.0.0.1:1/000000000000/inbox --message-body held "
+        "--message-attributes %s",
+        tenant);
+    aws(out, sizeof(out),
+        "sqs receive-message --queue-url http://127.0.0.1:1/000000000000/inbox "
+        "--visibility-timeout 0 --message-attribute-names All");
+    assert_non_null(strstr(out, "\"StringValue\": \"acme\""));
+    assert_non_null(
+        strstr(out, "\"MD5OfMessageAttributes\": \"c52f727da6769fcbc66f3f8555ce234a\""));
+    aws(out, sizeof(out), "sqs receive-message --queue-url http://127.0.0.1:1/000000000000/inbox");
+    assert_non_null(strstr(out, "\"Body\": \"held\""));
+    assert_null(strstr(out, "MessageAttributes"));
+}
+
 static void failed_items_return_and_reach_the_dead_letter_queue(void **st)
 {
     (void)st;
@@ -580,6 +627,7 @@ int main(void)
         cmocka_unit_test(a_function_at_its_reserved_concurrency_is_throttled),
         cmocka_unit_test(unknown_paths_are_named),
         cmocka_unit_test(a_message_sent_with_the_aws_cli_reaches_the_function),
+        cmocka_unit_test(message_attributes_reach_the_function_and_receivers),
         cmocka_unit_test(failed_items_return_and_reach_the_dead_letter_queue),
         cmocka_unit_test(sqs_errors_are_named_as_sqs_names_them),
         cmocka_unit_test(a_schedule_fires_on_demand_with_its_input),
