@@ -34,23 +34,58 @@ static void nap(em_esm *esm, int64_t ms)
     }
 }
 
+/* The messages of a finished batch to delete. They go in the same
+ * transaction as the next receive: one commit instead of two per batch. */
+typedef struct settled {
+    char receipts[MAX_BATCH][37];
+    cs_str views[MAX_BATCH];
+    cs_error results[MAX_BATCH];
+    int count;
+} settled;
+
+/* The first receive after a batch also deletes what it settled. */
+static int receive(em_esm *esm, settled *done, int max, cs_arena *arena, em_message *out)
+{
+    const em_esm_config *c = &esm->config;
+    em_done deletes = {.receipts = done->views, .count = done->count, .results = done->results};
+    int got = 0;
+    cs_diag diag;
+    cs_error r = em_queue_delete_and_receive(c->queues, cs_str_from_c(c->queue),
+                                             done->count ? &deletes : NULL, max, -1,
+                                             cs_time_now_ms(), arena, out, &got, &diag);
+    if (r) {
+        /* Undeleted messages come back after their visibility timeout. */
+        dprintf(c->log_fd, "emulator: %s: %s\n", c->queue, diag.message);
+    }
+    int deleted = 0;
+    for (int i = 0; !r && i < done->count; i++) {
+        deleted += done->results[i] == CS_ERR_OK;
+    }
+    if (deleted) {
+        pthread_mutex_lock(&esm->mu);
+        esm->stats.deleted += deleted;
+        pthread_mutex_unlock(&esm->mu);
+    }
+    done->count = 0;
+    return got;
+}
+
 /* Receives up to batch_size messages, waiting up to the batching window for
  * a fuller batch, as Lambda does. */
-static int gather(em_esm *esm, cs_arena *arena, em_message *batch)
+static int gather(em_esm *esm, settled *done, cs_arena *arena, em_message *batch)
 {
     const em_esm_config *c = &esm->config;
     int count = 0;
     int64_t window_end = cs_time_now_ms() + c->window_ms;
     for (;;) {
-        int got = 0;
-        cs_diag diag;
-        if (em_queue_receive(c->queues, cs_str_from_c(c->queue), c->batch_size - count, -1,
-                             cs_time_now_ms(), arena, batch + count, &got, &diag)) {
-            dprintf(c->log_fd, "emulator: %s: %s\n", c->queue, diag.message);
-        }
-        count += got;
+        count += receive(esm, done, c->batch_size - count, arena, batch + count);
         int64_t left = window_end - cs_time_now_ms();
-        if (count == c->batch_size || (count > 0 && left <= 0)) {
+        if (count == c->batch_size) {
+            /* A full batch: there may be more, so wake another poller. */
+            em_esm_poke(esm);
+            return count;
+        }
+        if (count > 0 && left <= 0) {
             return count;
         }
         pthread_mutex_lock(&esm->mu);
@@ -96,7 +131,8 @@ static bool settle(em_esm *esm, const em_result *result, const em_message *batch
     return true;
 }
 
-static void run_batch(em_esm *esm, em_message *batch, int count, cs_buf *event)
+/* Invokes the function with the batch; done receives what to delete. */
+static void run_batch(em_esm *esm, em_message *batch, int count, cs_buf *event, settled *done)
 {
     const em_esm_config *c = &esm->config;
     cs_diag diag;
@@ -116,24 +152,16 @@ static void run_batch(em_esm *esm, em_message *batch, int count, cs_buf *event)
     bool keep[MAX_BATCH];
     bool ok = settle(esm, &result, batch, count, keep);
     em_result_clean_up(&result);
-    cs_str done[MAX_BATCH];
-    cs_error results[MAX_BATCH];
-    int deleted = 0, to_delete = 0;
+    /* A success is deleted whole or not at all: one transaction. */
     for (int i = 0; ok && i < count; i++) {
         if (!keep[i]) {
-            done[to_delete++] = cs_str_from_c(batch[i].receipt);
-        }
-    }
-    /* One transaction for the batch: a success is deleted whole or not at all. */
-    if (to_delete && !em_queue_delete_batch(c->queues, cs_str_from_c(c->queue), done, to_delete,
-                                            results, &diag)) {
-        for (int i = 0; i < to_delete; i++) {
-            deleted += results[i] == CS_ERR_OK;
+            memcpy(done->receipts[done->count], batch[i].receipt, sizeof(done->receipts[0]));
+            done->views[done->count] = cs_str_from_c(done->receipts[done->count]);
+            done->count++;
         }
     }
     pthread_mutex_lock(&esm->mu);
     esm->stats.batches++;
-    esm->stats.deleted += deleted;
     esm->stats.failed_batches += !ok;
     pthread_mutex_unlock(&esm->mu);
 }
@@ -146,6 +174,7 @@ static void *poller(void *arg)
     cs_buf event;
     cs_buf_init(&event, 6 * 1024 * 1024);
     em_message batch[MAX_BATCH];
+    settled done = {.count = 0};
     for (;;) {
         pthread_mutex_lock(&esm->mu);
         bool stopping = esm->stopping;
@@ -154,10 +183,15 @@ static void *poller(void *arg)
             break;
         }
         cs_arena_reset(&arena);
-        int count = gather(esm, &arena, batch);
+        int count = gather(esm, &done, &arena, batch);
         if (count > 0) {
-            run_batch(esm, batch, count, &event);
+            run_batch(esm, batch, count, &event, &done);
         }
+    }
+    if (done.count) {
+        em_done deletes = {.receipts = done.views, .count = done.count, .results = done.results};
+        em_queue_delete_batch(esm->config.queues, cs_str_from_c(esm->config.queue),
+                              deletes.receipts, deletes.count, deletes.results, NULL);
     }
     cs_buf_clean_up(&event);
     cs_arena_clean_up(&arena);
@@ -193,11 +227,14 @@ cs_error em_esm_start(const em_esm_config *config, em_esm **out, cs_diag *diag)
     return CS_ERR_OK;
 }
 
+/* Wakes one napping poller, not all: messages sent in one call fill one
+ * batch, and waking every poller for it had them queue on the store's lock to
+ * find nothing. A poller that finds a full batch pokes the next. */
 void em_esm_poke(em_esm *esm)
 {
     pthread_mutex_lock(&esm->mu);
     esm->pokes++;
-    pthread_cond_broadcast(&esm->wake);
+    pthread_cond_signal(&esm->wake);
     pthread_mutex_unlock(&esm->mu);
 }
 

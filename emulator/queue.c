@@ -9,12 +9,20 @@
 
 #include "core/id.h"
 
-enum { MAX_QUEUES = 128, NAME_LEN = 128, DEDUP_WINDOW_MS = 5 * 60 * 1000 };
+enum {
+    MAX_QUEUES = 128,
+    NAME_LEN = 128,
+    DEDUP_WINDOW_MS = 5 * 60 * 1000,
+    /* Retention and deduplication expiry run at most this often per queue:
+     * a message past its retention may be seen for up to a second more. */
+    EXPIRY_INTERVAL_MS = 1000
+};
 
 typedef struct definition {
     char name[NAME_LEN];
     char dlq[NAME_LEN];
-    em_queue q; /* name and dlq point at the arrays above */
+    em_queue q;        /* name and dlq point at the arrays above */
+    int64_t expiry_ms; /* when retention was last applied */
 } definition;
 
 /* Prepared statements, kept by the address of their SQL text (every one is
@@ -40,12 +48,16 @@ static const char schema[] =
     "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " queue TEXT NOT NULL, message_id TEXT NOT NULL, body BLOB NOT NULL, group_id TEXT,"
-    " sequence INTEGER, md5 TEXT NOT NULL, sent_at INTEGER NOT NULL,"
+    " md5 TEXT NOT NULL, sent_at INTEGER NOT NULL,"
     " available_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0,"
     " first_receive_at INTEGER, receipt TEXT, attributes TEXT, attributes_md5 TEXT);"
     "CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);"
-    /* Deletes and visibility changes find a message by receipt; retention
-     * by age. Without these each is a scan of the queue. */
+    /* FIFO messages (and only they have a group) in send order: the rowid
+     * is the index's last column. */
+    "CREATE INDEX IF NOT EXISTS messages_fifo ON messages (queue) WHERE group_id IS NOT NULL;"
+    /* Deletes and visibility changes find a message by receipt (their
+     * statements name this index: left to itself, SQLite picks one that
+     * starts with the queue and scans it); retention by age. */
     "CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt) WHERE receipt IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS messages_age ON messages (queue, sent_at);"
     "CREATE TABLE IF NOT EXISTS dedup (queue TEXT NOT NULL, dedup_id TEXT NOT NULL,"
@@ -198,20 +210,24 @@ const em_queue *em_queues_find(const em_queues *q, cs_str name)
     return NULL;
 }
 
+static definition *definition_of(const em_queue *def)
+{
+    return (definition *)((char *)def - offsetof(definition, q));
+}
+
 static cs_error define_unlocked(em_queues *q, const em_queue *def, cs_diag *diag)
 {
     if (def->name.len == 0 || def->name.len >= NAME_LEN || def->dlq.len >= NAME_LEN) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "queue names are 1 to %d bytes",
                            NAME_LEN - 1);
     }
-    definition *d = (definition *)em_queues_find(q, def->name);
+    const em_queue *known_queue = em_queues_find(q, def->name);
+    definition *d = known_queue ? definition_of(known_queue) : NULL;
     if (!d) {
         if (q->def_count == MAX_QUEUES) {
             return cs_diag_set(diag, CS_ERR_BUFFER_FULL, "at most %d queues", MAX_QUEUES);
         }
         d = &q->defs[q->def_count++];
-    } else {
-        d = (definition *)((char *)d - offsetof(definition, q));
     }
     d->q = *def;
     snprintf(d->name, sizeof(d->name), "%.*s", CS_STR_FMT(def->name));
@@ -239,11 +255,6 @@ static void hex_digest(const EVP_MD *md, cs_str data, char *out)
     }
 }
 
-void em_queue_md5(cs_str body, char out[33])
-{
-    hex_digest(EVP_md5(), body, out);
-}
-
 /* ---- send ---- */
 
 /* The message id already sent under this deduplication id, if any. */
@@ -269,17 +280,15 @@ static cs_error dedup_lookup(em_queues *q, cs_str queue, cs_str dedup, int64_t n
     return CS_ERR_OK;
 }
 
-static cs_error insert_message(em_queues *q, const em_queue *def, const em_outgoing *m,
-                               int64_t delay_s, int64_t now_ms, cs_diag *diag)
+static cs_error insert_message(em_queues *q, const em_queue *def, em_outgoing *m, int64_t delay_s,
+                               int64_t now_ms, cs_diag *diag)
 {
-    char md5[33];
-    hex_digest(EVP_md5(), m->body, md5);
+    hex_digest(EVP_md5(), m->body, m->md5);
     sqlite3_stmt *stmt;
     cs_error r = prepare(q,
-                         "INSERT INTO messages (queue, message_id, body, group_id, sequence, md5, "
-                         "sent_at, available_at, attributes, attributes_md5) VALUES (?, ?, ?, ?, "
-                         "CASE WHEN ? THEN (SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages "
-                         "WHERE queue = ?) END, ?, ?, ?, ?, ?)",
+                         "INSERT INTO messages (queue, message_id, body, group_id, md5, sent_at, "
+                         "available_at, attributes, attributes_md5) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?)",
                          &stmt, diag);
     if (r) {
         return r;
@@ -290,14 +299,12 @@ static cs_error insert_message(em_queues *q, const em_queue *def, const em_outgo
     if (m->group_id.len) {
         bind(stmt, 4, m->group_id);
     }
-    sqlite3_bind_int(stmt, 5, def->fifo);
-    bind(stmt, 6, def->name);
-    sqlite3_bind_text(stmt, 7, md5, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 8, now_ms);
-    sqlite3_bind_int64(stmt, 9, now_ms + (delay_s < 0 ? def->delay_s : delay_s) * 1000);
+    sqlite3_bind_text(stmt, 5, m->md5, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 6, now_ms);
+    sqlite3_bind_int64(stmt, 7, now_ms + (delay_s < 0 ? def->delay_s : delay_s) * 1000);
     if (m->attributes.len) {
-        bind(stmt, 10, m->attributes);
-        sqlite3_bind_text(stmt, 11, m->attributes_md5, -1, SQLITE_TRANSIENT);
+        bind(stmt, 8, m->attributes);
+        sqlite3_bind_text(stmt, 9, m->attributes_md5, -1, SQLITE_TRANSIENT);
     }
     return step_done(q, stmt, "send", diag);
 }
@@ -331,6 +338,7 @@ static cs_error send_in_transaction(em_queues *q, const em_queue *def, em_outgoi
         cs_error r = dedup_lookup(q, def->name, dedup, now_ms, seen, diag);
         if (r || seen[0]) {
             snprintf(m->message_id, sizeof(m->message_id), "%s", seen);
+            hex_digest(EVP_md5(), m->body, m->md5);
             return r;
         }
     }
@@ -377,6 +385,51 @@ static cs_error send_batch_unlocked(em_queues *q, cs_str queue, em_outgoing *mes
     return finish(q, r, diag);
 }
 
+/* ---- delete ---- */
+
+/* Runs one statement with (queue, receipt) and an optional number; NOT_FOUND
+ * when no message carries that receipt. */
+static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str receipt,
+                           int64_t number, cs_diag *diag)
+{
+    const em_queue *def;
+    cs_error r = known(q, queue, &def, diag);
+    sqlite3_stmt *stmt;
+    if (r || (r = prepare(q, sql, &stmt, diag))) {
+        return r;
+    }
+    bind(stmt, 1, queue);
+    bind(stmt, 2, receipt);
+    sqlite3_bind_int64(stmt, 3, number);
+    r = step_done(q, stmt, "update", diag);
+    if (!r && sqlite3_changes(q->db) == 0) {
+        r = cs_diag_set(diag, CS_ERR_NOT_FOUND, "receipt handle '%.*s' is not valid for '%.*s'",
+                        CS_STR_FMT(receipt), CS_STR_FMT(queue));
+    }
+    return r;
+}
+
+/* A stale receipt (NOT_FOUND) is that entry's result only; anything else
+ * fails the transaction. */
+static cs_error delete_in_transaction(em_queues *q, cs_str queue, const em_done *done,
+                                      cs_diag *diag)
+{
+    cs_error r = CS_ERR_OK;
+    for (int i = 0; !r && i < done->count; i++) {
+        cs_diag entry;
+        done->results[i] =
+            by_receipt(q,
+                       "DELETE FROM messages INDEXED BY messages_receipt WHERE queue = ?1 AND "
+                       "receipt = ?2 AND ?3 = 0",
+                       queue, done->receipts[i], 0, &entry);
+        if (done->results[i] && done->results[i] != CS_ERR_NOT_FOUND) {
+            r = done->results[i];
+            cs_diag_set(diag, r, "%s", entry.message);
+        }
+    }
+    return r;
+}
+
 /* ---- receive ---- */
 
 enum { CANDIDATES = 64 };
@@ -386,9 +439,16 @@ typedef struct candidate {
     int64_t receive_count;
 } candidate;
 
-/* Drops messages older than the queue's retention period. */
+/* Drops messages older than the queue's retention period, and deduplication
+ * ids past their window; at most once per EXPIRY_INTERVAL_MS (or when the
+ * clock went back). */
 static cs_error expire(em_queues *q, const em_queue *def, int64_t now_ms, cs_diag *diag)
 {
+    definition *d = definition_of(def);
+    if (now_ms >= d->expiry_ms && now_ms - d->expiry_ms < EXPIRY_INTERVAL_MS) {
+        return CS_ERR_OK;
+    }
+    d->expiry_ms = now_ms;
     sqlite3_stmt *stmt;
     cs_error r = prepare(q, "DELETE FROM messages WHERE queue = ? AND sent_at <= ?", &stmt, diag);
     if (r) {
@@ -397,32 +457,40 @@ static cs_error expire(em_queues *q, const em_queue *def, int64_t now_ms, cs_dia
     bind(stmt, 1, def->name);
     sqlite3_bind_int64(stmt, 2, now_ms - def->retention_s * 1000);
     r = step_done(q, stmt, "retention", diag);
-    if (r || (r = prepare(q, "DELETE FROM dedup WHERE expires_at <= ?", &stmt, diag))) {
+    if (r ||
+        (r = prepare(q, "DELETE FROM dedup WHERE queue = ? AND expires_at <= ?", &stmt, diag))) {
         return r;
     }
-    sqlite3_bind_int64(stmt, 1, now_ms);
+    bind(stmt, 1, def->name);
+    sqlite3_bind_int64(stmt, 2, now_ms);
     return step_done(q, stmt, "deduplication expiry", diag);
 }
 
-/* Visible messages in order. In a FIFO queue a group with a message in
- * flight is skipped, so its later messages wait for the earlier one. */
+/* Visible messages in order, read from an index in that order so that a
+ * deep queue is not sorted on every receive. A standard queue hands out the
+ * longest-visible first (SQS promises no order); a FIFO queue goes by send
+ * order, skipping groups with a message in flight so that their later
+ * messages wait for the earlier one. */
+static const char standard_candidates[] =
+    "SELECT id, receive_count FROM messages WHERE queue = ?1 AND available_at <= ?2 "
+    "ORDER BY available_at, id LIMIT ?3";
+static const char fifo_candidates[] =
+    "SELECT id, receive_count FROM messages INDEXED BY messages_fifo WHERE queue = ?1 AND "
+    "group_id IS NOT NULL AND available_at <= ?2 AND group_id NOT IN (SELECT group_id FROM "
+    "messages WHERE queue = ?1 AND receipt IS NOT NULL AND available_at > ?2) ORDER BY id "
+    "LIMIT ?3";
+
 static cs_error find_candidates(em_queues *q, const em_queue *def, int64_t now_ms, candidate *out,
                                 int *count, cs_diag *diag)
 {
     sqlite3_stmt *stmt;
-    cs_error r = prepare(q,
-                         "SELECT id, receive_count FROM messages WHERE queue = ?1 AND "
-                         "available_at <= ?2 AND (NOT ?3 OR group_id NOT IN (SELECT group_id "
-                         "FROM messages WHERE queue = ?1 AND receipt IS NOT NULL AND "
-                         "available_at > ?2)) ORDER BY id LIMIT ?4",
-                         &stmt, diag);
+    cs_error r = prepare(q, def->fifo ? fifo_candidates : standard_candidates, &stmt, diag);
     if (r) {
         return r;
     }
     bind(stmt, 1, def->name);
     sqlite3_bind_int64(stmt, 2, now_ms);
-    sqlite3_bind_int(stmt, 3, def->fifo);
-    sqlite3_bind_int(stmt, 4, CANDIDATES);
+    sqlite3_bind_int(stmt, 3, CANDIDATES);
     int rc;
     *count = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -441,8 +509,8 @@ static cs_error move_to_dlq(em_queues *q, const em_queue *def, int64_t row, int6
 {
     sqlite3_stmt *stmt;
     cs_error r = prepare(q,
-                         "UPDATE messages SET queue = ?, available_at = ?, receipt = NULL, "
-                         "sequence = NULL WHERE id = ?",
+                         "UPDATE messages SET queue = ?, available_at = ?, receipt = NULL WHERE "
+                         "id = ?",
                          &stmt, diag);
     if (r) {
         return r;
@@ -489,7 +557,7 @@ static cs_error take(em_queues *q, int64_t row, int64_t visible_at, int64_t now_
     cs_error r = prepare(q,
                          "UPDATE messages SET receipt = ?, receive_count = receive_count + 1, "
                          "available_at = ?, first_receive_at = COALESCE(first_receive_at, ?) "
-                         "WHERE id = ? RETURNING message_id, body, group_id, sequence, md5, "
+                         "WHERE id = ? RETURNING message_id, body, group_id, id, md5, "
                          "sent_at, receive_count, first_receive_at, attributes, attributes_md5",
                          &stmt, diag);
     if (r) {
@@ -535,9 +603,9 @@ static cs_error receive_in_transaction(em_queues *q, const em_queue *def, int ma
     return r;
 }
 
-static cs_error receive_unlocked(em_queues *q, cs_str queue, int max, int64_t visibility_s,
-                                 int64_t now_ms, cs_arena *arena, em_message *out, int *count,
-                                 cs_diag *diag)
+static cs_error receive_unlocked(em_queues *q, cs_str queue, const em_done *done, int max,
+                                 int64_t visibility_s, int64_t now_ms, cs_arena *arena,
+                                 em_message *out, int *count, cs_diag *diag)
 {
     *count = 0;
     const em_queue *def;
@@ -557,7 +625,12 @@ static cs_error receive_unlocked(em_queues *q, cs_str queue, int max, int64_t vi
     if (r) {
         return r;
     }
-    r = receive_in_transaction(q, def, max, visible_at, now_ms, arena, out, count, diag);
+    if (done) {
+        r = delete_in_transaction(q, queue, done, diag);
+    }
+    if (!r) {
+        r = receive_in_transaction(q, def, max, visible_at, now_ms, arena, out, count, diag);
+    }
     if (r) {
         *count = 0;
     }
@@ -566,41 +639,12 @@ static cs_error receive_unlocked(em_queues *q, cs_str queue, int max, int64_t vi
 
 /* ---- delete, visibility, purge, stats, redrive ---- */
 
-/* Runs one statement with (queue, receipt) and an optional number; NOT_FOUND
- * when no message carries that receipt. */
-static cs_error by_receipt(em_queues *q, const char *sql, cs_str queue, cs_str receipt,
-                           int64_t number, cs_diag *diag)
-{
-    const em_queue *def;
-    cs_error r = known(q, queue, &def, diag);
-    sqlite3_stmt *stmt;
-    if (r || (r = prepare(q, sql, &stmt, diag))) {
-        return r;
-    }
-    bind(stmt, 1, queue);
-    bind(stmt, 2, receipt);
-    sqlite3_bind_int64(stmt, 3, number);
-    r = step_done(q, stmt, "update", diag);
-    if (!r && sqlite3_changes(q->db) == 0) {
-        r = cs_diag_set(diag, CS_ERR_NOT_FOUND, "receipt handle '%.*s' is not valid for '%.*s'",
-                        CS_STR_FMT(receipt), CS_STR_FMT(queue));
-    }
-    return r;
-}
-
-static cs_error delete_batch_unlocked(em_queues *q, cs_str queue, const cs_str *receipts, int count,
-                                      cs_error *results, cs_diag *diag)
+static cs_error delete_batch_unlocked(em_queues *q, cs_str queue, const em_done *done,
+                                      cs_diag *diag)
 {
     cs_error r = run(q, begin, diag);
-    for (int i = 0; !r && i < count; i++) {
-        cs_diag entry;
-        results[i] =
-            by_receipt(q, "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2 AND ?3 = 0",
-                       queue, receipts[i], 0, &entry);
-        if (results[i] && results[i] != CS_ERR_NOT_FOUND) {
-            r = results[i];
-            cs_diag_set(diag, r, "%s", entry.message);
-        }
+    if (!r) {
+        r = delete_in_transaction(q, queue, done, diag);
     }
     return finish(q, r, diag);
 }
@@ -611,7 +655,9 @@ static cs_error change_visibility_unlocked(em_queues *q, cs_str queue, cs_str re
     if (timeout_s < 0 || timeout_s > 12 * 3600) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "VisibilityTimeout is 0 to 43200");
     }
-    return by_receipt(q, "UPDATE messages SET available_at = ?3 WHERE queue = ?1 AND receipt = ?2",
+    return by_receipt(q,
+                      "UPDATE messages INDEXED BY messages_receipt SET available_at = ?3 WHERE "
+                      "queue = ?1 AND receipt = ?2",
                       queue, receipt, now_ms + timeout_s * 1000, diag);
 }
 
@@ -746,8 +792,17 @@ cs_error em_queue_send(em_queues *q, cs_str queue, cs_str body, int64_t delay_s,
 cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
                           cs_arena *arena, em_message *out, int *count, cs_diag *diag)
 {
+    return em_queue_delete_and_receive(q, queue, NULL, max, visibility_s, now_ms, arena, out, count,
+                                       diag);
+}
+
+cs_error em_queue_delete_and_receive(em_queues *q, cs_str queue, const em_done *done, int max,
+                                     int64_t visibility_s, int64_t now_ms, cs_arena *arena,
+                                     em_message *out, int *count, cs_diag *diag)
+{
     pthread_mutex_lock(&q->mu);
-    cs_error r = receive_unlocked(q, queue, max, visibility_s, now_ms, arena, out, count, diag);
+    cs_error r =
+        receive_unlocked(q, queue, done, max, visibility_s, now_ms, arena, out, count, diag);
     pthread_mutex_unlock(&q->mu);
     return r;
 }
@@ -758,8 +813,9 @@ cs_error em_queue_delete_batch(em_queues *q, cs_str queue, const cs_str *receipt
     pthread_mutex_lock(&q->mu);
     const em_queue *def;
     cs_error r = known(q, queue, &def, diag);
+    em_done done = {.receipts = receipts, .count = count, .results = results};
     if (!r) {
-        r = delete_batch_unlocked(q, queue, receipts, count, results, diag);
+        r = delete_batch_unlocked(q, queue, &done, diag);
     }
     pthread_mutex_unlock(&q->mu);
     return r;

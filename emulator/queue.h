@@ -30,7 +30,7 @@ typedef struct em_message {
     int64_t sent_ms;
     int64_t first_receive_ms;
     int64_t receive_count;
-    int64_t sequence;        /* FIFO */
+    int64_t sequence;        /* FIFO: increases with each message sent to the store */
     char md5[33];            /* of the body, as SQS reports it */
     cs_str attributes;       /* canonical message attributes (sqs_message.h), or empty */
     char attributes_md5[33]; /* "" without attributes */
@@ -53,8 +53,6 @@ cs_error em_queues_define(em_queues *q, const em_queue *definition, cs_diag *dia
 const em_queue *em_queues_find(const em_queues *q, cs_str name);
 /* The defined queues, in definition order: i from 0 until NULL. */
 const em_queue *em_queues_at(const em_queues *q, size_t i);
-/* The MD5 of a body in hex, as SQS reports it. */
-void em_queue_md5(cs_str body, char out[33]);
 
 /* Sends a message; delay_s < 0 takes the queue's DelaySeconds. For FIFO
  * queues group_id is required and a repeated deduplication id returns the
@@ -70,6 +68,7 @@ typedef struct em_outgoing {
     cs_str attributes;       /* canonical message attributes (sqs_message.h), or empty */
     char attributes_md5[33]; /* their MD5, when there are any */
     char message_id[37];     /* out */
+    char md5[33];            /* out: of the body */
     cs_error result;         /* out: the entry's own error, or CS_ERR_OK */
     char error[256];         /* out: why, when result is set */
 } em_outgoing;
@@ -83,6 +82,19 @@ cs_error em_queue_send_batch(em_queues *q, cs_str queue, em_outgoing *messages, 
  * VisibilityTimeout. Bodies live in arena. */
 cs_error em_queue_receive(em_queues *q, cs_str queue, int max, int64_t visibility_s, int64_t now_ms,
                           cs_arena *arena, em_message *out, int *count, cs_diag *diag);
+/* Receipts to delete; results[i] is CS_ERR_NOT_FOUND for a receipt that is
+ * not its message's latest (SQS ignores those), else CS_ERR_OK. */
+typedef struct em_done {
+    const cs_str *receipts;
+    int count;
+    cs_error *results;
+} em_done;
+
+/* What a poller does between batches: deletes the finished batch's
+ * messages and receives the next, in one transaction. done may be NULL. */
+cs_error em_queue_delete_and_receive(em_queues *q, cs_str queue, const em_done *done, int max,
+                                     int64_t visibility_s, int64_t now_ms, cs_arena *arena,
+                                     em_message *out, int *count, cs_diag *diag);
 /* CS_ERR_NOT_FOUND when the receipt is not the message's latest. */
 cs_error em_queue_delete(em_queues *q, cs_str queue, cs_str receipt, cs_diag *diag);
 /* Deletes several in one transaction; results[i] as em_queue_delete's. */

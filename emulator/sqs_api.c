@@ -273,10 +273,8 @@ static cs_error send_message(call *c)
         r = invalid(c, "%s", m.error);
     }
     if (!r) {
-        char md5[33];
-        em_queue_md5(m.body, md5);
         write_field(c, "MessageId", m.message_id);
-        write_field(c, "MD5OfMessageBody", md5);
+        write_field(c, "MD5OfMessageBody", m.md5);
         if (m.attributes_md5[0]) {
             write_field(c, "MD5OfMessageAttributes", m.attributes_md5);
         }
@@ -395,7 +393,7 @@ static cs_error send_message_batch(call *c)
         } else {
             memcpy(o->message_id, messages[k].message_id, sizeof(o->message_id));
             memcpy(o->attributes_md5, messages[k].attributes_md5, sizeof(o->attributes_md5));
-            em_queue_md5(messages[k].body, o->md5);
+            memcpy(o->md5, messages[k].md5, sizeof(o->md5));
         }
     }
     if (!r) {

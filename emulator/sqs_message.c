@@ -31,8 +31,8 @@ long em_sqs_refused_character(cs_str text, unsigned *code)
 
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 static bool starts_nocase(cs_str s, const char *prefix)
@@ -117,8 +117,8 @@ static const cs_json *member(const cs_json *value, const char *key, cs_json_type
 static cs_error check_value(cs_str name, const cs_json *value, cs_buf *scratch, size_t *bytes,
                             cs_diag *diag)
 {
-    const cs_json *type = value->type == CS_JSON_OBJECT ? member(value, "DataType", CS_JSON_STRING)
-                                                        : NULL;
+    const cs_json *type =
+        value->type == CS_JSON_OBJECT ? member(value, "DataType", CS_JSON_STRING) : NULL;
     const char *why = NULL;
     if (!type) {
         why = "needs a DataType";
@@ -175,9 +175,8 @@ static void write_canonical(cs_json_writer *w, const cs_json *attribute)
     cs_json_write_key_c(w, "DataType");
     cs_json_write_string(w, type->text);
     cs_json_write_key_c(w, binary ? "BinaryValue" : "StringValue");
-    cs_json_write_string(w, member(attribute, binary ? "BinaryValue" : "StringValue",
-                                   CS_JSON_STRING)
-                                ->text);
+    cs_json_write_string(
+        w, member(attribute, binary ? "BinaryValue" : "StringValue", CS_JSON_STRING)->text);
     cs_json_write_object_end(w);
 }
 
@@ -204,9 +203,8 @@ static void digest(const cs_json *const *attributes, size_t n, char md5[33])
     for (size_t i = 0; i < n; i++) {
         cs_str type = member(attributes[i], "DataType", CS_JSON_STRING)->text;
         bool binary = type_is(type, "Binary");
-        cs_str value = member(attributes[i], binary ? "BinaryValue" : "StringValue",
-                              CS_JSON_STRING)
-                           ->text;
+        cs_str value =
+            member(attributes[i], binary ? "BinaryValue" : "StringValue", CS_JSON_STRING)->text;
         if (binary) {
             cs_buf_reset(&decoded);
             cs_base64_decode(value, &decoded, NULL);
@@ -226,7 +224,6 @@ static void digest(const cs_json *const *attributes, size_t n, char md5[33])
         snprintf(md5 + 2 * i, 3, "%02x", sum[i]);
     }
 }
-
 
 cs_error em_sqs_attributes_check(const cs_json *attributes, cs_buf *canonical, size_t *bytes,
                                  char md5[33], cs_diag *diag)
@@ -335,8 +332,8 @@ void em_sqs_attributes_write_lambda(cs_json_writer *w, const cs_json *canonical)
         cs_json_write_key(w, a->key);
         cs_json_write_object_begin(w);
         cs_json_write_key_c(w, binary ? "binaryValue" : "stringValue");
-        cs_json_write_string(w,
-                             member(a, binary ? "BinaryValue" : "StringValue", CS_JSON_STRING)->text);
+        cs_json_write_string(
+            w, member(a, binary ? "BinaryValue" : "StringValue", CS_JSON_STRING)->text);
         write_empty_array(w, "stringListValues");
         write_empty_array(w, "binaryListValues");
         cs_json_write_key_c(w, "dataType");

@@ -16,7 +16,9 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 
+#include "core/timestamp.h"
 #include "emulator/instance.h"
+#include "emulator/queue.h"
 #include "emulator/service.h"
 
 enum { CLIENTS = 2 };
@@ -158,18 +160,19 @@ static long queue_depth(CURL *curl)
     return depth;
 }
 
-/* Sends n messages in batches of 10 and waits until the consumer has
- * deleted them all: messages per second end to end. */
-static double sqs_throughput(int n)
+typedef struct sender {
+    int first, count;
+} sender;
+
+/* Sends messages first..first+count-1 in batches of 10. */
+static void *send_loop(void *arg)
 {
-    struct curl_slist *send_headers =
+    const sender *s = arg;
+    struct curl_slist *headers =
         curl_slist_append(NULL, "X-Amz-Target: AmazonSQS.SendMessageBatch");
-    struct curl_slist *attr_headers =
-        curl_slist_append(NULL, "X-Amz-Target: AmazonSQS.GetQueueAttributes");
-    CURL *send = client("/", send_headers), *attrs = client("/", attr_headers);
+    CURL *curl = client("/", headers);
     char body[4096];
-    double t0 = now_s();
-    for (int i = 0; i < n; i += 10) {
+    for (int i = s->first; i < s->first + s->count; i += 10) {
         int len = snprintf(body, sizeof(body), "{\"QueueUrl\":\"bench\",\"Entries\":[");
         for (int k = 0; k < 10; k++) {
             len += snprintf(body + len, sizeof(body) - (size_t)len,
@@ -178,18 +181,91 @@ static double sqs_throughput(int n)
                             k ? "," : "", k, i + k, k);
         }
         snprintf(body + len, sizeof(body) - (size_t)len, "]}");
-        post(send, body);
+        post(curl, body);
+    }
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+    return NULL;
+}
+
+/* CLIENTS senders send n messages in batches of 10 while the consumer
+ * drains the queue; messages per second from the first send until the queue
+ * reads empty. */
+static double sqs_throughput(int n)
+{
+    struct curl_slist *attr_headers =
+        curl_slist_append(NULL, "X-Amz-Target: AmazonSQS.GetQueueAttributes");
+    CURL *attrs = client("/", attr_headers);
+    pthread_t threads[CLIENTS];
+    sender senders[CLIENTS];
+    int share = n / CLIENTS / 10 * 10;
+    double t0 = now_s();
+    for (int i = 0; i < CLIENTS; i++) {
+        senders[i] = (sender){.first = i * share, .count = share};
+        pthread_create(&threads[i], NULL, send_loop, &senders[i]);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join(threads[i], NULL);
     }
     fprintf(stderr, "sent in %.2f s\n", now_s() - t0);
     while (queue_depth(attrs) > 0) {
         usleep(2000);
     }
-    double rate = (double)n / (now_s() - t0);
-    curl_easy_cleanup(send);
+    double rate = (double)(share * CLIENTS) / (now_s() - t0);
     curl_easy_cleanup(attrs);
-    curl_slist_free_all(send_headers);
     curl_slist_free_all(attr_headers);
     return rate;
+}
+
+/* The queue store alone: fills a queue to `depth` in batches of 10, then
+ * receives and deletes 10 at a time until it is empty; messages per second
+ * of the draining. A store whose receive or delete scans the queue slows
+ * down with depth. */
+static double drain_rate(const char *dir, int depth)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/drain-%d.db", dir, depth);
+    em_queues *q;
+    cs_diag diag;
+    em_queue def = {.name = cs_str_from_c("deep"),
+                    .dlq = cs_str_from_c(""),
+                    .visibility_timeout_s = 30,
+                    .retention_s = 345600};
+    if (em_queues_open(path, &q, &diag) || em_queues_define(q, &def, &diag)) {
+        fprintf(stderr, "bench-emulator: %s\n", diag.message);
+        exit(1);
+    }
+    for (int i = 0; i < depth; i += 10) {
+        em_outgoing m[10];
+        for (int k = 0; k < 10; k++) {
+            m[k] = (em_outgoing){.body = cs_str_from_c("{\"sku\":\"SKU-1\",\"available\":3}"),
+                                 .delay_s = -1};
+        }
+        em_queue_send_batch(q, def.name, m, 10, cs_time_now_ms(), NULL);
+    }
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 0);
+    int drained = 0, got;
+    double t0 = now_s();
+    do {
+        em_message batch[10];
+        cs_str receipts[10];
+        cs_error results[10];
+        cs_arena_reset(&arena);
+        got = 0;
+        em_queue_receive(q, def.name, 10, -1, cs_time_now_ms(), &arena, batch, &got, NULL);
+        for (int k = 0; k < got; k++) {
+            receipts[k] = cs_str_from_c(batch[k].receipt);
+        }
+        if (got) {
+            em_queue_delete_batch(q, def.name, receipts, got, results, NULL);
+        }
+        drained += got;
+    } while (got > 0);
+    double rate = (double)drained / (now_s() - t0);
+    cs_arena_clean_up(&arena);
+    em_queues_close(q);
+    return drained == depth ? rate : 0;
 }
 
 /* A fresh process per invoke: start, one invocation, stop. */
@@ -267,6 +343,10 @@ int main(int argc, char **argv)
     printf("sqs: %d messages through a batch-size-10 echo consumer: %.0f messages/s\n", messages,
            sqs);
     em_service_stop(svc);
+    double shallow = drain_rate(dir, 100), deep = drain_rate(dir, 40000);
+    printf("queue store alone: receive+delete %.0f messages/s from 100 deep, %.0f from 40,000 "
+           "deep (%.2fx)\n",
+           shallow, deep, deep / shallow);
     double spawn = spawn_per_invoke(echo_dir, spawns);
     printf("fresh process per invoke: %d invokes, %.0f invokes/s (warm is %.1fx)\n", spawns, spawn,
            per_s / spawn);

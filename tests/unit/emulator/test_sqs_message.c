@@ -37,7 +37,8 @@ static checked check(const char *attributes)
 static void the_digest_is_the_one_sqs_computes(void **st)
 {
     (void)st;
-    checked c = check("{\"attribName1\":{\"DataType\":\"String\",\"StringValue\":\"attribValue 1\"}}");
+    checked c =
+        check("{\"attribName1\":{\"DataType\":\"String\",\"StringValue\":\"attribValue 1\"}}");
     assert_int_equal(c.result, CS_ERR_OK);
     assert_string_equal(c.md5, "19e27d4e946b072f3f58da80d94fd778");
     c = check("{\"customNumberTypeAttrib\":{\"DataType\":\"Number.float\",\"StringValue\":"
@@ -54,11 +55,12 @@ static void the_digest_is_the_one_sqs_computes(void **st)
               "\"SGVsbG8gYmluYXJ5IHdvcmxkIQ==\"}}");
     assert_string_equal(c.md5, "c932db14a896c663f83c260297d594ff");
     /* Names sorted by their bytes, nothing but the type and the value kept. */
-    test_expect_text("canonical", c.canonical,
-                     "{\"attribName1\":{\"DataType\":\"String\",\"StringValue\":\"attribValue 1\"},"
-                     "\"binaryAttribute\":{\"DataType\":\"Binary\",\"BinaryValue\":"
-                     "\"SGVsbG8gYmluYXJ5IHdvcmxkIQ==\"},\"customNumberTypeAttrib\":{\"DataType\":"
-                     "\"Number.float\",\"StringValue\":\"4563442423554324324264524243.32543234\"}}");
+    test_expect_text(
+        "canonical", c.canonical,
+        "{\"attribName1\":{\"DataType\":\"String\",\"StringValue\":\"attribValue 1\"},"
+        "\"binaryAttribute\":{\"DataType\":\"Binary\",\"BinaryValue\":"
+        "\"SGVsbG8gYmluYXJ5IHdvcmxkIQ==\"},\"customNumberTypeAttrib\":{\"DataType\":"
+        "\"Number.float\",\"StringValue\":\"4563442423554324324264524243.32543234\"}}");
     /* Names, types and values (binary ones decoded) count towards the size. */
     assert_int_equal(c.bytes, strlen("attribName1StringattribValue 1") +
                                   strlen("binaryAttributeBinaryHello binary world!") +
@@ -105,7 +107,8 @@ static void bad_attributes_are_named(void **st)
         {"{\"n\":{\"DataType\":\"Number\",\"StringValue\":\"12a\"}}",
          "Message attribute 'n' is a Number whose StringValue is not a number of at most 38 "
          "digits."},
-        {"{\"n\":{\"DataType\":\"Number\",\"StringValue\":\"123456789012345678901234567890123456789\"}}",
+        {"{\"n\":{\"DataType\":\"Number\",\"StringValue\":"
+         "\"123456789012345678901234567890123456789\"}}",
          "Message attribute 'n' is a Number whose StringValue is not a number of at most 38 "
          "digits."},
         {"{\"l\":{\"DataType\":\"String\",\"StringValue\":\"x\",\"StringListValues\":[\"y\"]}}",
@@ -127,10 +130,9 @@ static void bad_attributes_are_named(void **st)
 static void receive_selects_by_name_and_prefix(void **st)
 {
     (void)st;
-    const char *canonical =
-        "{\"order.id\":{\"DataType\":\"String\",\"StringValue\":\"1001\"},"
-        "\"order.store\":{\"DataType\":\"String\",\"StringValue\":\"eu\"},"
-        "\"tenant\":{\"DataType\":\"String\",\"StringValue\":\"acme\"}}";
+    const char *canonical = "{\"order.id\":{\"DataType\":\"String\",\"StringValue\":\"1001\"},"
+                            "\"order.store\":{\"DataType\":\"String\",\"StringValue\":\"eu\"},"
+                            "\"tenant\":{\"DataType\":\"String\",\"StringValue\":\"acme\"}}";
     cs_json *attributes = test_parse(&test_arena, canonical, strlen(canonical));
     static const struct {
         const char *names;
