@@ -46,7 +46,8 @@
     X(CONDITION_FAILED, "ConditionFailed", "a conditional write did not hold")                     \
     X(AWS, "Aws", "AWS service error")                                                             \
     X(STORAGE, "Storage", "state storage error")                                                   \
-    X(BUSY, "Busy", "another worker holds this record")
+    X(BUSY, "Busy", "another worker holds this record")                                            \
+    X(SIGNATURE, "BadSignature", "the signature does not match the message")
 
 typedef enum cs_error {
 #define CS_ERROR_ENUM(suffix, name, message) CS_ERR_##suffix,
