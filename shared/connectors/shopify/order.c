@@ -5,10 +5,111 @@
 
 #include "core/timestamp.h"
 
+/* The names one shape of order uses. Webhooks and REST write snake_case,
+ * amounts as plain strings with a money bag beside them ("price" and
+ * "price_set"), lists as arrays and ids as numbers; GraphQL writes
+ * camelCase, amounts only as bags ("originalUnitPriceSet"), lists as
+ * connections (edges of nodes, or nodes) and ids as gid:// URIs. */
+typedef struct shape {
+    bool graphql;
+    const char *shop_money, *presentment_money, *amount, *bag_currency;
+    /* order */
+    const char *created_at, *updated_at, *cancelled_at, *closed_at, *cancel_reason;
+    const char *currency, *presentment_currency, *locale, *taxes_included;
+    const char *financial_status, *fulfillment_status, *gateways;
+    const char *billing, *shipping, *line_items, *shipping_lines;
+    const char *subtotal_set, *discounts_set, *tax_set, *total_set, *shipping_total_set;
+    /* address */
+    const char *first_name, *last_name, *province, *country;
+    /* lines */
+    const char *price_set, *shipping_price_set, *allocations, *allocation_set, *tax_lines;
+    const char *tax_price_set;
+} shape;
+
+static const shape webhook_shape = {
+    .graphql = false,
+    .shop_money = "shop_money",
+    .presentment_money = "presentment_money",
+    .amount = "amount",
+    .bag_currency = "currency_code",
+    .created_at = "created_at",
+    .updated_at = "updated_at",
+    .cancelled_at = "cancelled_at",
+    .closed_at = "closed_at",
+    .cancel_reason = "cancel_reason",
+    .currency = "currency",
+    .presentment_currency = "presentment_currency",
+    .locale = "customer_locale",
+    .taxes_included = "taxes_included",
+    .financial_status = "financial_status",
+    .fulfillment_status = "fulfillment_status",
+    .gateways = "payment_gateway_names",
+    .billing = "billing_address",
+    .shipping = "shipping_address",
+    .line_items = "line_items",
+    .shipping_lines = "shipping_lines",
+    .subtotal_set = "subtotal_price_set",
+    .discounts_set = "total_discounts_set",
+    .tax_set = "total_tax_set",
+    .total_set = "total_price_set",
+    .shipping_total_set = "total_shipping_price_set",
+    .first_name = "first_name",
+    .last_name = "last_name",
+    .province = "province_code",
+    .country = "country_code",
+    .price_set = "price_set",
+    .shipping_price_set = "price_set",
+    .allocations = "discount_allocations",
+    .allocation_set = "amount_set",
+    .tax_lines = "tax_lines",
+    .tax_price_set = "price_set",
+};
+
+static const shape graphql_shape = {
+    .graphql = true,
+    .shop_money = "shopMoney",
+    .presentment_money = "presentmentMoney",
+    .amount = "amount",
+    .bag_currency = "currencyCode",
+    .created_at = "createdAt",
+    .updated_at = "updatedAt",
+    .cancelled_at = "cancelledAt",
+    .closed_at = "closedAt",
+    .cancel_reason = "cancelReason",
+    .currency = "currencyCode",
+    .presentment_currency = "presentmentCurrencyCode",
+    .locale = "customerLocale",
+    .taxes_included = "taxesIncluded",
+    .financial_status = "displayFinancialStatus",
+    .fulfillment_status = "displayFulfillmentStatus",
+    .gateways = "paymentGatewayNames",
+    .billing = "billingAddress",
+    .shipping = "shippingAddress",
+    .line_items = "lineItems",
+    .shipping_lines = "shippingLines",
+    .subtotal_set = "subtotalPriceSet",
+    .discounts_set = "totalDiscountsSet",
+    .tax_set = "totalTaxSet",
+    .total_set = "totalPriceSet",
+    .shipping_total_set = "totalShippingPriceSet",
+    .first_name = "firstName",
+    .last_name = "lastName",
+    .province = "provinceCode",
+    .country = "countryCodeV2",
+    .price_set = "originalUnitPriceSet",
+    .shipping_price_set = "originalPriceSet",
+    .allocations = "discountAllocations",
+    .allocation_set = "allocatedAmountSet",
+    .tax_lines = "taxLines",
+    .tax_price_set = "priceSet",
+};
+
 typedef struct decode_ctx {
+    const shape *shape;
     cs_arena *arena;
     cs_problems *problems;
     const cs_currency *currency;
+    const char *money; /* shape->shop_money or ->presentment_money */
     bool failed;
 } decode_ctx;
 
@@ -18,27 +119,24 @@ static void problem(decode_ctx *ctx, const char *path, const char *rule, const c
     cs_problems_add(ctx->problems, path, rule, "%s", message);
 }
 
-/* Where a value sits in the Shopify JSON, as "line_items[2].tax_lines[0]".
+/* Where a value sits in the order's JSON, as "line_items[2].tax_lines[0]".
  * Kept as parts and only formatted when there is a problem to report, since
  * decoding an order visits hundreds of values and fails on almost none. */
 typedef struct where {
-    const char *object; /* "total_shipping_price_set.shop_money", or NULL */
-    const char *array;  /* "line_items", or NULL at the top level */
+    const char *array; /* "line_items", or NULL at the top level */
     size_t index;
     const char *child_array; /* "tax_lines", or NULL */
     size_t child_index;
 } where;
 
-static const where TOP = {NULL, NULL, 0, NULL, 0};
+static const where TOP = {NULL, 0, NULL, 0};
 
 static void problem_at(decode_ctx *ctx, where at, const char *key, const char *rule,
                        const char *message)
 {
     char path[160];
     int n = 0;
-    if (at.object) {
-        n = snprintf(path, sizeof(path), "%s.", at.object);
-    } else if (at.array) {
+    if (at.array) {
         n = snprintf(path, sizeof(path), "%s[%zu].", at.array, at.index);
     }
     if (at.child_array && n >= 0 && (size_t)n < sizeof(path)) {
@@ -58,10 +156,56 @@ static cs_str text_of(const cs_json *obj, const char *key)
     return v && (v->type == CS_JSON_STRING || v->type == CS_JSON_NUMBER) ? v->text : CS_STR_NULL;
 }
 
-static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *key, where at)
+static const cs_json *object_of(const cs_json *obj, const char *key)
+{
+    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
+    return v && v->type == CS_JSON_OBJECT ? v : NULL;
+}
+
+/* An id as both shapes can agree on: the number at the end of a gid://
+ * URI ("gid://shopify/Order/450789469"), or the webhook's number. */
+static cs_str id_of(const cs_json *obj, const char *key)
+{
+    cs_str id = text_of(obj, key);
+    return cs_str_starts_with(id, CS_STR_LIT("gid://")) ? cs_str_after_last(id, '/') : id;
+}
+
+/* GraphQL's nested reference ("variant": {"id": ...}) or the webhook's
+ * "variant_id". */
+static cs_str ref_id(const decode_ctx *ctx, const cs_json *obj, const char *webhook_key,
+                     const char *graphql_object)
+{
+    return ctx->shape->graphql ? id_of(object_of(obj, graphql_object), "id")
+                               : id_of(obj, webhook_key);
+}
+
+/* The first element of a list: an array, or a GraphQL connection
+ * ({"edges":[{"node":...}]} or {"nodes":[...]}). *edges says how to step. */
+static const cs_json *list_of(const cs_json *obj, const char *key, size_t *count, bool *edges)
+{
+    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
+    *edges = false;
+    if (v && v->type == CS_JSON_OBJECT) {
+        const cs_json *e = cs_json_object_get(v, CS_STR_LIT("edges"));
+        *edges = e && e->type == CS_JSON_ARRAY;
+        v = *edges ? e : cs_json_object_get(v, CS_STR_LIT("nodes"));
+    }
+    if (!v || v->type != CS_JSON_ARRAY) {
+        *count = 0;
+        return NULL;
+    }
+    *count = v->count;
+    return v->first;
+}
+
+static const cs_json *item_of(const cs_json *element, bool edges)
+{
+    return edges ? cs_json_object_get(element, CS_STR_LIT("node")) : element;
+}
+
+static cs_money parse_money(decode_ctx *ctx, cs_str text, where at, const char *key)
 {
     cs_money m = {0, NULL};
-    cs_str text = text_of(obj, key);
     if (text.len == 0 || !ctx->currency) {
         return m;
     }
@@ -72,6 +216,29 @@ static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *key, w
     }
     m.currency = ctx->currency;
     return m;
+}
+
+/* An amount from its money bag (shop or presentment money, as chosen), or
+ * from the plain webhook field beside it when the bag is missing and shop
+ * money is wanted. A bag in another currency than the order's is a problem. */
+static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *bag_key,
+                         const char *plain_key, where at)
+{
+    const cs_json *bag = object_of(object_of(obj, bag_key), ctx->money);
+    if (!bag) {
+        bool plain = plain_key && ctx->money == ctx->shape->shop_money;
+        return plain ? parse_money(ctx, text_of(obj, plain_key), at, plain_key)
+                     : (cs_money){0, ctx->currency};
+    }
+    cs_str currency = text_of(bag, ctx->shape->bag_currency);
+    if (currency.len && ctx->currency && !cs_str_eq_c(currency, ctx->currency->code)) {
+        char path[96];
+        snprintf(path, sizeof(path), "%s.%s.%s", bag_key, ctx->money, ctx->shape->bag_currency);
+        problem_at(ctx, at, path, "currency", "not the order's currency");
+    }
+    char path[96];
+    snprintf(path, sizeof(path), "%s.%s.%s", bag_key, ctx->money, ctx->shape->amount);
+    return parse_money(ctx, text_of(bag, ctx->shape->amount), at, path);
 }
 
 static int64_t time_of(decode_ctx *ctx, const cs_json *obj, const char *key)
@@ -85,39 +252,32 @@ static int64_t time_of(decode_ctx *ctx, const cs_json *obj, const char *key)
     return ms;
 }
 
-static void decode_address(const cs_json *a, cs_address *out)
+static void decode_address(const decode_ctx *ctx, const cs_json *a, cs_address *out)
 {
     if (!a || a->type != CS_JSON_OBJECT) {
         return;
     }
-    out->first_name = text_of(a, "first_name");
-    out->last_name = text_of(a, "last_name");
+    const shape *s = ctx->shape;
+    out->first_name = text_of(a, s->first_name);
+    out->last_name = text_of(a, s->last_name);
     out->company = text_of(a, "company");
     out->line1 = text_of(a, "address1");
     out->line2 = text_of(a, "address2");
     out->city = text_of(a, "city");
-    out->region = text_of(a, "province_code");
+    out->region = text_of(a, s->province);
     out->postal_code = text_of(a, "zip");
-    out->country = text_of(a, "country_code");
+    out->country = text_of(a, s->country);
     out->phone = text_of(a, "phone");
 }
 
-static const cs_json *array_of(const cs_json *obj, const char *key)
+static void *alloc_array(decode_ctx *ctx, size_t count, size_t elem)
 {
-    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
-    return v && v->type == CS_JSON_ARRAY ? v : NULL;
-}
-
-static void *alloc_array(decode_ctx *ctx, const cs_json *array, size_t elem, size_t *count)
-{
-    *count = array ? array->count : 0;
-    if (*count == 0) {
+    if (count == 0) {
         return NULL;
     }
-    void *p = cs_arena_calloc(ctx->arena, *count, elem);
+    void *p = cs_arena_calloc(ctx->arena, count, elem);
     if (!p) {
         problem(ctx, "", "memory", "invocation memory cap reached");
-        *count = 0;
     }
     return p;
 }
@@ -125,28 +285,37 @@ static void *alloc_array(decode_ctx *ctx, const cs_json *array, size_t elem, siz
 static void decode_tax_lines(decode_ctx *ctx, const cs_json *owner, where at, cs_tax_line **lines,
                              size_t *count, cs_money *sum)
 {
-    const cs_json *array = array_of(owner, "tax_lines");
-    *lines = alloc_array(ctx, array, sizeof(**lines), count);
+    bool edges;
+    const cs_json *t = list_of(owner, ctx->shape->tax_lines, count, &edges);
+    *lines = alloc_array(ctx, *count, sizeof(**lines));
+    *count = *lines ? *count : 0;
     *sum = (cs_money){0, ctx->currency};
-    size_t i = 0;
-    for (const cs_json *t = array ? array->first : NULL; t && *lines; t = t->next, i++) {
-        (*lines)[i].title = text_of(t, "title");
-        (*lines)[i].rate = text_of(t, "rate");
-        (*lines)[i].amount =
-            money_of(ctx, t, "price", (where){NULL, at.array, at.index, "tax_lines", i});
+    for (size_t i = 0; i < *count; t = t->next, i++) {
+        const cs_json *tax = item_of(t, edges);
+        (*lines)[i].title = text_of(tax, "title");
+        (*lines)[i].rate = text_of(tax, "rate");
+        (*lines)[i].amount = money_of(ctx, tax, ctx->shape->tax_price_set, "price",
+                                      (where){at.array, at.index, ctx->shape->tax_lines, i});
         sum->minor_units += (*lines)[i].amount.minor_units;
     }
 }
 
-/* The code (or title) of the discount application an allocation points at. */
-static cs_str application_name(const cs_json *applications, const cs_json *allocation)
+/* The code (or title) of the discount an allocation comes from: webhooks
+ * point at discount_applications by index, GraphQL nests the application. */
+static cs_str allocation_name(const decode_ctx *ctx, const cs_json *applications,
+                              const cs_json *allocation)
 {
-    int64_t index;
-    const cs_json *idx = cs_json_object_get(allocation, CS_STR_LIT("discount_application_index"));
-    if (!idx || cs_parse_int64(idx->text, &index) || index < 0) {
-        return CS_STR_NULL;
+    const cs_json *app = NULL;
+    if (ctx->shape->graphql) {
+        app = object_of(allocation, "discountApplication");
+    } else {
+        int64_t index;
+        const cs_json *idx =
+            cs_json_object_get(allocation, CS_STR_LIT("discount_application_index"));
+        if (idx && !cs_parse_int64(idx->text, &index) && index >= 0) {
+            app = cs_json_array_at(applications, (size_t)index);
+        }
     }
-    const cs_json *app = cs_json_array_at(applications, (size_t)index);
     cs_str code = text_of(app, "code");
     return code.len ? code : text_of(app, "title");
 }
@@ -154,14 +323,16 @@ static cs_str application_name(const cs_json *applications, const cs_json *alloc
 static void decode_allocations(decode_ctx *ctx, const cs_json *owner, const cs_json *applications,
                                where at, cs_discount_allocation **out, size_t *count, cs_money *sum)
 {
-    const cs_json *array = array_of(owner, "discount_allocations");
-    *out = alloc_array(ctx, array, sizeof(**out), count);
+    bool edges;
+    const cs_json *a = list_of(owner, ctx->shape->allocations, count, &edges);
+    *out = alloc_array(ctx, *count, sizeof(**out));
+    *count = *out ? *count : 0;
     *sum = (cs_money){0, ctx->currency};
-    size_t i = 0;
-    for (const cs_json *a = array ? array->first : NULL; a && *out; a = a->next, i++) {
-        (*out)[i].code = application_name(applications, a);
-        (*out)[i].amount = money_of(ctx, a, "amount",
-                                    (where){NULL, at.array, at.index, "discount_allocations", i});
+    for (size_t i = 0; i < *count; a = a->next, i++) {
+        const cs_json *allocation = item_of(a, edges);
+        (*out)[i].code = allocation_name(ctx, applications, allocation);
+        (*out)[i].amount = money_of(ctx, allocation, ctx->shape->allocation_set, "amount",
+                                    (where){at.array, at.index, ctx->shape->allocations, i});
         sum->minor_units += (*out)[i].amount.minor_units;
     }
 }
@@ -169,72 +340,146 @@ static void decode_allocations(decode_ctx *ctx, const cs_json *owner, const cs_j
 static void decode_line(decode_ctx *ctx, const cs_json *li, const cs_json *applications, size_t i,
                         cs_order_line *line)
 {
-    where at = {NULL, "line_items", i, NULL, 0};
-    line->line_id = text_of(li, "id");
+    where at = {ctx->shape->line_items, i, NULL, 0};
+    line->line_id = id_of(li, "id");
     line->sku = text_of(li, "sku");
-    line->variant_id = text_of(li, "variant_id");
-    line->product_id = text_of(li, "product_id");
+    line->variant_id = ref_id(ctx, li, "variant_id", "variant");
+    line->product_id = ref_id(ctx, li, "product_id", "product");
     line->title = text_of(li, "title");
     const cs_json *qty = cs_json_object_get(li, CS_STR_LIT("quantity"));
     if (!qty || qty->type != CS_JSON_NUMBER || cs_parse_int64(qty->text, &line->quantity)) {
         problem_at(ctx, at, "quantity", "type", "expected an integer quantity");
     }
-    line->unit_price = money_of(ctx, li, "price", at);
+    line->unit_price = money_of(ctx, li, ctx->shape->price_set, "price", at);
     decode_allocations(ctx, li, applications, at, &line->discounts, &line->discount_count,
                        &line->discount);
     decode_tax_lines(ctx, li, at, &line->tax_lines, &line->tax_line_count, &line->tax);
 }
 
+static void decode_lines(decode_ctx *ctx, const cs_json *order, const cs_json *applications,
+                         cs_order *out)
+{
+    bool edges;
+    const cs_json *li = list_of(order, ctx->shape->line_items, &out->line_count, &edges);
+    out->lines = alloc_array(ctx, out->line_count, sizeof(cs_order_line));
+    out->line_count = out->lines ? out->line_count : 0;
+    for (size_t i = 0; i < out->line_count; li = li->next, i++) {
+        decode_line(ctx, item_of(li, edges), applications, i, &out->lines[i]);
+    }
+}
+
 static void decode_shipping(decode_ctx *ctx, const cs_json *order, const cs_json *applications,
                             cs_order *out)
 {
-    const cs_json *array = array_of(order, "shipping_lines");
-    out->shipping_lines =
-        alloc_array(ctx, array, sizeof(cs_shipping_line), &out->shipping_line_count);
-    size_t i = 0;
-    for (const cs_json *s = array ? array->first : NULL; s && out->shipping_lines;
-         s = s->next, i++) {
-        where at = {NULL, "shipping_lines", i, NULL, 0};
+    bool edges;
+    const cs_json *s =
+        list_of(order, ctx->shape->shipping_lines, &out->shipping_line_count, &edges);
+    out->shipping_lines = alloc_array(ctx, out->shipping_line_count, sizeof(cs_shipping_line));
+    out->shipping_line_count = out->shipping_lines ? out->shipping_line_count : 0;
+    for (size_t i = 0; i < out->shipping_line_count; s = s->next, i++) {
+        where at = {ctx->shape->shipping_lines, i, NULL, 0};
+        const cs_json *line = item_of(s, edges);
         cs_shipping_line *sl = &out->shipping_lines[i];
-        sl->code = text_of(s, "code");
-        sl->title = text_of(s, "title");
-        sl->carrier = text_of(s, "source");
-        sl->price = money_of(ctx, s, "price", at);
+        sl->code = text_of(line, "code");
+        sl->title = text_of(line, "title");
+        sl->carrier = text_of(line, "source");
+        sl->price = money_of(ctx, line, ctx->shape->shipping_price_set, "price", at);
         cs_discount_allocation *allocations;
         size_t allocation_count;
-        decode_allocations(ctx, s, applications, at, &allocations, &allocation_count,
+        decode_allocations(ctx, line, applications, at, &allocations, &allocation_count,
                            &sl->discount);
         cs_tax_line *taxes;
         size_t tax_count;
-        decode_tax_lines(ctx, s, at, &taxes, &tax_count, &sl->tax);
+        decode_tax_lines(ctx, line, at, &taxes, &tax_count, &sl->tax);
     }
 }
 
-static void decode_discounts(decode_ctx *ctx, const cs_json *order, cs_order *out)
+static void decode_webhook_discounts(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    const cs_json *array = array_of(order, "discount_codes");
-    out->discounts = alloc_array(ctx, array, sizeof(cs_order_discount), &out->discount_count);
-    size_t i = 0;
-    for (const cs_json *d = array ? array->first : NULL; d && out->discounts; d = d->next, i++) {
+    bool edges;
+    const cs_json *d = list_of(order, "discount_codes", &out->discount_count, &edges);
+    out->discounts = alloc_array(ctx, out->discount_count, sizeof(cs_order_discount));
+    out->discount_count = out->discounts ? out->discount_count : 0;
+    for (size_t i = 0; i < out->discount_count; d = d->next, i++) {
         out->discounts[i].code = text_of(d, "code");
         out->discounts[i].kind = text_of(d, "type");
         out->discounts[i].amount =
-            money_of(ctx, d, "amount", (where){NULL, "discount_codes", i, NULL, 0});
+            money_of(ctx, d, "amount_set", "amount", (where){"discount_codes", i, NULL, 0});
     }
 }
 
-static cs_str order_status(const cs_json *order)
+static void add_allocations(cs_order_discount *d, const cs_discount_allocation *a, size_t count)
 {
-    if (text_of(order, "cancelled_at").len) {
+    for (size_t i = 0; i < count; i++) {
+        d->amount.minor_units += cs_str_eq(a[i].code, d->code) ? a[i].amount.minor_units : 0;
+    }
+}
+
+/* The webhook's discount_codes are GraphQL's discount code applications;
+ * what each took off is the sum of the line allocations that name it, and
+ * its kind follows from its value's type. */
+static void decode_graphql_discounts(decode_ctx *ctx, const cs_json *order, cs_order *out)
+{
+    bool edges;
+    size_t count;
+    const cs_json *first = list_of(order, "discountApplications", &count, &edges);
+    out->discounts = alloc_array(ctx, count, sizeof(cs_order_discount));
+    out->discount_count = 0;
+    for (const cs_json *a = out->discounts ? first : NULL; a; a = a->next) {
+        const cs_json *app = item_of(a, edges);
+        if (!cs_str_eq_c(text_of(app, "__typename"), "DiscountCodeApplication")) {
+            continue;
+        }
+        cs_order_discount *discount = &out->discounts[out->discount_count++];
+        discount->code = text_of(app, "code");
+        cs_str value_type = text_of(object_of(app, "value"), "__typename");
+        discount->kind = cs_str_eq_c(value_type, "MoneyV2") ? CS_STR_LIT("fixed_amount")
+                         : cs_str_eq_c(value_type, "PricingPercentageValue")
+                             ? CS_STR_LIT("percentage")
+                             : CS_STR_NULL;
+        discount->amount = (cs_money){0, ctx->currency};
+        for (size_t k = 0; k < out->line_count; k++) {
+            add_allocations(discount, out->lines[k].discounts, out->lines[k].discount_count);
+        }
+    }
+}
+
+/* GraphQL's enum values ("PARTIALLY_REFUNDED") in the webhook's words
+ * ("partially_refunded"). */
+static cs_str lower(decode_ctx *ctx, cs_str s)
+{
+    char *copy = cs_arena_strndup(ctx->arena, s);
+    for (size_t i = 0; copy && i < s.len; i++) {
+        copy[i] = (char)(copy[i] >= 'A' && copy[i] <= 'Z' ? copy[i] - 'A' + 'a' : copy[i]);
+    }
+    return copy ? cs_str_make(copy, s.len) : s;
+}
+
+static cs_str fulfillment_status(decode_ctx *ctx, const cs_json *order)
+{
+    cs_str status = text_of(order, ctx->shape->fulfillment_status);
+    if (!ctx->shape->graphql) {
+        return status.len ? status : CS_STR_LIT("unfulfilled");
+    }
+    if (cs_str_eq_c(status, "FULFILLED")) {
+        return CS_STR_LIT("fulfilled");
+    }
+    return cs_str_eq_c(status, "PARTIALLY_FULFILLED") || cs_str_eq_c(status, "IN_PROGRESS")
+               ? CS_STR_LIT("partial")
+               : CS_STR_LIT("unfulfilled");
+}
+
+static cs_str order_status(const decode_ctx *ctx, const cs_json *order)
+{
+    if (text_of(order, ctx->shape->cancelled_at).len) {
         return CS_STR_LIT("cancelled");
     }
-    return text_of(order, "closed_at").len ? CS_STR_LIT("closed") : CS_STR_LIT("open");
+    return text_of(order, ctx->shape->closed_at).len ? CS_STR_LIT("closed") : CS_STR_LIT("open");
 }
 
-static void decode_header(decode_ctx *ctx, const cs_json *order, const cs_shopify_order_opts *opts,
-                          cs_order *out)
+static void set_ids(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    cs_str id = text_of(order, "id");
+    cs_str id = id_of(order, "id");
     if (id.len == 0) {
         problem(ctx, "id", "required", "the order has no id");
     }
@@ -249,59 +494,70 @@ static void decode_header(decode_ctx *ctx, const cs_json *order, const cs_shopif
         correlation[sizeof(prefix) - 1 + id.len] = '\0';
         out->meta.correlation_id = cs_str_make(correlation, sizeof(prefix) - 1 + id.len);
     }
-    out->number = text_of(order, "name");
-    out->store_code = opts ? opts->store_code : CS_STR_NULL;
-    out->currency = text_of(order, "currency");
-    out->locale = text_of(order, "customer_locale");
-    out->created_at_ms = time_of(ctx, order, "created_at");
-    out->updated_at_ms = time_of(ctx, order, "updated_at");
-    out->cancelled_at_ms = time_of(ctx, order, "cancelled_at");
-    out->meta.updated_at_ms = out->updated_at_ms;
-    out->cancel_reason = text_of(order, "cancel_reason");
-    out->order_status = order_status(order);
-    out->payment_status = text_of(order, "financial_status");
-    cs_str fulfillment = text_of(order, "fulfillment_status");
-    out->fulfillment_status = fulfillment.len ? fulfillment : CS_STR_LIT("unfulfilled");
-    const cs_json *taxes_included = cs_json_object_get(order, CS_STR_LIT("taxes_included"));
-    out->taxes_included = taxes_included && taxes_included->boolean;
-    out->note = text_of(order, "note");
-    const cs_json *gateways = array_of(order, "payment_gateway_names");
-    out->payment_method = gateways && gateways->first ? gateways->first->text : CS_STR_NULL;
 }
 
-static void decode_customer(const cs_json *order, cs_order *out)
+static void decode_header(decode_ctx *ctx, const cs_json *order, const cs_shopify_order_opts *opts,
+                          cs_order *out)
 {
-    const cs_json *customer = cs_json_object_get(order, CS_STR_LIT("customer"));
-    bool has_customer = customer && customer->type == CS_JSON_OBJECT;
-    out->guest = !has_customer;
+    const shape *s = ctx->shape;
+    set_ids(ctx, order, out);
+    out->number = text_of(order, "name");
+    out->store_code = opts ? opts->store_code : CS_STR_NULL;
+    bool presentment = opts && opts->presentment;
+    out->currency = text_of(order, presentment ? s->presentment_currency : s->currency);
+    out->locale = text_of(order, s->locale);
+    out->created_at_ms = time_of(ctx, order, s->created_at);
+    out->updated_at_ms = time_of(ctx, order, s->updated_at);
+    out->cancelled_at_ms = time_of(ctx, order, s->cancelled_at);
+    out->meta.updated_at_ms = out->updated_at_ms;
+    cs_str reason = text_of(order, s->cancel_reason);
+    out->cancel_reason = s->graphql ? lower(ctx, reason) : reason;
+    out->order_status = order_status(ctx, order);
+    cs_str financial = text_of(order, s->financial_status);
+    out->payment_status = s->graphql ? lower(ctx, financial) : financial;
+    out->fulfillment_status = fulfillment_status(ctx, order);
+    const cs_json *taxes_included = cs_json_object_get(order, cs_str_from_c(s->taxes_included));
+    out->taxes_included = taxes_included && taxes_included->boolean;
+    out->note = text_of(order, "note");
+    const cs_json *gateways = cs_json_object_get(order, cs_str_from_c(s->gateways));
+    out->payment_method = gateways && gateways->type == CS_JSON_ARRAY && gateways->first
+                              ? gateways->first->text
+                              : CS_STR_NULL;
+}
+
+static void decode_customer(decode_ctx *ctx, const cs_json *order, cs_order *out)
+{
+    const cs_json *customer = object_of(order, "customer");
+    out->guest = !customer;
     cs_str email = text_of(order, "email");
-    if (email.len == 0 && has_customer) {
+    if (email.len == 0 && customer) {
         email = text_of(customer, "email");
     }
     out->customer.email = email;
-    if (has_customer) {
-        out->customer.ids.by_system[CS_SYS_SHOPIFY] = text_of(customer, "id");
+    if (customer) {
+        out->customer.ids.by_system[CS_SYS_SHOPIFY] = id_of(customer, "id");
     }
-    decode_address(cs_json_object_get(order, CS_STR_LIT("billing_address")), &out->billing);
-    decode_address(cs_json_object_get(order, CS_STR_LIT("shipping_address")), &out->shipping);
+    decode_address(ctx, object_of(order, ctx->shape->billing), &out->billing);
+    decode_address(ctx, object_of(order, ctx->shape->shipping), &out->shipping);
     out->billing.email = email;
 }
 
 static void decode_totals(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    out->subtotal = money_of(ctx, order, "subtotal_price", TOP);
-    out->discount_total = money_of(ctx, order, "total_discounts", TOP);
-    out->tax_total = money_of(ctx, order, "total_tax", TOP);
-    out->total = money_of(ctx, order, "total_price", TOP);
-    const cs_json *shipping = cs_json_path(order, "total_shipping_price_set.shop_money");
-    where at = {"total_shipping_price_set.shop_money", NULL, 0, NULL, 0};
-    out->shipping_total = money_of(ctx, shipping, "amount", at);
+    const shape *s = ctx->shape;
+    out->subtotal = money_of(ctx, order, s->subtotal_set, "subtotal_price", TOP);
+    out->discount_total = money_of(ctx, order, s->discounts_set, "total_discounts", TOP);
+    out->tax_total = money_of(ctx, order, s->tax_set, "total_tax", TOP);
+    out->total = money_of(ctx, order, s->total_set, "total_price", TOP);
+    out->shipping_total = money_of(ctx, order, s->shipping_total_set, NULL, TOP);
 }
 
-cs_error cs_shopify_order_decode(const cs_json *order, const cs_shopify_order_opts *opts,
-                                 cs_arena *arena, cs_order *out, cs_problems *problems)
+static cs_error decode(const shape *s, const cs_json *order, const cs_shopify_order_opts *opts,
+                       cs_arena *arena, cs_order *out, cs_problems *problems)
 {
-    decode_ctx ctx = {arena, problems, NULL, false};
+    bool presentment = opts && opts->presentment;
+    decode_ctx ctx = {
+        s, arena, problems, NULL, presentment ? s->presentment_money : s->shop_money, false};
     memset(out, 0, sizeof(*out));
     if (!order || order->type != CS_JSON_OBJECT) {
         problem(&ctx, "", "type", "an order is a JSON object");
@@ -310,18 +566,30 @@ cs_error cs_shopify_order_decode(const cs_json *order, const cs_shopify_order_op
     decode_header(&ctx, order, opts, out);
     ctx.currency = cs_currency_find(out->currency);
     if (!ctx.currency) {
-        problem(&ctx, "currency", "iso4217", "missing or not an ISO 4217 code");
+        problem(&ctx, presentment ? s->presentment_currency : s->currency, "iso4217",
+                "missing or not an ISO 4217 code");
     }
-    decode_customer(order, out);
-    const cs_json *applications = array_of(order, "discount_applications");
-    const cs_json *items = array_of(order, "line_items");
-    out->lines = alloc_array(&ctx, items, sizeof(cs_order_line), &out->line_count);
-    size_t i = 0;
-    for (const cs_json *li = items ? items->first : NULL; li && out->lines; li = li->next, i++) {
-        decode_line(&ctx, li, applications, i, &out->lines[i]);
-    }
+    decode_customer(&ctx, order, out);
+    const cs_json *applications = cs_json_object_get(order, CS_STR_LIT("discount_applications"));
+    decode_lines(&ctx, order, applications, out);
     decode_shipping(&ctx, order, applications, out);
-    decode_discounts(&ctx, order, out);
+    if (s->graphql) {
+        decode_graphql_discounts(&ctx, order, out);
+    } else {
+        decode_webhook_discounts(&ctx, order, out);
+    }
     decode_totals(&ctx, order, out);
     return ctx.failed ? CS_ERR_INVALID_ARGUMENT : CS_ERR_OK;
+}
+
+cs_error cs_shopify_order_decode(const cs_json *order, const cs_shopify_order_opts *opts,
+                                 cs_arena *arena, cs_order *out, cs_problems *problems)
+{
+    return decode(&webhook_shape, order, opts, arena, out, problems);
+}
+
+cs_error cs_shopify_order_decode_graphql(const cs_json *order, const cs_shopify_order_opts *opts,
+                                         cs_arena *arena, cs_order *out, cs_problems *problems)
+{
+    return decode(&graphql_shape, order, opts, arena, out, problems);
 }

@@ -1,11 +1,16 @@
-/* Shopify orders, as webhooks and the REST Admin API send them, to the
- * canonical order.
+/* Shopify orders to the canonical order, from both shapes Shopify writes:
+ * webhooks and the REST Admin API (snake_case, numeric ids, plain amounts
+ * beside money bags), and GraphQL Admin API order nodes (camelCase, gid://
+ * ids, money bags only, connections as edges or nodes). Both give the same
+ * canonical order: ids are the number at the end of a gid, GraphQL's enum
+ * statuses become the webhook's words.
  *
- * Amounts are taken in the shop currency (the plain fields and `shop_money`
- * of the money bags); `presentment_currency` is not used yet. Discount
- * allocations are named after the discount application they index. The
- * store code is not in Shopify's JSON: the integration config gives it per
- * shop. GraphQL order nodes are not decoded here yet. */
+ * Amounts are in the shop currency (`shop_money`/`shopMoney`), or with
+ * `presentment` set in the currency the customer paid in
+ * (`presentment_money`/`presentmentMoney`); a money bag in another currency
+ * than the one chosen is a problem. Discount allocations are named after
+ * their discount's code or title. The store code is not in Shopify's JSON:
+ * the integration config gives it per shop. */
 #ifndef CS_CONNECTORS_SHOPIFY_ORDER_H
 #define CS_CONNECTORS_SHOPIFY_ORDER_H
 
@@ -15,6 +20,7 @@
 
 typedef struct cs_shopify_order_opts {
     cs_str store_code; /* copied into the order */
+    bool presentment;  /* amounts in the presentment currency, not the shop's */
 } cs_shopify_order_opts;
 
 /* Decodes one order object. Every problem is recorded with its path in the
@@ -22,5 +28,9 @@ typedef struct cs_shopify_order_opts {
  * there was any. Strings point into the JSON; arrays go in arena. */
 cs_error cs_shopify_order_decode(const cs_json *order, const cs_shopify_order_opts *opts,
                                  cs_arena *arena, cs_order *out, cs_problems *problems);
+/* The same for a GraphQL Order node; problem paths use GraphQL's names
+ * ("lineItems[2].originalUnitPriceSet.shopMoney.amount"), counting nodes. */
+cs_error cs_shopify_order_decode_graphql(const cs_json *order, const cs_shopify_order_opts *opts,
+                                         cs_arena *arena, cs_order *out, cs_problems *problems);
 
 #endif
