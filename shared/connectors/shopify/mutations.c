@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
+
 const char cs_shopify_inventory_set_mutation[] =
     "mutation SetAvailable($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {"
     " inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {"
@@ -23,11 +25,6 @@ const char cs_shopify_fulfillment_orders_query[] =
     " fulfillmentOrders(first: 50) { nodes { id status"
     " assignedLocation { location { id } }"
     " lineItems(first: 250) { nodes { id remainingQuantity lineItem { id sku } } } } } } }";
-
-static cs_str gid_tail(cs_str id)
-{
-    return cs_str_starts_with(id, CS_STR_LIT("gid://")) ? cs_str_after_last(id, '/') : id;
-}
 
 static cs_error finish(cs_json_writer *w, cs_diag *diag)
 {
@@ -183,7 +180,7 @@ static size_t collect_lines(const cs_json *orders, fo_line *out)
             *f = (fo_line){.order_id = text_at(fo, "id"),
                            .location_id = text_at(fo, "assignedLocation.location.id"),
                            .id = text_at(l, "id"),
-                           .line_item_id = gid_tail(text_at(l, "lineItem.id")),
+                           .line_item_id = cs_shopify_gid_tail(text_at(l, "lineItem.id")),
                            .sku = text_at(l, "lineItem.sku")};
             const cs_json *remaining = cs_json_object_get(l, CS_STR_LIT("remainingQuantity"));
             if (!remaining || cs_parse_int64(remaining->text, &f->remaining)) {
@@ -196,7 +193,7 @@ static size_t collect_lines(const cs_json *orders, fo_line *out)
 
 static bool matches(const fo_line *f, const cs_shipment_line *line)
 {
-    return line->line_id.len ? cs_str_eq(f->line_item_id, gid_tail(line->line_id))
+    return line->line_id.len ? cs_str_eq(f->line_item_id, cs_shopify_gid_tail(line->line_id))
                              : line->sku.len && cs_str_eq(f->sku, line->sku);
 }
 

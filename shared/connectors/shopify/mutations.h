@@ -54,8 +54,8 @@ typedef struct cs_shopify_quantity {
  * quantities, a negative or too high quantity, a missing id, an empty reason
  * or reference. */
 cs_error cs_shopify_inventory_variables(const cs_shopify_quantity *quantities, size_t count,
-                                        cs_str reason, cs_str reference_uri,
-                                        cs_str idempotency_key, cs_buf *out, cs_diag *diag);
+                                        cs_str reason, cs_str reference_uri, cs_str idempotency_key,
+                                        cs_buf *out, cs_diag *diag);
 
 typedef struct cs_shopify_fulfillment_opts {
     bool notify_customer;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/timestamp.h"
+#include "fields.h"
 
 /* The names one shape of order uses. Webhooks and REST write snake_case,
  * amounts as plain strings with a money bag beside them ("price" and
@@ -19,8 +20,6 @@ typedef struct shape {
     const char *financial_status, *fulfillment_status, *gateways;
     const char *billing, *shipping, *line_items, *shipping_lines;
     const char *subtotal_set, *discounts_set, *tax_set, *total_set, *shipping_total_set;
-    /* address */
-    const char *first_name, *last_name, *province, *country;
     /* lines */
     const char *price_set, *shipping_price_set, *allocations, *allocation_set, *tax_lines;
     const char *tax_price_set;
@@ -53,10 +52,6 @@ static const shape webhook_shape = {
     .tax_set = "total_tax_set",
     .total_set = "total_price_set",
     .shipping_total_set = "total_shipping_price_set",
-    .first_name = "first_name",
-    .last_name = "last_name",
-    .province = "province_code",
-    .country = "country_code",
     .price_set = "price_set",
     .shipping_price_set = "price_set",
     .allocations = "discount_allocations",
@@ -92,10 +87,6 @@ static const shape graphql_shape = {
     .tax_set = "totalTaxSet",
     .total_set = "totalPriceSet",
     .shipping_total_set = "totalShippingPriceSet",
-    .first_name = "firstName",
-    .last_name = "lastName",
-    .province = "provinceCode",
-    .country = "countryCodeV2",
     .price_set = "originalUnitPriceSet",
     .shipping_price_set = "originalPriceSet",
     .allocations = "discountAllocations",
@@ -149,60 +140,6 @@ static void problem_at(decode_ctx *ctx, where at, const char *key, const char *r
     problem(ctx, path, rule, message);
 }
 
-/* A string field, or an id that Shopify writes as a JSON number. */
-static cs_str text_of(const cs_json *obj, const char *key)
-{
-    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
-    return v && (v->type == CS_JSON_STRING || v->type == CS_JSON_NUMBER) ? v->text : CS_STR_NULL;
-}
-
-static const cs_json *object_of(const cs_json *obj, const char *key)
-{
-    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
-    return v && v->type == CS_JSON_OBJECT ? v : NULL;
-}
-
-/* An id as both shapes can agree on: the number at the end of a gid://
- * URI ("gid://shopify/Order/450789469"), or the webhook's number. */
-static cs_str id_of(const cs_json *obj, const char *key)
-{
-    cs_str id = text_of(obj, key);
-    return cs_str_starts_with(id, CS_STR_LIT("gid://")) ? cs_str_after_last(id, '/') : id;
-}
-
-/* GraphQL's nested reference ("variant": {"id": ...}) or the webhook's
- * "variant_id". */
-static cs_str ref_id(const decode_ctx *ctx, const cs_json *obj, const char *webhook_key,
-                     const char *graphql_object)
-{
-    return ctx->shape->graphql ? id_of(object_of(obj, graphql_object), "id")
-                               : id_of(obj, webhook_key);
-}
-
-/* The first element of a list: an array, or a GraphQL connection
- * ({"edges":[{"node":...}]} or {"nodes":[...]}). *edges says how to step. */
-static const cs_json *list_of(const cs_json *obj, const char *key, size_t *count, bool *edges)
-{
-    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
-    *edges = false;
-    if (v && v->type == CS_JSON_OBJECT) {
-        const cs_json *e = cs_json_object_get(v, CS_STR_LIT("edges"));
-        *edges = e && e->type == CS_JSON_ARRAY;
-        v = *edges ? e : cs_json_object_get(v, CS_STR_LIT("nodes"));
-    }
-    if (!v || v->type != CS_JSON_ARRAY) {
-        *count = 0;
-        return NULL;
-    }
-    *count = v->count;
-    return v->first;
-}
-
-static const cs_json *item_of(const cs_json *element, bool edges)
-{
-    return edges ? cs_json_object_get(element, CS_STR_LIT("node")) : element;
-}
-
 static cs_money parse_money(decode_ctx *ctx, cs_str text, where at, const char *key)
 {
     cs_money m = {0, NULL};
@@ -224,13 +161,13 @@ static cs_money parse_money(decode_ctx *ctx, cs_str text, where at, const char *
 static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *bag_key,
                          const char *plain_key, where at)
 {
-    const cs_json *bag = object_of(object_of(obj, bag_key), ctx->money);
+    const cs_json *bag = cs_shopify_object(cs_shopify_object(obj, bag_key), ctx->money);
     if (!bag) {
         bool plain = plain_key && ctx->money == ctx->shape->shop_money;
-        return plain ? parse_money(ctx, text_of(obj, plain_key), at, plain_key)
+        return plain ? parse_money(ctx, cs_shopify_text(obj, plain_key), at, plain_key)
                      : (cs_money){0, ctx->currency};
     }
-    cs_str currency = text_of(bag, ctx->shape->bag_currency);
+    cs_str currency = cs_shopify_text(bag, ctx->shape->bag_currency);
     if (currency.len && ctx->currency && !cs_str_eq_c(currency, ctx->currency->code)) {
         char path[96];
         snprintf(path, sizeof(path), "%s.%s.%s", bag_key, ctx->money, ctx->shape->bag_currency);
@@ -238,12 +175,12 @@ static cs_money money_of(decode_ctx *ctx, const cs_json *obj, const char *bag_ke
     }
     char path[96];
     snprintf(path, sizeof(path), "%s.%s.%s", bag_key, ctx->money, ctx->shape->amount);
-    return parse_money(ctx, text_of(bag, ctx->shape->amount), at, path);
+    return parse_money(ctx, cs_shopify_text(bag, ctx->shape->amount), at, path);
 }
 
 static int64_t time_of(decode_ctx *ctx, const cs_json *obj, const char *key)
 {
-    cs_str text = text_of(obj, key);
+    cs_str text = cs_shopify_text(obj, key);
     int64_t ms = 0;
     cs_diag diag;
     if (text.len && cs_time_parse_rfc3339(text, &ms, NULL, &diag)) {
@@ -252,22 +189,13 @@ static int64_t time_of(decode_ctx *ctx, const cs_json *obj, const char *key)
     return ms;
 }
 
-static void decode_address(const decode_ctx *ctx, const cs_json *a, cs_address *out)
+/* GraphQL's nested reference ("variant": {"id": ...}) or the webhook's
+ * "variant_id". */
+static cs_str ref_id(const decode_ctx *ctx, const cs_json *obj, const char *webhook_key,
+                     const char *graphql_object)
 {
-    if (!a || a->type != CS_JSON_OBJECT) {
-        return;
-    }
-    const shape *s = ctx->shape;
-    out->first_name = text_of(a, s->first_name);
-    out->last_name = text_of(a, s->last_name);
-    out->company = text_of(a, "company");
-    out->line1 = text_of(a, "address1");
-    out->line2 = text_of(a, "address2");
-    out->city = text_of(a, "city");
-    out->region = text_of(a, s->province);
-    out->postal_code = text_of(a, "zip");
-    out->country = text_of(a, s->country);
-    out->phone = text_of(a, "phone");
+    return ctx->shape->graphql ? cs_shopify_id(cs_shopify_object(obj, graphql_object), "id")
+                               : cs_shopify_id(obj, webhook_key);
 }
 
 static void *alloc_array(decode_ctx *ctx, size_t count, size_t elem)
@@ -286,14 +214,14 @@ static void decode_tax_lines(decode_ctx *ctx, const cs_json *owner, where at, cs
                              size_t *count, cs_money *sum)
 {
     bool edges;
-    const cs_json *t = list_of(owner, ctx->shape->tax_lines, count, &edges);
+    const cs_json *t = cs_shopify_list(owner, ctx->shape->tax_lines, count, &edges);
     *lines = alloc_array(ctx, *count, sizeof(**lines));
     *count = *lines ? *count : 0;
     *sum = (cs_money){0, ctx->currency};
     for (size_t i = 0; i < *count; t = t->next, i++) {
-        const cs_json *tax = item_of(t, edges);
-        (*lines)[i].title = text_of(tax, "title");
-        (*lines)[i].rate = text_of(tax, "rate");
+        const cs_json *tax = cs_shopify_item(t, edges);
+        (*lines)[i].title = cs_shopify_text(tax, "title");
+        (*lines)[i].rate = cs_shopify_text(tax, "rate");
         (*lines)[i].amount = money_of(ctx, tax, ctx->shape->tax_price_set, "price",
                                       (where){at.array, at.index, ctx->shape->tax_lines, i});
         sum->minor_units += (*lines)[i].amount.minor_units;
@@ -307,7 +235,7 @@ static cs_str allocation_name(const decode_ctx *ctx, const cs_json *applications
 {
     const cs_json *app = NULL;
     if (ctx->shape->graphql) {
-        app = object_of(allocation, "discountApplication");
+        app = cs_shopify_object(allocation, "discountApplication");
     } else {
         int64_t index;
         const cs_json *idx =
@@ -316,20 +244,20 @@ static cs_str allocation_name(const decode_ctx *ctx, const cs_json *applications
             app = cs_json_array_at(applications, (size_t)index);
         }
     }
-    cs_str code = text_of(app, "code");
-    return code.len ? code : text_of(app, "title");
+    cs_str code = cs_shopify_text(app, "code");
+    return code.len ? code : cs_shopify_text(app, "title");
 }
 
 static void decode_allocations(decode_ctx *ctx, const cs_json *owner, const cs_json *applications,
                                where at, cs_discount_allocation **out, size_t *count, cs_money *sum)
 {
     bool edges;
-    const cs_json *a = list_of(owner, ctx->shape->allocations, count, &edges);
+    const cs_json *a = cs_shopify_list(owner, ctx->shape->allocations, count, &edges);
     *out = alloc_array(ctx, *count, sizeof(**out));
     *count = *out ? *count : 0;
     *sum = (cs_money){0, ctx->currency};
     for (size_t i = 0; i < *count; a = a->next, i++) {
-        const cs_json *allocation = item_of(a, edges);
+        const cs_json *allocation = cs_shopify_item(a, edges);
         (*out)[i].code = allocation_name(ctx, applications, allocation);
         (*out)[i].amount = money_of(ctx, allocation, ctx->shape->allocation_set, "amount",
                                     (where){at.array, at.index, ctx->shape->allocations, i});
@@ -341,11 +269,11 @@ static void decode_line(decode_ctx *ctx, const cs_json *li, const cs_json *appli
                         cs_order_line *line)
 {
     where at = {ctx->shape->line_items, i, NULL, 0};
-    line->line_id = id_of(li, "id");
-    line->sku = text_of(li, "sku");
+    line->line_id = cs_shopify_id(li, "id");
+    line->sku = cs_shopify_text(li, "sku");
     line->variant_id = ref_id(ctx, li, "variant_id", "variant");
     line->product_id = ref_id(ctx, li, "product_id", "product");
-    line->title = text_of(li, "title");
+    line->title = cs_shopify_text(li, "title");
     const cs_json *qty = cs_json_object_get(li, CS_STR_LIT("quantity"));
     if (!qty || qty->type != CS_JSON_NUMBER || cs_parse_int64(qty->text, &line->quantity)) {
         problem_at(ctx, at, "quantity", "type", "expected an integer quantity");
@@ -360,11 +288,11 @@ static void decode_lines(decode_ctx *ctx, const cs_json *order, const cs_json *a
                          cs_order *out)
 {
     bool edges;
-    const cs_json *li = list_of(order, ctx->shape->line_items, &out->line_count, &edges);
+    const cs_json *li = cs_shopify_list(order, ctx->shape->line_items, &out->line_count, &edges);
     out->lines = alloc_array(ctx, out->line_count, sizeof(cs_order_line));
     out->line_count = out->lines ? out->line_count : 0;
     for (size_t i = 0; i < out->line_count; li = li->next, i++) {
-        decode_line(ctx, item_of(li, edges), applications, i, &out->lines[i]);
+        decode_line(ctx, cs_shopify_item(li, edges), applications, i, &out->lines[i]);
     }
 }
 
@@ -373,16 +301,16 @@ static void decode_shipping(decode_ctx *ctx, const cs_json *order, const cs_json
 {
     bool edges;
     const cs_json *s =
-        list_of(order, ctx->shape->shipping_lines, &out->shipping_line_count, &edges);
+        cs_shopify_list(order, ctx->shape->shipping_lines, &out->shipping_line_count, &edges);
     out->shipping_lines = alloc_array(ctx, out->shipping_line_count, sizeof(cs_shipping_line));
     out->shipping_line_count = out->shipping_lines ? out->shipping_line_count : 0;
     for (size_t i = 0; i < out->shipping_line_count; s = s->next, i++) {
         where at = {ctx->shape->shipping_lines, i, NULL, 0};
-        const cs_json *line = item_of(s, edges);
+        const cs_json *line = cs_shopify_item(s, edges);
         cs_shipping_line *sl = &out->shipping_lines[i];
-        sl->code = text_of(line, "code");
-        sl->title = text_of(line, "title");
-        sl->carrier = text_of(line, "source");
+        sl->code = cs_shopify_text(line, "code");
+        sl->title = cs_shopify_text(line, "title");
+        sl->carrier = cs_shopify_text(line, "source");
         sl->price = money_of(ctx, line, ctx->shape->shipping_price_set, "price", at);
         cs_discount_allocation *allocations;
         size_t allocation_count;
@@ -397,12 +325,12 @@ static void decode_shipping(decode_ctx *ctx, const cs_json *order, const cs_json
 static void decode_webhook_discounts(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
     bool edges;
-    const cs_json *d = list_of(order, "discount_codes", &out->discount_count, &edges);
+    const cs_json *d = cs_shopify_list(order, "discount_codes", &out->discount_count, &edges);
     out->discounts = alloc_array(ctx, out->discount_count, sizeof(cs_order_discount));
     out->discount_count = out->discounts ? out->discount_count : 0;
     for (size_t i = 0; i < out->discount_count; d = d->next, i++) {
-        out->discounts[i].code = text_of(d, "code");
-        out->discounts[i].kind = text_of(d, "type");
+        out->discounts[i].code = cs_shopify_text(d, "code");
+        out->discounts[i].kind = cs_shopify_text(d, "type");
         out->discounts[i].amount =
             money_of(ctx, d, "amount_set", "amount", (where){"discount_codes", i, NULL, 0});
     }
@@ -422,17 +350,17 @@ static void decode_graphql_discounts(decode_ctx *ctx, const cs_json *order, cs_o
 {
     bool edges;
     size_t count;
-    const cs_json *first = list_of(order, "discountApplications", &count, &edges);
+    const cs_json *first = cs_shopify_list(order, "discountApplications", &count, &edges);
     out->discounts = alloc_array(ctx, count, sizeof(cs_order_discount));
     out->discount_count = 0;
     for (const cs_json *a = out->discounts ? first : NULL; a; a = a->next) {
-        const cs_json *app = item_of(a, edges);
-        if (!cs_str_eq_c(text_of(app, "__typename"), "DiscountCodeApplication")) {
+        const cs_json *app = cs_shopify_item(a, edges);
+        if (!cs_str_eq_c(cs_shopify_text(app, "__typename"), "DiscountCodeApplication")) {
             continue;
         }
         cs_order_discount *discount = &out->discounts[out->discount_count++];
-        discount->code = text_of(app, "code");
-        cs_str value_type = text_of(object_of(app, "value"), "__typename");
+        discount->code = cs_shopify_text(app, "code");
+        cs_str value_type = cs_shopify_text(cs_shopify_object(app, "value"), "__typename");
         discount->kind = cs_str_eq_c(value_type, "MoneyV2") ? CS_STR_LIT("fixed_amount")
                          : cs_str_eq_c(value_type, "PricingPercentageValue")
                              ? CS_STR_LIT("percentage")
@@ -444,20 +372,9 @@ static void decode_graphql_discounts(decode_ctx *ctx, const cs_json *order, cs_o
     }
 }
 
-/* GraphQL's enum values ("PARTIALLY_REFUNDED") in the webhook's words
- * ("partially_refunded"). */
-static cs_str lower(decode_ctx *ctx, cs_str s)
-{
-    char *copy = cs_arena_strndup(ctx->arena, s);
-    for (size_t i = 0; copy && i < s.len; i++) {
-        copy[i] = (char)(copy[i] >= 'A' && copy[i] <= 'Z' ? copy[i] - 'A' + 'a' : copy[i]);
-    }
-    return copy ? cs_str_make(copy, s.len) : s;
-}
-
 static cs_str fulfillment_status(decode_ctx *ctx, const cs_json *order)
 {
-    cs_str status = text_of(order, ctx->shape->fulfillment_status);
+    cs_str status = cs_shopify_text(order, ctx->shape->fulfillment_status);
     if (!ctx->shape->graphql) {
         return status.len ? status : CS_STR_LIT("unfulfilled");
     }
@@ -471,15 +388,16 @@ static cs_str fulfillment_status(decode_ctx *ctx, const cs_json *order)
 
 static cs_str order_status(const decode_ctx *ctx, const cs_json *order)
 {
-    if (text_of(order, ctx->shape->cancelled_at).len) {
+    if (cs_shopify_text(order, ctx->shape->cancelled_at).len) {
         return CS_STR_LIT("cancelled");
     }
-    return text_of(order, ctx->shape->closed_at).len ? CS_STR_LIT("closed") : CS_STR_LIT("open");
+    return cs_shopify_text(order, ctx->shape->closed_at).len ? CS_STR_LIT("closed")
+                                                             : CS_STR_LIT("open");
 }
 
 static void set_ids(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    cs_str id = id_of(order, "id");
+    cs_str id = cs_shopify_id(order, "id");
     if (id.len == 0) {
         problem(ctx, "id", "required", "the order has no id");
     }
@@ -501,24 +419,24 @@ static void decode_header(decode_ctx *ctx, const cs_json *order, const cs_shopif
 {
     const shape *s = ctx->shape;
     set_ids(ctx, order, out);
-    out->number = text_of(order, "name");
+    out->number = cs_shopify_text(order, "name");
     out->store_code = opts ? opts->store_code : CS_STR_NULL;
     bool presentment = opts && opts->presentment;
-    out->currency = text_of(order, presentment ? s->presentment_currency : s->currency);
-    out->locale = text_of(order, s->locale);
+    out->currency = cs_shopify_text(order, presentment ? s->presentment_currency : s->currency);
+    out->locale = cs_shopify_text(order, s->locale);
     out->created_at_ms = time_of(ctx, order, s->created_at);
     out->updated_at_ms = time_of(ctx, order, s->updated_at);
     out->cancelled_at_ms = time_of(ctx, order, s->cancelled_at);
     out->meta.updated_at_ms = out->updated_at_ms;
-    cs_str reason = text_of(order, s->cancel_reason);
-    out->cancel_reason = s->graphql ? lower(ctx, reason) : reason;
+    cs_str reason = cs_shopify_text(order, s->cancel_reason);
+    out->cancel_reason = s->graphql ? cs_shopify_lower(ctx->arena, reason) : reason;
     out->order_status = order_status(ctx, order);
-    cs_str financial = text_of(order, s->financial_status);
-    out->payment_status = s->graphql ? lower(ctx, financial) : financial;
+    cs_str financial = cs_shopify_text(order, s->financial_status);
+    out->payment_status = s->graphql ? cs_shopify_lower(ctx->arena, financial) : financial;
     out->fulfillment_status = fulfillment_status(ctx, order);
     const cs_json *taxes_included = cs_json_object_get(order, cs_str_from_c(s->taxes_included));
     out->taxes_included = taxes_included && taxes_included->boolean;
-    out->note = text_of(order, "note");
+    out->note = cs_shopify_text(order, "note");
     const cs_json *gateways = cs_json_object_get(order, cs_str_from_c(s->gateways));
     out->payment_method = gateways && gateways->type == CS_JSON_ARRAY && gateways->first
                               ? gateways->first->text
@@ -527,18 +445,20 @@ static void decode_header(decode_ctx *ctx, const cs_json *order, const cs_shopif
 
 static void decode_customer(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    const cs_json *customer = object_of(order, "customer");
+    const cs_json *customer = cs_shopify_object(order, "customer");
     out->guest = !customer;
-    cs_str email = text_of(order, "email");
+    cs_str email = cs_shopify_text(order, "email");
     if (email.len == 0 && customer) {
-        email = text_of(customer, "email");
+        email = cs_shopify_text(customer, "email");
     }
     out->customer.email = email;
     if (customer) {
-        out->customer.ids.by_system[CS_SYS_SHOPIFY] = id_of(customer, "id");
+        out->customer.ids.by_system[CS_SYS_SHOPIFY] = cs_shopify_id(customer, "id");
     }
-    decode_address(ctx, object_of(order, ctx->shape->billing), &out->billing);
-    decode_address(ctx, object_of(order, ctx->shape->shipping), &out->shipping);
+    cs_shopify_address(cs_shopify_object(order, ctx->shape->billing), ctx->shape->graphql,
+                       &out->billing);
+    cs_shopify_address(cs_shopify_object(order, ctx->shape->shipping), ctx->shape->graphql,
+                       &out->shipping);
     out->billing.email = email;
 }
 

@@ -150,14 +150,15 @@ static void the_invoice_number_goes_on_the_order_as_a_metafield(void **st)
     (void)st;
     cs_buf out;
     cs_buf_init(&out, 0);
-    assert_int_equal(cs_shopify_invoice_metafield_variables(
-                         CS_STR_LIT("gid://shopify/Order/450789469"), CS_STR_LIT("INV-2026-00042"),
-                         &out, NULL),
-                     CS_ERR_OK);
-    test_expect_text("metafield", out.data,
-                     "{\"metafields\":[{\"ownerId\":\"gid://shopify/Order/450789469\",\"namespace\":"
-                     "\"erp\",\"key\":\"invoice_number\",\"type\":\"single_line_text_field\","
-                     "\"value\":\"INV-2026-00042\"}]}");
+    assert_int_equal(
+        cs_shopify_invoice_metafield_variables(CS_STR_LIT("gid://shopify/Order/450789469"),
+                                               CS_STR_LIT("INV-2026-00042"), &out, NULL),
+        CS_ERR_OK);
+    test_expect_text(
+        "metafield", out.data,
+        "{\"metafields\":[{\"ownerId\":\"gid://shopify/Order/450789469\",\"namespace\":"
+        "\"erp\",\"key\":\"invoice_number\",\"type\":\"single_line_text_field\","
+        "\"value\":\"INV-2026-00042\"}]}");
     cs_diag diag = {0};
     assert_int_equal(cs_shopify_invoice_metafield_variables(CS_STR_LIT("450789469"),
                                                             CS_STR_LIT("INV-1"), &out, &diag),
