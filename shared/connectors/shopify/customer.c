@@ -89,8 +89,8 @@ static void add_consent(decode_ctx *ctx, const cs_json *c, const char *key, cons
     snprintf(path, sizeof(path), "%s.%s", key, ctx->n->consent_updated_at);
     cs_consent *x = &out->consents[out->consent_count++];
     x->purpose = cs_str_from_c(purpose);
-    x->granted = cs_str_eq_nocase(cs_shopify_text(consent, ctx->n->consent_state),
-                                  CS_STR_LIT("subscribed"));
+    x->granted =
+        cs_str_eq_nocase(cs_shopify_text(consent, ctx->n->consent_state), CS_STR_LIT("subscribed"));
     x->updated_at_ms = time_at(ctx, consent, ctx->n->consent_updated_at, path);
     x->locale = out->locale;
 }

@@ -59,11 +59,12 @@ static void a_bad_customer_names_its_fields(void **st)
     assert_int_equal(cs_shopify_customer_decode(test_parse(&test_arena, bad, strlen(bad)),
                                                 &test_arena, &customer, &problems),
                      CS_ERR_INVALID_ARGUMENT);
-    test_expect_text("problems", test_problems_text(&test_arena, &problems),
-                     "id: required: the customer has no id\n"
-                     "updated_at: rfc3339: malformed timestamp 'soon' at byte 0: expected a digit\n"
-                     "email_marketing_consent.consent_updated_at: rfc3339: timestamp '2026-13-01T00:00:00Z' "
-                     "has an out-of-range month\n");
+    test_expect_text(
+        "problems", test_problems_text(&test_arena, &problems),
+        "id: required: the customer has no id\n"
+        "updated_at: rfc3339: malformed timestamp 'soon' at byte 0: expected a digit\n"
+        "email_marketing_consent.consent_updated_at: rfc3339: timestamp '2026-13-01T00:00:00Z' "
+        "has an out-of-range month\n");
 }
 
 int main(void)
