@@ -38,7 +38,7 @@ RUNTIME_LIB := $(BUILD)/lib/libcsruntime.a
 RUNTIME_LIBS := -lcurl
 
 # emulator/: the local Lambda service; never linked into a function.
-EMULATOR_SRC := $(wildcard emulator/*.c)
+EMULATOR_SRC := $(wildcard emulator/*.c emulator/sandbox/*.c)
 EMULATOR_OBJ := $(EMULATOR_SRC:%.c=$(BUILD)/obj/%.o)
 EMULATOR_LIB := $(BUILD)/lib/libcsemulator.a
 EMULATOR_LIBS := -lyaml -lmicrohttpd -lpthread
@@ -54,13 +54,14 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 # Function binaries used by the runtime tests and the runtime benchmark.
 TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
 EMULATOR_BIN := $(BUILD)/bin/emulator
+SANDBOX_BIN := $(BUILD)/bin/sandbox
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
 .PHONY: run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator demo \
         lint-template \
         fuzz fuzz-regress
 
-all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION) $(EMULATOR_BIN)
+all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION) $(EMULATOR_BIN) $(SANDBOX_BIN)
 
 deps:
 	@bash tools/deps.sh $(DEB_PACKAGES)
@@ -100,6 +101,10 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(SUPPORT_LIB) $(EMULATOR_LIB
 	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(EMULATOR_LIBS) $(RUNTIME_LIBS) $(CORE_LIBS) -lcmocka -o $@
 
 $(EMULATOR_BIN): $(BUILD)/obj/emulator/cli/main.o $(EMULATOR_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(EMULATOR_LIBS) $(CORE_LIBS) -o $@
+
+$(SANDBOX_BIN): $(BUILD)/obj/emulator/sandbox/cli/main.o $(EMULATOR_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(EMULATOR_LIBS) $(CORE_LIBS) -o $@
 

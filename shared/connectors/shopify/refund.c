@@ -45,8 +45,8 @@ static void decode_line(decode_ctx *ctx, const cs_json *item, size_t i, cs_retur
 {
     char path[96];
     const cs_json *order_line = cs_shopify_object(item, ctx->graphql ? "lineItem" : "line_item");
-    line->line_id = ctx->graphql ? cs_shopify_id(order_line, "id")
-                                 : cs_shopify_id(item, "line_item_id");
+    line->line_id =
+        ctx->graphql ? cs_shopify_id(order_line, "id") : cs_shopify_id(item, "line_item_id");
     line->sku = cs_shopify_text(order_line, "sku");
     const cs_json *qty = cs_json_object_get(item, CS_STR_LIT("quantity"));
     if (!qty || qty->type != CS_JSON_NUMBER || cs_parse_int64(qty->text, &line->quantity) ||
@@ -57,18 +57,19 @@ static void decode_line(decode_ctx *ctx, const cs_json *item, size_t i, cs_retur
     }
     cs_str restock = cs_shopify_text(item, ctx->graphql ? "restockType" : "restock_type");
     line->reason = ctx->graphql ? cs_shopify_lower(ctx->arena, restock) : restock;
-    snprintf(path, sizeof(path), "%s[%zu].%s", ctx->graphql ? "refundLineItems" : "refund_line_items",
-             i, ctx->graphql ? "subtotalSet" : "subtotal");
-    line->amount = money_at(ctx, item, ctx->graphql ? "subtotalSet" : "subtotal_set", "subtotal",
-                            path);
+    snprintf(path, sizeof(path), "%s[%zu].%s",
+             ctx->graphql ? "refundLineItems" : "refund_line_items", i,
+             ctx->graphql ? "subtotalSet" : "subtotal");
+    line->amount =
+        money_at(ctx, item, ctx->graphql ? "subtotalSet" : "subtotal_set", "subtotal", path);
 }
 
 static void decode_lines(decode_ctx *ctx, const cs_json *refund, cs_return *out)
 {
     bool edges;
     size_t count;
-    const cs_json *e = cs_shopify_list(refund, ctx->graphql ? "refundLineItems" : "refund_line_items",
-                                       &count, &edges);
+    const cs_json *e = cs_shopify_list(
+        refund, ctx->graphql ? "refundLineItems" : "refund_line_items", &count, &edges);
     out->lines = count ? cs_arena_calloc(ctx->arena, count, sizeof(cs_return_line)) : NULL;
     out->line_count = out->lines ? count : 0;
     for (size_t i = 0; i < out->line_count; e = e->next, i++) {
@@ -174,9 +175,8 @@ cs_error cs_shopify_refund_decode(const cs_json *refund, const cs_shopify_refund
     return decode(false, refund, opts, arena, out, problems);
 }
 
-cs_error cs_shopify_refund_decode_graphql(const cs_json *refund,
-                                          const cs_shopify_refund_opts *opts, cs_arena *arena,
-                                          cs_return *out, cs_problems *problems)
+cs_error cs_shopify_refund_decode_graphql(const cs_json *refund, const cs_shopify_refund_opts *opts,
+                                          cs_arena *arena, cs_return *out, cs_problems *problems)
 {
     return decode(true, refund, opts, arena, out, problems);
 }

@@ -13,16 +13,15 @@
 #include "model/model.h"
 
 typedef struct cs_shopify_refund_opts {
-    cs_str currency;    /* the order's shop (or presentment) currency; required */
-    bool presentment;   /* amounts from the presentment money bags */
-    cs_str order_id;    /* when the refund itself does not say (GraphQL nodes) */
+    cs_str currency;  /* the order's shop (or presentment) currency; required */
+    bool presentment; /* amounts from the presentment money bags */
+    cs_str order_id;  /* when the refund itself does not say (GraphQL nodes) */
     cs_str order_number;
 } cs_shopify_refund_opts;
 
 cs_error cs_shopify_refund_decode(const cs_json *refund, const cs_shopify_refund_opts *opts,
                                   cs_arena *arena, cs_return *out, cs_problems *problems);
-cs_error cs_shopify_refund_decode_graphql(const cs_json *refund,
-                                          const cs_shopify_refund_opts *opts, cs_arena *arena,
-                                          cs_return *out, cs_problems *problems);
+cs_error cs_shopify_refund_decode_graphql(const cs_json *refund, const cs_shopify_refund_opts *opts,
+                                          cs_arena *arena, cs_return *out, cs_problems *problems);
 
 #endif

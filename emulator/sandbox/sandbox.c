@@ -1,0 +1,429 @@
+#include "sandbox.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/json.h"
+#include "emulator/httpd.h"
+
+enum {
+    MAX_BODY_BYTES = 8 * 1024 * 1024,
+    JOURNAL_ENTRIES = 4096,
+    JOURNAL_BODY_BYTES = 16 * 1024,
+};
+
+/* One request as the fake received it, and what it answered. */
+typedef struct entry {
+    uint64_t seq;
+    char system[16];
+    char method[8];
+    char path[256];
+    unsigned status; /* 0: the connection was closed without an answer */
+    char *request;   /* the first JOURNAL_BODY_BYTES of each body */
+    char *response;
+} entry;
+
+typedef struct faults {
+    unsigned status;
+    int count;
+    bool reset;
+    int64_t latency_ms;
+} faults;
+
+struct sb_sandbox {
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    sb_shopify *shopify;
+    pthread_mutex_t mu; /* the journal and the faults */
+    entry journal[JOURNAL_ENTRIES];
+    uint64_t next_seq;
+    faults shopify_faults;
+};
+
+/* ---- journal ---- */
+
+static char *clip(cs_str body)
+{
+    return strndup(body.ptr ? body.ptr : "",
+                   body.len < JOURNAL_BODY_BYTES ? body.len : JOURNAL_BODY_BYTES);
+}
+
+static void record(sb_sandbox *sb, const char *system, const char *method, const char *path,
+                   unsigned status, cs_str request, cs_str response)
+{
+    pthread_mutex_lock(&sb->mu);
+    entry *e = &sb->journal[sb->next_seq % JOURNAL_ENTRIES];
+    free(e->request);
+    free(e->response);
+    *e = (entry){.seq = sb->next_seq++, .status = status};
+    snprintf(e->system, sizeof(e->system), "%s", system);
+    snprintf(e->method, sizeof(e->method), "%s", method);
+    snprintf(e->path, sizeof(e->path), "%s", path);
+    e->request = clip(request);
+    e->response = clip(response);
+    pthread_mutex_unlock(&sb->mu);
+}
+
+static void write_entry(cs_json_writer *w, const entry *e)
+{
+    cs_json_write_object_begin(w);
+    cs_json_write_key_c(w, "seq");
+    cs_json_write_int64(w, (int64_t)e->seq);
+    cs_json_write_key_c(w, "system");
+    cs_json_write_string_c(w, e->system);
+    cs_json_write_key_c(w, "method");
+    cs_json_write_string_c(w, e->method);
+    cs_json_write_key_c(w, "path");
+    cs_json_write_string_c(w, e->path);
+    cs_json_write_key_c(w, "status");
+    cs_json_write_int64(w, e->status);
+    /* Bodies are kept as text: a clipped body is no longer JSON. */
+    cs_json_write_key_c(w, "request");
+    cs_json_write_string(w, cs_str_from_c(e->request));
+    cs_json_write_key_c(w, "response");
+    cs_json_write_string(w, cs_str_from_c(e->response));
+    cs_json_write_object_end(w);
+}
+
+static enum MHD_Result journal(sb_sandbox *sb, struct MHD_Connection *conn, const char *method)
+{
+    pthread_mutex_lock(&sb->mu);
+    if (strcmp(method, "DELETE") == 0) {
+        for (size_t i = 0; i < JOURNAL_ENTRIES; i++) {
+            free(sb->journal[i].request);
+            free(sb->journal[i].response);
+            sb->journal[i] = (entry){0};
+        }
+        sb->next_seq = 0;
+        pthread_mutex_unlock(&sb->mu);
+        return em_reply(conn, 204, "application/json", "", 0, NULL);
+    }
+    const char *system = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "system");
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_json_write_array_begin(&w);
+    uint64_t first = sb->next_seq > JOURNAL_ENTRIES ? sb->next_seq - JOURNAL_ENTRIES : 0;
+    for (uint64_t seq = first; seq < sb->next_seq; seq++) {
+        const entry *e = &sb->journal[seq % JOURNAL_ENTRIES];
+        if (!system || strcmp(system, e->system) == 0) {
+            write_entry(&w, e);
+        }
+    }
+    cs_json_write_array_end(&w);
+    pthread_mutex_unlock(&sb->mu);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    enum MHD_Result r = em_reply(conn, 200, "application/json", out.data, out.len, NULL);
+    cs_buf_clean_up(&out);
+    return r;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
+                                   const char *message)
+{
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "errors");
+    cs_json_write_string(&w, cs_str_from_c(message));
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    enum MHD_Result r = em_reply(conn, status, "application/json", out.data, out.len, NULL);
+    cs_buf_clean_up(&out);
+    return r;
+}
+
+/* ---- faults ---- */
+
+static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, cs_str body)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *req;
+    cs_str system = CS_STR_NULL;
+    int64_t status = 0, count = 0, latency = -1;
+    bool reset = false;
+    cs_diag diag = {0};
+    cs_error r = cs_json_parse(&arena, body, &req, &diag);
+    if (!r) {
+        r = cs_json_get_string(req, "system", &system, &diag);
+    }
+    if (!r) {
+        r = cs_json_opt_int64(req, "status", &status, &diag);
+    }
+    if (!r) {
+        r = cs_json_opt_int64(req, "count", &count, &diag);
+    }
+    if (!r) {
+        r = cs_json_opt_int64(req, "latency_ms", &latency, &diag);
+    }
+    if (!r) {
+        r = cs_json_opt_bool(req, "reset", &reset, &diag);
+    }
+    if (!r && !cs_str_eq_c(system, "shopify")) {
+        r = cs_diag_set(&diag, CS_ERR_INVALID_ARGUMENT, "system '%.*s' is not served",
+                        CS_STR_FMT(system));
+    }
+    if (!r && (status < 0 || status > 599 || count < 0 || latency > 60000)) {
+        r = cs_diag_set(&diag, CS_ERR_INVALID_ARGUMENT,
+                        "status is 100-599, count 0 or more, latency_ms at most 60000");
+    }
+    cs_arena_clean_up(&arena);
+    if (r) {
+        return reply_error(conn, 400, diag.message);
+    }
+    pthread_mutex_lock(&sb->mu);
+    faults *f = &sb->shopify_faults;
+    if (count > 0 || status > 0 || reset) {
+        f->status = (unsigned)status;
+        f->count = (int)count;
+        f->reset = reset;
+    }
+    if (latency >= 0) {
+        f->latency_ms = latency;
+    }
+    pthread_mutex_unlock(&sb->mu);
+    return em_reply(conn, 204, "application/json", "", 0, NULL);
+}
+
+/* Takes one injected fault for this request, if any is pending. */
+static faults take_fault(sb_sandbox *sb, faults *pending)
+{
+    pthread_mutex_lock(&sb->mu);
+    faults now = {.latency_ms = pending->latency_ms};
+    if (pending->count > 0) {
+        now.status = pending->status;
+        now.reset = pending->reset;
+        pending->count--;
+    }
+    pthread_mutex_unlock(&sb->mu);
+    return now;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- Shopify ---- */
+
+/* /shopify/{shop}/admin/api/{version}/graphql.json */
+static bool shopify_path(const char *url, cs_str *shop, cs_str *version)
+{
+    cs_str path = cs_str_from_c(url);
+    cs_str prefix = CS_STR_LIT("/shopify/"), middle = CS_STR_LIT("/admin/api/"),
+           suffix = CS_STR_LIT("/graphql.json");
+    if (!cs_str_starts_with(path, prefix) || path.len < prefix.len + middle.len + suffix.len ||
+        !cs_str_eq(cs_str_sub(path, path.len - suffix.len, suffix.len), suffix)) {
+        return false;
+    }
+    cs_str rest = cs_str_sub(path, prefix.len, path.len - prefix.len - suffix.len);
+    long slash = cs_str_find_char(rest, '/', 0);
+    if (slash <= 0) {
+        return false;
+    }
+    *shop = cs_str_sub(rest, 0, (size_t)slash);
+    cs_str tail = cs_str_sub(rest, (size_t)slash, rest.len - (size_t)slash);
+    if (!cs_str_starts_with(tail, middle)) {
+        return false;
+    }
+    *version = cs_str_sub(tail, middle.len, tail.len - middle.len);
+    return version->len > 0 && cs_str_find_char(*version, '/', 0) < 0;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const sb_reply *reply)
+{
+    return em_reply(conn, reply->status, "application/json",
+                    reply->body.data ? reply->body.data : "", reply->body.len,
+                    "X-Shopify-API-Version", "2026-01", NULL);
+}
+
+static enum MHD_Result shopify(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
+                               cs_str body)
+{
+    cs_str shop, version;
+    sb_reply reply = {.status = 404};
+    cs_buf_init(&reply.body, 0);
+    faults fault = take_fault(sb, &sb->shopify_faults);
+    if (fault.latency_ms > 0) {
+        sleep_ms(fault.latency_ms);
+    }
+    enum MHD_Result result;
+    if (fault.reset) {
+        record(sb, "shopify", "POST", url, 0, body, CS_STR_NULL);
+        result = MHD_NO; /* libmicrohttpd closes the connection */
+    } else if (fault.status) {
+        reply.status = fault.status;
+        cs_buf_append_c(&reply.body, "{\"errors\":\"Internal Server Error (injected)\"}");
+        record(sb, "shopify", "POST", url, reply.status, body, cs_buf_view(&reply.body));
+        result = send_reply(conn, &reply);
+    } else {
+        const char *token =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Shopify-Access-Token");
+        if (shopify_path(url, &shop, &version)) {
+            sb_shopify_graphql(sb->shopify, shop, version, cs_str_from_c(token), body, &reply);
+        } else {
+            cs_buf_append_c(&reply.body, "{\"errors\":\"Not Found\"}");
+        }
+        record(sb, "shopify", "POST", url, reply.status, body, cs_buf_view(&reply.body));
+        result = send_reply(conn, &reply);
+    }
+    cs_buf_clean_up(&reply.body);
+    return result;
+}
+
+static enum MHD_Result set_bucket(sb_sandbox *sb, struct MHD_Connection *conn, cs_str body)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *req;
+    int64_t size = 0, rate = 0;
+    bool with_429 = false;
+    cs_diag diag = {0};
+    cs_error r = cs_json_parse(&arena, body, &req, &diag);
+    if (!r) {
+        r = cs_json_opt_int64(req, "size", &size, &diag);
+    }
+    if (!r) {
+        r = cs_json_opt_int64(req, "restore_rate", &rate, &diag);
+    }
+    if (!r) {
+        r = cs_json_opt_bool(req, "with_429", &with_429, &diag);
+    }
+    cs_arena_clean_up(&arena);
+    if (r || size < 0 || rate < 0) {
+        return reply_error(conn, 400,
+                           "expected {\"size\": N, \"restore_rate\": N, \"with_429\": bool}");
+    }
+    sb_shopify_set_bucket(sb->shopify, (double)size, (double)rate, with_429);
+    return em_reply(conn, 204, "application/json", "", 0, NULL);
+}
+
+/* GET /_sandbox/shopify/{shop}/stock and /_sandbox/shopify/{shop}/orders/{id} */
+static enum MHD_Result inspect_shopify(sb_sandbox *sb, struct MHD_Connection *conn,
+                                       const char *rest)
+{
+    char shop[32], what[16];
+    int64_t id = 0;
+    sb_reply reply = {.status = 404};
+    cs_buf_init(&reply.body, 0);
+    int n = sscanf(rest, "%31[^/]/%15[^/]/%" SCNd64, shop, what, &id);
+    if (n == 2 && strcmp(what, "stock") == 0) {
+        sb_shopify_stock(sb->shopify, cs_str_from_c(shop), &reply);
+    } else if (n == 3 && strcmp(what, "orders") == 0) {
+        sb_shopify_order_state(sb->shopify, cs_str_from_c(shop), id, &reply);
+    } else {
+        cs_buf_append_c(&reply.body, "{\"errors\":\"Not Found\"}");
+    }
+    enum MHD_Result r = send_reply(conn, &reply);
+    cs_buf_clean_up(&reply.body);
+    return r;
+}
+
+/* ---- the server ---- */
+
+static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
+                             const char *method, cs_str body)
+{
+    bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (post && strncmp(url, "/shopify/", 9) == 0) {
+        return shopify(sb, conn, url, body);
+    }
+    if ((get || strcmp(method, "DELETE") == 0) && strcmp(url, "/_sandbox/journal") == 0) {
+        return journal(sb, conn, method);
+    }
+    if (post && strcmp(url, "/_sandbox/faults") == 0) {
+        return set_faults(sb, conn, body);
+    }
+    if (post && strcmp(url, "/_sandbox/shopify/bucket") == 0) {
+        return set_bucket(sb, conn, body);
+    }
+    if (get && strncmp(url, "/_sandbox/shopify/", 18) == 0) {
+        return inspect_shopify(sb, conn, url + 18);
+    }
+    char message[400];
+    snprintf(message, sizeof(message), "%s %.200s is not served by the sandbox", method, url);
+    return reply_error(conn, 404, message);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    (void)version;
+    em_upload *up = *con_cls;
+    if (!up) {
+        *con_cls = calloc(1, sizeof(em_upload));
+        return *con_cls ? MHD_YES : MHD_NO;
+    }
+    if (*data_size) {
+        em_upload_collect(up, data, *data_size, MAX_BODY_BYTES);
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (up->too_large) {
+        return reply_error(conn, 413, "request body too large");
+    }
+    return route(cls, conn, url, method, cs_str_make(up->data ? up->data : "", up->len));
+}
+
+cs_error sb_start(const sb_opts *opts, sb_sandbox **out, cs_diag *diag)
+{
+    sb_sandbox *sb = calloc(1, sizeof(*sb));
+    if (!sb || !(sb->shopify = sb_shopify_new(opts ? &opts->shopify : NULL))) {
+        free(sb);
+        return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+    }
+    pthread_mutex_init(&sb->mu, NULL);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons(opts ? opts->port : 0),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    sb->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
+        NULL, on_request, sb, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+        em_upload_completed, NULL, MHD_OPTION_END);
+    if (!sb->daemon) {
+        unsigned port = opts ? opts->port : 0;
+        sb_stop(sb);
+        return cs_diag_set(diag, CS_ERR_IO, "cannot listen on 127.0.0.1:%u", port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(sb->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    sb->port = info ? info->port : 0;
+    *out = sb;
+    return CS_ERR_OK;
+}
+
+uint16_t sb_port(const sb_sandbox *sb)
+{
+    return sb->port;
+}
+
+void sb_stop(sb_sandbox *sb)
+{
+    if (!sb) {
+        return;
+    }
+    if (sb->daemon) {
+        MHD_stop_daemon(sb->daemon);
+    }
+    for (size_t i = 0; i < JOURNAL_ENTRIES; i++) {
+        free(sb->journal[i].request);
+        free(sb->journal[i].response);
+    }
+    sb_shopify_destroy(sb->shopify);
+    pthread_mutex_destroy(&sb->mu);
+    free(sb);
+}

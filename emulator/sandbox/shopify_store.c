@@ -1,0 +1,212 @@
+#include "shopify_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/money.h"
+
+/* A small deterministic generator (SplitMix64): the same seed, the same
+ * shops, on every machine. */
+typedef struct rng {
+    uint64_t state;
+} rng;
+
+static uint64_t next(rng *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int64_t below(rng *r, int64_t n)
+{
+    return (int64_t)(next(r) % (uint64_t)n);
+}
+
+static const char *first_names[] = {"Ada", "Bob", "Chloe", "Dirk", "Elif", "Femi", "Greta", "Hiro"};
+static const char *last_names[] = {"Norman", "Kowalski", "Tanaka", "Jansen", "Rossi", "Okafor"};
+static const char *products[] = {"Tee", "Mug", "Cap", "Hoodie", "Tote", "Sock", "Scarf", "Poster"};
+static const char *colours[] = {"Black", "White", "Red"};
+
+typedef struct shop_profile {
+    const char *name, *currency;
+    bool taxes_included;
+    int tax_rate_bp;
+    int64_t base_price; /* a typical price in minor units */
+    int64_t shipping;
+    const char *locations[SB_LOCATIONS];
+} shop_profile;
+
+static const shop_profile profiles[SB_SHOPS] = {
+    {"us-store", "USD", false, 600, 1999, 499, {"Louisville DC", "Reno DC", NULL}},
+    {"eu-store", "EUR", true, 1900, 1799, 490, {"Berlin", "Amsterdam", "Milan"}},
+    {"jp-store", "JPY", true, 1000, 2400, 600, {"Tokyo", NULL, NULL}},
+};
+
+int64_t sb_tax_of(const sb_shop *shop, int64_t amount)
+{
+    /* Rounded half up: included tax is amount * r / (1 + r). */
+    int64_t bp = shop->tax_rate_bp;
+    return shop->taxes_included ? (amount * bp + (10000 + bp) / 2) / (10000 + bp)
+                                : (amount * bp + 5000) / 10000;
+}
+
+sb_totals sb_order_totals(const sb_shop *shop, const sb_order *o)
+{
+    sb_totals t = {0};
+    for (int i = 0; i < o->line_count; i++) {
+        t.lines += shop->variants[o->lines[i].variant].price * o->lines[i].quantity;
+        t.discounts += o->lines[i].discount;
+        t.taxes += o->lines[i].tax;
+    }
+    t.taxes += o->shipping_tax;
+    t.subtotal = t.lines - t.discounts;
+    t.total = t.subtotal + o->shipping + (shop->taxes_included ? 0 : t.taxes);
+    return t;
+}
+
+static void seed_catalog(sb_shop *s, const shop_profile *p, int shop_index, rng *r)
+{
+    for (int v = 0; v < SB_VARIANTS; v++) {
+        sb_variant *x = &s->variants[v];
+        x->id = 40000000 + shop_index * 1000 + v;
+        x->product_id = 60000000 + shop_index * 1000 + v / 3;
+        x->inventory_item_id = 30000000 + shop_index * 1000 + v;
+        snprintf(x->sku, sizeof(x->sku), "SKU-%04d", v + 1);
+        snprintf(x->title, sizeof(x->title), "%s - %s", products[(v / 3) % 8], colours[v % 3]);
+        x->price = p->base_price / 2 + below(r, p->base_price) + (v % 3) * (p->base_price / 10);
+        for (int l = 0; l < s->location_count; l++) {
+            /* Every SKU is stocked at the first location, most elsewhere. */
+            s->levels[v][l].stocked = l == 0 || below(r, 5) > 0;
+            s->levels[v][l].available = s->levels[v][l].stocked ? below(r, 60) : 0;
+        }
+    }
+}
+
+static void seed_customers(sb_shop *s, int shop_index, int64_t now_ms, rng *r)
+{
+    for (int c = 0; c < SB_CUSTOMERS; c++) {
+        sb_customer *x = &s->customers[c];
+        x->id = 7000000000 + shop_index * 10000 + c;
+        snprintf(x->first_name, sizeof(x->first_name), "%s", first_names[below(r, 8)]);
+        snprintf(x->last_name, sizeof(x->last_name), "%s", last_names[below(r, 6)]);
+        snprintf(x->email, sizeof(x->email), "%s.%s.%d@mail.example.com", x->first_name,
+                 x->last_name, c);
+        snprintf(x->phone, sizeof(x->phone), "+4930%07d", (int)below(r, 10000000));
+        x->subscribed = below(r, 2) == 0;
+        x->updated_ms = now_ms - below(r, 90) * 86400000;
+    }
+}
+
+/* A discount code's amount spread over the lines by their value, so that
+ * it rarely divides evenly. */
+static void apply_discount(const sb_shop *s, sb_order *o, int64_t amount)
+{
+    int64_t weights[SB_LINES], shares[SB_LINES];
+    for (int i = 0; i < o->line_count; i++) {
+        weights[i] = s->variants[o->lines[i].variant].price * o->lines[i].quantity;
+    }
+    cs_money_allocate(amount, weights, (size_t)o->line_count, shares);
+    for (int i = 0; i < o->line_count; i++) {
+        o->lines[i].discount = shares[i];
+    }
+}
+
+static void seed_fulfillment(sb_shop *s, sb_order *o, rng *r)
+{
+    /* Lines ship from their location; one fulfillment order per location. */
+    for (int i = 0; i < o->line_count; i++) {
+        sb_line *l = &o->lines[i];
+        int pick = (int)below(r, s->location_count);
+        l->location = s->levels[l->variant][pick].stocked ? pick : 0;
+        int f = 0;
+        while (f < o->fulfillment_order_count && o->fulfillment_orders[f].location != l->location) {
+            f++;
+        }
+        if (f == o->fulfillment_order_count) {
+            o->fulfillment_orders[o->fulfillment_order_count++] =
+                (sb_fulfillment_order){o->id * 10 + f, l->location, false};
+        }
+    }
+    int64_t shipped = o->cancelled_ms ? 0 : below(r, 10); /* 0-5: none, 6-7: part, 8-9: all */
+    for (int i = 0; i < o->line_count; i++) {
+        sb_line *l = &o->lines[i];
+        l->remaining = shipped >= 8 ? 0 : shipped >= 6 && i == 0 ? l->quantity / 2 : l->quantity;
+    }
+    /* A fulfillment order is closed when nothing is left to ship from it. */
+    for (int f = 0; f < o->fulfillment_order_count; f++) {
+        bool left = false;
+        for (int i = 0; i < o->line_count; i++) {
+            left = left || (o->lines[i].location == o->fulfillment_orders[f].location &&
+                            o->lines[i].remaining > 0);
+        }
+        o->fulfillment_orders[f].closed = !left || o->cancelled_ms != 0;
+    }
+}
+
+static void seed_order(sb_shop *s, const shop_profile *p, int shop_index, int k, int64_t now_ms,
+                       rng *r)
+{
+    sb_order *o = &s->orders[k];
+    o->id = 5000000000 + shop_index * 100000 + k;
+    o->number = 1001 + k;
+    /* Spread over 60 days, in creation order; updated some time later. */
+    o->created_ms = now_ms - (int64_t)(SB_ORDERS - k) * (60ll * 86400000 / SB_ORDERS);
+    o->updated_ms = o->created_ms + below(r, 3600000);
+    o->customer = below(r, 10) == 0 ? -1 : (int)below(r, SB_CUSTOMERS);
+    snprintf(o->email, sizeof(o->email), "%s",
+             o->customer < 0 ? "guest.buyer@mail.example.com" : s->customers[o->customer].email);
+    o->line_count = 1 + (int)below(r, SB_LINES);
+    for (int i = 0; i < o->line_count; i++) {
+        o->lines[i] = (sb_line){.id = o->id * 10 + i,
+                                .variant = (int)((k * 7 + i * 5) % SB_VARIANTS),
+                                .quantity = 1 + below(r, 3)};
+    }
+    if (below(r, 10) < 3) {
+        snprintf(o->code, sizeof(o->code), "%s", "WINTER10");
+        apply_discount(s, o, p->base_price / 2);
+    }
+    for (int i = 0; i < o->line_count; i++) {
+        sb_line *l = &o->lines[i];
+        l->tax = sb_tax_of(s, s->variants[l->variant].price * l->quantity - l->discount);
+    }
+    o->shipping = p->shipping;
+    o->shipping_tax = sb_tax_of(s, o->shipping);
+    o->cancelled_ms = below(r, 10) == 0 ? o->updated_ms : 0;
+    o->refunded_partly = !o->cancelled_ms && below(r, 7) == 0;
+    seed_fulfillment(s, o, r);
+}
+
+static void seed_shop(sb_shop *s, int shop_index, int64_t now_ms, rng *r)
+{
+    const shop_profile *p = &profiles[shop_index];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->name, sizeof(s->name), "%s", p->name);
+    snprintf(s->currency, sizeof(s->currency), "%s", p->currency);
+    const cs_currency *c = cs_currency_find(cs_str_from_c(p->currency));
+    s->exponent = c ? c->exponent : 2;
+    s->taxes_included = p->taxes_included;
+    s->tax_rate_bp = p->tax_rate_bp;
+    snprintf(s->token, sizeof(s->token), "shpat_sandbox_%s", p->name);
+    for (int l = 0; l < SB_LOCATIONS && p->locations[l]; l++) {
+        snprintf(s->location_names[l], sizeof(s->location_names[l]), "%s", p->locations[l]);
+        s->location_ids[l] = 24826418 + shop_index * 100 + l;
+        s->location_count++;
+    }
+    seed_catalog(s, p, shop_index, r);
+    seed_customers(s, shop_index, now_ms, r);
+    for (int k = 0; k < SB_ORDERS; k++) {
+        seed_order(s, p, shop_index, k, now_ms, r);
+    }
+    s->order_count = SB_ORDERS;
+    s->next_id = 9000000000 + shop_index * 1000000;
+}
+
+void sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms)
+{
+    rng r = {seed};
+    for (int i = 0; i < SB_SHOPS; i++) {
+        seed_shop(&shops[i], i, now_ms, &r);
+    }
+}

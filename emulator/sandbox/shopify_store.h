@@ -1,0 +1,123 @@
+/* The Shopify fake's data: shops with their locations, variants, stock,
+ * customers and orders, seeded deterministically, held in memory.
+ *
+ * Three shops show the variety the sync meets: "us-store" (USD, prices
+ * before 6% tax), "eu-store" (EUR, 19% VAT included, three locations) and
+ * "jp-store" (JPY, no minor unit, 10% tax included). Every shop sells the
+ * same SKUs (SKU-0001 ... SKU-0024), so that one ERP part list serves all;
+ * not every SKU is stocked at every location. Orders are spread over the 60
+ * days before the seed's clock: one to four lines, a discount code on some
+ * that does not divide evenly, guests, cancellations, partial refunds, and
+ * fulfillment orders split across locations, some partly shipped. */
+#ifndef CS_SANDBOX_SHOPIFY_STORE_H
+#define CS_SANDBOX_SHOPIFY_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+    SB_SHOPS = 3,
+    SB_LOCATIONS = 3,
+    SB_VARIANTS = 24,
+    SB_CUSTOMERS = 40,
+    SB_ORDERS = 160,
+    SB_LINES = 4,
+    SB_FULFILLMENTS = 8,
+    SB_METAFIELDS = 4,
+};
+
+typedef struct sb_variant {
+    int64_t id, product_id, inventory_item_id;
+    char sku[16];
+    char title[48];
+    int64_t price; /* minor units of the shop's currency */
+} sb_variant;
+
+typedef struct sb_level {
+    bool stocked;
+    int64_t available;
+} sb_level;
+
+typedef struct sb_customer {
+    int64_t id;
+    char email[64], first_name[24], last_name[24], phone[24];
+    bool subscribed;
+    int64_t updated_ms;
+} sb_customer;
+
+typedef struct sb_line {
+    int64_t id;
+    int variant;
+    int64_t quantity, discount, tax; /* discount and tax for the whole line */
+    int location;                    /* where its fulfillment order is */
+    int64_t remaining;               /* not yet fulfilled */
+} sb_line;
+
+/* One fulfillment order per location an order ships from. */
+typedef struct sb_fulfillment_order {
+    int64_t id;
+    int location;
+    bool closed;
+} sb_fulfillment_order;
+
+typedef struct sb_fulfillment {
+    int64_t id;
+    int location;
+    char tracking_number[48], tracking_url[160], company[32];
+    int64_t created_ms;
+} sb_fulfillment;
+
+typedef struct sb_metafield {
+    char namespace_[32], key[32], type[32], value[128];
+} sb_metafield;
+
+typedef struct sb_order {
+    int64_t id;
+    int number;
+    int64_t created_ms, updated_ms, cancelled_ms;
+    int customer; /* -1: a guest */
+    char email[64];
+    sb_line lines[SB_LINES];
+    int line_count;
+    char code[16]; /* discount code, "" for none */
+    int64_t shipping, shipping_tax;
+    bool refunded_partly;
+    sb_fulfillment_order fulfillment_orders[SB_LOCATIONS];
+    int fulfillment_order_count;
+    sb_fulfillment fulfillments[SB_FULFILLMENTS];
+    int fulfillment_count;
+    sb_metafield metafields[SB_METAFIELDS];
+    int metafield_count;
+} sb_order;
+
+typedef struct sb_shop {
+    char name[16];
+    char currency[4];
+    int exponent;
+    bool taxes_included;
+    int tax_rate_bp; /* basis points: 600 is 6% */
+    char token[48];
+    char location_names[SB_LOCATIONS][24];
+    int64_t location_ids[SB_LOCATIONS];
+    int location_count;
+    sb_variant variants[SB_VARIANTS];
+    sb_level levels[SB_VARIANTS][SB_LOCATIONS];
+    sb_customer customers[SB_CUSTOMERS];
+    sb_order orders[SB_ORDERS];
+    int order_count;
+    int64_t next_id; /* for fulfillments and orders made later */
+} sb_shop;
+
+/* Fills shops (SB_SHOPS of them) from seed; now_ms is the seed's clock. The
+ * same seed and clock give the same data. */
+void sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms);
+
+/* An order's amounts, as Shopify reports them. */
+typedef struct sb_totals {
+    int64_t lines, discounts, taxes, subtotal, total;
+} sb_totals;
+sb_totals sb_order_totals(const sb_shop *shop, const sb_order *order);
+/* A line's tax for its amount after discount, included or added. */
+int64_t sb_tax_of(const sb_shop *shop, int64_t amount);
+
+#endif
