@@ -11,6 +11,7 @@
  *        latency_ms; {"system":"shopify","latency_ms":50} alone slows every
  *        request down until changed
  *   POST /_sandbox/shopify/bucket  {"size":1000,"restore_rate":50,"with_429":false}
+ *        sets the cost bucket of every shop and fills it
  *   GET  /_sandbox/shopify/{shop}/stock
  *   GET  /_sandbox/shopify/{shop}/orders/{id}
  *

@@ -1406,7 +1406,15 @@ static void answer(call *c, const operation *op, sb_reply *reply)
     cs_json_writer w;
     cs_json_writer_init(&w, &reply->body);
     cs_json_write_object_begin(&w);
-    if (b->available < requested) {
+    if (requested > c->s->bucket_size) {
+        char message[160];
+        snprintf(message, sizeof(message),
+                 "Query cost is %.0f, which exceeds the single query max cost limit (%.0f).",
+                 requested, c->s->bucket_size);
+        w_errors(&w, message, "MAX_COST_EXCEEDED");
+        w_cost(&w, c->s, requested, 0, true, b);
+        reply->status = 200;
+    } else if (b->available < requested) {
         w_errors(&w, "Throttled", "THROTTLED");
         w_cost(&w, c->s, requested, 0, true, b);
         reply->status = c->s->with_429 ? 429 : 200;
@@ -1634,8 +1642,7 @@ void sb_shopify_set_bucket(sb_shopify *s, double size, double restore_rate, bool
     s->restore_rate = restore_rate > 0 ? restore_rate : s->restore_rate;
     s->with_429 = with_429;
     for (int i = 0; i < SB_SHOPS; i++) {
-        s->buckets[i].available =
-            s->buckets[i].available > s->bucket_size ? s->bucket_size : s->buckets[i].available;
+        s->buckets[i] = (bucket){s->bucket_size, cs_time_monotonic_ms()};
     }
     pthread_mutex_unlock(&s->mu);
 }

@@ -55,7 +55,8 @@ void sb_shopify_stock(sb_shopify *s, cs_str shop, sb_reply *reply);
 /* An order's fulfillments and metafields:
  * {"fulfillments": [...], "metafields": [...], "remaining": {line id: n}}. */
 void sb_shopify_order_state(sb_shopify *s, cs_str shop, int64_t order_id, sb_reply *reply);
-/* Changes a bucket's settings (restore rate 0 keeps the current one). */
+/* Changes the buckets' settings (0 keeps the current size or rate) and fills
+ * every shop's bucket, so a test starts from a known state. */
 void sb_shopify_set_bucket(sb_shopify *s, double size, double restore_rate, bool with_429);
 
 #endif

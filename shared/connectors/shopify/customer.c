@@ -71,7 +71,7 @@ static void decode_addresses(decode_ctx *ctx, const cs_json *c, cs_customer *out
     out->addresses = count ? cs_arena_calloc(ctx->arena, count, sizeof(cs_address)) : NULL;
     out->address_count = out->addresses ? count : 0;
     for (size_t i = 0; i < out->address_count; a = a->next, i++) {
-        cs_shopify_address(cs_shopify_item(a, edges), ctx->n->graphql, &out->addresses[i]);
+        cs_shopify_address(cs_shopify_node(a, edges), ctx->n->graphql, &out->addresses[i]);
     }
     cs_address main = {0};
     cs_shopify_address(cs_shopify_object(c, ctx->n->default_address), ctx->n->graphql, &main);

@@ -39,7 +39,7 @@ const cs_json *cs_shopify_list(const cs_json *obj, const char *key, size_t *coun
     return v->first;
 }
 
-const cs_json *cs_shopify_item(const cs_json *element, bool edges)
+const cs_json *cs_shopify_node(const cs_json *element, bool edges)
 {
     return edges ? cs_json_object_get(element, CS_STR_LIT("node")) : element;
 }

@@ -20,9 +20,9 @@ cs_str cs_shopify_id(const cs_json *obj, const char *key);
 cs_str cs_shopify_gid_tail(cs_str id);
 /* The first element of a list: an array, or a GraphQL connection
  * ({"edges":[{"node":...}]} or {"nodes":[...]}); *count elements, and
- * *edges says whether cs_shopify_item must unwrap "node". NULL if none. */
+ * *edges says whether cs_shopify_node must unwrap "node". NULL if none. */
 const cs_json *cs_shopify_list(const cs_json *obj, const char *key, size_t *count, bool *edges);
-const cs_json *cs_shopify_item(const cs_json *element, bool edges);
+const cs_json *cs_shopify_node(const cs_json *element, bool edges);
 /* GraphQL enum values ("PARTIALLY_REFUNDED") as the webhook writes them
  * ("partially_refunded"), copied into arena (s itself if it is full). */
 cs_str cs_shopify_lower(cs_arena *arena, cs_str s);

@@ -219,7 +219,7 @@ static void decode_tax_lines(decode_ctx *ctx, const cs_json *owner, where at, cs
     *count = *lines ? *count : 0;
     *sum = (cs_money){0, ctx->currency};
     for (size_t i = 0; i < *count; t = t->next, i++) {
-        const cs_json *tax = cs_shopify_item(t, edges);
+        const cs_json *tax = cs_shopify_node(t, edges);
         (*lines)[i].title = cs_shopify_text(tax, "title");
         (*lines)[i].rate = cs_shopify_text(tax, "rate");
         (*lines)[i].amount = money_of(ctx, tax, ctx->shape->tax_price_set, "price",
@@ -257,7 +257,7 @@ static void decode_allocations(decode_ctx *ctx, const cs_json *owner, const cs_j
     *count = *out ? *count : 0;
     *sum = (cs_money){0, ctx->currency};
     for (size_t i = 0; i < *count; a = a->next, i++) {
-        const cs_json *allocation = cs_shopify_item(a, edges);
+        const cs_json *allocation = cs_shopify_node(a, edges);
         (*out)[i].code = allocation_name(ctx, applications, allocation);
         (*out)[i].amount = money_of(ctx, allocation, ctx->shape->allocation_set, "amount",
                                     (where){at.array, at.index, ctx->shape->allocations, i});
@@ -292,7 +292,7 @@ static void decode_lines(decode_ctx *ctx, const cs_json *order, const cs_json *a
     out->lines = alloc_array(ctx, out->line_count, sizeof(cs_order_line));
     out->line_count = out->lines ? out->line_count : 0;
     for (size_t i = 0; i < out->line_count; li = li->next, i++) {
-        decode_line(ctx, cs_shopify_item(li, edges), applications, i, &out->lines[i]);
+        decode_line(ctx, cs_shopify_node(li, edges), applications, i, &out->lines[i]);
     }
 }
 
@@ -306,7 +306,7 @@ static void decode_shipping(decode_ctx *ctx, const cs_json *order, const cs_json
     out->shipping_line_count = out->shipping_lines ? out->shipping_line_count : 0;
     for (size_t i = 0; i < out->shipping_line_count; s = s->next, i++) {
         where at = {ctx->shape->shipping_lines, i, NULL, 0};
-        const cs_json *line = cs_shopify_item(s, edges);
+        const cs_json *line = cs_shopify_node(s, edges);
         cs_shipping_line *sl = &out->shipping_lines[i];
         sl->code = cs_shopify_text(line, "code");
         sl->title = cs_shopify_text(line, "title");
@@ -354,7 +354,7 @@ static void decode_graphql_discounts(decode_ctx *ctx, const cs_json *order, cs_o
     out->discounts = alloc_array(ctx, count, sizeof(cs_order_discount));
     out->discount_count = 0;
     for (const cs_json *a = out->discounts ? first : NULL; a; a = a->next) {
-        const cs_json *app = cs_shopify_item(a, edges);
+        const cs_json *app = cs_shopify_node(a, edges);
         if (!cs_str_eq_c(cs_shopify_text(app, "__typename"), "DiscountCodeApplication")) {
             continue;
         }

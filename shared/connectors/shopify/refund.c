@@ -73,7 +73,7 @@ static void decode_lines(decode_ctx *ctx, const cs_json *refund, cs_return *out)
     out->lines = count ? cs_arena_calloc(ctx->arena, count, sizeof(cs_return_line)) : NULL;
     out->line_count = out->lines ? count : 0;
     for (size_t i = 0; i < out->line_count; e = e->next, i++) {
-        decode_line(ctx, cs_shopify_item(e, edges), i, &out->lines[i]);
+        decode_line(ctx, cs_shopify_node(e, edges), i, &out->lines[i]);
     }
 }
 
@@ -111,7 +111,7 @@ static void graphql_amounts(decode_ctx *ctx, const cs_json *refund, cs_return *o
     const cs_json *s = cs_shopify_list(refund, "refundShippingLines", &count, &edges);
     for (; s; s = s->next) {
         out->shipping_refund.minor_units +=
-            money_at(ctx, cs_shopify_item(s, edges), "subtotalAmountSet", NULL,
+            money_at(ctx, cs_shopify_node(s, edges), "subtotalAmountSet", NULL,
                      "refundShippingLines.subtotalAmountSet")
                 .minor_units;
     }
