@@ -10,8 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "connectors/shopify/webhook.h"
+#include "core/id.h"
 #include "core/json.h"
+#include "core/timestamp.h"
 #include "emulator/httpd.h"
+#include "webhooks.h"
 
 enum {
     MAX_BODY_BYTES = 8 * 1024 * 1024,
@@ -30,6 +34,19 @@ typedef struct entry {
     char *response;
 } entry;
 
+/* Where a shop's webhooks go: an HTTP(S) address, or "sqs:" and an emulator
+ * queue URL (the message carries the headers as message attributes). */
+typedef struct subscription {
+    bool active;
+    char address[512];
+    char secret[128];
+    int duplicates;
+    int64_t delays_ms[16];
+    size_t delay_count;
+    char topics[16][32]; /* none: every topic */
+    size_t topic_count;
+} subscription;
+
 typedef struct faults {
     unsigned status;
     int count;
@@ -45,7 +62,15 @@ struct sb_sandbox {
     entry journal[JOURNAL_ENTRIES];
     uint64_t next_seq;
     faults shopify_faults;
+    subscription subscriptions[3]; /* by shop: us-store, eu-store, jp-store */
+    sb_webhooks *webhooks;
 };
+
+static const char *const shop_names[3] = {"us-store", "eu-store", "jp-store"};
+
+/* Shopify retries a failed delivery 8 times over about 4 hours. */
+static const int64_t shopify_delays_ms[8] = {60000,  120000,  240000,  480000,
+                                             960000, 1920000, 3840000, 7680000};
 
 /* ---- journal ---- */
 
@@ -333,6 +358,239 @@ static enum MHD_Result inspect_shopify(sb_sandbox *sb, struct MHD_Connection *co
     return r;
 }
 
+/* ---- webhooks ---- */
+
+static int shop_index(cs_str shop)
+{
+    for (int i = 0; i < 3; i++) {
+        if (cs_str_eq_c(shop, shop_names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static bool wants(const subscription *sub, const char *topic)
+{
+    for (size_t i = 0; i < sub->topic_count; i++) {
+        if (strcmp(sub->topics[i], topic) == 0) {
+            return true;
+        }
+    }
+    return sub->topic_count == 0;
+}
+
+/* The SQS SendMessage request that puts a webhook on an emulator queue. */
+static void sqs_message(const char *queue_url, const char *const *headers, cs_str body, cs_buf *out)
+{
+    cs_json_writer w;
+    cs_json_writer_init(&w, out);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "QueueUrl");
+    cs_json_write_string_c(&w, queue_url);
+    cs_json_write_key_c(&w, "MessageBody");
+    cs_json_write_string(&w, body);
+    cs_json_write_key_c(&w, "MessageAttributes");
+    cs_json_write_object_begin(&w);
+    for (size_t i = 0; headers[i]; i++) {
+        cs_str line = cs_str_from_c(headers[i]);
+        long colon = cs_str_find_char(line, ':', 0);
+        if (colon <= 0 || !cs_str_starts_with(line, CS_STR_LIT("X-Shopify-"))) {
+            continue;
+        }
+        cs_json_write_key(&w, cs_str_sub(line, 0, (size_t)colon));
+        cs_json_write_object_begin(&w);
+        cs_json_write_key_c(&w, "DataType");
+        cs_json_write_string_c(&w, "String");
+        cs_json_write_key_c(&w, "StringValue");
+        cs_json_write_string(
+            &w, cs_str_trim(cs_str_sub(line, (size_t)colon + 1, line.len - (size_t)colon - 1)));
+        cs_json_write_object_end(&w);
+    }
+    cs_json_write_object_end(&w);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
+/* http://host:port of a URL. */
+static void origin_of(const char *url, char *out, size_t len)
+{
+    const char *start = strstr(url, "://");
+    start = start ? start + 3 : url;
+    size_t n = (size_t)(start - url) + strcspn(start, "/?#");
+    snprintf(out, len, "%.*s", (int)n, url);
+}
+
+/* Signs and queues one webhook, as Shopify sends it. */
+static void send_webhook(sb_sandbox *sb, const subscription *sub, const char *shop,
+                         const char *topic, cs_str body)
+{
+    char signature[45], webhook_id[CS_UUID_STR_LEN], event_id[CS_UUID_STR_LEN];
+    char now[CS_TIME_RFC3339_MAX];
+    cs_shopify_webhook_sign(body, cs_str_from_c(sub->secret), signature);
+    cs_uuid_v4(webhook_id);
+    cs_uuid_v4(event_id);
+    cs_time_format_rfc3339(cs_time_now_ms(), 0, now);
+    char lines[8][160];
+    snprintf(lines[0], sizeof(lines[0]), "X-Shopify-Topic: %s", topic);
+    snprintf(lines[1], sizeof(lines[1]), "X-Shopify-Hmac-Sha256: %s", signature);
+    snprintf(lines[2], sizeof(lines[2]), "X-Shopify-Shop-Domain: %s.myshopify.com", shop);
+    snprintf(lines[3], sizeof(lines[3]), "X-Shopify-Webhook-Id: %s", webhook_id);
+    snprintf(lines[4], sizeof(lines[4]), "X-Shopify-API-Version: 2026-01");
+    snprintf(lines[5], sizeof(lines[5]), "X-Shopify-Event-Id: %s", event_id);
+    snprintf(lines[6], sizeof(lines[6]), "X-Shopify-Triggered-At: %s", now);
+    bool to_queue = strncmp(sub->address, "sqs:", 4) == 0;
+    snprintf(lines[7], sizeof(lines[7]), "%s",
+             to_queue ? "X-Amz-Target: AmazonSQS.SendMessage" : "Content-Type: application/json");
+    const char *headers[10] = {lines[0], lines[1], lines[2], lines[3], lines[4],
+                               lines[5], lines[6], lines[7], NULL,     NULL};
+    if (!to_queue) {
+        sb_webhooks_send(sb->webhooks, sub->address, headers, body, sub->delays_ms,
+                         sub->delay_count, 1 + sub->duplicates);
+        return;
+    }
+    char origin[512];
+    origin_of(sub->address + 4, origin, sizeof(origin));
+    headers[8] = "Content-Type: application/x-amz-json-1.0";
+    cs_buf message;
+    cs_buf_init(&message, 0);
+    sqs_message(sub->address + 4, headers, body, &message);
+    sb_webhooks_send(sb->webhooks, origin, headers + 7, cs_buf_view(&message), sub->delays_ms,
+                     sub->delay_count, 1 + sub->duplicates);
+    cs_buf_clean_up(&message);
+}
+
+/* The Shopify fake's events (called with its lock held). */
+static void on_event(void *user, const char *shop, const char *topic, cs_str body)
+{
+    sb_sandbox *sb = user;
+    int i = shop_index(cs_str_from_c(shop));
+    pthread_mutex_lock(&sb->mu);
+    subscription sub = i >= 0 ? sb->subscriptions[i] : (subscription){0};
+    pthread_mutex_unlock(&sb->mu);
+    if (sub.active && wants(&sub, topic)) {
+        send_webhook(sb, &sub, shop, topic, body);
+    }
+}
+
+static void on_attempt(void *user, const char *url, long status, cs_str body)
+{
+    record(user, "shopify-webhooks", "POST", url, (unsigned)status, body, CS_STR_NULL);
+}
+
+static cs_error read_delays(const cs_json *req, subscription *sub, cs_diag *diag)
+{
+    const cs_json *delays = cs_json_object_get(req, CS_STR_LIT("retry_delays_ms"));
+    if (!delays) {
+        memcpy(sub->delays_ms, shopify_delays_ms, sizeof(shopify_delays_ms));
+        sub->delay_count = 8;
+        return CS_ERR_OK;
+    }
+    if (delays->type != CS_JSON_ARRAY || delays->count > 16) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "retry_delays_ms is a list of at most 16 delays");
+    }
+    for (const cs_json *d = delays->first; d; d = d->next) {
+        int64_t ms;
+        if (cs_parse_int64(d->text, &ms) || ms < 0) {
+            return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                               "retry_delays_ms holds delays of 0 ms or more");
+        }
+        sub->delays_ms[sub->delay_count++] = ms;
+    }
+    return CS_ERR_OK;
+}
+
+static cs_error read_topics(const cs_json *req, subscription *sub, cs_diag *diag)
+{
+    const cs_json *topics = cs_json_object_get(req, CS_STR_LIT("topics"));
+    if (topics && (topics->type != CS_JSON_ARRAY || topics->count > 16)) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "topics is a list of at most 16");
+    }
+    for (const cs_json *t = topics ? topics->first : NULL; t; t = t->next) {
+        snprintf(sub->topics[sub->topic_count++], sizeof(sub->topics[0]), "%.*s",
+                 CS_STR_FMT(t->text));
+    }
+    return CS_ERR_OK;
+}
+
+/* POST /_sandbox/shopify/{shop}/webhooks {"address", "secret", "duplicates",
+ * "retry_delays_ms", "topics"}; {"address": ""} turns them off. */
+static cs_error read_subscription(cs_str body, subscription *sub, cs_diag *diag)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *req;
+    cs_str address = CS_STR_NULL, secret = CS_STR_NULL;
+    int64_t duplicates = 0;
+    *sub = (subscription){0};
+    cs_error r = cs_json_parse(&arena, body, &req, diag);
+    if (!r) {
+        r = cs_json_get_string(req, "address", &address, diag);
+    }
+    if (!r) {
+        r = cs_json_opt_string(req, "secret", &secret, diag);
+    }
+    if (!r) {
+        r = cs_json_opt_int64(req, "duplicates", &duplicates, diag);
+    }
+    if (!r) {
+        r = read_delays(req, sub, diag);
+    }
+    if (!r) {
+        r = read_topics(req, sub, diag);
+    }
+    if (!r && (address.len >= sizeof(sub->address) || secret.len >= sizeof(sub->secret) ||
+               duplicates < 0 || duplicates > 10 || (address.len && secret.len == 0))) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                        "an address needs a secret; duplicates is 0 to 10");
+    }
+    snprintf(sub->address, sizeof(sub->address), "%.*s", CS_STR_FMT(address));
+    snprintf(sub->secret, sizeof(sub->secret), "%.*s", CS_STR_FMT(secret));
+    sub->duplicates = (int)duplicates;
+    sub->active = address.len > 0;
+    cs_arena_clean_up(&arena);
+    return r;
+}
+
+/* POST /_sandbox/shopify/{shop}/webhooks, /orders and /orders/{id}/cancel */
+static enum MHD_Result act_on_shopify(sb_sandbox *sb, struct MHD_Connection *conn, const char *rest,
+                                      cs_str body)
+{
+    char shop[32], what[16], action[16] = "";
+    int64_t id = 0;
+    int n = sscanf(rest, "%31[^/]/%15[^/]/%" SCNd64 "/%15s", shop, what, &id, action);
+    int index = n >= 2 ? shop_index(cs_str_from_c(shop)) : -1;
+    sb_reply reply = {.status = 404};
+    cs_buf_init(&reply.body, 0);
+    enum MHD_Result r;
+    if (index >= 0 && n == 2 && strcmp(what, "webhooks") == 0) {
+        subscription sub;
+        cs_diag diag = {0};
+        if (read_subscription(body, &sub, &diag)) {
+            cs_buf_clean_up(&reply.body);
+            return reply_error(conn, 400, diag.message);
+        }
+        pthread_mutex_lock(&sb->mu);
+        sb->subscriptions[index] = sub;
+        pthread_mutex_unlock(&sb->mu);
+        cs_buf_clean_up(&reply.body);
+        return em_reply(conn, 204, "application/json", "", 0, NULL);
+    }
+    if (index >= 0 && n == 2 && strcmp(what, "orders") == 0) {
+        sb_shopify_place_order(sb->shopify, cs_str_from_c(shop), &reply);
+    } else if (index >= 0 && n == 4 && strcmp(what, "orders") == 0 &&
+               strcmp(action, "cancel") == 0) {
+        sb_shopify_cancel_order(sb->shopify, cs_str_from_c(shop), id, &reply);
+    } else {
+        cs_buf_append_c(&reply.body, "{\"errors\":\"Not Found\"}");
+    }
+    r = send_reply(conn, &reply);
+    cs_buf_clean_up(&reply.body);
+    return r;
+}
+
 /* ---- the server ---- */
 
 static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
@@ -353,6 +611,9 @@ static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const 
     }
     if (get && strncmp(url, "/_sandbox/shopify/", 18) == 0) {
         return inspect_shopify(sb, conn, url + 18);
+    }
+    if (post && strncmp(url, "/_sandbox/shopify/", 18) == 0) {
+        return act_on_shopify(sb, conn, url + 18, body);
     }
     char message[400];
     snprintf(message, sizeof(message), "%s %.200s is not served by the sandbox", method, url);
@@ -383,11 +644,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 cs_error sb_start(const sb_opts *opts, sb_sandbox **out, cs_diag *diag)
 {
     sb_sandbox *sb = calloc(1, sizeof(*sb));
-    if (!sb || !(sb->shopify = sb_shopify_new(opts ? &opts->shopify : NULL))) {
-        free(sb);
+    if (!sb) {
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
     pthread_mutex_init(&sb->mu, NULL);
+    sb_shopify_opts shopify = opts ? opts->shopify : (sb_shopify_opts){0};
+    shopify.emit = on_event;
+    shopify.emit_user = sb;
+    if (!(sb->webhooks = sb_webhooks_start(on_attempt, sb, diag)) ||
+        !(sb->shopify = sb_shopify_new(&shopify))) {
+        sb_stop(sb);
+        return cs_diag_set(diag, CS_ERR_NOMEM, "cannot start the sandbox");
+    }
     struct sockaddr_in addr = {.sin_family = AF_INET,
                                .sin_port = htons(opts ? opts->port : 0),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -419,6 +687,7 @@ void sb_stop(sb_sandbox *sb)
     if (sb->daemon) {
         MHD_stop_daemon(sb->daemon);
     }
+    sb_webhooks_stop(sb->webhooks);
     for (size_t i = 0; i < JOURNAL_ENTRIES; i++) {
         free(sb->journal[i].request);
         free(sb->journal[i].response);

@@ -32,6 +32,9 @@ typedef struct bucket {
 
 struct sb_shopify {
     pthread_mutex_t mu;
+    uint64_t seed;
+    sb_emit_fn emit;
+    void *emit_user;
     sb_shop shops[SB_SHOPS];
     bucket buckets[SB_SHOPS];
     double bucket_size, restore_rate;
@@ -53,6 +56,12 @@ typedef struct call {
     const char *error_code;
     cs_arena arena;
 } call;
+
+/* Webhook events, written further down with the REST shape. */
+static void emit_order(sb_shopify *s, const sb_shop *shop, const sb_order *o,
+                       const char *const *topics, sb_reply *reply);
+static void emit_fulfillment(sb_shopify *s, const sb_shop *shop, const sb_order *o,
+                             const sb_fulfillment *f);
 
 /* ---- writing ---- */
 
@@ -528,7 +537,7 @@ static void op_orders(call *c)
     if (!page_variables(c, &p)) {
         return;
     }
-    const sb_order *sorted[SB_ORDERS];
+    const sb_order *sorted[SB_ORDER_CAPACITY];
     int n = 0;
     for (int i = 0; i < c->shop->order_count; i++) {
         const sb_order *o = &c->shop->orders[i];
@@ -1149,6 +1158,10 @@ static void op_ship(call *c)
         close_finished(o);
         o->updated_ms = now;
         record_fulfillment(c, o, location, fulfillment, now);
+        static const char *const topics[] = {"orders/updated", NULL};
+        emit_fulfillment(c->s, c->shop, o,
+                         &o->fulfillments[(o->fulfillment_count - 1) % SB_FULFILLMENTS]);
+        emit_order(c->s, c->shop, o, topics, NULL);
     }
     cs_json_write_key_c(&c->w, "userErrors");
     cs_json_write_array_begin(&c->w);
@@ -1546,6 +1559,303 @@ out:
     pthread_mutex_unlock(&s->mu);
 }
 
+/* ---- webhooks: the REST shape ---- */
+
+static void w_amount(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
+{
+    char amount[CS_DECIMAL_MAX];
+    cs_decimal_format(units, shop->exponent, amount);
+    w_str(w, key, amount);
+}
+
+/* {"shop_money": {...}, "presentment_money": {...}} */
+static void w_bag(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_object_begin(w);
+    for (int i = 0; i < 2; i++) {
+        cs_json_write_key_c(w, i == 0 ? "shop_money" : "presentment_money");
+        cs_json_write_object_begin(w);
+        w_amount(w, "amount", shop, units);
+        w_str(w, "currency_code", shop->currency);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_object_end(w);
+}
+
+static void w_rest_amount(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
+{
+    char bag[48];
+    w_amount(w, key, shop, units);
+    snprintf(bag, sizeof(bag), "%s_set", key);
+    w_bag(w, bag, shop, units);
+}
+
+static void w_rest_tax_lines(cs_json_writer *w, const sb_shop *shop, int64_t tax)
+{
+    char rate[16];
+    snprintf(rate, sizeof(rate), "%d.%04d", shop->tax_rate_bp / 10000, shop->tax_rate_bp % 10000);
+    cs_json_write_key_c(w, "tax_lines");
+    cs_json_write_array_begin(w);
+    cs_json_write_object_begin(w);
+    w_str(w, "title", shop->taxes_included ? "VAT" : "Sales tax");
+    cs_json_write_key_c(w, "rate");
+    cs_json_write_number_text(w, cs_str_from_c(rate));
+    w_rest_amount(w, "price", shop, tax);
+    cs_json_write_object_end(w);
+    cs_json_write_array_end(w);
+}
+
+static void w_rest_line(cs_json_writer *w, const sb_shop *shop, const sb_order *o, const sb_line *l)
+{
+    const sb_variant *v = &shop->variants[l->variant];
+    cs_json_write_object_begin(w);
+    w_int(w, "id", l->id);
+    w_int(w, "variant_id", v->id);
+    w_int(w, "product_id", v->product_id);
+    w_str(w, "sku", v->sku);
+    w_str(w, "title", v->title);
+    w_int(w, "quantity", l->quantity);
+    w_int(w, "fulfillable_quantity", l->remaining);
+    w_rest_amount(w, "price", shop, v->price);
+    cs_json_write_key_c(w, "discount_allocations");
+    cs_json_write_array_begin(w);
+    if (o->code[0]) {
+        cs_json_write_object_begin(w);
+        w_rest_amount(w, "amount", shop, l->discount);
+        w_int(w, "discount_application_index", 0);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    w_rest_tax_lines(w, shop, l->tax);
+    cs_json_write_object_end(w);
+}
+
+static void w_rest_address(cs_json_writer *w, const char *key, const char *first, const char *last,
+                           const char *country)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_object_begin(w);
+    w_str(w, "first_name", first);
+    w_str(w, "last_name", last);
+    w_str(w, "address1", "Main Street 1");
+    w_str(w, "zip", "10001");
+    w_str(w, "country_code", country);
+    cs_json_write_object_end(w);
+}
+
+static void w_rest_discounts(cs_json_writer *w, const sb_shop *shop, const sb_order *o,
+                             int64_t amount)
+{
+    cs_json_write_key_c(w, "discount_applications");
+    cs_json_write_array_begin(w);
+    if (o->code[0]) {
+        cs_json_write_object_begin(w);
+        w_str(w, "type", "discount_code");
+        w_str(w, "code", o->code);
+        w_amount(w, "value", shop, amount);
+        w_str(w, "value_type", "fixed_amount");
+        w_str(w, "allocation_method", "across");
+        w_str(w, "target_type", "line_item");
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    cs_json_write_key_c(w, "discount_codes");
+    cs_json_write_array_begin(w);
+    if (o->code[0]) {
+        cs_json_write_object_begin(w);
+        w_str(w, "code", o->code);
+        w_amount(w, "amount", shop, amount);
+        w_str(w, "type", "fixed_amount");
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+}
+
+static void w_rest_shipping(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
+{
+    cs_json_write_key_c(w, "shipping_lines");
+    cs_json_write_array_begin(w);
+    cs_json_write_object_begin(w);
+    w_int(w, "id", o->id * 10 + 9);
+    w_str(w, "code", "STANDARD");
+    w_str(w, "title", "Standard shipping");
+    w_str(w, "source", "shopify");
+    w_rest_amount(w, "price", shop, o->shipping);
+    cs_json_write_key_c(w, "discount_allocations");
+    cs_json_write_array_begin(w);
+    cs_json_write_array_end(w);
+    w_rest_tax_lines(w, shop, o->shipping_tax);
+    cs_json_write_object_end(w);
+    cs_json_write_array_end(w);
+}
+
+static const char *rest_fulfillment_status(const sb_order *o)
+{
+    const char *status = fulfillment_status(o);
+    return strcmp(status, "FULFILLED") == 0             ? "fulfilled"
+           : strcmp(status, "PARTIALLY_FULFILLED") == 0 ? "partial"
+                                                        : NULL;
+}
+
+static void w_rest_customer(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
+{
+    const sb_customer *cu = o->customer >= 0 ? &shop->customers[o->customer] : NULL;
+    cs_json_write_key_c(w, "customer");
+    if (cu) {
+        cs_json_write_object_begin(w);
+        w_int(w, "id", cu->id);
+        w_str(w, "email", cu->email);
+        w_str(w, "first_name", cu->first_name);
+        w_str(w, "last_name", cu->last_name);
+        cs_json_write_object_end(w);
+    } else {
+        cs_json_write_null(w);
+    }
+    const char *country = strcmp(shop->currency, "USD") == 0   ? "US"
+                          : strcmp(shop->currency, "JPY") == 0 ? "JP"
+                                                               : "DE";
+    w_rest_address(w, "billing_address", cu ? cu->first_name : "Guest",
+                   cu ? cu->last_name : "Buyer", country);
+    w_rest_address(w, "shipping_address", cu ? cu->first_name : "Guest",
+                   cu ? cu->last_name : "Buyer", country);
+}
+
+static void w_rest_order(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
+{
+    sb_totals t = sb_order_totals(shop, o);
+    char name[16], gid[64];
+    snprintf(name, sizeof(name), "#%d", o->number);
+    snprintf(gid, sizeof(gid), "gid://shopify/Order/%" PRId64, o->id);
+    cs_json_write_object_begin(w);
+    w_int(w, "id", o->id);
+    w_str(w, "admin_graphql_api_id", gid);
+    w_str(w, "name", name);
+    w_int(w, "order_number", o->number);
+    w_str(w, "email", o->email);
+    w_time(w, "created_at", o->created_ms);
+    w_time(w, "updated_at", o->updated_ms);
+    w_time(w, "cancelled_at", o->cancelled_ms);
+    w_str(w, "cancel_reason", o->cancelled_ms ? "customer" : NULL);
+    w_time(w, "closed_at", 0);
+    w_str(w, "currency", shop->currency);
+    w_str(w, "presentment_currency", shop->currency);
+    w_str(w, "customer_locale", "en");
+    cs_json_write_key_c(w, "taxes_included");
+    cs_json_write_bool(w, shop->taxes_included);
+    w_str(w, "financial_status",
+          o->cancelled_ms      ? "voided"
+          : o->refunded_partly ? "partially_refunded"
+                               : "paid");
+    w_str(w, "fulfillment_status", rest_fulfillment_status(o));
+    w_rest_amount(w, "subtotal_price", shop, t.subtotal);
+    w_rest_amount(w, "total_discounts", shop, t.discounts);
+    w_rest_amount(w, "total_tax", shop, t.taxes);
+    w_rest_amount(w, "total_price", shop, t.total);
+    w_bag(w, "total_shipping_price_set", shop, o->shipping);
+    cs_json_write_key_c(w, "payment_gateway_names");
+    cs_json_write_array_begin(w);
+    cs_json_write_string_c(w, "shopify_payments");
+    cs_json_write_array_end(w);
+    w_str(w, "note", NULL);
+    w_rest_customer(w, shop, o);
+    w_rest_discounts(w, shop, o, t.discounts);
+    cs_json_write_key_c(w, "line_items");
+    cs_json_write_array_begin(w);
+    for (int i = 0; i < o->line_count; i++) {
+        w_rest_line(w, shop, o, &o->lines[i]);
+    }
+    cs_json_write_array_end(w);
+    w_rest_shipping(w, shop, o);
+    cs_json_write_object_end(w);
+}
+
+/* Sends the order to the webhook hook under each topic; with a reply, the
+ * order's JSON is also the answer. */
+static void emit_order(sb_shopify *s, const sb_shop *shop, const sb_order *o,
+                       const char *const *topics, sb_reply *reply)
+{
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    w_rest_order(&w, shop, o);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    for (const char *const *t = topics; s->emit && *t; t++) {
+        s->emit(s->emit_user, shop->name, *t, cs_buf_view(&body));
+    }
+    if (reply) {
+        reply->status = 200;
+        cs_buf_append_str(&reply->body, cs_buf_view(&body));
+    }
+    cs_buf_clean_up(&body);
+}
+
+/* fulfillments/create: the fulfillment's REST JSON. */
+static void emit_fulfillment(sb_shopify *s, const sb_shop *shop, const sb_order *o,
+                             const sb_fulfillment *f)
+{
+    if (!s->emit) {
+        return;
+    }
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    cs_json_write_object_begin(&w);
+    w_int(&w, "id", f->id);
+    w_int(&w, "order_id", o->id);
+    w_str(&w, "status", "success");
+    w_int(&w, "location_id", shop->location_ids[f->location]);
+    w_str(&w, "tracking_company", f->company);
+    w_str(&w, "tracking_number", f->tracking_number);
+    w_str(&w, "tracking_url", f->tracking_url);
+    w_time(&w, "created_at", f->created_ms);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    s->emit(s->emit_user, shop->name, "fulfillments/create", cs_buf_view(&body));
+    cs_buf_clean_up(&body);
+}
+
+void sb_shopify_place_order(sb_shopify *s, cs_str shop_name, sb_reply *reply)
+{
+    pthread_mutex_lock(&s->mu);
+    sb_shop *shop = find_shop(s, shop_name);
+    sb_order *o =
+        shop ? sb_shop_place_order(s->shops, (int)(shop - s->shops), s->seed, cs_time_now_ms())
+             : NULL;
+    if (!o) {
+        plain_error(reply, shop ? 409 : 404,
+                    shop ? "The shop holds as many orders as it can" : "Not Found");
+    } else {
+        static const char *const topics[] = {"orders/create", NULL};
+        emit_order(s, shop, o, topics, reply);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void sb_shopify_cancel_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
+{
+    pthread_mutex_lock(&s->mu);
+    sb_shop *shop = find_shop(s, shop_name);
+    sb_order *o = shop ? find_order(shop, order_id) : NULL;
+    if (!o) {
+        plain_error(reply, 404, "Not Found");
+    } else {
+        int64_t now = cs_time_now_ms();
+        o->cancelled_ms = o->cancelled_ms ? o->cancelled_ms : now;
+        o->updated_ms = now;
+        for (int f = 0; f < o->fulfillment_order_count; f++) {
+            o->fulfillment_orders[f].closed = true;
+        }
+        static const char *const topics[] = {"orders/cancelled", "orders/updated", NULL};
+        emit_order(s, shop, o, topics, reply);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- inspection ---- */
 
 void sb_shopify_stock(sb_shopify *s, cs_str shop_name, sb_reply *reply)
@@ -1654,8 +1964,10 @@ sb_shopify *sb_shopify_new(const sb_shopify_opts *opts)
         return NULL;
     }
     pthread_mutex_init(&s->mu, NULL);
-    sb_shopify_seed(s->shops, opts && opts->seed ? opts->seed : 42,
-                    opts && opts->now_ms ? opts->now_ms : cs_time_now_ms());
+    s->seed = opts && opts->seed ? opts->seed : 42;
+    sb_shopify_seed(s->shops, s->seed, opts && opts->now_ms ? opts->now_ms : cs_time_now_ms());
+    s->emit = opts ? opts->emit : NULL;
+    s->emit_user = opts ? opts->emit_user : NULL;
     s->bucket_size = opts && opts->bucket_size > 0 ? opts->bucket_size : 1000;
     s->restore_rate = opts && opts->restore_rate > 0 ? opts->restore_rate : 50;
     s->with_429 = opts && opts->throttle_with_429;

@@ -13,6 +13,10 @@
  * holds is THROTTLED (HTTP 200 by default, 429 when configured; the
  * reference leaves it open).
  *
+ * Webhooks: placing or cancelling an order (through the sandbox's endpoints)
+ * and fulfillmentCreate emit orders/create, orders/cancelled, orders/updated
+ * and fulfillments/create with the resource's REST JSON as body.
+ *
  * Query costs are the fake's own (Shopify's calculator is not public):
  * 2 + first x node cost for connections (orders 5, customers 2, variants 3,
  * locations 1), 10 for mutations, 5 for FulfillmentOrders; the actual cost
@@ -28,12 +32,19 @@
 
 typedef struct sb_shopify sb_shopify;
 
+/* Called for each webhook event: the shop, the topic ("orders/create") and
+ * the body Shopify would send (the REST JSON of the resource). Called with
+ * the fake's lock held: it must only queue the delivery. */
+typedef void (*sb_emit_fn)(void *user, const char *shop, const char *topic, cs_str body);
+
 typedef struct sb_shopify_opts {
     uint64_t seed;          /* 0: 42 */
     int64_t now_ms;         /* the seed's clock; 0: now */
     double bucket_size;     /* 0: 1000 points */
     double restore_rate;    /* 0: 50 points a second */
     bool throttle_with_429; /* THROTTLED as HTTP 429 instead of 200 */
+    sb_emit_fn emit;        /* NULL: no webhooks */
+    void *emit_user;
 } sb_shopify_opts;
 
 typedef struct sb_reply {
@@ -55,6 +66,12 @@ void sb_shopify_stock(sb_shopify *s, cs_str shop, sb_reply *reply);
 /* An order's fulfillments and metafields:
  * {"fulfillments": [...], "metafields": [...], "remaining": {line id: n}}. */
 void sb_shopify_order_state(sb_shopify *s, cs_str shop, int64_t order_id, sb_reply *reply);
+/* A customer checks out: a new order, answered as its REST JSON and sent as
+ * an orders/create webhook. */
+void sb_shopify_place_order(sb_shopify *s, cs_str shop, sb_reply *reply);
+/* The merchant cancels an order: orders/cancelled and orders/updated. */
+void sb_shopify_cancel_order(sb_shopify *s, cs_str shop, int64_t order_id, sb_reply *reply);
+
 /* Changes the buckets' settings (0 keeps the current size or rate) and fills
  * every shop's bucket, so a test starts from a known state. */
 void sb_shopify_set_bucket(sb_shopify *s, double size, double restore_rate, bool with_429);

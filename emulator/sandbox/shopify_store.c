@@ -145,14 +145,14 @@ static void seed_fulfillment(sb_shop *s, sb_order *o, rng *r)
     }
 }
 
-static void seed_order(sb_shop *s, const shop_profile *p, int shop_index, int k, int64_t now_ms,
+/* Order k of the shop, created at created_ms. */
+static void seed_order(sb_shop *s, const shop_profile *p, int shop_index, int k, int64_t created_ms,
                        rng *r)
 {
     sb_order *o = &s->orders[k];
     o->id = 5000000000 + shop_index * 100000 + k;
     o->number = 1001 + k;
-    /* Spread over 60 days, in creation order; updated some time later. */
-    o->created_ms = now_ms - (int64_t)(SB_ORDERS - k) * (60ll * 86400000 / SB_ORDERS);
+    o->created_ms = created_ms;
     o->updated_ms = o->created_ms + below(r, 3600000);
     o->customer = below(r, 10) == 0 ? -1 : (int)below(r, SB_CUSTOMERS);
     snprintf(o->email, sizeof(o->email), "%s",
@@ -196,8 +196,10 @@ static void seed_shop(sb_shop *s, int shop_index, int64_t now_ms, rng *r)
     }
     seed_catalog(s, p, shop_index, r);
     seed_customers(s, shop_index, now_ms, r);
+    /* Spread over 60 days, in creation order; updated some time later. */
     for (int k = 0; k < SB_ORDERS; k++) {
-        seed_order(s, p, shop_index, k, now_ms, r);
+        seed_order(s, p, shop_index, k,
+                   now_ms - (int64_t)(SB_ORDERS - k) * (60ll * 86400000 / SB_ORDERS), r);
     }
     s->order_count = SB_ORDERS;
     s->next_id = 9000000000 + shop_index * 1000000;
@@ -209,4 +211,27 @@ void sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms)
     for (int i = 0; i < SB_SHOPS; i++) {
         seed_shop(&shops[i], i, now_ms, &r);
     }
+}
+
+sb_order *sb_shop_place_order(sb_shop *shops, int shop_index, uint64_t seed, int64_t now_ms)
+{
+    sb_shop *s = &shops[shop_index];
+    if (s->order_count == SB_ORDER_CAPACITY) {
+        return NULL;
+    }
+    rng r = {seed ^ ((uint64_t)s->order_count * (uint64_t)0x9E3779B97F4A7C15ull)};
+    int k = s->order_count++;
+    seed_order(s, &profiles[shop_index], shop_index, k, now_ms, &r);
+    sb_order *o = &s->orders[k];
+    /* A fresh order: not shipped, cancelled or refunded yet. */
+    o->updated_ms = now_ms;
+    o->cancelled_ms = 0;
+    o->refunded_partly = false;
+    for (int i = 0; i < o->line_count; i++) {
+        o->lines[i].remaining = o->lines[i].quantity;
+    }
+    for (int f = 0; f < o->fulfillment_order_count; f++) {
+        o->fulfillment_orders[f].closed = false;
+    }
+    return o;
 }

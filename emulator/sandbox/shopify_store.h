@@ -20,7 +20,8 @@ enum {
     SB_LOCATIONS = 3,
     SB_VARIANTS = 24,
     SB_CUSTOMERS = 40,
-    SB_ORDERS = 160,
+    SB_ORDERS = 160,         /* seeded */
+    SB_ORDER_CAPACITY = 400, /* seeded and placed later */
     SB_LINES = 4,
     SB_FULFILLMENTS = 8,
     SB_METAFIELDS = 4,
@@ -103,7 +104,7 @@ typedef struct sb_shop {
     sb_variant variants[SB_VARIANTS];
     sb_level levels[SB_VARIANTS][SB_LOCATIONS];
     sb_customer customers[SB_CUSTOMERS];
-    sb_order orders[SB_ORDERS];
+    sb_order orders[SB_ORDER_CAPACITY];
     int order_count;
     int64_t next_id; /* for fulfillments and orders made later */
 } sb_shop;
@@ -111,6 +112,11 @@ typedef struct sb_shop {
 /* Fills shops (SB_SHOPS of them) from seed; now_ms is the seed's clock. The
  * same seed and clock give the same data. */
 void sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms);
+
+/* Places one more order now, as a customer checking out would (shops[i]
+ * must come from sb_shopify_seed). NULL when the shop holds
+ * SB_ORDER_CAPACITY orders. */
+sb_order *sb_shop_place_order(sb_shop *shops, int shop_index, uint64_t seed, int64_t now_ms);
 
 /* An order's amounts, as Shopify reports them. */
 typedef struct sb_totals {

@@ -1,0 +1,257 @@
+/* The sandbox's Shopify webhooks: signed as Shopify signs them, retried,
+ * duplicated, delivered to an HTTP receiver or an emulator queue; what
+ * arrives verifies with the connector's check and decodes to a sound
+ * order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "connectors/shopify/order.h"
+#include "connectors/shopify/webhook.h"
+#include "emulator/sandbox/sandbox.h"
+#include "emulator/service.h"
+#include "fake_http.h"
+#include "fixture.h"
+#include "mapping/validate.h"
+#include "net/http.h"
+#include "testing.h"
+
+static const char secret[] = "hush-app-secret";
+
+static sb_sandbox *sandbox;
+static cs_http_client *http;
+static char base[64];
+
+static int setup(void **st)
+{
+    sb_opts opts = {.shopify = {.seed = 7}};
+    cs_diag diag;
+    if (sb_start(&opts, &sandbox, &diag) || !(http = cs_http_client_new(NULL, &diag))) {
+        fprintf(stderr, "%s\n", diag.message);
+        return -1;
+    }
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", (unsigned)sb_port(sandbox));
+    return test_arena_setup(st);
+}
+
+static int teardown(void **st)
+{
+    cs_http_client_destroy(http);
+    sb_stop(sandbox);
+    return test_arena_teardown(st);
+}
+
+static char *call(const char *url, const char *target, const char *body, long *status)
+{
+    char header[96];
+    snprintf(header, sizeof(header), "X-Amz-Target: %s", target ? target : "");
+    const char *headers[] = {header, "Content-Type: application/x-amz-json-1.0", NULL};
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_http_request req = {.method = "POST",
+                           .url = url,
+                           .headers = target ? headers : NULL,
+                           .body = cs_str_from_c(body)};
+    cs_http_response resp = {.body = &out};
+    cs_http_send(http, &req, &resp, NULL);
+    *status = resp.status;
+    char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
+    cs_buf_clean_up(&out);
+    return text;
+}
+
+static char *sandbox_post(const char *path, const char *body, long *status)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    return call(url, NULL, body, status);
+}
+
+static void wait_for_requests(fake_http *f, size_t n)
+{
+    for (int i = 0; i < 300 && fake_http_count(f) < n; i++) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(fake_http_count(f), n);
+}
+
+/* The request's headers as the connector's check takes them. */
+static size_t headers_of(const fake_http_request *r, cs_header *out, char values[][128])
+{
+    static const char *names[] = {"x-shopify-topic", "x-shopify-hmac-sha256",
+                                  "x-shopify-shop-domain", "x-shopify-webhook-id",
+                                  "x-shopify-api-version"};
+    for (size_t i = 0; i < 5; i++) {
+        const char *v = fake_http_header(r, names[i], values[i], 128);
+        out[i] = (cs_header){cs_str_from_c(names[i]), cs_str_from_c(v ? v : "")};
+    }
+    return 5;
+}
+
+static void verify_and_decode(cs_str body, const cs_header *h, size_t n, cs_shopify_webhook *out)
+{
+    cs_diag diag = {0};
+    if (cs_shopify_webhook_verify(h, n, body, cs_str_from_c(secret), out, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    cs_order order;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_shopify_order_decode(test_parse(&test_arena, body.ptr, body.len), NULL, &test_arena,
+                                &order, &problems) ||
+        cs_validate_order(&order, NULL, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+}
+
+static void an_order_webhook_is_signed_retried_and_duplicated(void **st)
+{
+    (void)st;
+    fake_http *receiver = fake_http_start(NULL, NULL);
+    fake_http_push(receiver, 500, NULL, "busy", 0);
+    for (int i = 0; i < 3; i++) {
+        fake_http_push(receiver, 200, NULL, "", 0);
+    }
+    char subscribe[512];
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"address\":\"%s/webhooks\",\"secret\":\"%s\",\"duplicates\":1,"
+             "\"retry_delays_ms\":[50,50],\"topics\":[\"orders/create\"]}",
+             fake_http_base(receiver), secret);
+    long status;
+    sandbox_post("/_sandbox/shopify/eu-store/webhooks", subscribe, &status);
+    assert_int_equal(status, 204);
+    char *order = sandbox_post("/_sandbox/shopify/eu-store/orders", "{}", &status);
+    assert_int_equal(status, 200);
+    assert_non_null(strstr(order, "\"currency\":\"EUR\""));
+
+    /* One refused, retried; one duplicate: three requests, one webhook id. */
+    wait_for_requests(receiver, 3);
+    char ids[3][128];
+    for (size_t i = 0; i < 3; i++) {
+        const fake_http_request *r = fake_http_at(receiver, i);
+        cs_header h[5];
+        char values[5][128];
+        size_t n = headers_of(r, h, values);
+        cs_shopify_webhook w;
+        verify_and_decode(cs_str_make(r->body, r->body_len), h, n, &w);
+        assert_true(cs_str_eq_c(w.topic, "orders/create"));
+        assert_true(cs_str_eq_c(w.shop_domain, "eu-store.myshopify.com"));
+        snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(w.webhook_id));
+        assert_string_equal(r->body, order);
+    }
+    assert_string_equal(ids[0], ids[1]);
+    assert_string_equal(ids[1], ids[2]);
+
+    /* A body changed on the way, or the wrong secret, is refused. */
+    const fake_http_request *r = fake_http_at(receiver, 0);
+    cs_header h[5];
+    char values[5][128];
+    size_t n = headers_of(r, h, values);
+    cs_shopify_webhook w;
+    r->body[r->body_len - 2] = r->body[r->body_len - 2] == '1' ? '2' : '1';
+    assert_int_equal(cs_shopify_webhook_verify(h, n, cs_str_make(r->body, r->body_len),
+                                               cs_str_from_c(secret), &w, NULL),
+                     CS_ERR_SIGNATURE);
+    assert_int_equal(cs_shopify_webhook_verify(h, n, cs_str_from_c(order),
+                                               CS_STR_LIT("another-secret"), &w, NULL),
+                     CS_ERR_SIGNATURE);
+    sandbox_post("/_sandbox/shopify/eu-store/webhooks", "{\"address\":\"\"}", &status);
+    fake_http_stop(receiver);
+}
+
+/* Shopify's webhooks onto an emulator queue: the body is the message, the
+ * headers its attributes, and the signature still holds. */
+static void webhooks_reach_an_emulator_queue(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/cs-sandbox-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char template_path[128];
+    snprintf(template_path, sizeof(template_path), "%s/template.yaml", dir);
+    char *yaml = fixture_read("sandbox/queue-only.yaml", NULL);
+    FILE *f = fopen(template_path, "w");
+    fputs(yaml, f);
+    fclose(f);
+    free(yaml);
+    em_service_opts opts = {.template_path = template_path, .state_dir = dir, .log_fd = 2};
+    em_service *svc;
+    cs_diag diag;
+    if (em_service_start(&opts, NULL, &svc, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    char queue_url[128], subscribe[512], emulator[64];
+    snprintf(emulator, sizeof(emulator), "http://127.0.0.1:%u", (unsigned)em_service_port(svc));
+    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/shopify-orders", emulator);
+    snprintf(subscribe, sizeof(subscribe), "{\"address\":\"sqs:%s\",\"secret\":\"%s\"}", queue_url,
+             secret);
+    long status;
+    sandbox_post("/_sandbox/shopify/jp-store/webhooks", subscribe, &status);
+    assert_int_equal(status, 204);
+    char *order = sandbox_post("/_sandbox/shopify/jp-store/orders", "{}", &status);
+    assert_int_equal(status, 200);
+
+    char receive[256];
+    snprintf(receive, sizeof(receive),
+             "{\"QueueUrl\":\"%s\",\"WaitTimeSeconds\":5,\"MessageAttributeNames\":[\"All\"]}",
+             queue_url);
+    char *answer = call(emulator, "AmazonSQS.ReceiveMessage", receive, &status);
+    assert_int_equal(status, 200);
+    const cs_json *message = cs_json_array_at(
+        cs_json_object_get(test_parse(&test_arena, answer, strlen(answer)), CS_STR_LIT("Messages")),
+        0);
+    assert_non_null(message);
+    cs_str body = cs_json_object_get(message, CS_STR_LIT("Body"))->text;
+    assert_true(cs_str_eq_c(body, order));
+    const cs_json *attributes = cs_json_object_get(message, CS_STR_LIT("MessageAttributes"));
+    cs_header h[5];
+    const char *names[] = {"X-Shopify-Topic", "X-Shopify-Hmac-Sha256", "X-Shopify-Shop-Domain",
+                           "X-Shopify-Webhook-Id", "X-Shopify-API-Version"};
+    for (size_t i = 0; i < 5; i++) {
+        const cs_json *a = cs_json_object_get(attributes, cs_str_from_c(names[i]));
+        assert_non_null(a);
+        h[i] = (cs_header){cs_str_from_c(names[i]),
+                           cs_json_object_get(a, CS_STR_LIT("StringValue"))->text};
+    }
+    cs_shopify_webhook w;
+    verify_and_decode(body, h, 5, &w);
+    assert_true(cs_str_eq_c(w.shop_domain, "jp-store.myshopify.com"));
+    sandbox_post("/_sandbox/shopify/jp-store/webhooks", "{\"address\":\"\"}", &status);
+    em_service_stop(svc);
+    char command[160];
+    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
+}
+
+static void a_bad_subscription_is_named(void **st)
+{
+    (void)st;
+    long status;
+    char *answer = sandbox_post("/_sandbox/shopify/eu-store/webhooks",
+                                "{\"address\":\"http://127.0.0.1:1/x\"}", &status);
+    assert_int_equal(status, 400);
+    assert_non_null(strstr(answer, "an address needs a secret"));
+    answer = sandbox_post("/_sandbox/shopify/eu-store/webhooks",
+                          "{\"address\":\"http://127.0.0.1:1/x\",\"secret\":\"s\","
+                          "\"retry_delays_ms\":[-1]}",
+                          &status);
+    assert_int_equal(status, 400);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(an_order_webhook_is_signed_retried_and_duplicated),
+        cmocka_unit_test(webhooks_reach_an_emulator_queue),
+        cmocka_unit_test(a_bad_subscription_is_named),
+    };
+    return cmocka_run_group_tests_name("sandbox_shopify", tests, setup, teardown);
+}
