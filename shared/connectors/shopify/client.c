@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/timestamp.h"
+#include "customer.h"
 #include "fields.h"
 
 enum {
@@ -66,6 +67,18 @@ const char cs_shopify_orders_query[] =
     " } } } } } } }"
     " fragment Bag on MoneyBag { shopMoney { amount currencyCode }"
     " presentmentMoney { amount currencyCode } }"
+    " fragment Address on MailingAddress { firstName lastName company address1 address2 city"
+    " provinceCode zip countryCodeV2 phone }";
+
+const char cs_shopify_customers_query[] =
+    "query Customers($first: Int!, $after: String, $query: String) {"
+    " customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {"
+    " pageInfo { hasNextPage endCursor }"
+    " nodes { id firstName lastName locale updatedAt defaultEmailAddress { emailAddress }"
+    " defaultPhoneNumber { phoneNumber }"
+    " emailMarketingConsent { marketingState consentUpdatedAt }"
+    " smsMarketingConsent { marketingState consentUpdatedAt }"
+    " addresses { ...Address } defaultAddress { ...Address } } } }"
     " fragment Address on MailingAddress { firstName lastName company address1 address2 city"
     " provinceCode zip countryCodeV2 phone }";
 
@@ -288,8 +301,8 @@ static cs_error user_errors(const cs_json *payload, const char *mutation, cs_dia
 
 /* ---- orders ---- */
 
-static cs_error order_variables(int64_t since_ms, cs_str after, int first, cs_buf *out,
-                                cs_diag *diag)
+static cs_error page_variables(int64_t since_ms, cs_str after, int first, cs_buf *out,
+                               cs_diag *diag)
 {
     char since[CS_TIME_RFC3339_MAX], query[64];
     if (cs_time_format_rfc3339(since_ms, 0, since)) {
@@ -316,50 +329,92 @@ static cs_error order_variables(int64_t since_ms, cs_str after, int first, cs_bu
     return r;
 }
 
-cs_error cs_shopify_orders_page(cs_shopify *s, int64_t since_ms, cs_str after, int first,
-                                const cs_shopify_order_opts *opts, cs_arena *arena,
-                                cs_shopify_order_item **items, size_t *count, cs_shopify_page *page,
-                                cs_diag *diag)
+/* One page of a connection (orders, customers) updated since a time: its
+ * nodes, to be decoded by the caller. */
+typedef struct nodes {
+    const cs_json *first;
+    size_t count;
+    bool edges;
+} nodes;
+
+static cs_error read_page(cs_shopify *s, const char *query, const char *connection,
+                          int64_t since_ms, cs_str after, int first, cs_arena *arena, nodes *out,
+                          cs_shopify_page *page, cs_diag *diag)
 {
-    *items = NULL;
-    *count = 0;
+    *out = (nodes){0};
     *page = (cs_shopify_page){0};
     if (first < 1 || first > 250) {
-        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a page holds 1 to 250 orders, not %d",
-                           first);
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a page holds 1 to 250 %s, not %d",
+                           connection, first);
     }
     cs_buf variables;
     cs_buf_init(&variables, 0);
     const cs_json *data = NULL;
-    cs_error r = order_variables(since_ms, after, first, &variables, diag);
+    cs_error r = page_variables(since_ms, after, first, &variables, diag);
     if (!r) {
-        r = cs_shopify_request(s, cs_shopify_orders_query, cs_buf_view(&variables), arena, &data,
-                               diag);
+        r = cs_shopify_request(s, query, cs_buf_view(&variables), arena, &data, diag);
     }
     cs_buf_clean_up(&variables);
     if (r) {
         return r;
     }
-    const cs_json *orders = cs_shopify_object(data, "orders");
-    bool edges;
-    size_t n;
-    const cs_json *node = cs_shopify_list(orders, "nodes", &n, &edges);
-    *items = n ? cs_arena_calloc(arena, n, sizeof(**items)) : NULL;
-    if (n && !*items) {
-        return cs_arena_full(arena, diag);
+    const cs_json *list = cs_shopify_object(data, connection);
+    out->first = cs_shopify_list(list, "nodes", &out->count, &out->edges);
+    const cs_json *info = cs_shopify_object(list, "pageInfo");
+    const cs_json *more = cs_json_object_get(info, CS_STR_LIT("hasNextPage"));
+    page->has_next = more && more->type == CS_JSON_BOOL && more->boolean;
+    page->end_cursor = cs_shopify_text(info, "endCursor");
+    return CS_ERR_OK;
+}
+
+cs_error cs_shopify_orders_page(cs_shopify *s, int64_t since_ms, cs_str after, int first,
+                                const cs_shopify_order_opts *opts, cs_arena *arena,
+                                cs_shopify_order_item **items, size_t *count, cs_shopify_page *page,
+                                cs_diag *diag)
+{
+    nodes n;
+    *items = NULL;
+    *count = 0;
+    cs_error r = read_page(s, cs_shopify_orders_query, "orders", since_ms, after, first, arena, &n,
+                           page, diag);
+    *items = !r && n.count ? cs_arena_calloc(arena, n.count, sizeof(**items)) : NULL;
+    if (r || (n.count && !*items)) {
+        return r ? r : cs_arena_full(arena, diag);
     }
-    for (size_t i = 0; i < n; node = node->next, i++) {
+    const cs_json *node = n.first;
+    for (size_t i = 0; i < n.count; node = node->next, i++) {
         cs_shopify_order_item *it = &(*items)[i];
-        it->source = cs_shopify_node(node, edges);
+        it->source = cs_shopify_node(node, n.edges);
         cs_problems_init(&it->problems, arena);
         it->result =
             cs_shopify_order_decode_graphql(it->source, opts, arena, &it->order, &it->problems);
     }
-    *count = n;
-    const cs_json *info = cs_shopify_object(orders, "pageInfo");
-    const cs_json *more = cs_json_object_get(info, CS_STR_LIT("hasNextPage"));
-    page->has_next = more && more->type == CS_JSON_BOOL && more->boolean;
-    page->end_cursor = cs_shopify_text(info, "endCursor");
+    *count = n.count;
+    return CS_ERR_OK;
+}
+
+cs_error cs_shopify_customers_page(cs_shopify *s, int64_t since_ms, cs_str after, int first,
+                                   cs_arena *arena, cs_shopify_customer_item **items, size_t *count,
+                                   cs_shopify_page *page, cs_diag *diag)
+{
+    nodes n;
+    *items = NULL;
+    *count = 0;
+    cs_error r = read_page(s, cs_shopify_customers_query, "customers", since_ms, after, first,
+                           arena, &n, page, diag);
+    *items = !r && n.count ? cs_arena_calloc(arena, n.count, sizeof(**items)) : NULL;
+    if (r || (n.count && !*items)) {
+        return r ? r : cs_arena_full(arena, diag);
+    }
+    const cs_json *node = n.first;
+    for (size_t i = 0; i < n.count; node = node->next, i++) {
+        cs_shopify_customer_item *it = &(*items)[i];
+        it->source = cs_shopify_node(node, n.edges);
+        cs_problems_init(&it->problems, arena);
+        it->result =
+            cs_shopify_customer_decode_graphql(it->source, arena, &it->customer, &it->problems);
+    }
+    *count = n.count;
     return CS_ERR_OK;
 }
 

@@ -70,6 +70,22 @@ cs_error cs_shopify_orders_page(cs_shopify *s, int64_t since_ms, cs_str after, i
                                 cs_shopify_order_item **items, size_t *count, cs_shopify_page *page,
                                 cs_diag *diag);
 
+/* ---- customers ---- */
+
+typedef struct cs_shopify_customer_item {
+    const cs_json *source;
+    cs_customer customer;
+    cs_error result;
+    cs_problems problems;
+} cs_shopify_customer_item;
+
+extern const char cs_shopify_customers_query[];
+
+/* One page of the customers updated at or after since_ms, as orders are read. */
+cs_error cs_shopify_customers_page(cs_shopify *s, int64_t since_ms, cs_str after, int first,
+                                   cs_arena *arena, cs_shopify_customer_item **items, size_t *count,
+                                   cs_shopify_page *page, cs_diag *diag);
+
 /* ---- stock ---- */
 
 /* What a SKU is in the shop: its inventory item and what each location

@@ -233,6 +233,38 @@ static void server_errors_and_resets_are_retried(void **st)
     cs_shopify_destroy(s);
 }
 
+static void customers_are_read_page_by_page(void **st)
+{
+    (void)st;
+    cs_shopify *s = connect_to("eu-store", "shpat_sandbox_eu-store");
+    cs_str after = CS_STR_NULL;
+    cs_shopify_page page = {.has_next = true};
+    size_t total = 0;
+    int pages = 0;
+    for (; page.has_next; pages++) {
+        cs_shopify_customer_item *items;
+        size_t count;
+        cs_diag diag;
+        if (cs_shopify_customers_page(s, 0, after, 15, &test_arena, &items, &count, &page, &diag)) {
+            fail_msg("%s", diag.message);
+        }
+        for (size_t i = 0; i < count; i++) {
+            assert_int_equal(items[i].result, CS_ERR_OK);
+            /* The fake writes "Hiro.Jansen.23@..."; the record keeps it normalized. */
+            cs_str email = items[i].customer.email;
+            for (size_t k = 0; k < email.len; k++) {
+                assert_false(email.ptr[k] >= 'A' && email.ptr[k] <= 'Z');
+            }
+            assert_int_equal(items[i].customer.consent_count, 1);
+        }
+        total += count;
+        after = page.end_cursor;
+    }
+    assert_int_equal(total, 40);
+    assert_int_equal(pages, 3);
+    cs_shopify_destroy(s);
+}
+
 static void a_wrong_token_is_a_permanent_error(void **st)
 {
     (void)st;
@@ -358,6 +390,7 @@ int main(void)
         cmocka_unit_test(orders_are_read_page_by_page_and_add_up),
         cmocka_unit_test(throttling_is_paced_and_retried),
         cmocka_unit_test(server_errors_and_resets_are_retried),
+        cmocka_unit_test(customers_are_read_page_by_page),
         cmocka_unit_test(a_wrong_token_is_a_permanent_error),
         cmocka_unit_test(stock_is_looked_up_and_set_with_compare_and_set),
         cmocka_unit_test(a_partial_shipment_becomes_fulfillments_and_an_invoice_a_metafield),
