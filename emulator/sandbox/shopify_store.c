@@ -89,10 +89,10 @@ static void seed_customers(sb_shop *s, int shop_index, int64_t now_ms, rng *r)
     for (int c = 0; c < SB_CUSTOMERS; c++) {
         sb_customer *x = &s->customers[c];
         x->id = 7000000000 + shop_index * 10000 + c;
-        snprintf(x->first_name, sizeof(x->first_name), "%s", first_names[below(r, 8)]);
-        snprintf(x->last_name, sizeof(x->last_name), "%s", last_names[below(r, 6)]);
-        snprintf(x->email, sizeof(x->email), "%s.%s.%d@mail.example.com", x->first_name,
-                 x->last_name, c);
+        const char *first = first_names[below(r, 8)], *last = last_names[below(r, 6)];
+        snprintf(x->first_name, sizeof(x->first_name), "%s", first);
+        snprintf(x->last_name, sizeof(x->last_name), "%s", last);
+        snprintf(x->email, sizeof(x->email), "%s.%s.%d@mail.example.com", first, last, c);
         snprintf(x->phone, sizeof(x->phone), "+4930%07d", (int)below(r, 10000000));
         x->subscribed = below(r, 2) == 0;
         x->updated_ms = now_ms - below(r, 90) * 86400000;
