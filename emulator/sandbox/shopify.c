@@ -432,6 +432,45 @@ static void w_order_customer(cs_json_writer *w, const sb_shop *shop, const sb_or
               cu ? cu->last_name : "Buyer");
 }
 
+static void w_refunds(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
+{
+    cs_json_write_key_c(w, "refunds");
+    cs_json_write_array_begin(w);
+    if (o->refunded_partly) {
+        sb_refund r = sb_order_refund(shop, o);
+        const sb_line *l = &o->lines[0];
+        cs_json_write_object_begin(w);
+        w_gid(w, "id", "Refund", r.id);
+        w_time(w, "createdAt", r.created_ms);
+        w_str(w, "note", "Returned by the customer");
+        w_money(w, "totalRefundedSet", shop, r.total);
+        cs_json_write_key_c(w, "refundLineItems");
+        cs_json_write_object_begin(w);
+        cs_json_write_key_c(w, "nodes");
+        cs_json_write_array_begin(w);
+        cs_json_write_object_begin(w);
+        w_int(w, "quantity", 1);
+        w_str(w, "restockType", "RETURN");
+        cs_json_write_key_c(w, "lineItem");
+        cs_json_write_object_begin(w);
+        w_gid(w, "id", "LineItem", l->id);
+        w_str(w, "sku", shop->variants[l->variant].sku);
+        cs_json_write_object_end(w);
+        w_money(w, "subtotalSet", shop, r.subtotal);
+        cs_json_write_object_end(w);
+        cs_json_write_array_end(w);
+        cs_json_write_object_end(w);
+        cs_json_write_key_c(w, "refundShippingLines");
+        cs_json_write_object_begin(w);
+        cs_json_write_key_c(w, "nodes");
+        cs_json_write_array_begin(w);
+        cs_json_write_array_end(w);
+        cs_json_write_object_end(w);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+}
+
 static void w_order(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
 {
     sb_totals t = sb_order_totals(shop, o);
@@ -465,6 +504,7 @@ static void w_order(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
     w_str(w, "note", NULL);
     w_discount_applications(w, shop, o, t.discounts);
     w_order_customer(w, shop, o);
+    w_refunds(w, shop, o);
     cs_json_write_key_c(w, "lineItems");
     cs_json_write_object_begin(w);
     cs_json_write_key_c(w, "nodes");
@@ -1721,6 +1761,49 @@ static void w_rest_customer(cs_json_writer *w, const sb_shop *shop, const sb_ord
                    cu ? cu->last_name : "Buyer", country);
 }
 
+static void w_rest_refunds(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
+{
+    cs_json_write_key_c(w, "refunds");
+    cs_json_write_array_begin(w);
+    if (o->refunded_partly) {
+        sb_refund r = sb_order_refund(shop, o);
+        const sb_line *l = &o->lines[0];
+        cs_json_write_object_begin(w);
+        w_int(w, "id", r.id);
+        w_int(w, "order_id", o->id);
+        w_time(w, "created_at", r.created_ms);
+        w_str(w, "note", "Returned by the customer");
+        cs_json_write_key_c(w, "refund_line_items");
+        cs_json_write_array_begin(w);
+        cs_json_write_object_begin(w);
+        w_int(w, "id", r.id + 1);
+        w_int(w, "quantity", 1);
+        w_int(w, "line_item_id", l->id);
+        w_str(w, "restock_type", "return");
+        w_rest_amount(w, "subtotal", shop, r.subtotal);
+        cs_json_write_key_c(w, "line_item");
+        cs_json_write_object_begin(w);
+        w_int(w, "id", l->id);
+        w_str(w, "sku", shop->variants[l->variant].sku);
+        cs_json_write_object_end(w);
+        cs_json_write_object_end(w);
+        cs_json_write_array_end(w);
+        cs_json_write_key_c(w, "transactions");
+        cs_json_write_array_begin(w);
+        cs_json_write_object_begin(w);
+        w_str(w, "kind", "refund");
+        w_str(w, "status", "success");
+        w_amount(w, "amount", shop, r.total);
+        cs_json_write_object_end(w);
+        cs_json_write_array_end(w);
+        cs_json_write_key_c(w, "order_adjustments");
+        cs_json_write_array_begin(w);
+        cs_json_write_array_end(w);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+}
+
 static void w_rest_order(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
 {
     sb_totals t = sb_order_totals(shop, o);
@@ -1767,6 +1850,7 @@ static void w_rest_order(cs_json_writer *w, const sb_shop *shop, const sb_order 
     }
     cs_json_write_array_end(w);
     w_rest_shipping(w, shop, o);
+    w_rest_refunds(w, shop, o);
     cs_json_write_object_end(w);
 }
 

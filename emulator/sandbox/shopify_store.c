@@ -66,6 +66,17 @@ sb_totals sb_order_totals(const sb_shop *shop, const sb_order *o)
     return t;
 }
 
+sb_refund sb_order_refund(const sb_shop *shop, const sb_order *o)
+{
+    const sb_line *l = &o->lines[0];
+    int64_t price = shop->variants[l->variant].price;
+    int64_t discount = (l->discount + l->quantity / 2) / l->quantity;
+    sb_refund r = {.id = o->id + 7000000000, .created_ms = o->updated_ms + 86400000};
+    r.subtotal = price - discount;
+    r.total = r.subtotal + (shop->taxes_included ? 0 : sb_tax_of(shop, r.subtotal));
+    return r;
+}
+
 static void seed_catalog(sb_shop *s, const shop_profile *p, int shop_index, rng *r)
 {
     for (int v = 0; v < SB_VARIANTS; v++) {

@@ -123,6 +123,14 @@ typedef struct sb_totals {
     int64_t lines, discounts, taxes, subtotal, total;
 } sb_totals;
 sb_totals sb_order_totals(const sb_shop *shop, const sb_order *order);
+
+/* A partly refunded order's refund: one unit of its first line, returned,
+ * at its price after discount (and its tax, when tax is added on top). */
+typedef struct sb_refund {
+    int64_t id, created_ms;
+    int64_t subtotal, total;
+} sb_refund;
+sb_refund sb_order_refund(const sb_shop *shop, const sb_order *order);
 /* A line's tax for its amount after discount, included or added. */
 int64_t sb_tax_of(const sb_shop *shop, int64_t amount);
 

@@ -6,6 +6,7 @@
 
 #include "core/timestamp.h"
 #include "customer.h"
+#include "refund.h"
 #include "fields.h"
 
 enum {
@@ -51,6 +52,10 @@ const char cs_shopify_orders_query[] =
     " subtotalPriceSet { ...Bag } totalDiscountsSet { ...Bag } totalTaxSet { ...Bag }"
     " totalShippingPriceSet { ...Bag } totalPriceSet { ...Bag }"
     " customer { id email } billingAddress { ...Address } shippingAddress { ...Address }"
+    " refunds { id createdAt note totalRefundedSet { ...Bag }"
+    " refundLineItems(first: 50) { nodes { quantity restockType lineItem { id sku }"
+    " subtotalSet { ...Bag } } }"
+    " refundShippingLines(first: 10) { nodes { subtotalAmountSet { ...Bag } } } }"
     " discountApplications(first: 20) { nodes { __typename index allocationMethod targetType"
     " value { __typename ... on MoneyV2 { amount currencyCode }"
     " ... on PricingPercentageValue { percentage } }"
@@ -388,6 +393,11 @@ cs_error cs_shopify_orders_page(cs_shopify *s, int64_t since_ms, cs_str after, i
         cs_problems_init(&it->problems, arena);
         it->result =
             cs_shopify_order_decode_graphql(it->source, opts, arena, &it->order, &it->problems);
+        if (!it->result) {
+            it->result =
+                cs_shopify_order_refunds(it->source, true, &it->order, opts && opts->presentment,
+                                         arena, &it->refunds, &it->refund_count, &it->problems);
+        }
     }
     *count = n.count;
     return CS_ERR_OK;

@@ -49,7 +49,9 @@ cs_error cs_shopify_request(cs_shopify *s, const char *query, cs_str variables, 
 typedef struct cs_shopify_order_item {
     const cs_json *source; /* the GraphQL node, for error-queue snapshots */
     cs_order order;
-    cs_error result; /* CS_ERR_OK, or why the node did not decode */
+    cs_return *refunds; /* the order's refunds, for credit memos */
+    size_t refund_count;
+    cs_error result; /* CS_ERR_OK, or why the node (or a refund) did not decode */
     cs_problems problems;
 } cs_shopify_order_item;
 

@@ -180,3 +180,32 @@ cs_error cs_shopify_refund_decode_graphql(const cs_json *refund, const cs_shopif
 {
     return decode(true, refund, opts, arena, out, problems);
 }
+
+cs_error cs_shopify_order_refunds(const cs_json *order, bool graphql, const cs_order *decoded,
+                                  bool presentment, cs_arena *arena, cs_return **out, size_t *count,
+                                  cs_problems *problems)
+{
+    bool edges;
+    size_t n;
+    const cs_json *r = cs_shopify_list(order, "refunds", &n, &edges);
+    *out = n ? cs_arena_calloc(arena, n, sizeof(cs_return)) : NULL;
+    *count = *out ? n : 0;
+    cs_shopify_refund_opts opts = {.currency = decoded->currency,
+                                   .presentment = presentment,
+                                   .order_id = decoded->meta.source_id,
+                                   .order_number = decoded->number};
+    cs_error result = n && !*out ? CS_ERR_ARENA_FULL : CS_ERR_OK;
+    for (size_t i = 0; i < *count; r = r->next, i++) {
+        cs_problems own;
+        cs_problems_init(&own, arena);
+        if (decode(graphql, cs_shopify_node(r, edges), &opts, arena, &(*out)[i], &own)) {
+            result = CS_ERR_INVALID_ARGUMENT;
+            for (size_t k = 0; k < own.count; k++) {
+                cs_problems_add(problems,
+                                cs_arena_sprintf(arena, "refunds[%zu].%s", i, own.items[k].path),
+                                own.items[k].rule, "%s", own.items[k].message);
+            }
+        }
+    }
+    return result;
+}

@@ -24,4 +24,11 @@ cs_error cs_shopify_refund_decode(const cs_json *refund, const cs_shopify_refund
 cs_error cs_shopify_refund_decode_graphql(const cs_json *refund, const cs_shopify_refund_opts *opts,
                                           cs_arena *arena, cs_return *out, cs_problems *problems);
 
+/* The refunds an order carries ("refunds" in both shapes), decoded with the
+ * order's own currency, id and number; out in arena. Each refund's problems
+ * go to problems with its index ("refunds[1].id: ..."). */
+cs_error cs_shopify_order_refunds(const cs_json *order, bool graphql, const cs_order *decoded,
+                                  bool presentment, cs_arena *arena, cs_return **out, size_t *count,
+                                  cs_problems *problems);
+
 #endif

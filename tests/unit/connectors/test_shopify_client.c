@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "connectors/shopify/client.h"
+#include "connectors/shopify/refund.h"
 #include "core/timestamp.h"
 #include "emulator/sandbox/sandbox.h"
 #include "mapping/validate.h"
@@ -102,8 +103,41 @@ static size_t count_responses_with(const cs_json *entries, const char *text)
     return n;
 }
 
+/* A refund read through GraphQL, and the same refund in the REST JSON the
+ * fake sends with webhooks (here the answer to cancelling the order). */
+static void check_refund(const cs_shopify_order_item *it)
+{
+    const cs_return *r = &it->refunds[0];
+    assert_int_equal(it->refund_count, 1);
+    assert_int_equal(r->line_count, 1);
+    assert_int_equal(r->lines[0].quantity, 1);
+    assert_true(cs_str_eq(r->lines[0].line_id, it->order.lines[0].line_id));
+    assert_true(cs_str_eq(r->order_ids.by_system[CS_SYS_SHOPIFY], it->order.meta.source_id));
+    assert_true(r->total.minor_units > 0 && r->total.minor_units <= it->order.total.minor_units);
+
+    long status;
+    char path[128];
+    snprintf(path, sizeof(path), "/_sandbox/shopify/eu-store/orders/%.*s/cancel",
+             CS_STR_FMT(it->order.meta.source_id));
+    char *rest = sandbox_call("POST", path, "{}", &status);
+    assert_int_equal(status, 200);
+    cs_return *from_webhook;
+    size_t n;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_shopify_order_refunds(test_parse(&test_arena, rest, strlen(rest)), false,
+                                              &it->order, false, &test_arena, &from_webhook, &n,
+                                              &problems),
+                     CS_ERR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(from_webhook->total.minor_units, r->total.minor_units);
+    assert_int_equal(from_webhook->lines[0].amount.minor_units, r->lines[0].amount.minor_units);
+}
+
 /* Every order of the shop, page by page; the orders are checked as they
  * come. */
+static const cs_shopify_order_item *refunded; /* one the last read met */
+
 static size_t read_all_orders(cs_shopify *s, int64_t since_ms, int first, int *pages)
 {
     cs_str after = CS_STR_NULL;
@@ -130,6 +164,9 @@ static size_t read_all_orders(cs_shopify *s, int64_t since_ms, int first, int *p
             assert_true(items[i].order.updated_at_ms >= last_update);
             assert_true(items[i].order.updated_at_ms >= since_ms);
             last_update = items[i].order.updated_at_ms;
+            if (items[i].refund_count && !refunded) {
+                refunded = &items[i];
+            }
         }
         total += count;
         after = page.end_cursor;
@@ -146,6 +183,8 @@ static void orders_are_read_page_by_page_and_add_up(void **st)
     assert_int_equal(read_all_orders(s, 0, 50, &pages), 160);
     assert_int_equal(pages, 4);
     const cs_json *entries = journal();
+    assert_true(refunded != NULL);
+    check_refund(refunded);
     assert_int_equal(entries->count, 4);
     /* The pages after the first carry the cursor of the one before. */
     cs_str second = cs_json_object_get(cs_json_array_at(entries, 1), CS_STR_LIT("request"))->text;
