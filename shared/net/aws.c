@@ -142,11 +142,15 @@ static void service_url(const cs_aws *aws, const char *service, char *out, size_
 static cs_error json_call(cs_aws *aws, const char *service, const char *target_prefix,
                           const char *op, cs_str body, cs_buf *out, cs_diag *diag)
 {
+    /* Secrets Manager speaks JSON 1.1; DynamoDB and SQS 1.0. */
+    const char *content_type = strcmp(service, "secretsmanager") == 0
+                                   ? "Content-Type: application/x-amz-json-1.1"
+                                   : "Content-Type: application/x-amz-json-1.0";
     char url[320], sigv4[96], target[128];
     service_url(aws, service, url, sizeof(url));
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", aws->region, service);
     snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", target_prefix, op);
-    const char *headers[] = {target, "Content-Type: application/x-amz-json-1.0",
+    const char *headers[] = {target, content_type,
                              aws->session_header[0] ? aws->session_header : NULL, NULL};
     cs_http_request req = {.method = "POST",
                            .url = url,
@@ -168,6 +172,45 @@ cs_error cs_dynamodb(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_d
 cs_error cs_sqs(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag)
 {
     return json_call(aws, "sqs", "AmazonSQS", op, body, out, diag);
+}
+
+cs_error cs_secretsmanager(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag)
+{
+    return json_call(aws, "secretsmanager", "secretsmanager", op, body, out, diag);
+}
+
+cs_error cs_secret_string(cs_aws *aws, cs_str secret_id, cs_arena *arena, cs_str *value,
+                          cs_diag *diag)
+{
+    cs_buf request, answer;
+    cs_buf_init(&request, 0);
+    cs_buf_init(&answer, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &request);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "SecretId");
+    cs_json_write_string(&w, secret_id);
+    cs_json_write_object_end(&w);
+    cs_error r = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    if (!r) {
+        r = cs_secretsmanager(aws, "GetSecretValue", cs_buf_view(&request), &answer, diag);
+    }
+    cs_json *doc;
+    if (!r) {
+        char *text = cs_arena_strndup(arena, cs_buf_view(&answer));
+        r = text ? cs_json_parse(arena, cs_str_make(text, answer.len), &doc, diag)
+                 : cs_arena_full(arena, diag);
+    }
+    if (!r) {
+        r = cs_json_get_string(doc, "SecretString", value, diag);
+    }
+    if (!r) {
+        cs_http_add_secret(aws->http, *value);
+    }
+    cs_buf_clean_up(&request);
+    cs_buf_clean_up(&answer);
+    return r;
 }
 
 /* Path-style URL with an override (local peers), virtual-hosted on AWS. */

@@ -1,5 +1,6 @@
 /* AWS clients over the HTTP client, signed with libcurl's SigV4 (no SDK):
- * DynamoDB and SQS through their JSON protocols, S3 objects by path.
+ * DynamoDB, SQS and Secrets Manager through their JSON protocols, S3
+ * objects by path.
  *
  * Credentials come from the environment exactly as Lambda provides them:
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional) and
@@ -13,6 +14,7 @@
 #ifndef CS_NET_AWS_H
 #define CS_NET_AWS_H
 
+#include "core/arena.h"
 #include "http.h"
 
 typedef struct cs_aws {
@@ -36,6 +38,13 @@ cs_error cs_dynamodb(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_d
 /* One SQS call in the JSON protocol: op is "SendMessage",
  * "SendMessageBatch", "ReceiveMessage", "CreateQueue", ... */
 cs_error cs_sqs(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag);
+
+/* One Secrets Manager call ("GetSecretValue", "CreateSecret", ...). */
+cs_error cs_secretsmanager(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag);
+/* A secret's SecretString, in arena; registered with the HTTP client so the
+ * audit hook never shows it. CS_ERR_NOT_FOUND for an unknown secret. */
+cs_error cs_secret_string(cs_aws *aws, cs_str secret_id, cs_arena *arena, cs_str *value,
+                          cs_diag *diag);
 
 /* S3 objects. Keys may contain '/'. cs_s3_get returns CS_ERR_NOT_FOUND for a
  * missing key. */

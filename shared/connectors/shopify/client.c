@@ -87,6 +87,9 @@ const char cs_shopify_customers_query[] =
     " fragment Address on MailingAddress { firstName lastName company address1 address2 city"
     " provinceCode zip countryCodeV2 phone }";
 
+const char cs_shopify_locations_query[] =
+    "query Locations($first: Int!) { locations(first: $first) { nodes { id name } } }";
+
 const char cs_shopify_variants_query[] =
     "query VariantsBySku($first: Int!, $query: String!) {"
     " productVariants(first: $first, query: $query) { nodes { id sku"
@@ -94,6 +97,25 @@ const char cs_shopify_variants_query[] =
     " quantities(names: [\"available\"]) { name quantity } } } } } } }";
 
 /* ---- the client ---- */
+
+cs_error cs_shopify_token(cs_str secret, cs_arena *arena, cs_str *token, cs_diag *diag)
+{
+    cs_str text = cs_str_trim(secret);
+    *token = text;
+    if (text.len && text.ptr[0] == '{') {
+        cs_json *doc;
+        cs_error r = cs_json_parse(arena, text, &doc, diag);
+        if (!r) {
+            r = cs_json_get_string(doc, "access_token", token, diag);
+        }
+        if (r) {
+            return r;
+        }
+    }
+    return token->len
+               ? CS_ERR_OK
+               : cs_diag_set(diag, CS_ERR_CONFIG, "the Shopify secret holds no access token");
+}
 
 cs_shopify *cs_shopify_new(cs_http_client *http, const cs_shopify_config *config, cs_diag *diag)
 {
@@ -581,6 +603,30 @@ cs_error cs_shopify_items(cs_shopify *s, const cs_str *skus, size_t count, bool 
         }
     }
     return CS_ERR_OK;
+}
+
+cs_error cs_shopify_locations(cs_shopify *s, cs_arena *arena, cs_shopify_location **out,
+                              size_t *count, cs_diag *diag)
+{
+    const cs_json *data = NULL;
+    *out = NULL;
+    *count = 0;
+    cs_error r = cs_shopify_request(s, cs_shopify_locations_query, CS_STR_LIT("{\"first\":250}"),
+                                    arena, &data, diag);
+    bool edges;
+    size_t n = 0;
+    const cs_json *node =
+        r ? NULL : cs_shopify_list(cs_shopify_object(data, "locations"), "nodes", &n, &edges);
+    *out = n ? cs_arena_calloc(arena, n, sizeof(**out)) : NULL;
+    if (n && !*out) {
+        return cs_arena_full(arena, diag);
+    }
+    for (size_t i = 0; i < n; node = node->next, i++) {
+        const cs_json *l = cs_shopify_node(node, edges);
+        (*out)[i] = (cs_shopify_location){cs_shopify_text(l, "id"), cs_shopify_text(l, "name")};
+    }
+    *count = n;
+    return r;
 }
 
 cs_error cs_shopify_set_available(cs_shopify *s, const cs_shopify_quantity *quantities,

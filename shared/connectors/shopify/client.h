@@ -35,6 +35,10 @@ typedef struct cs_shopify_config {
     double restore_rate; /* 0: 50 a second */
 } cs_shopify_config;
 
+/* The access token in a secret's string (cs_secret_string): either the token
+ * itself or JSON {"access_token": "shpat_..."}. In arena. */
+cs_error cs_shopify_token(cs_str secret, cs_arena *arena, cs_str *token, cs_diag *diag);
+
 /* http stays the caller's and must outlive the client. NULL with diag set. */
 cs_shopify *cs_shopify_new(cs_http_client *http, const cs_shopify_config *config, cs_diag *diag);
 void cs_shopify_destroy(cs_shopify *s);
@@ -113,6 +117,18 @@ extern const char cs_shopify_variants_query[];
 cs_error cs_shopify_items(cs_shopify *s, const cs_str *skus, size_t count, bool with_levels,
                           cs_arena *arena, cs_shopify_item *out, cs_diag *diag);
 void cs_shopify_forget(cs_shopify *s);
+
+typedef struct cs_shopify_location {
+    cs_str id; /* gid://shopify/Location/... */
+    cs_str name;
+} cs_shopify_location;
+
+extern const char cs_shopify_locations_query[];
+
+/* The shop's locations (up to 250), so that config can name stockroom
+ * targets by name; in arena. */
+cs_error cs_shopify_locations(cs_shopify *s, cs_arena *arena, cs_shopify_location **out,
+                              size_t *count, cs_diag *diag);
 
 /* inventorySetQuantities for up to 250 quantities (see mutations.h). */
 cs_error cs_shopify_set_available(cs_shopify *s, const cs_shopify_quantity *quantities,

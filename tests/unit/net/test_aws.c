@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "fake_http.h"
+#include "connectors/shopify/client.h"
 #include "moto.h"
 #include "net/aws.h"
 #include "testing.h"
@@ -163,6 +164,32 @@ static void sqs_messages_arrive(void **state)
     assert_int_equal(cs_json_path(received, "Messages")->count, 3);
 }
 
+/* The Shopify token from a secret, as a flow reads it at init. */
+static void a_secret_is_read_by_its_id(void **state)
+{
+    (void)state;
+    cs_diag diag;
+    const char *create = "{\"Name\":\"shopify/eu-store\",\"SecretString\":"
+                         "\"{\\\"access_token\\\":\\\"shpat_from_secret\\\"}\"}";
+    if (cs_secretsmanager(&aws, "CreateSecret", cs_str_from_c(create), &out, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    cs_str secret, token;
+    assert_int_equal(
+        cs_secret_string(&aws, CS_STR_LIT("shopify/eu-store"), &test_arena, &secret, &diag),
+        CS_ERR_OK);
+    assert_int_equal(cs_shopify_token(secret, &test_arena, &token, &diag), CS_ERR_OK);
+    assert_true(cs_str_eq_c(token, "shpat_from_secret"));
+    assert_int_equal(cs_shopify_token(CS_STR_LIT(" shpat_plain\n"), &test_arena, &token, &diag),
+                     CS_ERR_OK);
+    assert_true(cs_str_eq_c(token, "shpat_plain"));
+    assert_int_equal(cs_shopify_token(CS_STR_LIT("{\"token\":\"x\"}"), &test_arena, &token, &diag),
+                     CS_ERR_JSON_MISSING);
+    assert_int_equal(
+        cs_secret_string(&aws, CS_STR_LIT("no/such/secret"), &test_arena, &secret, &diag),
+        CS_ERR_NOT_FOUND);
+}
+
 static void s3_objects_round_trip(void **state)
 {
     (void)state;
@@ -238,6 +265,7 @@ int main(void)
         cmocka_unit_test(dynamodb_items_conditions_queries_and_ttl),
         cmocka_unit_test(a_wrong_signature_is_refused),
         cmocka_unit_test(sqs_messages_arrive),
+        cmocka_unit_test(a_secret_is_read_by_its_id),
         cmocka_unit_test(s3_objects_round_trip),
         cmocka_unit_test(requests_are_signed_and_throttling_retried),
         cmocka_unit_test(missing_credentials_are_named),
