@@ -13,6 +13,7 @@
 #include "core/money.h"
 #include "core/timestamp.h"
 #include "connectors/shopify/fields.h"
+#include "shopify_json.h"
 #include "shopify_store.h"
 
 static const char api_version[] = "2026-01";
@@ -63,87 +64,6 @@ static void emit_order(sb_shopify *s, const sb_shop *shop, const sb_order *o,
 static void emit_fulfillment(sb_shopify *s, const sb_shop *shop, const sb_order *o,
                              const sb_fulfillment *f);
 
-/* ---- writing ---- */
-
-static void w_str(cs_json_writer *w, const char *key, const char *value)
-{
-    cs_json_write_key_c(w, key);
-    if (value) {
-        cs_json_write_string_c(w, value);
-    } else {
-        cs_json_write_null(w);
-    }
-}
-
-static void w_gid(cs_json_writer *w, const char *key, const char *type, int64_t id)
-{
-    char gid[96];
-    snprintf(gid, sizeof(gid), "gid://shopify/%s/%" PRId64, type, id);
-    w_str(w, key, gid);
-}
-
-static void w_int(cs_json_writer *w, const char *key, int64_t n)
-{
-    cs_json_write_key_c(w, key);
-    cs_json_write_int64(w, n);
-}
-
-static void w_time(cs_json_writer *w, const char *key, int64_t ms)
-{
-    char text[CS_TIME_RFC3339_MAX];
-    if (ms == 0 || cs_time_format_rfc3339(ms, 0, text)) {
-        w_str(w, key, NULL);
-        return;
-    }
-    w_str(w, key, text);
-}
-
-/* {"shopMoney": {...}, "presentmentMoney": {...}}: the fake presents in the
- * shop's own currency. */
-static void w_money(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
-{
-    char amount[CS_DECIMAL_MAX];
-    cs_decimal_format(units, shop->exponent, amount);
-    cs_json_write_key_c(w, key);
-    cs_json_write_object_begin(w);
-    for (int i = 0; i < 2; i++) {
-        cs_json_write_key_c(w, i == 0 ? "shopMoney" : "presentmentMoney");
-        cs_json_write_object_begin(w);
-        w_str(w, "amount", amount);
-        w_str(w, "currencyCode", shop->currency);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_object_end(w);
-}
-
-static void w_address(cs_json_writer *w, const char *key, const sb_shop *shop, const char *first,
-                      const char *last)
-{
-    /* Each shop's customers live where the shop sells. */
-    static const char *cities[][4] = {{"USD", "Louisville", "KY", "US"},
-                                      {"EUR", "Berlin", "BE", "DE"},
-                                      {"JPY", "Tokyo", "13", "JP"}};
-    const char *const *city = cities[0];
-    for (size_t k = 0; k < sizeof(cities) / sizeof(cities[0]); k++) {
-        if (strcmp(shop->currency, cities[k][0]) == 0) {
-            city = cities[k];
-        }
-    }
-    cs_json_write_key_c(w, key);
-    cs_json_write_object_begin(w);
-    w_str(w, "firstName", first);
-    w_str(w, "lastName", last);
-    w_str(w, "company", NULL);
-    w_str(w, "address1", "Main Street 1");
-    w_str(w, "address2", NULL);
-    w_str(w, "city", city[1]);
-    w_str(w, "provinceCode", city[2]);
-    w_str(w, "zip", "10001");
-    w_str(w, "countryCodeV2", city[3]);
-    w_str(w, "phone", NULL);
-    cs_json_write_object_end(w);
-}
-
 /* ---- errors ---- */
 
 static void top_error(call *c, const char *code, const char *fmt, ...)
@@ -165,7 +85,7 @@ static void w_user_error(cs_json_writer *w, const char *code, const char *field,
 {
     cs_json_write_object_begin(w);
     if (code) {
-        w_str(w, "code", code);
+        sb_json_str(w, "code", code);
     }
     cs_json_write_key_c(w, "field");
     cs_json_write_array_begin(w);
@@ -177,7 +97,7 @@ static void w_user_error(cs_json_writer *w, const char *code, const char *field,
         p += n + (p[n] == '.');
     }
     cs_json_write_array_end(w);
-    w_str(w, "message", message);
+    sb_json_str(w, "message", message);
     cs_json_write_object_end(w);
 }
 
@@ -248,7 +168,7 @@ static void w_cursor(call *c, const char *key, int64_t updated_ms, int64_t id)
     cs_buf_init(&b, 128);
     cs_base64_encode(cs_str_from_c(plain), &b);
     cs_buf_append_byte(&b, '\0');
-    w_str(&c->w, key, b.data);
+    sb_json_str(&c->w, key, b.data);
     cs_buf_clean_up(&b);
 }
 
@@ -301,223 +221,6 @@ static bool parse_search(call *c, cs_str query, int64_t *since_ms, bool *inclusi
 
 /* ---- orders ---- */
 
-static const char *financial_status(const sb_order *o)
-{
-    return o->cancelled_ms ? "VOIDED" : o->refunded_partly ? "PARTIALLY_REFUNDED" : "PAID";
-}
-
-static const char *fulfillment_status(const sb_order *o)
-{
-    int64_t left = 0, total = 0;
-    for (int i = 0; i < o->line_count; i++) {
-        left += o->lines[i].remaining;
-        total += o->lines[i].quantity;
-    }
-    return left == 0 ? "FULFILLED" : left == total ? "UNFULFILLED" : "PARTIALLY_FULFILLED";
-}
-
-static void w_tax_lines(cs_json_writer *w, const sb_shop *shop, int64_t tax)
-{
-    char rate[16];
-    snprintf(rate, sizeof(rate), "%d.%04d", shop->tax_rate_bp / 10000, shop->tax_rate_bp % 10000);
-    cs_json_write_key_c(w, "taxLines");
-    cs_json_write_array_begin(w);
-    cs_json_write_object_begin(w);
-    w_str(w, "title", shop->taxes_included ? "VAT" : "Sales tax");
-    cs_json_write_key_c(w, "rate");
-    cs_json_write_number_text(w, cs_str_from_c(rate));
-    w_money(w, "priceSet", shop, tax);
-    cs_json_write_object_end(w);
-    cs_json_write_array_end(w);
-}
-
-static void w_line(cs_json_writer *w, const sb_shop *shop, const sb_order *o, const sb_line *l)
-{
-    const sb_variant *v = &shop->variants[l->variant];
-    cs_json_write_object_begin(w);
-    w_gid(w, "id", "LineItem", l->id);
-    w_str(w, "sku", v->sku);
-    w_str(w, "title", v->title);
-    w_int(w, "quantity", l->quantity);
-    cs_json_write_key_c(w, "variant");
-    cs_json_write_object_begin(w);
-    w_gid(w, "id", "ProductVariant", v->id);
-    cs_json_write_object_end(w);
-    cs_json_write_key_c(w, "product");
-    cs_json_write_object_begin(w);
-    w_gid(w, "id", "Product", v->product_id);
-    cs_json_write_object_end(w);
-    w_money(w, "originalUnitPriceSet", shop, v->price);
-    cs_json_write_key_c(w, "discountAllocations");
-    cs_json_write_array_begin(w);
-    if (o->code[0]) {
-        cs_json_write_object_begin(w);
-        w_money(w, "allocatedAmountSet", shop, l->discount);
-        cs_json_write_key_c(w, "discountApplication");
-        cs_json_write_object_begin(w);
-        w_str(w, "__typename", "DiscountCodeApplication");
-        w_str(w, "code", o->code);
-        w_int(w, "index", 0);
-        cs_json_write_object_end(w);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-    w_tax_lines(w, shop, l->tax);
-    cs_json_write_object_end(w);
-}
-
-static void w_discount_applications(cs_json_writer *w, const sb_shop *shop, const sb_order *o,
-                                    int64_t amount)
-{
-    cs_json_write_key_c(w, "discountApplications");
-    cs_json_write_object_begin(w);
-    cs_json_write_key_c(w, "nodes");
-    cs_json_write_array_begin(w);
-    if (o->code[0]) {
-        char value[CS_DECIMAL_MAX];
-        cs_decimal_format(amount, shop->exponent, value);
-        cs_json_write_object_begin(w);
-        w_str(w, "__typename", "DiscountCodeApplication");
-        w_str(w, "code", o->code);
-        w_int(w, "index", 0);
-        w_str(w, "allocationMethod", "ACROSS");
-        w_str(w, "targetType", "LINE_ITEM");
-        cs_json_write_key_c(w, "value");
-        cs_json_write_object_begin(w);
-        w_str(w, "__typename", "MoneyV2");
-        w_str(w, "amount", value);
-        w_str(w, "currencyCode", shop->currency);
-        cs_json_write_object_end(w);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-    cs_json_write_object_end(w);
-}
-
-static void w_shipping_lines(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    cs_json_write_key_c(w, "shippingLines");
-    cs_json_write_object_begin(w);
-    cs_json_write_key_c(w, "nodes");
-    cs_json_write_array_begin(w);
-    cs_json_write_object_begin(w);
-    w_str(w, "code", "STANDARD");
-    w_str(w, "title", "Standard shipping");
-    w_str(w, "source", "shopify");
-    w_money(w, "originalPriceSet", shop, o->shipping);
-    cs_json_write_key_c(w, "discountAllocations");
-    cs_json_write_array_begin(w);
-    cs_json_write_array_end(w);
-    w_tax_lines(w, shop, o->shipping_tax);
-    cs_json_write_object_end(w);
-    cs_json_write_array_end(w);
-    cs_json_write_object_end(w);
-}
-
-static void w_order_customer(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    const sb_customer *cu = o->customer >= 0 ? &shop->customers[o->customer] : NULL;
-    cs_json_write_key_c(w, "customer");
-    if (cu) {
-        cs_json_write_object_begin(w);
-        w_gid(w, "id", "Customer", cu->id);
-        w_str(w, "email", cu->email);
-        cs_json_write_object_end(w);
-    } else {
-        cs_json_write_null(w);
-    }
-    w_address(w, "billingAddress", shop, cu ? cu->first_name : "Guest",
-              cu ? cu->last_name : "Buyer");
-    w_address(w, "shippingAddress", shop, cu ? cu->first_name : "Guest",
-              cu ? cu->last_name : "Buyer");
-}
-
-static void w_refunds(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    cs_json_write_key_c(w, "refunds");
-    cs_json_write_array_begin(w);
-    if (o->refunded_partly) {
-        sb_refund r = sb_order_refund(shop, o);
-        const sb_line *l = &o->lines[0];
-        cs_json_write_object_begin(w);
-        w_gid(w, "id", "Refund", r.id);
-        w_time(w, "createdAt", r.created_ms);
-        w_str(w, "note", "Returned by the customer");
-        w_money(w, "totalRefundedSet", shop, r.total);
-        cs_json_write_key_c(w, "refundLineItems");
-        cs_json_write_object_begin(w);
-        cs_json_write_key_c(w, "nodes");
-        cs_json_write_array_begin(w);
-        cs_json_write_object_begin(w);
-        w_int(w, "quantity", 1);
-        w_str(w, "restockType", "RETURN");
-        cs_json_write_key_c(w, "lineItem");
-        cs_json_write_object_begin(w);
-        w_gid(w, "id", "LineItem", l->id);
-        w_str(w, "sku", shop->variants[l->variant].sku);
-        cs_json_write_object_end(w);
-        w_money(w, "subtotalSet", shop, r.subtotal);
-        cs_json_write_object_end(w);
-        cs_json_write_array_end(w);
-        cs_json_write_object_end(w);
-        cs_json_write_key_c(w, "refundShippingLines");
-        cs_json_write_object_begin(w);
-        cs_json_write_key_c(w, "nodes");
-        cs_json_write_array_begin(w);
-        cs_json_write_array_end(w);
-        cs_json_write_object_end(w);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-}
-
-static void w_order(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    sb_totals t = sb_order_totals(shop, o);
-    char name[16];
-    snprintf(name, sizeof(name), "#%d", o->number);
-    cs_json_write_object_begin(w);
-    w_gid(w, "id", "Order", o->id);
-    w_str(w, "name", name);
-    w_str(w, "email", o->email);
-    w_time(w, "createdAt", o->created_ms);
-    w_time(w, "updatedAt", o->updated_ms);
-    w_time(w, "cancelledAt", o->cancelled_ms);
-    w_str(w, "cancelReason", o->cancelled_ms ? "CUSTOMER" : NULL);
-    w_time(w, "closedAt", 0);
-    w_str(w, "currencyCode", shop->currency);
-    w_str(w, "presentmentCurrencyCode", shop->currency);
-    w_str(w, "customerLocale", "en");
-    cs_json_write_key_c(w, "taxesIncluded");
-    cs_json_write_bool(w, shop->taxes_included);
-    w_str(w, "displayFinancialStatus", financial_status(o));
-    w_str(w, "displayFulfillmentStatus", fulfillment_status(o));
-    w_money(w, "subtotalPriceSet", shop, t.subtotal);
-    w_money(w, "totalDiscountsSet", shop, t.discounts);
-    w_money(w, "totalTaxSet", shop, t.taxes);
-    w_money(w, "totalShippingPriceSet", shop, o->shipping);
-    w_money(w, "totalPriceSet", shop, t.total);
-    cs_json_write_key_c(w, "paymentGatewayNames");
-    cs_json_write_array_begin(w);
-    cs_json_write_string_c(w, "shopify_payments");
-    cs_json_write_array_end(w);
-    w_str(w, "note", NULL);
-    w_discount_applications(w, shop, o, t.discounts);
-    w_order_customer(w, shop, o);
-    w_refunds(w, shop, o);
-    cs_json_write_key_c(w, "lineItems");
-    cs_json_write_object_begin(w);
-    cs_json_write_key_c(w, "nodes");
-    cs_json_write_array_begin(w);
-    for (int i = 0; i < o->line_count; i++) {
-        w_line(w, shop, o, &o->lines[i]);
-    }
-    cs_json_write_array_end(w);
-    cs_json_write_object_end(w);
-    w_shipping_lines(w, shop, o);
-    cs_json_write_object_end(w);
-}
-
 static bool after(int64_t updated, int64_t id, int64_t cursor_updated, int64_t cursor_id)
 {
     return updated > cursor_updated || (updated == cursor_updated && id > cursor_id);
@@ -566,7 +269,7 @@ static void w_page_info(call *c, bool more, int64_t updated, int64_t id)
     if (id != INT64_MIN) {
         w_cursor(c, "endCursor", updated, id);
     } else {
-        w_str(&c->w, "endCursor", NULL);
+        sb_json_str(&c->w, "endCursor", NULL);
     }
     cs_json_write_object_end(&c->w);
 }
@@ -592,7 +295,7 @@ static void op_orders(call *c)
     cs_json_write_key_c(&c->w, "nodes");
     cs_json_write_array_begin(&c->w);
     for (int i = 0; i < shown; i++) {
-        w_order(&c->w, c->shop, sorted[i]);
+        sb_json_order(&c->w, SB_GRAPHQL, c->shop, sorted[i]);
     }
     cs_json_write_array_end(&c->w);
     w_page_info(c, n > shown, shown ? sorted[shown - 1]->updated_ms : 0,
@@ -604,27 +307,27 @@ static void op_orders(call *c)
 static void w_customer(cs_json_writer *w, const sb_shop *shop, const sb_customer *cu)
 {
     cs_json_write_object_begin(w);
-    w_gid(w, "id", "Customer", cu->id);
-    w_str(w, "firstName", cu->first_name);
-    w_str(w, "lastName", cu->last_name);
+    sb_json_gid(w, "id", "Customer", cu->id);
+    sb_json_str(w, "firstName", cu->first_name);
+    sb_json_str(w, "lastName", cu->last_name);
     cs_json_write_key_c(w, "defaultEmailAddress");
     cs_json_write_object_begin(w);
-    w_str(w, "emailAddress", cu->email);
+    sb_json_str(w, "emailAddress", cu->email);
     cs_json_write_object_end(w);
     cs_json_write_key_c(w, "defaultPhoneNumber");
     cs_json_write_object_begin(w);
-    w_str(w, "phoneNumber", cu->phone);
+    sb_json_str(w, "phoneNumber", cu->phone);
     cs_json_write_object_end(w);
-    w_time(w, "updatedAt", cu->updated_ms);
+    sb_json_time(w, "updatedAt", cu->updated_ms);
     cs_json_write_key_c(w, "emailMarketingConsent");
     cs_json_write_object_begin(w);
-    w_str(w, "marketingState", cu->subscribed ? "SUBSCRIBED" : "NOT_SUBSCRIBED");
-    w_time(w, "consentUpdatedAt", cu->updated_ms);
+    sb_json_str(w, "marketingState", cu->subscribed ? "SUBSCRIBED" : "NOT_SUBSCRIBED");
+    sb_json_time(w, "consentUpdatedAt", cu->updated_ms);
     cs_json_write_object_end(w);
     cs_json_write_key_c(w, "addresses");
     cs_json_write_array_begin(w);
     cs_json_write_array_end(w);
-    w_address(w, "defaultAddress", shop, cu->first_name, cu->last_name);
+    sb_json_address(w, SB_GRAPHQL, "defaultAddress", shop, cu->first_name, cu->last_name);
     cs_json_write_object_end(w);
 }
 
@@ -702,13 +405,13 @@ static void w_fulfillment_order(cs_json_writer *w, const sb_shop *shop, const sb
                                 const sb_fulfillment_order *f)
 {
     cs_json_write_object_begin(w);
-    w_gid(w, "id", "FulfillmentOrder", f->id);
-    w_str(w, "status", fo_status(o, f));
+    sb_json_gid(w, "id", "FulfillmentOrder", f->id);
+    sb_json_str(w, "status", fo_status(o, f));
     cs_json_write_key_c(w, "assignedLocation");
     cs_json_write_object_begin(w);
     cs_json_write_key_c(w, "location");
     cs_json_write_object_begin(w);
-    w_gid(w, "id", "Location", shop->location_ids[f->location]);
+    sb_json_gid(w, "id", "Location", shop->location_ids[f->location]);
     cs_json_write_object_end(w);
     cs_json_write_object_end(w);
     cs_json_write_key_c(w, "lineItems");
@@ -721,12 +424,12 @@ static void w_fulfillment_order(cs_json_writer *w, const sb_shop *shop, const sb
             continue;
         }
         cs_json_write_object_begin(w);
-        w_gid(w, "id", "FulfillmentOrderLineItem", fo_line_id(l));
-        w_int(w, "remainingQuantity", l->remaining);
+        sb_json_gid(w, "id", "FulfillmentOrderLineItem", fo_line_id(l));
+        sb_json_int(w, "remainingQuantity", l->remaining);
         cs_json_write_key_c(w, "lineItem");
         cs_json_write_object_begin(w);
-        w_gid(w, "id", "LineItem", l->id);
-        w_str(w, "sku", shop->variants[l->variant].sku);
+        sb_json_gid(w, "id", "LineItem", l->id);
+        sb_json_str(w, "sku", shop->variants[l->variant].sku);
         cs_json_write_object_end(w);
         cs_json_write_object_end(w);
     }
@@ -778,11 +481,11 @@ static void w_variant(cs_json_writer *w, const sb_shop *shop, int v)
 {
     const sb_variant *x = &shop->variants[v];
     cs_json_write_object_begin(w);
-    w_gid(w, "id", "ProductVariant", x->id);
-    w_str(w, "sku", x->sku);
+    sb_json_gid(w, "id", "ProductVariant", x->id);
+    sb_json_str(w, "sku", x->sku);
     cs_json_write_key_c(w, "inventoryItem");
     cs_json_write_object_begin(w);
-    w_gid(w, "id", "InventoryItem", x->inventory_item_id);
+    sb_json_gid(w, "id", "InventoryItem", x->inventory_item_id);
     cs_json_write_key_c(w, "inventoryLevels");
     cs_json_write_object_begin(w);
     cs_json_write_key_c(w, "nodes");
@@ -794,13 +497,13 @@ static void w_variant(cs_json_writer *w, const sb_shop *shop, int v)
         cs_json_write_object_begin(w);
         cs_json_write_key_c(w, "location");
         cs_json_write_object_begin(w);
-        w_gid(w, "id", "Location", shop->location_ids[l]);
+        sb_json_gid(w, "id", "Location", shop->location_ids[l]);
         cs_json_write_object_end(w);
         cs_json_write_key_c(w, "quantities");
         cs_json_write_array_begin(w);
         cs_json_write_object_begin(w);
-        w_str(w, "name", "available");
-        w_int(w, "quantity", shop->levels[v][l].available);
+        sb_json_str(w, "name", "available");
+        sb_json_int(w, "quantity", shop->levels[v][l].available);
         cs_json_write_object_end(w);
         cs_json_write_array_end(w);
         cs_json_write_object_end(w);
@@ -863,8 +566,8 @@ static void op_locations(call *c)
     cs_json_write_array_begin(&c->w);
     for (int l = 0; l < c->shop->location_count && l < first; l++) {
         cs_json_write_object_begin(&c->w);
-        w_gid(&c->w, "id", "Location", c->shop->location_ids[l]);
-        w_str(&c->w, "name", c->shop->location_names[l]);
+        sb_json_gid(&c->w, "id", "Location", c->shop->location_ids[l]);
+        sb_json_str(&c->w, "name", c->shop->location_names[l]);
         cs_json_write_object_end(&c->w);
     }
     cs_json_write_array_end(&c->w);
@@ -1037,7 +740,7 @@ static void op_set_available(call *c)
                 targets[k].quantity;
         }
         cs_json_write_object_begin(&c->w);
-        w_gid(&c->w, "id", "InventoryAdjustmentGroup", ++c->s->adjustment_groups);
+        sb_json_gid(&c->w, "id", "InventoryAdjustmentGroup", ++c->s->adjustment_groups);
         cs_json_write_object_end(&c->w);
     }
     cs_json_write_object_end(&c->w);
@@ -1109,14 +812,14 @@ static void record_fulfillment(call *c, sb_order *o, int location, const cs_json
     snprintf(f->company, sizeof(f->company), "%.*s",
              CS_STR_FMT(cs_shopify_text(tracking, "company")));
     cs_json_write_object_begin(&c->w);
-    w_gid(&c->w, "id", "Fulfillment", f->id);
-    w_str(&c->w, "status", "SUCCESS");
+    sb_json_gid(&c->w, "id", "Fulfillment", f->id);
+    sb_json_str(&c->w, "status", "SUCCESS");
     cs_json_write_key_c(&c->w, "trackingInfo");
     cs_json_write_array_begin(&c->w);
     cs_json_write_object_begin(&c->w);
-    w_str(&c->w, "number", f->tracking_number);
-    w_str(&c->w, "url", f->tracking_url);
-    w_str(&c->w, "company", f->company);
+    sb_json_str(&c->w, "number", f->tracking_number);
+    sb_json_str(&c->w, "url", f->tracking_url);
+    sb_json_str(&c->w, "company", f->company);
     cs_json_write_object_end(&c->w);
     cs_json_write_array_end(&c->w);
     cs_json_write_object_end(&c->w);
@@ -1267,8 +970,8 @@ static void op_set_invoice(call *c)
         why = set_metafield(c->shop, m, &o);
         if (!why) {
             cs_json_write_object_begin(&c->w);
-            w_gid(&c->w, "id", "Metafield", o->id * 10 + o->metafield_count);
-            w_str(&c->w, "key", "invoice_number");
+            sb_json_gid(&c->w, "id", "Metafield", o->id * 10 + o->metafield_count);
+            sb_json_str(&c->w, "key", "invoice_number");
             cs_json_write_object_end(&c->w);
         }
     }
@@ -1353,7 +1056,7 @@ static void w_cost(cs_json_writer *w, const sb_shopify *s, double requested, dou
     cs_json_write_object_begin(w);
     cs_json_write_key_c(w, "cost");
     cs_json_write_object_begin(w);
-    w_int(w, "requestedQueryCost", (int64_t)requested);
+    sb_json_int(w, "requestedQueryCost", (int64_t)requested);
     cs_json_write_key_c(w, "actualQueryCost");
     if (throttled) {
         cs_json_write_null(w);
@@ -1365,7 +1068,7 @@ static void w_cost(cs_json_writer *w, const sb_shopify *s, double requested, dou
     snprintf(number, sizeof(number), "%.1f", s->bucket_size);
     cs_json_write_key_c(w, "maximumAvailable");
     cs_json_write_number_text(w, cs_str_from_c(number));
-    w_int(w, "currentlyAvailable", (int64_t)b->available);
+    sb_json_int(w, "currentlyAvailable", (int64_t)b->available);
     snprintf(number, sizeof(number), "%.1f", s->restore_rate);
     cs_json_write_key_c(w, "restoreRate");
     cs_json_write_number_text(w, cs_str_from_c(number));
@@ -1379,10 +1082,10 @@ static void w_errors(cs_json_writer *w, const char *message, const char *code)
     cs_json_write_key_c(w, "errors");
     cs_json_write_array_begin(w);
     cs_json_write_object_begin(w);
-    w_str(w, "message", message);
+    sb_json_str(w, "message", message);
     cs_json_write_key_c(w, "extensions");
     cs_json_write_object_begin(w);
-    w_str(w, "code", code);
+    sb_json_str(w, "code", code);
     cs_json_write_object_end(w);
     cs_json_write_object_end(w);
     cs_json_write_array_end(w);
@@ -1512,7 +1215,7 @@ static void plain_error(sb_reply *reply, unsigned status, const char *message)
     cs_json_writer w;
     cs_json_writer_init(&w, &reply->body);
     cs_json_write_object_begin(&w);
-    w_str(&w, "errors", message);
+    sb_json_str(&w, "errors", message);
     cs_json_write_object_end(&w);
     cs_json_writer_finish(&w, NULL);
     cs_json_writer_clean_up(&w);
@@ -1599,260 +1302,7 @@ out:
     pthread_mutex_unlock(&s->mu);
 }
 
-/* ---- webhooks: the REST shape ---- */
-
-static void w_amount(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
-{
-    char amount[CS_DECIMAL_MAX];
-    cs_decimal_format(units, shop->exponent, amount);
-    w_str(w, key, amount);
-}
-
-/* {"shop_money": {...}, "presentment_money": {...}} */
-static void w_bag(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
-{
-    cs_json_write_key_c(w, key);
-    cs_json_write_object_begin(w);
-    for (int i = 0; i < 2; i++) {
-        cs_json_write_key_c(w, i == 0 ? "shop_money" : "presentment_money");
-        cs_json_write_object_begin(w);
-        w_amount(w, "amount", shop, units);
-        w_str(w, "currency_code", shop->currency);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_object_end(w);
-}
-
-static void w_rest_amount(cs_json_writer *w, const char *key, const sb_shop *shop, int64_t units)
-{
-    char bag[48];
-    w_amount(w, key, shop, units);
-    snprintf(bag, sizeof(bag), "%s_set", key);
-    w_bag(w, bag, shop, units);
-}
-
-static void w_rest_tax_lines(cs_json_writer *w, const sb_shop *shop, int64_t tax)
-{
-    char rate[16];
-    snprintf(rate, sizeof(rate), "%d.%04d", shop->tax_rate_bp / 10000, shop->tax_rate_bp % 10000);
-    cs_json_write_key_c(w, "tax_lines");
-    cs_json_write_array_begin(w);
-    cs_json_write_object_begin(w);
-    w_str(w, "title", shop->taxes_included ? "VAT" : "Sales tax");
-    cs_json_write_key_c(w, "rate");
-    cs_json_write_number_text(w, cs_str_from_c(rate));
-    w_rest_amount(w, "price", shop, tax);
-    cs_json_write_object_end(w);
-    cs_json_write_array_end(w);
-}
-
-static void w_rest_line(cs_json_writer *w, const sb_shop *shop, const sb_order *o, const sb_line *l)
-{
-    const sb_variant *v = &shop->variants[l->variant];
-    cs_json_write_object_begin(w);
-    w_int(w, "id", l->id);
-    w_int(w, "variant_id", v->id);
-    w_int(w, "product_id", v->product_id);
-    w_str(w, "sku", v->sku);
-    w_str(w, "title", v->title);
-    w_int(w, "quantity", l->quantity);
-    w_int(w, "fulfillable_quantity", l->remaining);
-    w_rest_amount(w, "price", shop, v->price);
-    cs_json_write_key_c(w, "discount_allocations");
-    cs_json_write_array_begin(w);
-    if (o->code[0]) {
-        cs_json_write_object_begin(w);
-        w_rest_amount(w, "amount", shop, l->discount);
-        w_int(w, "discount_application_index", 0);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-    w_rest_tax_lines(w, shop, l->tax);
-    cs_json_write_object_end(w);
-}
-
-static void w_rest_address(cs_json_writer *w, const char *key, const char *first, const char *last,
-                           const char *country)
-{
-    cs_json_write_key_c(w, key);
-    cs_json_write_object_begin(w);
-    w_str(w, "first_name", first);
-    w_str(w, "last_name", last);
-    w_str(w, "address1", "Main Street 1");
-    w_str(w, "zip", "10001");
-    w_str(w, "country_code", country);
-    cs_json_write_object_end(w);
-}
-
-static void w_rest_discounts(cs_json_writer *w, const sb_shop *shop, const sb_order *o,
-                             int64_t amount)
-{
-    cs_json_write_key_c(w, "discount_applications");
-    cs_json_write_array_begin(w);
-    if (o->code[0]) {
-        cs_json_write_object_begin(w);
-        w_str(w, "type", "discount_code");
-        w_str(w, "code", o->code);
-        w_amount(w, "value", shop, amount);
-        w_str(w, "value_type", "fixed_amount");
-        w_str(w, "allocation_method", "across");
-        w_str(w, "target_type", "line_item");
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-    cs_json_write_key_c(w, "discount_codes");
-    cs_json_write_array_begin(w);
-    if (o->code[0]) {
-        cs_json_write_object_begin(w);
-        w_str(w, "code", o->code);
-        w_amount(w, "amount", shop, amount);
-        w_str(w, "type", "fixed_amount");
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-}
-
-static void w_rest_shipping(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    cs_json_write_key_c(w, "shipping_lines");
-    cs_json_write_array_begin(w);
-    cs_json_write_object_begin(w);
-    w_int(w, "id", o->id * 10 + 9);
-    w_str(w, "code", "STANDARD");
-    w_str(w, "title", "Standard shipping");
-    w_str(w, "source", "shopify");
-    w_rest_amount(w, "price", shop, o->shipping);
-    cs_json_write_key_c(w, "discount_allocations");
-    cs_json_write_array_begin(w);
-    cs_json_write_array_end(w);
-    w_rest_tax_lines(w, shop, o->shipping_tax);
-    cs_json_write_object_end(w);
-    cs_json_write_array_end(w);
-}
-
-static const char *rest_fulfillment_status(const sb_order *o)
-{
-    const char *status = fulfillment_status(o);
-    return strcmp(status, "FULFILLED") == 0             ? "fulfilled"
-           : strcmp(status, "PARTIALLY_FULFILLED") == 0 ? "partial"
-                                                        : NULL;
-}
-
-static void w_rest_customer(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    const sb_customer *cu = o->customer >= 0 ? &shop->customers[o->customer] : NULL;
-    cs_json_write_key_c(w, "customer");
-    if (cu) {
-        cs_json_write_object_begin(w);
-        w_int(w, "id", cu->id);
-        w_str(w, "email", cu->email);
-        w_str(w, "first_name", cu->first_name);
-        w_str(w, "last_name", cu->last_name);
-        cs_json_write_object_end(w);
-    } else {
-        cs_json_write_null(w);
-    }
-    const char *country = strcmp(shop->currency, "USD") == 0   ? "US"
-                          : strcmp(shop->currency, "JPY") == 0 ? "JP"
-                                                               : "DE";
-    w_rest_address(w, "billing_address", cu ? cu->first_name : "Guest",
-                   cu ? cu->last_name : "Buyer", country);
-    w_rest_address(w, "shipping_address", cu ? cu->first_name : "Guest",
-                   cu ? cu->last_name : "Buyer", country);
-}
-
-static void w_rest_refunds(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    cs_json_write_key_c(w, "refunds");
-    cs_json_write_array_begin(w);
-    if (o->refunded_partly) {
-        sb_refund r = sb_order_refund(shop, o);
-        const sb_line *l = &o->lines[0];
-        cs_json_write_object_begin(w);
-        w_int(w, "id", r.id);
-        w_int(w, "order_id", o->id);
-        w_time(w, "created_at", r.created_ms);
-        w_str(w, "note", "Returned by the customer");
-        cs_json_write_key_c(w, "refund_line_items");
-        cs_json_write_array_begin(w);
-        cs_json_write_object_begin(w);
-        w_int(w, "id", r.id + 1);
-        w_int(w, "quantity", 1);
-        w_int(w, "line_item_id", l->id);
-        w_str(w, "restock_type", "return");
-        w_rest_amount(w, "subtotal", shop, r.subtotal);
-        cs_json_write_key_c(w, "line_item");
-        cs_json_write_object_begin(w);
-        w_int(w, "id", l->id);
-        w_str(w, "sku", shop->variants[l->variant].sku);
-        cs_json_write_object_end(w);
-        cs_json_write_object_end(w);
-        cs_json_write_array_end(w);
-        cs_json_write_key_c(w, "transactions");
-        cs_json_write_array_begin(w);
-        cs_json_write_object_begin(w);
-        w_str(w, "kind", "refund");
-        w_str(w, "status", "success");
-        w_amount(w, "amount", shop, r.total);
-        cs_json_write_object_end(w);
-        cs_json_write_array_end(w);
-        cs_json_write_key_c(w, "order_adjustments");
-        cs_json_write_array_begin(w);
-        cs_json_write_array_end(w);
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-}
-
-static void w_rest_order(cs_json_writer *w, const sb_shop *shop, const sb_order *o)
-{
-    sb_totals t = sb_order_totals(shop, o);
-    char name[16], gid[64];
-    snprintf(name, sizeof(name), "#%d", o->number);
-    snprintf(gid, sizeof(gid), "gid://shopify/Order/%" PRId64, o->id);
-    cs_json_write_object_begin(w);
-    w_int(w, "id", o->id);
-    w_str(w, "admin_graphql_api_id", gid);
-    w_str(w, "name", name);
-    w_int(w, "order_number", o->number);
-    w_str(w, "email", o->email);
-    w_time(w, "created_at", o->created_ms);
-    w_time(w, "updated_at", o->updated_ms);
-    w_time(w, "cancelled_at", o->cancelled_ms);
-    w_str(w, "cancel_reason", o->cancelled_ms ? "customer" : NULL);
-    w_time(w, "closed_at", 0);
-    w_str(w, "currency", shop->currency);
-    w_str(w, "presentment_currency", shop->currency);
-    w_str(w, "customer_locale", "en");
-    cs_json_write_key_c(w, "taxes_included");
-    cs_json_write_bool(w, shop->taxes_included);
-    w_str(w, "financial_status",
-          o->cancelled_ms      ? "voided"
-          : o->refunded_partly ? "partially_refunded"
-                               : "paid");
-    w_str(w, "fulfillment_status", rest_fulfillment_status(o));
-    w_rest_amount(w, "subtotal_price", shop, t.subtotal);
-    w_rest_amount(w, "total_discounts", shop, t.discounts);
-    w_rest_amount(w, "total_tax", shop, t.taxes);
-    w_rest_amount(w, "total_price", shop, t.total);
-    w_bag(w, "total_shipping_price_set", shop, o->shipping);
-    cs_json_write_key_c(w, "payment_gateway_names");
-    cs_json_write_array_begin(w);
-    cs_json_write_string_c(w, "shopify_payments");
-    cs_json_write_array_end(w);
-    w_str(w, "note", NULL);
-    w_rest_customer(w, shop, o);
-    w_rest_discounts(w, shop, o, t.discounts);
-    cs_json_write_key_c(w, "line_items");
-    cs_json_write_array_begin(w);
-    for (int i = 0; i < o->line_count; i++) {
-        w_rest_line(w, shop, o, &o->lines[i]);
-    }
-    cs_json_write_array_end(w);
-    w_rest_shipping(w, shop, o);
-    w_rest_refunds(w, shop, o);
-    cs_json_write_object_end(w);
-}
+/* ---- webhooks ---- */
 
 /* Sends the order to the webhook hook under each topic; with a reply, the
  * order's JSON is also the answer. */
@@ -1863,7 +1313,7 @@ static void emit_order(sb_shopify *s, const sb_shop *shop, const sb_order *o,
     cs_buf_init(&body, 0);
     cs_json_writer w;
     cs_json_writer_init(&w, &body);
-    w_rest_order(&w, shop, o);
+    sb_json_order(&w, SB_REST, shop, o);
     cs_json_writer_finish(&w, NULL);
     cs_json_writer_clean_up(&w);
     for (const char *const *t = topics; s->emit && *t; t++) {
@@ -1888,14 +1338,14 @@ static void emit_fulfillment(sb_shopify *s, const sb_shop *shop, const sb_order 
     cs_json_writer w;
     cs_json_writer_init(&w, &body);
     cs_json_write_object_begin(&w);
-    w_int(&w, "id", f->id);
-    w_int(&w, "order_id", o->id);
-    w_str(&w, "status", "success");
-    w_int(&w, "location_id", shop->location_ids[f->location]);
-    w_str(&w, "tracking_company", f->company);
-    w_str(&w, "tracking_number", f->tracking_number);
-    w_str(&w, "tracking_url", f->tracking_url);
-    w_time(&w, "created_at", f->created_ms);
+    sb_json_int(&w, "id", f->id);
+    sb_json_int(&w, "order_id", o->id);
+    sb_json_str(&w, "status", "success");
+    sb_json_int(&w, "location_id", shop->location_ids[f->location]);
+    sb_json_str(&w, "tracking_company", f->company);
+    sb_json_str(&w, "tracking_number", f->tracking_number);
+    sb_json_str(&w, "tracking_url", f->tracking_url);
+    sb_json_time(&w, "created_at", f->created_ms);
     cs_json_write_object_end(&w);
     cs_json_writer_finish(&w, NULL);
     cs_json_writer_clean_up(&w);
@@ -1963,7 +1413,7 @@ void sb_shopify_stock(sb_shopify *s, cs_str shop_name, sb_reply *reply)
                 char gid[64];
                 snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRId64,
                          shop->location_ids[l]);
-                w_int(&w, gid, shop->levels[v][l].available);
+                sb_json_int(&w, gid, shop->levels[v][l].available);
             }
         }
         cs_json_write_object_end(&w);
@@ -1983,10 +1433,10 @@ static void w_order_state(cs_json_writer *w, const sb_order *o)
     for (int i = 0; i < shown; i++) {
         const sb_fulfillment *f = &o->fulfillments[i];
         cs_json_write_object_begin(w);
-        w_gid(w, "id", "Fulfillment", f->id);
-        w_str(w, "trackingNumber", f->tracking_number);
-        w_str(w, "trackingUrl", f->tracking_url);
-        w_str(w, "company", f->company);
+        sb_json_gid(w, "id", "Fulfillment", f->id);
+        sb_json_str(w, "trackingNumber", f->tracking_number);
+        sb_json_str(w, "trackingUrl", f->tracking_url);
+        sb_json_str(w, "company", f->company);
         cs_json_write_object_end(w);
     }
     cs_json_write_array_end(w);
@@ -1994,9 +1444,9 @@ static void w_order_state(cs_json_writer *w, const sb_order *o)
     cs_json_write_array_begin(w);
     for (int i = 0; i < o->metafield_count; i++) {
         cs_json_write_object_begin(w);
-        w_str(w, "namespace", o->metafields[i].namespace_);
-        w_str(w, "key", o->metafields[i].key);
-        w_str(w, "value", o->metafields[i].value);
+        sb_json_str(w, "namespace", o->metafields[i].namespace_);
+        sb_json_str(w, "key", o->metafields[i].key);
+        sb_json_str(w, "value", o->metafields[i].value);
         cs_json_write_object_end(w);
     }
     cs_json_write_array_end(w);
@@ -2005,7 +1455,7 @@ static void w_order_state(cs_json_writer *w, const sb_order *o)
     for (int i = 0; i < o->line_count; i++) {
         char id[24];
         snprintf(id, sizeof(id), "%" PRId64, o->lines[i].id);
-        w_int(w, id, o->lines[i].remaining);
+        sb_json_int(w, id, o->lines[i].remaining);
     }
     cs_json_write_object_end(w);
     cs_json_write_object_end(w);
