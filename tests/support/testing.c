@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "model/codec.h"
 
 cs_arena test_arena;
 
@@ -75,4 +76,19 @@ const char *test_contract_bootstrap(void)
     const char *build = getenv("BUILD");
     snprintf(path, sizeof(path), "%s/tests/functions/contract/bootstrap", build ? build : "build");
     return path;
+}
+
+void test_expect_canonical(const cs_schema *schema, const void *record, const char *golden)
+{
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_record_encode(schema, record, &w);
+    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
+    cs_json_writer_clean_up(&w);
+    char *expected = fixture_read(golden, NULL);
+    test_expect_text(golden, out.data, expected);
+    free(expected);
+    cs_buf_clean_up(&out);
 }

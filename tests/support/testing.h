@@ -6,6 +6,7 @@
 
 #include "core/json.h"
 #include "core/problems.h"
+#include "model/schema.h"
 
 /* An arena for a test group, initialised and freed by the group's setup and
  * teardown: cmocka_run_group_tests_name(name, tests, test_arena_setup,
@@ -22,6 +23,10 @@ cs_json *test_parse_fixture(cs_arena *arena, const char *relative_path);
 char *test_problems_text(cs_arena *arena, const cs_problems *problems);
 /* Fails with both texts on stderr (cmocka cuts long messages) unless equal. */
 void test_expect_text(const char *what, const char *got, const char *expected);
+
+/* Fails unless the record's canonical JSON (schema.h) is the text of the
+ * golden fixture (a path under tests/fixtures), byte for byte. */
+void test_expect_canonical(const cs_schema *schema, const void *record, const char *golden);
 
 /* The contract test function (tests/functions/contract.c), under $BUILD or
  * build/. */

@@ -97,16 +97,10 @@ static void add_consent(decode_ctx *ctx, const cs_json *c, const char *key, cons
 
 static void set_ids(decode_ctx *ctx, const cs_json *c, cs_customer *out)
 {
-    cs_str id = cs_shopify_id(c, "id");
-    if (id.len == 0) {
+    if (cs_shopify_provenance(c, "customer", ctx->arena, &out->meta, &out->ids).len == 0) {
         cs_problems_add(ctx->problems, "id", "required", "the customer has no id");
         ctx->failed = true;
     }
-    out->meta.source = CS_SYS_SHOPIFY;
-    out->meta.source_id = id;
-    out->ids.by_system[CS_SYS_SHOPIFY] = id;
-    char *correlation = cs_arena_sprintf(ctx->arena, "shopify:customer:%.*s", CS_STR_FMT(id));
-    out->meta.correlation_id = cs_str_from_c(correlation);
 }
 
 static cs_error decode(const names *n, const cs_json *c, cs_arena *arena, cs_customer *out,

@@ -1,5 +1,7 @@
 #include "fields.h"
 
+#include <string.h>
+
 cs_str cs_shopify_text(const cs_json *obj, const char *key)
 {
     const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
@@ -68,4 +70,26 @@ void cs_shopify_address(const cs_json *a, bool graphql, cs_address *out)
     out->postal_code = cs_shopify_text(a, "zip");
     out->country = cs_shopify_text(a, graphql ? "countryCodeV2" : "country_code");
     out->phone = cs_shopify_text(a, "phone");
+}
+
+cs_str cs_shopify_provenance(const cs_json *obj, const char *kind, cs_arena *arena,
+                             cs_record_meta *meta, cs_ids *ids)
+{
+    cs_str id = cs_shopify_id(obj, "id");
+    meta->source = CS_SYS_SHOPIFY;
+    meta->source_id = id;
+    ids->by_system[CS_SYS_SHOPIFY] = id;
+    /* Built by hand: decoding an order runs this for every record of a
+     * backfill, and formatting would be most of its cost. */
+    size_t kind_len = strlen(kind), len = 8 + kind_len + 1 + id.len;
+    char *correlation = cs_arena_alloc(arena, len + 1);
+    if (correlation) {
+        memcpy(correlation, "shopify:", 8);
+        memcpy(correlation + 8, kind, kind_len);
+        correlation[8 + kind_len] = ':';
+        memcpy(correlation + 9 + kind_len, id.ptr ? id.ptr : "", id.len);
+        correlation[len] = '\0';
+        meta->correlation_id = cs_str_make(correlation, len);
+    }
+    return id;
 }

@@ -26,6 +26,12 @@ const cs_json *cs_shopify_node(const cs_json *element, bool edges);
 /* GraphQL enum values ("PARTIALLY_REFUNDED") as the webhook writes them
  * ("partially_refunded"), copied into arena (s itself if it is full). */
 cs_str cs_shopify_lower(cs_arena *arena, cs_str s);
+/* A record's Shopify provenance from obj's "id": meta source and source id,
+ * the id under CS_SYS_SHOPIFY, and the correlation id "shopify:{kind}:{id}"
+ * (in arena). Returns the id, empty when obj has none. */
+cs_str cs_shopify_provenance(const cs_json *obj, const char *kind, cs_arena *arena,
+                             cs_record_meta *meta, cs_ids *ids);
+
 /* A mailing address of either shape (province_code/provinceCode,
  * country_code/countryCodeV2, ...); nothing when a is not an object. */
 void cs_shopify_address(const cs_json *a, bool graphql, cs_address *out);

@@ -397,20 +397,8 @@ static cs_str order_status(const decode_ctx *ctx, const cs_json *order)
 
 static void set_ids(decode_ctx *ctx, const cs_json *order, cs_order *out)
 {
-    cs_str id = cs_shopify_id(order, "id");
-    if (id.len == 0) {
+    if (cs_shopify_provenance(order, "order", ctx->arena, &out->meta, &out->ids).len == 0) {
         problem(ctx, "id", "required", "the order has no id");
-    }
-    out->meta.source = CS_SYS_SHOPIFY;
-    out->meta.source_id = id;
-    out->ids.by_system[CS_SYS_SHOPIFY] = id;
-    static const char prefix[] = "shopify:order:";
-    char *correlation = cs_arena_alloc(ctx->arena, sizeof(prefix) + id.len);
-    if (correlation) {
-        memcpy(correlation, prefix, sizeof(prefix) - 1);
-        memcpy(correlation + sizeof(prefix) - 1, id.ptr ? id.ptr : "", id.len);
-        correlation[sizeof(prefix) - 1 + id.len] = '\0';
-        out->meta.correlation_id = cs_str_make(correlation, sizeof(prefix) - 1 + id.len);
     }
 }
 

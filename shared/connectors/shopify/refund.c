@@ -121,15 +121,9 @@ static void graphql_amounts(decode_ctx *ctx, const cs_json *refund, cs_return *o
 static void decode_header(decode_ctx *ctx, const cs_json *refund,
                           const cs_shopify_refund_opts *opts, cs_return *out)
 {
-    cs_str id = cs_shopify_id(refund, "id");
-    if (id.len == 0) {
+    if (cs_shopify_provenance(refund, "refund", ctx->arena, &out->meta, &out->ids).len == 0) {
         problem(ctx, "id", "required", "the refund has no id");
     }
-    out->meta.source = CS_SYS_SHOPIFY;
-    out->meta.source_id = id;
-    out->ids.by_system[CS_SYS_SHOPIFY] = id;
-    out->meta.correlation_id =
-        cs_str_from_c(cs_arena_sprintf(ctx->arena, "shopify:refund:%.*s", CS_STR_FMT(id)));
     cs_str order_id = cs_shopify_id(refund, "order_id");
     out->order_ids.by_system[CS_SYS_SHOPIFY] = order_id.len ? order_id : opts->order_id;
     out->order_number = opts->order_number;

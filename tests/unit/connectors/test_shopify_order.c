@@ -29,17 +29,7 @@ static void expect_canonical(decoder decode, const char *input, const cs_shopify
         cs_validate_order(&order, NULL, &problems)) {
         fail_msg("%s:\n%s", input, test_problems_text(&test_arena, &problems));
     }
-    cs_buf out;
-    cs_buf_init(&out, 0);
-    cs_json_writer w;
-    cs_json_writer_init(&w, &out);
-    cs_record_encode(&cs_schema_order, &order, &w);
-    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
-    cs_json_writer_clean_up(&w);
-    char *expected = fixture_read(golden, NULL);
-    test_expect_text(input, out.data, expected);
-    free(expected);
-    cs_buf_clean_up(&out);
+    test_expect_canonical(&cs_schema_order, &order, golden);
 }
 
 static void webhook_order_decodes_to_the_canonical_order(void **state)
