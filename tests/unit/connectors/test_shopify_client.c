@@ -174,6 +174,19 @@ static size_t read_all_orders(cs_shopify *s, int64_t since_ms, int first, int *p
     return total;
 }
 
+/* The first page of a shop's orders; the test fails if it cannot be read. */
+static cs_shopify_order_item *first_page(cs_shopify *s, int first, size_t *count)
+{
+    cs_shopify_order_item *items;
+    cs_shopify_page page;
+    cs_diag diag;
+    if (cs_shopify_orders_page(s, 0, CS_STR_NULL, first, NULL, &test_arena, &items, count, &page,
+                               &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    return items;
+}
+
 static void orders_are_read_page_by_page_and_add_up(void **st)
 {
     (void)st;
@@ -219,18 +232,10 @@ static void throttling_is_paced_and_retried(void **st)
                                 .access_token = CS_STR_LIT("shpat_sandbox_eu-store")};
     cs_shopify *other = cs_shopify_new(other_http, &config, NULL);
     forget_journal();
-    cs_shopify_order_item *items;
     size_t count;
-    cs_shopify_page page;
-    cs_diag diag;
     /* Both read a 252-point page at once from a 300-point bucket. */
-    assert_int_equal(cs_shopify_orders_page(s, 0, CS_STR_NULL, 50, NULL, &test_arena, &items,
-                                            &count, &page, &diag),
-                     CS_ERR_OK);
-    if (cs_shopify_orders_page(other, 0, CS_STR_NULL, 50, NULL, &test_arena, &items, &count, &page,
-                               &diag)) {
-        fail_msg("%s", diag.message);
-    }
+    first_page(s, 50, &count);
+    first_page(other, 50, &count);
     assert_int_equal(count, 50);
     assert_int_equal(count_responses_with(journal(), "THROTTLED"), 1);
     cs_shopify_destroy(other);
@@ -249,14 +254,8 @@ static void server_errors_and_resets_are_retried(void **st)
     assert_int_equal(status, 204);
     forget_journal();
     cs_shopify *s = connect_to("us-store", "shpat_sandbox_us-store");
-    cs_shopify_order_item *items;
     size_t count;
-    cs_shopify_page page;
-    cs_diag diag;
-    if (cs_shopify_orders_page(s, 0, CS_STR_NULL, 10, NULL, &test_arena, &items, &count, &page,
-                               &diag)) {
-        fail_msg("%s", diag.message);
-    }
+    first_page(s, 10, &count);
     assert_int_equal(count, 10);
     const cs_json *entries = journal();
     assert_int_equal(entries->count, 3);
@@ -265,9 +264,7 @@ static void server_errors_and_resets_are_retried(void **st)
     sandbox_call("POST", "/_sandbox/faults", "{\"system\":\"shopify\",\"reset\":true,\"count\":1}",
                  &status);
     forget_journal();
-    assert_int_equal(cs_shopify_orders_page(s, 0, CS_STR_NULL, 10, NULL, &test_arena, &items,
-                                            &count, &page, &diag),
-                     CS_ERR_OK);
+    first_page(s, 10, &count);
     assert_int_equal(journal()->count, 2);
     cs_shopify_destroy(s);
 }
@@ -362,13 +359,8 @@ static void stock_is_looked_up_and_set_with_compare_and_set(void **st)
 /* The first order with nothing shipped yet. */
 static const cs_shopify_order_item *unshipped_order(cs_shopify *s)
 {
-    cs_shopify_order_item *items;
     size_t count;
-    cs_shopify_page page;
-    cs_diag diag;
-    assert_int_equal(cs_shopify_orders_page(s, 0, CS_STR_NULL, 50, NULL, &test_arena, &items,
-                                            &count, &page, &diag),
-                     CS_ERR_OK);
+    const cs_shopify_order_item *items = first_page(s, 50, &count);
     for (size_t i = 0; i < count; i++) {
         if (cs_str_eq_c(items[i].order.fulfillment_status, "unfulfilled") &&
             cs_str_eq_c(items[i].order.order_status, "open")) {
