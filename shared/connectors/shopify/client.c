@@ -629,6 +629,93 @@ cs_error cs_shopify_locations(cs_shopify *s, cs_arena *arena, cs_shopify_locatio
     return r;
 }
 
+static const cs_shopify_item *item_for(const cs_shopify_item *items, size_t n, cs_str sku)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cs_str_eq(items[i].sku, sku) && items[i].inventory_item_id.len) {
+            return &items[i];
+        }
+    }
+    return NULL;
+}
+
+static cs_str location_for(const cs_shopify_location *locations, size_t n, cs_str wanted)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cs_str_eq(locations[i].id, wanted) || cs_str_eq(locations[i].name, wanted)) {
+            return locations[i].id;
+        }
+    }
+    return CS_STR_NULL;
+}
+
+/* What the item has available at the location now; -1 if not stocked there. */
+static int64_t available_at(const cs_shopify_item *item, cs_str location)
+{
+    for (size_t i = 0; i < item->level_count; i++) {
+        if (cs_str_eq(item->levels[i].location_id, location)) {
+            return item->levels[i].available;
+        }
+    }
+    return -1;
+}
+
+/* One level to one quantity; the problem's text when it cannot be. */
+static const char *quantity_for(const cs_stock_level *level, const cs_shopify_item *items,
+                                size_t item_count, const cs_shopify_location *locations,
+                                size_t location_count, cs_shopify_quantity *q, const char **field)
+{
+    const cs_shopify_item *item = item_for(items, item_count, level->sku);
+    cs_str location = location_for(locations, location_count, level->location);
+    *field = "sku";
+    if (!item) {
+        return "the shop has no variant with this SKU";
+    }
+    *field = "location";
+    if (location.len == 0) {
+        return "the shop has no location with this id or name";
+    }
+    int64_t now = available_at(item, location);
+    if (now < 0) {
+        return "the SKU is not stocked at this location";
+    }
+    *field = "available";
+    if (level->available < 0) {
+        return "a quantity to publish is 0 or more";
+    }
+    *q = (cs_shopify_quantity){item->inventory_item_id, location, level->available, now};
+    return NULL;
+}
+
+cs_error cs_shopify_quantities(const cs_stock_level *levels, size_t count,
+                               const cs_shopify_item *items, size_t item_count,
+                               const cs_shopify_location *locations, size_t location_count,
+                               cs_arena *arena, cs_shopify_quantity **out, size_t *out_count,
+                               cs_problems *problems)
+{
+    *out = count ? cs_arena_calloc(arena, count, sizeof(**out)) : NULL;
+    *out_count = 0;
+    if (count && !*out) {
+        cs_problems_add(problems, "", "memory", "invocation memory cap reached");
+        return CS_ERR_ARENA_FULL;
+    }
+    cs_error r = CS_ERR_OK;
+    for (size_t i = 0; i < count; i++) {
+        const char *field;
+        const char *why = quantity_for(&levels[i], items, item_count, locations, location_count,
+                                       &(*out)[*out_count], &field);
+        if (why) {
+            char path[48];
+            snprintf(path, sizeof(path), "levels[%zu].%s", i, field);
+            cs_problems_add(problems, path, "unpublishable", "%s", why);
+            r = CS_ERR_INVALID_ARGUMENT;
+        } else {
+            (*out_count)++;
+        }
+    }
+    return r;
+}
+
 cs_error cs_shopify_set_available(cs_shopify *s, const cs_shopify_quantity *quantities,
                                   size_t count, cs_str reference_uri, cs_str idempotency_key,
                                   cs_arena *arena, cs_diag *diag)

@@ -130,6 +130,21 @@ extern const char cs_shopify_locations_query[];
 cs_error cs_shopify_locations(cs_shopify *s, cs_arena *arena, cs_shopify_location **out,
                               size_t *count, cs_diag *diag);
 
+/* Canonical stock levels to the quantities inventorySetQuantities takes:
+ * each level's SKU to its inventory item (items, as cs_shopify_items found
+ * them with levels) and its location (a gid, or a location's name) to the
+ * location's gid; quantity is the level's available, compare_quantity what
+ * Shopify holds now (from items), so a sale between the read and the write
+ * is COMPARE_QUANTITY_STALE instead of being overwritten. A level whose SKU
+ * or location the shop does not have, or that is not stocked there, or whose
+ * available is negative, is a problem naming it ("levels[3].sku") and is
+ * left out; CS_ERR_INVALID_ARGUMENT when there was any. */
+cs_error cs_shopify_quantities(const cs_stock_level *levels, size_t count,
+                               const cs_shopify_item *items, size_t item_count,
+                               const cs_shopify_location *locations, size_t location_count,
+                               cs_arena *arena, cs_shopify_quantity **out, size_t *out_count,
+                               cs_problems *problems);
+
 /* inventorySetQuantities for up to 250 quantities (see mutations.h). */
 cs_error cs_shopify_set_available(cs_shopify *s, const cs_shopify_quantity *quantities,
                                   size_t count, cs_str reference_uri, cs_str idempotency_key,

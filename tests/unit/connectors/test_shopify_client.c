@@ -334,8 +334,33 @@ static void stock_is_looked_up_and_set_with_compare_and_set(void **st)
     assert_int_equal(cs_shopify_items(s, skus, 2, false, &test_arena, items + 1, &diag), CS_ERR_OK);
     assert_int_equal(journal()->count, 0);
 
-    cs_shopify_quantity q = {items[0].inventory_item_id, items[0].levels[0].location_id, 17,
-                             items[0].levels[0].available};
+    cs_shopify_location *locations;
+    size_t location_count;
+    assert_int_equal(cs_shopify_locations(s, &test_arena, &locations, &location_count, &diag),
+                     CS_ERR_OK);
+    assert_int_equal(location_count, 3);
+    assert_true(cs_str_eq_c(locations[0].name, "Berlin"));
+
+    /* Canonical levels, with the location named as configuration names it. */
+    cs_stock_level levels[3] = {
+        {.sku = CS_STR_LIT("SKU-0001"), .location = CS_STR_LIT("Berlin"), .available = 17},
+        {.sku = CS_STR_LIT("NO-SUCH-SKU"), .location = CS_STR_LIT("Berlin"), .available = 1},
+        {.sku = CS_STR_LIT("SKU-0002"), .location = CS_STR_LIT("Narnia"), .available = 1}};
+    cs_shopify_quantity *quantities;
+    size_t quantity_count;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_shopify_quantities(levels, 3, items, 3, locations, location_count,
+                                           &test_arena, &quantities, &quantity_count, &problems),
+                     CS_ERR_INVALID_ARGUMENT);
+    test_expect_text("unpublishable", test_problems_text(&test_arena, &problems),
+                     "levels[1].sku: unpublishable: the shop has no variant with this SKU\n"
+                     "levels[2].location: unpublishable: the shop has no location with this id "
+                     "or name\n");
+    assert_int_equal(quantity_count, 1);
+    cs_shopify_quantity q = quantities[0];
+    assert_true(cs_str_eq(q.location_id, locations[0].id));
+    assert_int_equal(q.compare_quantity, items[0].levels[0].available);
     if (cs_shopify_set_available(s, &q, 1, CS_STR_LIT("gid://cs-sync/StockSnapshot/1"),
                                  CS_STR_LIT("key-1"), &test_arena, &diag)) {
         fail_msg("%s", diag.message);
