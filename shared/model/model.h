@@ -248,7 +248,8 @@ typedef struct cs_product {
 typedef struct cs_stock_level {
     cs_record_meta meta;
     cs_str sku;
-    cs_str location; /* a storefront location or an ERP stockroom */
+    cs_str item_code; /* the ERP's part number, for levels the ERP reports */
+    cs_str location;  /* a storefront location or an ERP stockroom */
     int64_t on_hand;
     int64_t reserved;
     int64_t available;
@@ -259,6 +260,7 @@ typedef struct cs_stock_level {
 typedef struct cs_shipment_line {
     cs_str line_id;
     cs_str sku;
+    cs_str item_code; /* the ERP's part number */
     int64_t quantity;
 } cs_shipment_line;
 
@@ -280,6 +282,7 @@ typedef struct cs_shipment {
 typedef struct cs_return_line {
     cs_str line_id;
     cs_str sku;
+    cs_str item_code; /* the ERP's part number */
     int64_t quantity;
     cs_str reason;
     cs_money amount;

@@ -222,6 +222,7 @@ SCHEMA(cs_schema_product, "product", cs_product, product_fields);
 static const cs_field stock_fields[] = {
     STRUCT(cs_stock_level, meta, meta_schema),
     STR(cs_stock_level, sku),
+    STR(cs_stock_level, item_code),
     STR(cs_stock_level, location),
     INT(cs_stock_level, on_hand),
     INT(cs_stock_level, reserved),
@@ -232,7 +233,8 @@ static const cs_field stock_fields[] = {
 SCHEMA(cs_schema_stock_level, "stock_level", cs_stock_level, stock_fields);
 
 static const cs_field shipment_line_fields[] = {
-    STR(cs_shipment_line, line_id), STR(cs_shipment_line, sku), INT(cs_shipment_line, quantity)};
+    STR(cs_shipment_line, line_id), STR(cs_shipment_line, sku), STR(cs_shipment_line, item_code),
+    INT(cs_shipment_line, quantity)};
 static SCHEMA(shipment_line_schema, "shipment_line", cs_shipment_line, shipment_line_fields);
 
 static const cs_field shipment_fields[] = {
@@ -251,8 +253,8 @@ static const cs_field shipment_fields[] = {
 SCHEMA(cs_schema_shipment, "shipment", cs_shipment, shipment_fields);
 
 static const cs_field return_line_fields[] = {
-    STR(cs_return_line, line_id), STR(cs_return_line, sku),      INT(cs_return_line, quantity),
-    STR(cs_return_line, reason),  MONEY(cs_return_line, amount),
+    STR(cs_return_line, line_id),  STR(cs_return_line, sku),    STR(cs_return_line, item_code),
+    INT(cs_return_line, quantity), STR(cs_return_line, reason), MONEY(cs_return_line, amount),
 };
 static SCHEMA(return_line_schema, "return_line", cs_return_line, return_line_fields);
 

@@ -101,8 +101,9 @@ static cs_shipment shipment(cs_shipment_line *lines, size_t count)
 static void a_shipment_becomes_one_fulfillment_per_location(void **st)
 {
     (void)st;
-    cs_shipment_line lines[2] = {{CS_STR_LIT("466157049"), CS_STR_LIT("IPOD2008GREEN"), 1},
-                                 {CS_STR_NULL, CS_STR_LIT("IPOD2008RED"), 2}};
+    cs_shipment_line lines[2] = {
+        {.line_id = CS_STR_LIT("466157049"), .sku = CS_STR_LIT("IPOD2008GREEN"), .quantity = 1},
+        {.sku = CS_STR_LIT("IPOD2008RED"), .quantity = 2}};
     cs_shipment s = shipment(lines, 2);
     cs_problems problems;
     cs_problems_init(&problems, &test_arena);
@@ -123,9 +124,10 @@ static void a_shipment_becomes_one_fulfillment_per_location(void **st)
 static void what_cannot_be_shipped_is_named(void **st)
 {
     (void)st;
-    cs_shipment_line lines[3] = {{CS_STR_LIT("gid://shopify/LineItem/518995019"), CS_STR_NULL, 3},
-                                 {CS_STR_NULL, CS_STR_LIT("NOT-ON-ORDER"), 1},
-                                 {CS_STR_NULL, CS_STR_LIT("IPOD2008GREEN"), 0}};
+    cs_shipment_line lines[3] = {
+        {.line_id = CS_STR_LIT("gid://shopify/LineItem/518995019"), .quantity = 3},
+        {.sku = CS_STR_LIT("NOT-ON-ORDER"), .quantity = 1},
+        {.sku = CS_STR_LIT("IPOD2008GREEN"), .quantity = 0}};
     cs_shipment s = shipment(lines, 3);
     cs_problems problems;
     cs_problems_init(&problems, &test_arena);
