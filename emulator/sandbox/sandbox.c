@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "emulator/httpd.h"
+#include "exactmax.h"
 #include "webhooks.h"
 
 enum {
@@ -61,7 +62,8 @@ struct sb_sandbox {
     pthread_mutex_t mu; /* the journal and the faults */
     entry journal[JOURNAL_ENTRIES];
     uint64_t next_seq;
-    faults shopify_faults;
+    faults faults[2]; /* by system: shopify, exactmax */
+    sb_exactmax *exactmax;
     subscription subscriptions[3]; /* by shop: us-store, eu-store, jp-store */
     sb_webhooks *webhooks;
 };
@@ -197,7 +199,8 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
     if (!r) {
         r = cs_json_opt_bool(req, "reset", &reset, &diag);
     }
-    if (!r && !cs_str_eq_c(system, "shopify")) {
+    int index = cs_str_eq_c(system, "shopify") ? 0 : cs_str_eq_c(system, "exactmax") ? 1 : -1;
+    if (!r && index < 0) {
         r = cs_diag_set(&diag, CS_ERR_INVALID_ARGUMENT, "system '%.*s' is not served",
                         CS_STR_FMT(system));
     }
@@ -210,7 +213,7 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
         return reply_error(conn, 400, diag.message);
     }
     pthread_mutex_lock(&sb->mu);
-    faults *f = &sb->shopify_faults;
+    faults *f = &sb->faults[index];
     if (count > 0 || status > 0 || reset) {
         f->status = (unsigned)status;
         f->count = (int)count;
@@ -282,7 +285,7 @@ static enum MHD_Result shopify(sb_sandbox *sb, struct MHD_Connection *conn, cons
     cs_str shop, version;
     sb_reply reply = {.status = 404};
     cs_buf_init(&reply.body, 0);
-    faults fault = take_fault(sb, &sb->shopify_faults);
+    faults fault = take_fault(sb, &sb->faults[0]);
     if (fault.latency_ms > 0) {
         sleep_ms(fault.latency_ms);
     }
@@ -591,6 +594,93 @@ static enum MHD_Result act_on_shopify(sb_sandbox *sb, struct MHD_Connection *con
     return r;
 }
 
+/* ---- Exact MAX ---- */
+
+static const char *query_arg(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result exactmax(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
+                                const char *method, cs_str body)
+{
+    sb_reply reply = {.status = 500};
+    cs_buf_init(&reply.body, 0);
+    faults fault = take_fault(sb, &sb->faults[1]);
+    if (fault.latency_ms > 0) {
+        sleep_ms(fault.latency_ms);
+    }
+    enum MHD_Result result;
+    if (fault.reset) {
+        record(sb, "exactmax", method, url, 0, body, CS_STR_NULL);
+        cs_buf_clean_up(&reply.body);
+        return MHD_NO;
+    }
+    if (fault.status) {
+        reply.status = fault.status;
+        cs_buf_append_c(&reply.body, "{\"code\":\"UNAVAILABLE\",\"message\":\"injected\","
+                                     "\"table\":\"\",\"column\":\"\"}");
+    } else {
+        sb_max_request req = {
+            .method = method,
+            .path = url + strlen("/max/v1"),
+            .modified_since = query_arg(conn, "modifiedSince"),
+            .after_key = query_arg(conn, "afterKey"),
+            .limit = query_arg(conn, "limit"),
+            .s_type = query_arg(conn, "sType"),
+            .if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match"),
+            .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+            .body = body};
+        sb_exactmax_handle(sb->exactmax, &req, &reply);
+    }
+    record(sb, "exactmax", method, url, reply.status, body, cs_buf_view(&reply.body));
+    result = em_reply(conn, reply.status, "application/json",
+                      reply.body.data ? reply.body.data : "", reply.body.len, NULL);
+    cs_buf_clean_up(&reply.body);
+    return result;
+}
+
+/* POST /_sandbox/exactmax/warehouse {"partial": bool, "carrier": "UPS"},
+ * POST /_sandbox/exactmax/race {"every": N}, GET /_sandbox/exactmax/state */
+static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *conn,
+                                       const char *what, bool get, cs_str body)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *req = NULL;
+    sb_reply reply = {.status = 404};
+    cs_buf_init(&reply.body, 0);
+    bool parsed = get || cs_json_parse(&arena, body.len ? body : CS_STR_LIT("{}"), &req, NULL) == 0;
+    if (!parsed) {
+        cs_arena_clean_up(&arena);
+        cs_buf_clean_up(&reply.body);
+        return reply_error(conn, 400, "the body is not JSON");
+    }
+    if (get && strcmp(what, "state") == 0) {
+        sb_exactmax_state(sb->exactmax, &reply);
+    } else if (!get && strcmp(what, "warehouse") == 0) {
+        bool partial = false;
+        cs_str carrier = CS_STR_LIT("UPS");
+        cs_json_opt_bool(req, "partial", &partial, NULL);
+        cs_json_opt_string(req, "carrier", &carrier, NULL);
+        char name[32];
+        snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(carrier));
+        sb_exactmax_ship(sb->exactmax, partial, name, &reply);
+    } else if (!get && strcmp(what, "race") == 0) {
+        int64_t every = 0;
+        cs_json_opt_int64(req, "every", &every, NULL);
+        sb_exactmax_set_race(sb->exactmax, (int)every);
+        reply.status = 204;
+    } else {
+        cs_buf_append_c(&reply.body, "{\"errors\":\"Not Found\"}");
+    }
+    enum MHD_Result r = em_reply(conn, reply.status, "application/json",
+                                 reply.body.data ? reply.body.data : "", reply.body.len, NULL);
+    cs_buf_clean_up(&reply.body);
+    cs_arena_clean_up(&arena);
+    return r;
+}
+
 /* ---- the server ---- */
 
 static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
@@ -599,6 +689,12 @@ static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const 
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (post && strncmp(url, "/shopify/", 9) == 0) {
         return shopify(sb, conn, url, body);
+    }
+    if (strncmp(url, "/max/v1/", 8) == 0) {
+        return exactmax(sb, conn, url, method, body);
+    }
+    if (strncmp(url, "/_sandbox/exactmax/", 19) == 0) {
+        return act_on_exactmax(sb, conn, url + 19, get, body);
     }
     if ((get || strcmp(method, "DELETE") == 0) && strcmp(url, "/_sandbox/journal") == 0) {
         return journal(sb, conn, method);
@@ -652,7 +748,8 @@ cs_error sb_start(const sb_opts *opts, sb_sandbox **out, cs_diag *diag)
     shopify.emit = on_event;
     shopify.emit_user = sb;
     if (!(sb->webhooks = sb_webhooks_start(on_attempt, sb, diag)) ||
-        !(sb->shopify = sb_shopify_new(&shopify))) {
+        !(sb->shopify = sb_shopify_new(&shopify)) ||
+        !(sb->exactmax = sb_exactmax_new(shopify.now_ms, diag))) {
         sb_stop(sb);
         return cs_diag_set(diag, CS_ERR_NOMEM, "cannot start the sandbox");
     }
@@ -693,6 +790,7 @@ void sb_stop(sb_sandbox *sb)
         free(sb->journal[i].response);
     }
     sb_shopify_destroy(sb->shopify);
+    sb_exactmax_destroy(sb->exactmax);
     pthread_mutex_destroy(&sb->mu);
     free(sb);
 }

@@ -1,0 +1,970 @@
+#include "exactmax.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/json.h"
+#include "core/money.h"
+#include "core/timestamp.h"
+
+enum { DEFAULT_LIMIT = 100, MAX_LIMIT = 500, MAX_LINES = 200 };
+
+struct sb_exactmax {
+    pthread_mutex_t mu;
+    sqlite3 *db;
+    int64_t version; /* the last rowVersion handed out */
+    int race_every;
+    int64_t allocations, allocation_retries, shipments_made;
+};
+
+static const char schema[] =
+    "CREATE TABLE Customer_Master (CUSTID_23 TEXT PRIMARY KEY, NAME_23 TEXT, ADDR1_23 TEXT,"
+    " CITY_23 TEXT, STATE_23 TEXT, ZIPCD_23 TEXT, CNTRY_23 TEXT, PHONE_23 TEXT, CNTCT_23 TEXT,"
+    " TERMS_23 TEXT, SHPVIA_23 TEXT, TXCDE1_23 TEXT, CURR_23 TEXT, EMAIL TEXT,"
+    " ModifiedDate INTEGER, RowVersion INTEGER);"
+    "CREATE TABLE Part_Master (PRTNUM_01 TEXT PRIMARY KEY, PMDES1_01 TEXT, TYPE_01 TEXT);"
+    "CREATE TABLE Stockroom (STK TEXT PRIMARY KEY);"
+    "CREATE TABLE Part_Stock (PRTNUM_06 TEXT, STK_06 TEXT, QTYOH_06 INTEGER,"
+    " ModifiedDate INTEGER, PRIMARY KEY (PRTNUM_06, STK_06));"
+    "CREATE TABLE SO_Master (ORDNUM_27 TEXT PRIMARY KEY, CUSTID_27 TEXT, STYPE_27 TEXT,"
+    " STATUS_27 TEXT, CUSTPO_27 TEXT, ORDID_27 TEXT, ORDDTE_27 TEXT, SHPVIA_27 TEXT,"
+    " TERMS_27 TEXT, TAXCD1_27 TEXT, CURR_27 TEXT, NAME_27 TEXT, ADDR1_27 TEXT, CITY_27 TEXT,"
+    " STATE_27 TEXT, ZIPCD_27 TEXT, CNTRY_27 TEXT, REASON_27 TEXT, INVCE_27 TEXT,"
+    " ModifiedDate INTEGER, RowVersion INTEGER);"
+    "CREATE UNIQUE INDEX SO_Master_CUSTPO ON SO_Master (CUSTPO_27) WHERE CUSTPO_27 != '';"
+    "CREATE TABLE SO_Detail (ORDNUM_28 TEXT, LINNUM_28 INTEGER, DELNUM_28 INTEGER,"
+    " PRTNUM_28 TEXT, STATUS_28 TEXT, PRICE_28 TEXT, ORGQTY_28 INTEGER, SHPQTY_28 INTEGER,"
+    " BCKQTY_28 INTEGER, CURDUE_28 TEXT, SHPDTE_28 TEXT, STK_28 TEXT, SLSUOM_28 TEXT,"
+    " PRIMARY KEY (ORDNUM_28, LINNUM_28, DELNUM_28));"
+    "CREATE TABLE Shipment (SHIPMENTID TEXT PRIMARY KEY, ORDNUM TEXT, SHPDTE INTEGER,"
+    " CARRIER TEXT, TRACKING TEXT, ModifiedDate INTEGER);"
+    "CREATE TABLE Shipment_Line (SHIPMENTID TEXT, LINNUM INTEGER, PRTNUM TEXT, SHPQTY INTEGER,"
+    " STK TEXT);"
+    "CREATE TABLE Invoice_Master (INVCE_31 TEXT PRIMARY KEY, ORDNUM_31 TEXT, NAME_31 TEXT,"
+    " TAXCD1_31 TEXT, CreationDate INTEGER, CURR TEXT, TOTAL TEXT);";
+
+/* ---- SQLite helpers ---- */
+
+static sqlite3_stmt *prepare(sb_exactmax *m, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(m->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        fprintf(stderr, "sandbox: exactmax: %s: %s\n", sqlite3_errmsg(m->db), sql);
+    }
+    return stmt;
+}
+
+static void bind_str(sqlite3_stmt *s, int i, cs_str v)
+{
+    sqlite3_bind_text(s, i, v.ptr ? v.ptr : "", (int)v.len, SQLITE_TRANSIENT);
+}
+
+static int step_once(sqlite3_stmt *s)
+{
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int64_t next_version(sb_exactmax *m)
+{
+    return ++m->version;
+}
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    return t ? t : "";
+}
+
+/* ---- seed ---- */
+
+static void seed(sb_exactmax *m, int64_t now_ms)
+{
+    char sql[512];
+    static const char *web[][5] = {{"WEB-US", "Web shop US", "US", "USD", "KY6"},
+                                   {"WEB-EU", "Web shop EU", "DE", "EUR", "DE19"},
+                                   {"WEB-JP", "Web shop JP", "JP", "JPY", "JP10"}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO Customer_Master VALUES ('%s', '%s', 'Main Street 1', 'City', '', "
+                 "'10001', '%s', '', 'Web Desk', 'NET30', 'UPS', '%s', '%s', '', %lld, %lld)",
+                 web[i][0], web[i][1], web[i][2], web[i][4], web[i][3],
+                 (long long)(now_ms - 86400000), (long long)next_version(m));
+        sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+    }
+    for (int i = 1; i <= 20; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO Customer_Master VALUES ('C%06d', 'Account %d', 'Trade Road %d', "
+                 "'Louisville', 'KY', '40202', 'US', '502-555-%04d', 'Pat Buyer%d', 'NET30', "
+                 "'UPS', 'KY6', 'USD', 'buyer%d@account.example.com', %lld, %lld)",
+                 i, i, i, i, i, i, (long long)(now_ms - i * 3600000ll), (long long)next_version(m));
+        sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+    }
+    sqlite3_exec(m->db,
+                 "INSERT INTO Stockroom VALUES ('MAIN'), ('EAST'), ('WEST');"
+                 "INSERT INTO Part_Master VALUES ('DISCOUNT', 'Discount', 'N'), "
+                 "('FREIGHT', 'Freight', 'N');"
+                 "INSERT INTO SO_Master (ORDNUM_27, CUSTID_27, STYPE_27, STATUS_27, CUSTPO_27, "
+                 "ModifiedDate, RowVersion) VALUES ('00051000', 'C000001', 'CU', '5', '', 0, 0);",
+                 NULL, NULL, NULL);
+    for (int p = 1; p <= 24; p++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO Part_Master VALUES ('P-SKU-%04d', 'Part %d', 'S');"
+                 "INSERT INTO Part_Stock VALUES ('P-SKU-%04d', 'MAIN', %d, %lld);"
+                 "INSERT INTO Part_Stock VALUES ('P-SKU-%04d', 'EAST', %d, %lld);",
+                 p, p, p, (p * 7) % 40, (long long)(now_ms - p * 60000ll), p, (p * 3) % 11,
+                 (long long)(now_ms - p * 60000ll));
+        sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+    }
+}
+
+sb_exactmax *sb_exactmax_new(int64_t now_ms, cs_diag *diag)
+{
+    sb_exactmax *m = calloc(1, sizeof(*m));
+    if (!m || sqlite3_open(":memory:", &m->db) != SQLITE_OK ||
+        sqlite3_exec(m->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        cs_diag_set(diag, CS_ERR_STORAGE, "cannot create the MAX tables");
+        sb_exactmax_destroy(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    seed(m, now_ms ? now_ms : cs_time_now_ms());
+    return m;
+}
+
+void sb_exactmax_destroy(sb_exactmax *m)
+{
+    if (m) {
+        sqlite3_close(m->db);
+        pthread_mutex_destroy(&m->mu);
+        free(m);
+    }
+}
+
+void sb_exactmax_set_race(sb_exactmax *m, int every)
+{
+    pthread_mutex_lock(&m->mu);
+    m->race_every = every < 0 ? 0 : every;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- answers ---- */
+
+static void error_reply(sb_reply *reply, unsigned status, const char *code, const char *message,
+                        const char *table, const char *column)
+{
+    reply->status = status;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "code");
+    cs_json_write_string_c(&w, code);
+    cs_json_write_key_c(&w, "message");
+    cs_json_write_string_c(&w, message);
+    cs_json_write_key_c(&w, "table");
+    cs_json_write_string_c(&w, table ? table : "");
+    cs_json_write_key_c(&w, "column");
+    cs_json_write_string_c(&w, column ? column : "");
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
+static void w_text(cs_json_writer *w, const char *key, const char *value)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_string_c(w, value);
+}
+
+static void w_time(cs_json_writer *w, const char *key, int64_t ms)
+{
+    char text[CS_TIME_RFC3339_MAX];
+    cs_time_format_rfc3339(ms, 0, text);
+    w_text(w, key, text);
+}
+
+static void w_version(cs_json_writer *w, int64_t v)
+{
+    char text[20];
+    snprintf(text, sizeof(text), "%016llX", (unsigned long long)v);
+    w_text(w, "rowVersion", text);
+}
+
+static void w_quantity(cs_json_writer *w, const char *key, int64_t n)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%lld.0000", (long long)n);
+    w_text(w, key, text);
+}
+
+/* ---- sales orders ---- */
+
+static void w_lines(sb_exactmax *m, cs_json_writer *w, const char *ordnum)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT LINNUM_28, DELNUM_28, PRTNUM_28, STATUS_28, PRICE_28, "
+                                 "ORGQTY_28, SHPQTY_28, BCKQTY_28, CURDUE_28, SHPDTE_28, STK_28, "
+                                 "SLSUOM_28 FROM SO_Detail WHERE ORDNUM_28 = ? ORDER BY LINNUM_28");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    cs_json_write_key_c(w, "lines");
+    cs_json_write_array_begin(w);
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t org = sqlite3_column_int64(s, 5), shp = sqlite3_column_int64(s, 6);
+        cs_json_write_object_begin(w);
+        w_text(w, "linNum", col(s, 0));
+        w_text(w, "delNum", col(s, 1));
+        w_text(w, "prtNum", col(s, 2));
+        w_text(w, "status", col(s, 3));
+        w_text(w, "price", col(s, 4));
+        w_quantity(w, "qty", org);
+        w_quantity(w, "curQty", org);
+        w_quantity(w, "shpQty", shp);
+        w_quantity(w, "bckQty", sqlite3_column_int64(s, 7));
+        w_quantity(w, "dueQty", org - shp);
+        w_text(w, "dueDate", col(s, 8));
+        w_text(w, "shpDte", col(s, 9));
+        w_text(w, "stk", col(s, 10));
+        w_text(w, "slsUom", col(s, 11));
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    sqlite3_finalize(s);
+}
+
+static const char order_columns[] =
+    "ORDNUM_27, CUSTID_27, STYPE_27, STATUS_27, CUSTPO_27, ORDID_27, ORDDTE_27, SHPVIA_27, "
+    "TERMS_27, TAXCD1_27, CURR_27, NAME_27, ADDR1_27, CITY_27, STATE_27, ZIPCD_27, CNTRY_27, "
+    "REASON_27, INVCE_27, ModifiedDate, RowVersion";
+
+static void w_order(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+{
+    static const char *keys[] = {"ordNum", "custId", "sType", "status", "custPo", "ordId",
+                                 "ordDte", "shpVia", "terms", "taxCd1", "curr"};
+    cs_json_write_object_begin(w);
+    for (int i = 0; i < 11; i++) {
+        w_text(w, keys[i], col(s, i));
+    }
+    cs_json_write_key_c(w, "shipTo");
+    cs_json_write_object_begin(w);
+    static const char *ship[] = {"name", "addr1", "city", "state", "zipCd", "cntry"};
+    for (int i = 0; i < 6; i++) {
+        w_text(w, ship[i], col(s, 11 + i));
+    }
+    cs_json_write_object_end(w);
+    w_text(w, "reason", col(s, 17));
+    w_text(w, "invce", col(s, 18));
+    w_time(w, "modifiedDate", sqlite3_column_int64(s, 19));
+    w_version(w, sqlite3_column_int64(s, 20));
+    w_lines(m, w, col(s, 0));
+    cs_json_write_object_end(w);
+}
+
+static void get_order(sb_exactmax *m, const char *ordnum, sb_reply *reply)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT %s FROM SO_Master WHERE ORDNUM_27 = ?", order_columns);
+    sqlite3_stmt *s = prepare(m, sql);
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    if (!s || sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        error_reply(reply, 404, "NOT_FOUND", "no such sales order", "SO_Master", "ORDNUM_27");
+        return;
+    }
+    reply->status = 200;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    w_order(m, &w, s);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    sqlite3_finalize(s);
+}
+
+/* ---- incremental reads: (ModifiedDate, key) after the cursor ---- */
+
+typedef struct cursor {
+    int64_t since_ms;
+    const char *after_key;
+    int64_t limit;
+} cursor;
+
+static bool read_cursor(const sb_max_request *req, cursor *c, sb_reply *reply)
+{
+    *c = (cursor){INT64_MIN, req->after_key ? req->after_key : "", DEFAULT_LIMIT};
+    if (req->modified_since &&
+        cs_time_parse_rfc3339(cs_str_from_c(req->modified_since), &c->since_ms, NULL, NULL)) {
+        error_reply(reply, 400, "INVALID_FIELD", "modifiedSince is not an RFC 3339 time", "", "");
+        return false;
+    }
+    if (req->limit && (cs_parse_int64(cs_str_from_c(req->limit), &c->limit) || c->limit < 1 ||
+                       c->limit > MAX_LIMIT)) {
+        error_reply(reply, 400, "INVALID_FIELD", "limit is 1 to 500", "", "");
+        return false;
+    }
+    return true;
+}
+
+typedef void (*row_writer)(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s);
+
+/* Runs a SELECT whose ?1 ?2 ?3 are since, after key and limit + 1, whose
+ * column key_col is the key and modified_col the ModifiedDate, and answers
+ * {"items", "next"}. */
+static void list(sb_exactmax *m, const char *sql, int key_col, int modified_col, const cursor *c,
+                 row_writer write_row, sb_reply *reply)
+{
+    sqlite3_stmt *s = prepare(m, sql);
+    sqlite3_bind_int64(s, 1, c->since_ms);
+    sqlite3_bind_text(s, 2, c->after_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, c->limit + 1);
+    reply->status = 200;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "items");
+    cs_json_write_array_begin(&w);
+    int64_t n = 0, last_ms = 0;
+    char last_key[64] = "";
+    bool more = false;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        if (n == c->limit) {
+            more = true;
+            break;
+        }
+        write_row(m, &w, s);
+        last_ms = sqlite3_column_int64(s, modified_col);
+        snprintf(last_key, sizeof(last_key), "%s", col(s, key_col));
+        n++;
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_key_c(&w, "next");
+    if (more) {
+        cs_json_write_object_begin(&w);
+        w_time(&w, "modifiedSince", last_ms);
+        w_text(&w, "afterKey", last_key);
+        cs_json_write_object_end(&w);
+    } else {
+        cs_json_write_null(&w);
+    }
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    sqlite3_finalize(s);
+}
+
+#define AFTER_CURSOR(modified, key)                                                                \
+    " WHERE (" modified " > ?1 OR (" modified " = ?1 AND " key " > ?2))"
+#define IN_CURSOR_ORDER(modified, key) " ORDER BY " modified ", " key " LIMIT ?3"
+
+static void list_orders(sb_exactmax *m, const sb_max_request *req, const cursor *c, sb_reply *reply)
+{
+    const char *type = req->s_type;
+    if (type && strcmp(type, "CU") != 0 && strcmp(type, "CR") != 0) {
+        error_reply(reply, 400, "INVALID_FIELD", "sType is CU or CR", "SO_Master", "STYPE_27");
+        return;
+    }
+    char sql[1024];
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT %s FROM SO_Master" AFTER_CURSOR(
+            "ModifiedDate",
+            "ORDNUM_27") " AND ModifiedDate > 0%s%s%s" IN_CURSOR_ORDER("ModifiedDate", "ORDNUM_27"),
+        order_columns, type ? " AND STYPE_27 = '" : "", type ? type : "", type ? "'" : "");
+    list(m, sql, 0, 19, c, w_order, reply);
+}
+
+/* ---- creating an order ---- */
+
+typedef struct new_line {
+    cs_str part, price, stockroom, due, unit;
+    int64_t quantity;
+} new_line;
+
+typedef struct new_order {
+    cs_str cust_id, cust_po, ord_id, type, ord_date, ship_via, terms, tax_code, curr, reason;
+    cs_str name, addr1, city, state, zip, country;
+    new_line lines[MAX_LINES];
+    int line_count;
+} new_order;
+
+static cs_str field(const cs_json *obj, const char *key)
+{
+    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
+    return v && v->type == CS_JSON_STRING ? v->text : CS_STR_NULL;
+}
+
+static bool exists(sb_exactmax *m, const char *sql, cs_str key)
+{
+    sqlite3_stmt *s = prepare(m, sql);
+    bind_str(s, 1, key);
+    bool found = s && sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
+static bool parse_line(const cs_json *l, new_line *out)
+{
+    int64_t scaled;
+    out->part = field(l, "prtNum");
+    out->price = field(l, "price");
+    out->stockroom = field(l, "stk");
+    out->due = field(l, "dueDate");
+    out->unit = field(l, "slsUom");
+    cs_str qty = field(l, "qty");
+    if (cs_decimal_parse(qty, 4, &scaled, NULL) || scaled <= 0 || scaled % 10000 != 0) {
+        return false;
+    }
+    out->quantity = scaled / 10000;
+    int64_t units;
+    return out->part.len && out->price.len && cs_decimal_parse(out->price, 4, &units, NULL) == 0;
+}
+
+/* The request's fields, or an error reply naming the one at fault. */
+static bool parse_order(const cs_json *body, new_order *o, sb_reply *reply)
+{
+    static const char *const heads[] = {"custId", "custPo", "ordId",  "sType", "ordDte",
+                                        "shpVia", "terms",  "taxCd1", "curr",  "reason"};
+    cs_str *values[] = {&o->cust_id,  &o->cust_po, &o->ord_id,   &o->type, &o->ord_date,
+                        &o->ship_via, &o->terms,   &o->tax_code, &o->curr, &o->reason};
+    for (size_t i = 0; i < 10; i++) {
+        *values[i] = field(body, heads[i]);
+    }
+    const cs_json *ship = cs_json_object_get(body, CS_STR_LIT("shipTo"));
+    o->name = field(ship, "name");
+    o->addr1 = field(ship, "addr1");
+    o->city = field(ship, "city");
+    o->state = field(ship, "state");
+    o->zip = field(ship, "zipCd");
+    o->country = field(ship, "cntry");
+    const cs_json *lines = cs_json_object_get(body, CS_STR_LIT("lines"));
+    const char *why = NULL, *column = NULL;
+    if (o->cust_po.len == 0 || o->cust_po.len > 20) {
+        why = "custPo is 1 to 20 characters", column = "CUSTPO_27";
+    } else if (!cs_str_eq_c(o->type, "CU") && !cs_str_eq_c(o->type, "CR")) {
+        why = "sType is CU or CR", column = "STYPE_27";
+    } else if (!cs_currency_find(o->curr)) {
+        why = "curr is not a currency MAX knows", column = "CURR_27";
+    } else if (!lines || lines->type != CS_JSON_ARRAY || lines->count == 0 ||
+               lines->count > MAX_LINES) {
+        why = "an order has 1 to 200 lines", column = "LINNUM_28";
+    }
+    for (const cs_json *l = why ? NULL : lines->first; l; l = l->next) {
+        if (!parse_line(l, &o->lines[o->line_count++])) {
+            why = "a line needs prtNum, a whole qty of 1 or more and a decimal price";
+            column = "ORGQTY_28";
+        }
+    }
+    if (why) {
+        error_reply(reply, 400, "INVALID_FIELD", why,
+                    column[5] == '2' && column[6] == '8' ? "SO_Detail" : "SO_Master", column);
+    }
+    return why == NULL;
+}
+
+/* Customer, parts and stockrooms must exist, as MAX's foreign keys want. */
+static bool check_references(sb_exactmax *m, const new_order *o, sb_reply *reply)
+{
+    if (!exists(m, "SELECT 1 FROM Customer_Master WHERE CUSTID_23 = ?", o->cust_id)) {
+        error_reply(reply, 422, "UNKNOWN_CUSTOMER", "no customer with this custId",
+                    "Customer_Master", "CUSTID_23");
+        return false;
+    }
+    for (int i = 0; i < o->line_count; i++) {
+        char message[160];
+        if (!exists(m, "SELECT 1 FROM Part_Master WHERE PRTNUM_01 = ?", o->lines[i].part)) {
+            snprintf(message, sizeof(message), "no part %.*s (line %d)",
+                     CS_STR_FMT(o->lines[i].part), i + 1);
+            error_reply(reply, 422, "UNKNOWN_PART", message, "Part_Master", "PRTNUM_01");
+            return false;
+        }
+        if (!exists(m, "SELECT 1 FROM Stockroom WHERE STK = ?", o->lines[i].stockroom)) {
+            snprintf(message, sizeof(message), "no stockroom %.*s (line %d)",
+                     CS_STR_FMT(o->lines[i].stockroom), i + 1);
+            error_reply(reply, 422, "UNKNOWN_STOCKROOM", message, "SO_Detail", "STK_28");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* MAX(ORDNUM_27) + 1, as MAX's own screens allocate. */
+static void next_number(sb_exactmax *m, char out[9])
+{
+    sqlite3_stmt *s = prepare(m, "SELECT COALESCE(MAX(CAST(ORDNUM_27 AS INTEGER)), 0) + 1 "
+                                 "FROM SO_Master");
+    long long n = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
+    sqlite3_finalize(s);
+    snprintf(out, 9, "%08lld", n);
+}
+
+/* Another MAX user saving an order first: the number read is gone. */
+static void maybe_race(sb_exactmax *m, const char *ordnum)
+{
+    if (m->race_every > 0 && ++m->allocations % m->race_every == 0) {
+        char sql[200];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO SO_Master (ORDNUM_27, CUSTID_27, STYPE_27, STATUS_27, CUSTPO_27, "
+                 "ModifiedDate, RowVersion) VALUES ('%s', 'C000001', 'CU', '3', '', 0, 0)",
+                 ordnum);
+        sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+    }
+}
+
+static int insert_master(sb_exactmax *m, const new_order *o, const char *ordnum, int64_t now)
+{
+    sqlite3_stmt *s = prepare(m, "INSERT INTO SO_Master VALUES (?, ?, ?, '3', ?, ?, ?, ?, ?, ?, "
+                                 "?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    const cs_str values[] = {o->cust_id,  o->type,     o->cust_po, o->ord_id,
+                             o->ord_date, o->ship_via, o->terms,   o->tax_code,
+                             o->curr,     o->name,     o->addr1,   o->city,
+                             o->state,    o->zip,      o->country, o->reason};
+    for (int i = 0; i < 16; i++) {
+        bind_str(s, 2 + i, values[i]);
+    }
+    sqlite3_bind_int64(s, 18, now);
+    sqlite3_bind_int64(s, 19, next_version(m));
+    return step_once(s);
+}
+
+static void insert_lines(sb_exactmax *m, const new_order *o, const char *ordnum)
+{
+    for (int i = 0; i < o->line_count; i++) {
+        const new_line *l = &o->lines[i];
+        sqlite3_stmt *s = prepare(m, "INSERT INTO SO_Detail VALUES (?, ?, 1, ?, '3', ?, ?, 0, 0, "
+                                     "?, '', ?, ?)");
+        sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 2, i + 1);
+        bind_str(s, 3, l->part);
+        bind_str(s, 4, l->price);
+        sqlite3_bind_int64(s, 5, l->quantity);
+        bind_str(s, 6, l->due);
+        bind_str(s, 7, l->stockroom);
+        bind_str(s, 8, l->unit.len ? l->unit : CS_STR_LIT("EA"));
+        step_once(s);
+    }
+}
+
+static void answer_number(sb_reply *reply, unsigned status, const char *ordnum, int64_t version,
+                          const char *code)
+{
+    reply->status = status;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    if (code) {
+        w_text(&w, "code", code);
+        w_text(&w, "message", "a sales order with this customer PO exists");
+        w_text(&w, "table", "SO_Master");
+        w_text(&w, "column", "CUSTPO_27");
+    }
+    w_text(&w, "ordNum", ordnum);
+    w_version(&w, version);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
+/* A repeated customer PO answers the order it made. */
+static bool duplicate(sb_exactmax *m, cs_str cust_po, sb_reply *reply)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT ORDNUM_27, RowVersion FROM SO_Master WHERE CUSTPO_27 = ?");
+    bind_str(s, 1, cust_po);
+    bool found = s && sqlite3_step(s) == SQLITE_ROW;
+    if (found) {
+        answer_number(reply, 409, col(s, 0), sqlite3_column_int64(s, 1), "DUPLICATE_CUSTPO");
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+static void create_order(sb_exactmax *m, cs_str body, sb_reply *reply)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 16 * 1024 * 1024);
+    cs_json *doc;
+    new_order *o = cs_arena_calloc(&arena, 1, sizeof(*o));
+    if (!o || cs_json_parse(&arena, body, &doc, NULL) || doc->type != CS_JSON_OBJECT) {
+        error_reply(reply, 400, "INVALID_FIELD", "the body is not a JSON object", "", "");
+    } else if (parse_order(doc, o, reply) && !duplicate(m, o->cust_po, reply) &&
+               check_references(m, o, reply)) {
+        char ordnum[9];
+        int64_t now = cs_time_now_ms();
+        sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
+        /* The bridge's promise: a taken number is retried, never reported. */
+        int rc = SQLITE_CONSTRAINT;
+        for (int attempt = 0; rc == SQLITE_CONSTRAINT && attempt < 100; attempt++) {
+            next_number(m, ordnum);
+            maybe_race(m, ordnum);
+            rc = insert_master(m, o, ordnum, now);
+            m->allocation_retries += rc == SQLITE_CONSTRAINT;
+        }
+        if (rc != SQLITE_DONE) {
+            sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+            error_reply(reply, 503, "UNAVAILABLE", "the order could not be stored", "SO_Master",
+                        "ORDNUM_27");
+        } else {
+            insert_lines(m, o, ordnum);
+            sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL);
+            answer_number(reply, 201, ordnum, m->version, NULL);
+        }
+    }
+    cs_arena_clean_up(&arena);
+}
+
+/* ---- changing an order ---- */
+
+/* PATCH with If-Match: {"status": "5"} cancels; shpVia and reason change. */
+static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request *req,
+                        sb_reply *reply)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT STATUS_27, RowVersion FROM SO_Master WHERE ORDNUM_27 = ?");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    if (!s || sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        error_reply(reply, 404, "NOT_FOUND", "no such sales order", "SO_Master", "ORDNUM_27");
+        return;
+    }
+    char status[4], version[20];
+    snprintf(status, sizeof(status), "%s", col(s, 0));
+    snprintf(version, sizeof(version), "%016llX", (unsigned long long)sqlite3_column_int64(s, 1));
+    sqlite3_finalize(s);
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *doc = NULL;
+    if (!req->if_match || strcmp(req->if_match, version) != 0) {
+        error_reply(reply, 409, "ROW_VERSION_CONFLICT",
+                    "the order changed since it was read; read it again", "SO_Master",
+                    "RowVersion");
+    } else if (strcmp(status, "5") == 0) {
+        error_reply(reply, 422, "CLOSED_ORDER", "the order is closed", "SO_Master", "STATUS_27");
+    } else if (cs_json_parse(&arena, req->body, &doc, NULL) || doc->type != CS_JSON_OBJECT) {
+        error_reply(reply, 400, "INVALID_FIELD", "the body is not a JSON object", "", "");
+    } else {
+        cs_str new_status = field(doc, "status"), ship_via = field(doc, "shpVia"),
+               reason = field(doc, "reason");
+        sqlite3_stmt *u = prepare(m, "UPDATE SO_Master SET STATUS_27 = COALESCE(?, STATUS_27), "
+                                     "SHPVIA_27 = COALESCE(?, SHPVIA_27), REASON_27 = "
+                                     "COALESCE(?, REASON_27), ModifiedDate = ?, RowVersion = ? "
+                                     "WHERE ORDNUM_27 = ?");
+        if (cs_str_eq_c(new_status, "5")) {
+            bind_str(u, 1, new_status);
+        }
+        if (ship_via.len) {
+            bind_str(u, 2, ship_via);
+        }
+        if (reason.len) {
+            bind_str(u, 3, reason);
+        }
+        sqlite3_bind_int64(u, 4, cs_time_now_ms());
+        sqlite3_bind_int64(u, 5, next_version(m));
+        sqlite3_bind_text(u, 6, ordnum, -1, SQLITE_TRANSIENT);
+        step_once(u);
+        get_order(m, ordnum, reply);
+    }
+    cs_arena_clean_up(&arena);
+}
+
+/* ---- other records ---- */
+
+static void w_customer(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+{
+    (void)m;
+    static const char *keys[] = {"custId", "name",  "addr1", "city",   "state",  "zipCd", "cntry",
+                                 "phone",  "cntct", "terms", "shpVia", "txCde1", "curr",  "email"};
+    cs_json_write_object_begin(w);
+    for (int i = 0; i < 14; i++) {
+        w_text(w, keys[i], col(s, i));
+    }
+    w_time(w, "modifiedDate", sqlite3_column_int64(s, 14));
+    w_version(w, sqlite3_column_int64(s, 15));
+    cs_json_write_object_end(w);
+}
+
+static void w_stock(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+{
+    (void)m;
+    cs_json_write_object_begin(w);
+    w_text(w, "prtNum", col(s, 0));
+    w_text(w, "stk", col(s, 1));
+    w_quantity(w, "qtyOh", sqlite3_column_int64(s, 2));
+    w_time(w, "modifiedDate", sqlite3_column_int64(s, 3));
+    cs_json_write_object_end(w);
+}
+
+static void w_shipment(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+{
+    cs_json_write_object_begin(w);
+    w_text(w, "shipmentId", col(s, 0));
+    w_text(w, "ordNum", col(s, 1));
+    w_text(w, "custPo", col(s, 2));
+    w_time(w, "shpDte", sqlite3_column_int64(s, 3));
+    w_text(w, "carrier", col(s, 4));
+    w_text(w, "tracking", col(s, 5));
+    w_time(w, "modifiedDate", sqlite3_column_int64(s, 6));
+    sqlite3_stmt *l = prepare(m, "SELECT LINNUM, PRTNUM, SHPQTY, STK FROM Shipment_Line WHERE "
+                                 "SHIPMENTID = ? ORDER BY LINNUM");
+    sqlite3_bind_text(l, 1, col(s, 0), -1, SQLITE_TRANSIENT);
+    cs_json_write_key_c(w, "lines");
+    cs_json_write_array_begin(w);
+    while (l && sqlite3_step(l) == SQLITE_ROW) {
+        cs_json_write_object_begin(w);
+        w_text(w, "linNum", col(l, 0));
+        w_text(w, "prtNum", col(l, 1));
+        w_quantity(w, "shpQty", sqlite3_column_int64(l, 2));
+        w_text(w, "stk", col(l, 3));
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    sqlite3_finalize(l);
+    cs_json_write_object_end(w);
+}
+
+static void w_invoice(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+{
+    (void)m;
+    cs_json_write_object_begin(w);
+    w_text(w, "invce", col(s, 0));
+    w_text(w, "ordNum", col(s, 1));
+    w_text(w, "custPo", col(s, 2));
+    w_text(w, "name", col(s, 3));
+    w_text(w, "taxCd1", col(s, 4));
+    w_time(w, "creationDate", sqlite3_column_int64(s, 5));
+    w_text(w, "curr", col(s, 6));
+    w_text(w, "total", col(s, 7));
+    cs_json_write_object_end(w);
+}
+
+static const char customers_sql[] =
+    "SELECT CUSTID_23, NAME_23, ADDR1_23, CITY_23, STATE_23, ZIPCD_23, CNTRY_23, PHONE_23, "
+    "CNTCT_23, TERMS_23, SHPVIA_23, TXCDE1_23, CURR_23, EMAIL, ModifiedDate, RowVersion FROM "
+    "Customer_Master" AFTER_CURSOR("ModifiedDate", "CUSTID_23")
+        IN_CURSOR_ORDER("ModifiedDate", "CUSTID_23");
+
+static const char stock_sql[] =
+    "SELECT PRTNUM_06, STK_06, QTYOH_06, ModifiedDate, PRTNUM_06 || '@' || STK_06 AS K FROM "
+    "Part_Stock" AFTER_CURSOR("ModifiedDate", "(PRTNUM_06 || '@' || STK_06)")
+        IN_CURSOR_ORDER("ModifiedDate", "K");
+
+static const char shipments_sql[] =
+    "SELECT SHIPMENTID, ORDNUM, CUSTPO_27, SHPDTE, CARRIER, TRACKING, Shipment.ModifiedDate FROM "
+    "Shipment JOIN SO_Master ON ORDNUM = ORDNUM_27" AFTER_CURSOR("Shipment.ModifiedDate",
+                                                                 "SHIPMENTID")
+        IN_CURSOR_ORDER("Shipment.ModifiedDate", "SHIPMENTID");
+
+static const char invoices_sql[] =
+    "SELECT INVCE_31, ORDNUM_31, CUSTPO_27, NAME_31, TAXCD1_31, CreationDate, CURR, TOTAL FROM "
+    "Invoice_Master JOIN SO_Master ON ORDNUM_31 = ORDNUM_27" AFTER_CURSOR(
+        "CreationDate", "INVCE_31") IN_CURSOR_ORDER("CreationDate", "INVCE_31");
+
+/* ---- the warehouse ---- */
+
+static int64_t on_hand(sb_exactmax *m, const char *part, const char *stockroom)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT QTYOH_06 FROM Part_Stock WHERE PRTNUM_06 = ? AND "
+                                 "STK_06 = ?");
+    sqlite3_bind_text(s, 1, part, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, stockroom, -1, SQLITE_TRANSIENT);
+    int64_t n = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return n; /* -1: a part that is not stocked (DISCOUNT, FREIGHT) */
+}
+
+static void run_sql(sb_exactmax *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void run_sql(sb_exactmax *m, const char *fmt, ...)
+{
+    char sql[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+}
+
+/* Ships what the order's lines can: each line's due quantity (half of it,
+ * at least one, when partial) as far as its stockroom has stock; the rest
+ * of a short line is backordered. Returns the units shipped. */
+static int64_t ship_order(sb_exactmax *m, const char *ordnum, bool partial, const char *id,
+                          int64_t now)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT LINNUM_28, PRTNUM_28, ORGQTY_28 - SHPQTY_28, STK_28 "
+                                 "FROM SO_Detail WHERE ORDNUM_28 = ? AND STATUS_28 = '3'");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    int64_t shipped = 0;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        int line = sqlite3_column_int(s, 0);
+        const char *part = col(s, 1), *stk = col(s, 3);
+        int64_t due = sqlite3_column_int64(s, 2), stock = on_hand(m, part, stk);
+        if (stock < 0) {
+            /* DISCOUNT, FREIGHT: nothing to ship, done with the order. */
+            run_sql(m,
+                    "UPDATE SO_Detail SET SHPQTY_28 = ORGQTY_28, STATUS_28 = '4' WHERE "
+                    "ORDNUM_28 = '%s' AND LINNUM_28 = %d",
+                    ordnum, line);
+            continue;
+        }
+        int64_t want = partial && due > 1 ? due / 2 : due;
+        int64_t take = stock < want ? stock : want;
+        if (take <= 0) {
+            run_sql(m,
+                    "UPDATE SO_Detail SET BCKQTY_28 = %lld WHERE ORDNUM_28 = '%s' AND "
+                    "LINNUM_28 = %d",
+                    (long long)due, ordnum, line);
+            continue;
+        }
+        run_sql(m,
+                "UPDATE SO_Detail SET SHPQTY_28 = SHPQTY_28 + %lld, BCKQTY_28 = %lld, "
+                "STATUS_28 = CASE WHEN SHPQTY_28 + %lld >= ORGQTY_28 THEN '4' ELSE '3' END "
+                "WHERE ORDNUM_28 = '%s' AND LINNUM_28 = %d",
+                (long long)take, (long long)(stock < want ? due - take : 0), (long long)take,
+                ordnum, line);
+        if (stock >= 0) {
+            run_sql(m,
+                    "UPDATE Part_Stock SET QTYOH_06 = QTYOH_06 - %lld, ModifiedDate = %lld "
+                    "WHERE PRTNUM_06 = '%s' AND STK_06 = '%s'",
+                    (long long)take, (long long)now, part, stk);
+        }
+        run_sql(m, "INSERT INTO Shipment_Line VALUES ('%s', %d, '%s', %lld, '%s')", id, line, part,
+                (long long)take, stk);
+        shipped += take;
+    }
+    sqlite3_finalize(s);
+    return shipped;
+}
+
+/* The order's total from its lines, in its currency. */
+static void order_total(sb_exactmax *m, const char *ordnum, const char *curr, char out[32])
+{
+    const cs_currency *c = cs_currency_find(cs_str_from_c(curr));
+    int exponent = c ? c->exponent : 2;
+    sqlite3_stmt *s = prepare(m, "SELECT PRICE_28, ORGQTY_28 FROM SO_Detail WHERE ORDNUM_28 = ?");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    int64_t total = 0;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t price = 0;
+        cs_decimal_parse(cs_str_from_c(col(s, 0)), exponent, &price, NULL);
+        total += price * sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    cs_decimal_format(total, exponent, out);
+}
+
+/* A complete order (every line shipped) gets status 4 and an invoice. */
+static void complete_if_done(sb_exactmax *m, const char *ordnum, int64_t now)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT COUNT(*) FROM SO_Detail WHERE ORDNUM_28 = ? AND "
+                                 "STATUS_28 = '3'");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    bool open = s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0;
+    sqlite3_finalize(s);
+    s = prepare(m, "SELECT NAME_27, TAXCD1_27, CURR_27 FROM SO_Master WHERE ORDNUM_27 = ?");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    if (!open && s && sqlite3_step(s) == SQLITE_ROW) {
+        char invoice[9], total[32];
+        sqlite3_stmt *count = prepare(m, "SELECT COUNT(*) + 9001 FROM Invoice_Master");
+        snprintf(invoice, sizeof(invoice), "%08lld",
+                 count && sqlite3_step(count) == SQLITE_ROW
+                     ? (long long)sqlite3_column_int64(count, 0)
+                     : 9001ll);
+        sqlite3_finalize(count);
+        order_total(m, ordnum, col(s, 2), total);
+        run_sql(m, "INSERT INTO Invoice_Master VALUES ('%s', '%s', '%s', '%s', %lld, '%s', '%s')",
+                invoice, ordnum, col(s, 0), col(s, 1), (long long)now, col(s, 2), total);
+        run_sql(m, "UPDATE SO_Master SET STATUS_27 = '4', INVCE_27 = '%s' WHERE ORDNUM_27 = '%s'",
+                invoice, ordnum);
+    }
+    sqlite3_finalize(s);
+}
+
+void sb_exactmax_ship(sb_exactmax *m, bool partial, const char *carrier, sb_reply *reply)
+{
+    pthread_mutex_lock(&m->mu);
+    int64_t now = cs_time_now_ms(), units = 0, events = 0;
+    sqlite3_stmt *s = prepare(m, "SELECT ORDNUM_27 FROM SO_Master WHERE STYPE_27 = 'CU' AND "
+                                 "STATUS_27 = '3' AND ModifiedDate > 0 ORDER BY ORDNUM_27");
+    sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        char ordnum[16], id[40];
+        snprintf(ordnum, sizeof(ordnum), "%s", col(s, 0));
+        snprintf(id, sizeof(id), "SH-%s-%lld", ordnum, (long long)(m->shipments_made + 1));
+        int64_t shipped = ship_order(m, ordnum, partial, id, now);
+        if (shipped > 0) {
+            m->shipments_made++;
+            events++;
+            units += shipped;
+            run_sql(m, "INSERT INTO Shipment VALUES ('%s', '%s', %lld, '%s', '1Z%010lld', %lld)",
+                    id, ordnum, (long long)now, carrier, (long long)(m->shipments_made * 7919),
+                    (long long)now);
+            run_sql(m,
+                    "UPDATE SO_Master SET ModifiedDate = %lld, RowVersion = %lld WHERE "
+                    "ORDNUM_27 = '%s'",
+                    (long long)now, (long long)next_version(m), ordnum);
+            complete_if_done(m, ordnum, now);
+        }
+    }
+    sqlite3_finalize(s);
+    sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL);
+    reply->status = 200;
+    cs_buf_appendf(&reply->body, "{\"shipments\":%lld,\"units\":%lld}", (long long)events,
+                   (long long)units);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void sb_exactmax_state(sb_exactmax *m, sb_reply *reply)
+{
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *s = prepare(m, "SELECT (SELECT COUNT(*) FROM SO_Master WHERE ModifiedDate > 0), "
+                                 "(SELECT COUNT(*) FROM Shipment), "
+                                 "(SELECT COUNT(*) FROM Invoice_Master)");
+    long long orders = 0, shipments = 0, invoices = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        orders = sqlite3_column_int64(s, 0);
+        shipments = sqlite3_column_int64(s, 1);
+        invoices = sqlite3_column_int64(s, 2);
+    }
+    sqlite3_finalize(s);
+    reply->status = 200;
+    cs_buf_appendf(&reply->body,
+                   "{\"orders\":%lld,\"allocationRetries\":%lld,\"shipments\":%lld,"
+                   "\"invoices\":%lld}",
+                   orders, (long long)m->allocation_retries, shipments, invoices);
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- dispatch ---- */
+
+void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *reply)
+{
+    pthread_mutex_lock(&m->mu);
+    bool get = strcmp(req->method, "GET") == 0;
+    const char *path = req->path;
+    cursor c;
+    if (!req->authorization || strcmp(req->authorization, "Bearer " SB_EXACTMAX_KEY) != 0) {
+        error_reply(reply, 401, "UNAUTHORIZED", "a bridge key is needed", "", "");
+    } else if (strcmp(req->method, "POST") == 0 && strcmp(path, "/sales-orders") == 0) {
+        create_order(m, req->body, reply);
+    } else if (strcmp(req->method, "PATCH") == 0 && strncmp(path, "/sales-orders/", 14) == 0) {
+        patch_order(m, path + 14, req, reply);
+    } else if (get && strncmp(path, "/sales-orders/", 14) == 0) {
+        get_order(m, path + 14, reply);
+    } else if (get && !read_cursor(req, &c, reply)) {
+        /* the error is the answer */
+    } else if (get && strcmp(path, "/sales-orders") == 0) {
+        list_orders(m, req, &c, reply);
+    } else if (get && strcmp(path, "/customers") == 0) {
+        list(m, customers_sql, 0, 14, &c, w_customer, reply);
+    } else if (get && strcmp(path, "/inventory") == 0) {
+        list(m, stock_sql, 4, 3, &c, w_stock, reply);
+    } else if (get && strcmp(path, "/shipments") == 0) {
+        list(m, shipments_sql, 0, 6, &c, w_shipment, reply);
+    } else if (get && strcmp(path, "/invoices") == 0) {
+        list(m, invoices_sql, 0, 5, &c, w_invoice, reply);
+    } else {
+        error_reply(reply, 404, "NOT_FOUND", "the bridge has no such endpoint", "", "");
+    }
+    pthread_mutex_unlock(&m->mu);
+}
