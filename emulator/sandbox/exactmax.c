@@ -27,7 +27,10 @@ static const char schema[] =
     " CITY_23 TEXT, STATE_23 TEXT, ZIPCD_23 TEXT, CNTRY_23 TEXT, PHONE_23 TEXT, CNTCT_23 TEXT,"
     " TERMS_23 TEXT, SHPVIA_23 TEXT, TXCDE1_23 TEXT, CURR_23 TEXT, EMAIL TEXT,"
     " ModifiedDate INTEGER, RowVersion INTEGER);"
-    "CREATE TABLE Part_Master (PRTNUM_01 TEXT PRIMARY KEY, PMDES1_01 TEXT, TYPE_01 TEXT);"
+    "CREATE TABLE Part_Master (PRTNUM_01 TEXT PRIMARY KEY, PMDES1_01 TEXT, TYPE_01 TEXT,"
+    " STK_29 TEXT, ModifiedDate INTEGER);"
+    /* MAX sites keep prices in different tables; this is the bridge's view. */
+    "CREATE TABLE Price (PRTNUM TEXT, PRICELIST TEXT, CURR TEXT, MINQTY INTEGER, PRICE TEXT);"
     "CREATE TABLE Stockroom (STK TEXT PRIMARY KEY);"
     "CREATE TABLE Part_Stock (PRTNUM_06 TEXT, STK_06 TEXT, QTYOH_06 INTEGER,"
     " ModifiedDate INTEGER, PRIMARY KEY (PRTNUM_06, STK_06));"
@@ -108,18 +111,26 @@ static void seed(sb_exactmax *m, int64_t now_ms)
     }
     sqlite3_exec(m->db,
                  "INSERT INTO Stockroom VALUES ('MAIN'), ('EAST'), ('WEST');"
-                 "INSERT INTO Part_Master VALUES ('DISCOUNT', 'Discount', 'N'), "
-                 "('FREIGHT', 'Freight', 'N');"
+                 "INSERT INTO Part_Master VALUES ('DISCOUNT', 'Discount', 'N', 'MAIN', 1), "
+                 "('FREIGHT', 'Freight', 'N', 'MAIN', 1);"
                  "INSERT INTO SO_Master (ORDNUM_27, CUSTID_27, STYPE_27, STATUS_27, CUSTPO_27, "
                  "ModifiedDate, RowVersion) VALUES ('00051000', 'C000001', 'CU', '5', '', 0, 0);",
                  NULL, NULL, NULL);
     for (int p = 1; p <= 24; p++) {
+        long long at = (long long)(now_ms - p * 60000ll);
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO Part_Master VALUES ('P-SKU-%04d', 'Part %d', 'S');"
+                 "INSERT INTO Part_Master VALUES ('P-SKU-%04d', 'Part %d', 'S', 'MAIN', %lld);"
                  "INSERT INTO Part_Stock VALUES ('P-SKU-%04d', 'MAIN', %d, %lld);"
                  "INSERT INTO Part_Stock VALUES ('P-SKU-%04d', 'EAST', %d, %lld);",
-                 p, p, p, (p * 7) % 40, (long long)(now_ms - p * 60000ll), p, (p * 3) % 11,
-                 (long long)(now_ms - p * 60000ll));
+                 p, p, at, p, (p * 7) % 40, at, p, (p * 3) % 11, at);
+        sqlite3_exec(m->db, sql, NULL, NULL, NULL);
+        /* List prices in three currencies, and a volume break in dollars. */
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO Price VALUES ('P-SKU-%04d', 'LIST', 'USD', 1, '%d.99'), "
+                 "('P-SKU-%04d', 'LIST', 'USD', 10, '%d.49'), "
+                 "('P-SKU-%04d', 'LIST', 'EUR', 1, '%d.90'), "
+                 "('P-SKU-%04d', 'LIST', 'JPY', 1, '%d')",
+                 p, 10 + p, p, 9 + p, p, 9 + p, p, 1500 + 100 * p);
         sqlite3_exec(m->db, sql, NULL, NULL, NULL);
     }
 }
@@ -738,6 +749,37 @@ static void w_invoice(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
     cs_json_write_object_end(w);
 }
 
+static void w_part(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+{
+    cs_json_write_object_begin(w);
+    w_text(w, "prtNum", col(s, 0));
+    w_text(w, "pmDes1", col(s, 1));
+    w_text(w, "type", col(s, 2));
+    w_text(w, "stk", col(s, 3));
+    w_text(w, "slsUom", "EA");
+    w_time(w, "modifiedDate", sqlite3_column_int64(s, 4));
+    sqlite3_stmt *p = prepare(m, "SELECT PRICELIST, CURR, MINQTY, PRICE FROM Price WHERE "
+                                 "PRTNUM = ? ORDER BY CURR, MINQTY");
+    sqlite3_bind_text(p, 1, col(s, 0), -1, SQLITE_TRANSIENT);
+    cs_json_write_key_c(w, "prices");
+    cs_json_write_array_begin(w);
+    while (p && sqlite3_step(p) == SQLITE_ROW) {
+        cs_json_write_object_begin(w);
+        w_text(w, "priceList", col(p, 0));
+        w_text(w, "curr", col(p, 1));
+        w_quantity(w, "minQty", sqlite3_column_int64(p, 2));
+        w_text(w, "price", col(p, 3));
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    sqlite3_finalize(p);
+    cs_json_write_object_end(w);
+}
+
+static const char parts_sql[] =
+    "SELECT PRTNUM_01, PMDES1_01, TYPE_01, STK_29, ModifiedDate FROM Part_Master" AFTER_CURSOR(
+        "ModifiedDate", "PRTNUM_01") IN_CURSOR_ORDER("ModifiedDate", "PRTNUM_01");
+
 static const char customers_sql[] =
     "SELECT CUSTID_23, NAME_23, ADDR1_23, CITY_23, STATE_23, ZIPCD_23, CNTRY_23, PHONE_23, "
     "CNTCT_23, TERMS_23, SHPVIA_23, TXCDE1_23, CURR_23, EMAIL, ModifiedDate, RowVersion FROM "
@@ -957,6 +999,8 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
         list_orders(m, req, &c, reply);
     } else if (get && strcmp(path, "/customers") == 0) {
         list(m, customers_sql, 0, 14, &c, w_customer, reply);
+    } else if (get && strcmp(path, "/parts") == 0) {
+        list(m, parts_sql, 0, 4, &c, w_part, reply);
     } else if (get && strcmp(path, "/inventory") == 0) {
         list(m, stock_sql, 4, 3, &c, w_stock, reply);
     } else if (get && strcmp(path, "/shipments") == 0) {

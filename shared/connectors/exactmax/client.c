@@ -153,21 +153,35 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
     return r;
 }
 
-/* Moves the cursor past a record: its modification time and its key, as
- * the bridge orders each resource. */
-static void advance(const char *resource, const cs_json *item, cs_exactmax_cursor *cursor)
+/* How the bridge orders each resource: by this time, then this key. */
+typedef struct resource_order {
+    const char *resource, *time, *key;
+} resource_order;
+
+static const resource_order orders[] = {
+    {"customers", "modifiedDate", "custId"}, {"parts", "modifiedDate", "prtNum"},
+    {"inventory", "modifiedDate", "prtNum"}, {"shipments", "modifiedDate", "shipmentId"},
+    {"invoices", "creationDate", "invce"},   {"sales-orders", "modifiedDate", "ordNum"},
+};
+
+static const resource_order *order_of(const char *resource)
 {
-    bool invoices = strcmp(resource, "invoices") == 0;
+    for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+        if (strcmp(orders[i].resource, resource) == 0) {
+            return &orders[i];
+        }
+    }
+    return NULL;
+}
+
+/* Moves the cursor past a record: its time and its key (for stock, part
+ * and stockroom). */
+static void advance(const resource_order *o, const cs_json *item, cs_exactmax_cursor *cursor)
+{
     cs_str when = CS_STR_NULL, key = CS_STR_NULL, stockroom = CS_STR_NULL;
-    cs_json_opt_string(item, invoices ? "creationDate" : "modifiedDate", &when, NULL);
-    cs_json_opt_string(item,
-                       invoices                             ? "invce"
-                       : strcmp(resource, "customers") == 0 ? "custId"
-                       : strcmp(resource, "inventory") == 0 ? "prtNum"
-                       : strcmp(resource, "shipments") == 0 ? "shipmentId"
-                                                            : "ordNum",
-                       &key, NULL);
-    if (strcmp(resource, "inventory") == 0) {
+    cs_json_opt_string(item, o->time, &when, NULL);
+    cs_json_opt_string(item, o->key, &key, NULL);
+    if (strcmp(o->resource, "inventory") == 0) {
         cs_json_opt_string(item, "stk", &stockroom, NULL);
     }
     cs_time_parse_rfc3339(when, &cursor->modified_since_ms, NULL, NULL);
@@ -179,6 +193,11 @@ cs_error cs_exactmax_page(cs_exactmax *m, const char *resource, const char *s_ty
                           cs_exactmax_cursor *cursor, cs_arena *arena, const cs_json **items,
                           bool *more, cs_diag *diag)
 {
+    const resource_order *order = order_of(resource);
+    if (!order) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "the MAX bridge has no resource '%s'",
+                           resource);
+    }
     char since[CS_TIME_RFC3339_MAX], path[512];
     cs_time_format_rfc3339(cursor->modified_since_ms, 0, since);
     char *key = curl_easy_escape(NULL, cursor->after_key, 0);
@@ -196,7 +215,7 @@ cs_error cs_exactmax_page(cs_exactmax *m, const char *resource, const char *s_ty
                            resource);
     }
     if (!r && (*items)->last) {
-        advance(resource, (*items)->last, cursor);
+        advance(order, (*items)->last, cursor);
     }
     return r;
 }

@@ -54,7 +54,7 @@ typedef struct cs_exactmax_cursor {
     char after_key[64];
 } cs_exactmax_cursor;
 
-/* One page of /customers, /inventory, /shipments, /invoices or
+/* One page of /customers, /parts, /inventory, /shipments, /invoices or
  * /sales-orders (s_type "CU", "CR" or NULL). items is the page's array in
  * arena; cursor moves past its last record (keep it between runs: the next
  * run reads only what changed after); *more says whether to ask again. */

@@ -140,6 +140,81 @@ cs_error cs_exactmax_customer_decode(const cs_json *c, cs_arena *arena, cs_custo
     return done(&ctx, c);
 }
 
+/* ---- parts ---- */
+
+/* The canonical price for the row's list and currency, made if new. */
+static cs_price *price_for(cs_product *out, size_t capacity, cs_str list, cs_str curr)
+{
+    for (size_t i = 0; i < out->price_count; i++) {
+        if (cs_str_eq(out->prices[i].price_list, list) &&
+            cs_str_eq(out->prices[i].currency, curr)) {
+            return &out->prices[i];
+        }
+    }
+    if (out->price_count == capacity) {
+        return NULL;
+    }
+    cs_price *p = &out->prices[out->price_count++];
+    p->price_list = list;
+    p->currency = curr;
+    return p;
+}
+
+static void part_price(decode_ctx *ctx, const cs_json *row, size_t capacity, cs_product *out)
+{
+    cs_str curr = text(row, "curr");
+    const cs_currency *c = cs_currency_find(curr);
+    if (!c) {
+        problem(ctx, "curr", "iso4217", "missing or not an ISO 4217 code");
+        return;
+    }
+    cs_price *p = price_for(out, capacity, text(row, "priceList"), curr);
+    int64_t min = quantity_of(ctx, row, "minQty");
+    cs_money amount = money_of(ctx, row, "price", c);
+    if (!p) {
+        return;
+    }
+    if (min <= 1) {
+        p->amount = amount;
+        return;
+    }
+    cs_price_tier *tiers = cs_arena_calloc(ctx->arena, p->tier_count + 1, sizeof(*tiers));
+    if (tiers) {
+        memcpy(tiers, p->tiers, p->tier_count * sizeof(*tiers));
+        tiers[p->tier_count++] = (cs_price_tier){min, amount};
+        p->tiers = tiers;
+    }
+}
+
+cs_error cs_exactmax_part_decode(const cs_json *part, cs_arena *arena, cs_product *out,
+                                 cs_problems *problems)
+{
+    decode_ctx ctx = {arena, problems, "", false};
+    memset(out, 0, sizeof(*out));
+    if (!part || part->type != CS_JSON_OBJECT) {
+        return done(&ctx, part);
+    }
+    cs_str id = required(&ctx, part, "prtNum");
+    set_meta(&ctx, part, id, "part", &out->meta);
+    out->ids.by_system[CS_SYS_EXACTMAX] = id;
+    out->item_code = id;
+    out->title = text(part, "pmDes1");
+    out->unit = text(part, "slsUom");
+    out->active = !cs_str_eq_c(text(part, "type"), "N");
+    const cs_json *prices = cs_json_object_get(part, CS_STR_LIT("prices"));
+    size_t n = prices && prices->type == CS_JSON_ARRAY ? prices->count : 0;
+    out->prices = n ? cs_arena_calloc(arena, n, sizeof(cs_price)) : NULL;
+    size_t i = 0;
+    for (const cs_json *row = out->prices ? prices->first : NULL; row; row = row->next, i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "prices[%zu].", i);
+        ctx.prefix = prefix;
+        part_price(&ctx, row, n, out);
+        ctx.prefix = "";
+    }
+    return done(&ctx, part);
+}
+
 /* ---- stock ---- */
 
 cs_error cs_exactmax_stock_decode(const cs_json *item, cs_arena *arena, cs_stock_level *out,

@@ -20,6 +20,12 @@
 cs_error cs_exactmax_customer_decode(const cs_json *customer, cs_arena *arena, cs_customer *out,
                                      cs_problems *problems);
 
+/* A part with its prices: one canonical price per price list and currency,
+ * its quantity 1 row the price and the others volume tiers. Parts of type
+ * N (non-stock: discounts, freight) are not active for sale. */
+cs_error cs_exactmax_part_decode(const cs_json *part, cs_arena *arena, cs_product *out,
+                                 cs_problems *problems);
+
 /* On hand per part and stockroom; available is on hand (MAX does not
  * reserve for web orders; the stock flow subtracts what it knows). */
 cs_error cs_exactmax_stock_decode(const cs_json *item, cs_arena *arena, cs_stock_level *out,

@@ -226,6 +226,98 @@ static void shipments_are_read_incrementally(void **st)
     assert_int_equal(items->count, 0);
 }
 
+/* Every record of a resource, page by page, each handed to check. */
+static size_t read_all(const char *resource, const char *s_type, void (*check)(const cs_json *item))
+{
+    cs_exactmax_cursor cursor = {0};
+    bool more = true;
+    size_t n = 0;
+    while (more) {
+        const cs_json *items;
+        cs_diag diag;
+        if (cs_exactmax_page(max, resource, s_type, 10, &cursor, &test_arena, &items, &more,
+                             &diag)) {
+            fail_msg("%s: %s", resource, diag.message);
+        }
+        for (const cs_json *it = items->first; it; it = it->next, n++) {
+            check(it);
+        }
+    }
+    return n;
+}
+
+static void check_part(const cs_json *item)
+{
+    cs_product part;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_exactmax_part_decode(item, &test_arena, &part, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+    if (cs_str_eq_c(part.item_code, "P-SKU-0001")) {
+        assert_int_equal(part.price_count, 3); /* EUR, JPY, USD */
+        assert_true(cs_str_eq_c(part.prices[2].currency, "USD"));
+        assert_int_equal(part.prices[2].amount.minor_units, 1199);
+        assert_int_equal(part.prices[2].tier_count, 1);
+        assert_int_equal(part.prices[2].tiers[0].min_quantity, 10);
+        assert_int_equal(part.prices[1].amount.minor_units, 1600); /* yen */
+    }
+    assert_int_equal(part.active, !cs_str_eq_c(part.item_code, "FREIGHT") &&
+                                      !cs_str_eq_c(part.item_code, "DISCOUNT"));
+}
+
+static void check_invoice(const cs_json *item)
+{
+    cs_exactmax_invoice invoice;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_exactmax_invoice_decode(item, &test_arena, &invoice, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+    assert_int_equal(invoice.invoice_number.len, 8);
+    assert_true(cs_str_starts_with(invoice.cust_po, CS_STR_LIT("us-")));
+    assert_true(invoice.total.minor_units > 0);
+}
+
+static void check_credit_memo(const cs_json *item)
+{
+    cs_return credit;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_exactmax_credit_memo_decode(item, &test_arena, &credit, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+    assert_true(cs_str_eq_c(credit.order_number, "us-2501-R7"));
+    assert_int_equal(credit.total.minor_units, 10000);
+}
+
+/* Parts with their prices, the invoices of completed orders, and a credit
+ * memo made through the bridge and read back. */
+static void parts_invoices_and_credit_memos_are_read(void **st)
+{
+    (void)st;
+    assert_int_equal(read_all("parts", NULL, check_part), 26);
+    assert_true(read_all("invoices", NULL, check_invoice) >= 1);
+    char number[16];
+    bool existed;
+    cs_diag diag;
+    const char *credit = "{\"custId\":\"WEB-US\",\"custPo\":\"us-2501-R7\",\"sType\":\"CR\","
+                         "\"curr\":\"USD\",\"reason\":\"Damaged\",\"lines\":[{\"prtNum\":"
+                         "\"P-SKU-0006\",\"qty\":\"2\",\"price\":\"50.00\",\"stk\":\"MAIN\"}]}";
+    if (cs_exactmax_create_order(max, cs_str_from_c(credit), number, &existed, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    assert_int_equal(read_all("sales-orders", "CR", check_credit_memo), 1);
+    /* And an unknown customer is named like an unknown part. */
+    const char *stranger = "{\"custId\":\"NOBODY\",\"custPo\":\"us-2502\",\"sType\":\"CU\","
+                           "\"curr\":\"USD\",\"lines\":[{\"prtNum\":\"P-SKU-0006\",\"qty\":"
+                           "\"1\",\"price\":\"1.00\",\"stk\":\"MAIN\"}]}";
+    assert_int_equal(
+        cs_exactmax_create_order(max, cs_str_from_c(stranger), number, &existed, &diag),
+        CS_ERR_HTTP_PERMANENT);
+    assert_string_equal(diag.field, "UNKNOWN_CUSTOMER");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +326,7 @@ int main(void)
         cmocka_unit_test(an_unknown_part_is_named),
         cmocka_unit_test(a_stale_row_version_is_read_again),
         cmocka_unit_test(shipments_are_read_incrementally),
+        cmocka_unit_test(parts_invoices_and_credit_memos_are_read),
     };
     return cmocka_run_group_tests_name("exactmax_client", tests, setup, teardown);
 }
