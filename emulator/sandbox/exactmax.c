@@ -878,12 +878,12 @@ static int64_t ship_order(sb_exactmax *m, const char *ordnum, bool partial, cons
     return shipped;
 }
 
-/* The order's total from its lines, in its currency. */
-static void order_total(sb_exactmax *m, const char *ordnum, const char *curr, char out[32])
+/* What the order billed: its lines' shipped quantities at their prices. */
+static int64_t order_total(sb_exactmax *m, const char *ordnum, const char *curr, char out[32])
 {
     const cs_currency *c = cs_currency_find(cs_str_from_c(curr));
     int exponent = c ? c->exponent : 2;
-    sqlite3_stmt *s = prepare(m, "SELECT PRICE_28, ORGQTY_28 FROM SO_Detail WHERE ORDNUM_28 = ?");
+    sqlite3_stmt *s = prepare(m, "SELECT PRICE_28, SHPQTY_28 FROM SO_Detail WHERE ORDNUM_28 = ?");
     sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
     int64_t total = 0;
     while (s && sqlite3_step(s) == SQLITE_ROW) {
@@ -893,6 +893,7 @@ static void order_total(sb_exactmax *m, const char *ordnum, const char *curr, ch
     }
     sqlite3_finalize(s);
     cs_decimal_format(total, exponent, out);
+    return total;
 }
 
 /* A complete order (every line shipped) gets status 4 and an invoice. */
@@ -913,16 +914,36 @@ static void complete_if_done(sb_exactmax *m, const char *ordnum, int64_t now)
                      ? (long long)sqlite3_column_int64(count, 0)
                      : 9001ll);
         sqlite3_finalize(count);
-        order_total(m, ordnum, col(s, 2), total);
-        run_sql(m, "INSERT INTO Invoice_Master VALUES ('%s', '%s', '%s', '%s', %lld, '%s', '%s')",
-                invoice, ordnum, col(s, 0), col(s, 1), (long long)now, col(s, 2), total);
-        run_sql(m, "UPDATE SO_Master SET STATUS_27 = '4', INVCE_27 = '%s' WHERE ORDNUM_27 = '%s'",
-                invoice, ordnum);
+        if (order_total(m, ordnum, col(s, 2), total) == 0) {
+            /* Nothing shipped and nothing left: cancelled, not invoiced. */
+            run_sql(m,
+                    "UPDATE SO_Master SET STATUS_27 = '5', ModifiedDate = %lld, RowVersion = %lld "
+                    "WHERE ORDNUM_27 = '%s'",
+                    (long long)now, (long long)next_version(m), ordnum);
+        } else {
+            run_sql(m,
+                    "INSERT INTO Invoice_Master VALUES ('%s', '%s', '%s', '%s', %lld, '%s', '%s')",
+                    invoice, ordnum, col(s, 0), col(s, 1), (long long)now, col(s, 2), total);
+            run_sql(m,
+                    "UPDATE SO_Master SET STATUS_27 = '4', INVCE_27 = '%s', ModifiedDate = %lld, "
+                    "RowVersion = %lld WHERE ORDNUM_27 = '%s'",
+                    invoice, (long long)now, (long long)next_version(m), ordnum);
+        }
     }
     sqlite3_finalize(s);
 }
 
-void sb_exactmax_ship(sb_exactmax *m, bool partial, const char *carrier, sb_reply *reply)
+/* A backordered remainder the warehouse gives up on: the line closes. */
+static void cancel_backorders(sb_exactmax *m, const char *ordnum)
+{
+    run_sql(m,
+            "UPDATE SO_Detail SET STATUS_28 = '5', BCKQTY_28 = 0 WHERE ORDNUM_28 = '%s' AND "
+            "STATUS_28 = '3' AND BCKQTY_28 > 0",
+            ordnum);
+}
+
+void sb_exactmax_ship(sb_exactmax *m, bool partial, bool cancel_short, const char *carrier,
+                      sb_reply *reply)
 {
     pthread_mutex_lock(&m->mu);
     int64_t now = cs_time_now_ms(), units = 0, events = 0;
@@ -934,6 +955,12 @@ void sb_exactmax_ship(sb_exactmax *m, bool partial, const char *carrier, sb_repl
         snprintf(ordnum, sizeof(ordnum), "%s", col(s, 0));
         snprintf(id, sizeof(id), "SH-%s-%lld", ordnum, (long long)(m->shipments_made + 1));
         int64_t shipped = ship_order(m, ordnum, partial, id, now);
+        if (cancel_short) {
+            cancel_backorders(m, ordnum);
+        }
+        if (shipped == 0 && cancel_short) {
+            complete_if_done(m, ordnum, now);
+        }
         if (shipped > 0) {
             m->shipments_made++;
             events++;

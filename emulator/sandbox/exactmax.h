@@ -52,8 +52,11 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
  * allocation (0: never). */
 void sb_exactmax_set_race(sb_exactmax *m, int every);
 /* Runs the warehouse once: ships every open customer order whole (or half
- * of each line, at least one unit, when partial), as far as stock allows. */
-void sb_exactmax_ship(sb_exactmax *m, bool partial, const char *carrier, sb_reply *reply);
+ * of each line, at least one unit, when partial), as far as stock allows;
+ * what stock does not cover is backordered, or with cancel_short cancelled
+ * (the line closes, the order completes and is invoiced for what shipped). */
+void sb_exactmax_ship(sb_exactmax *m, bool partial, bool cancel_short, const char *carrier,
+                      sb_reply *reply);
 /* {"orders": n, "allocationRetries": n, "shipments": n, "invoices": n} */
 void sb_exactmax_state(sb_exactmax *m, sb_reply *reply);
 

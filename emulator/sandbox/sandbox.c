@@ -640,7 +640,8 @@ static enum MHD_Result exactmax(sb_sandbox *sb, struct MHD_Connection *conn, con
     return result;
 }
 
-/* POST /_sandbox/exactmax/warehouse {"partial": bool, "carrier": "UPS"},
+/* POST /_sandbox/exactmax/warehouse {"partial": bool, "cancel_backorders": bool,
+ * "carrier": "UPS"},
  * POST /_sandbox/exactmax/race {"every": N}, GET /_sandbox/exactmax/state */
 static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *conn,
                                        const char *what, bool get, cs_str body)
@@ -659,13 +660,14 @@ static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *co
     if (get && strcmp(what, "state") == 0) {
         sb_exactmax_state(sb->exactmax, &reply);
     } else if (!get && strcmp(what, "warehouse") == 0) {
-        bool partial = false;
+        bool partial = false, cancel_short = false;
         cs_str carrier = CS_STR_LIT("UPS");
         cs_json_opt_bool(req, "partial", &partial, NULL);
+        cs_json_opt_bool(req, "cancel_backorders", &cancel_short, NULL);
         cs_json_opt_string(req, "carrier", &carrier, NULL);
         char name[32];
         snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(carrier));
-        sb_exactmax_ship(sb->exactmax, partial, name, &reply);
+        sb_exactmax_ship(sb->exactmax, partial, cancel_short, name, &reply);
     } else if (!get && strcmp(what, "race") == 0) {
         int64_t every = 0;
         cs_json_opt_int64(req, "every", &every, NULL);

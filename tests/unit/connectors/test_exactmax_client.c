@@ -318,6 +318,31 @@ static void parts_invoices_and_credit_memos_are_read(void **st)
     assert_string_equal(diag.field, "UNKNOWN_CUSTOMER");
 }
 
+/* Two ordered, one in stock: the warehouse ships one and, told to, cancels
+ * the backordered other; the order completes and is invoiced for one. */
+static void a_short_line_is_backordered_then_cancelled(void **st)
+{
+    (void)st;
+    const char *body = "{\"custId\":\"WEB-US\",\"custPo\":\"us-2601\",\"sType\":\"CU\","
+                       "\"curr\":\"USD\",\"lines\":[{\"prtNum\":\"P-SKU-0023\",\"qty\":"
+                       "\"2\",\"price\":\"10.00\",\"stk\":\"MAIN\"}]}";
+    char number[16];
+    bool existed;
+    cs_diag diag;
+    if (cs_exactmax_create_order(max, cs_str_from_c(body), number, &existed, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    sandbox_post("/_sandbox/exactmax/warehouse", "{\"cancel_backorders\":true}");
+    const cs_json *order;
+    assert_int_equal(cs_exactmax_get_order(max, cs_str_from_c(number), &test_arena, &order, &diag),
+                     CS_ERR_OK);
+    assert_true(cs_str_eq_c(cs_json_object_get(order, CS_STR_LIT("status"))->text, "4"));
+    const cs_json *line = cs_json_object_get(order, CS_STR_LIT("lines"))->first;
+    assert_true(cs_str_eq_c(cs_json_object_get(line, CS_STR_LIT("shpQty"))->text, "1.0000"));
+    assert_true(cs_str_eq_c(cs_json_object_get(line, CS_STR_LIT("status"))->text, "5"));
+    assert_true(cs_json_object_get(order, CS_STR_LIT("invce"))->text.len == 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +352,7 @@ int main(void)
         cmocka_unit_test(a_stale_row_version_is_read_again),
         cmocka_unit_test(shipments_are_read_incrementally),
         cmocka_unit_test(parts_invoices_and_credit_memos_are_read),
+        cmocka_unit_test(a_short_line_is_backordered_then_cancelled),
     };
     return cmocka_run_group_tests_name("exactmax_client", tests, setup, teardown);
 }
