@@ -11,11 +11,23 @@
 #include "core/json.h"
 #include "core/money.h"
 #include "core/timestamp.h"
+#include "emulator/wait.h"
 
 enum { DEFAULT_LIMIT = 100, MAX_LIMIT = 500, MAX_LINES = 200 };
 
+/* The warehouse's own clock: a run every every_ms, until stopped. */
+typedef struct warehouse_clock {
+    pthread_t thread;
+    pthread_cond_t wake;
+    bool running, stopping;
+    int64_t every_ms;
+    bool partial, cancel_short;
+    char carrier[32];
+} warehouse_clock;
+
 struct sb_exactmax {
     pthread_mutex_t mu;
+    warehouse_clock clock;
     sqlite3 *db;
     int64_t version; /* the last rowVersion handed out */
     int race_every;
@@ -138,21 +150,42 @@ static void seed(sb_exactmax *m, int64_t now_ms)
 sb_exactmax *sb_exactmax_new(int64_t now_ms, cs_diag *diag)
 {
     sb_exactmax *m = calloc(1, sizeof(*m));
-    if (!m || sqlite3_open(":memory:", &m->db) != SQLITE_OK ||
+    if (!m) {
+        cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+        return NULL;
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->clock.wake, NULL);
+    if (sqlite3_open(":memory:", &m->db) != SQLITE_OK ||
         sqlite3_exec(m->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
         cs_diag_set(diag, CS_ERR_STORAGE, "cannot create the MAX tables");
         sb_exactmax_destroy(m);
         return NULL;
     }
-    pthread_mutex_init(&m->mu, NULL);
     seed(m, now_ms ? now_ms : cs_time_now_ms());
     return m;
+}
+
+static void stop_clock(sb_exactmax *m)
+{
+    pthread_mutex_lock(&m->mu);
+    bool running = m->clock.running;
+    m->clock.stopping = true;
+    pthread_cond_signal(&m->clock.wake);
+    pthread_mutex_unlock(&m->mu);
+    if (running) {
+        pthread_join(m->clock.thread, NULL);
+    }
+    m->clock.running = false;
+    m->clock.stopping = false;
 }
 
 void sb_exactmax_destroy(sb_exactmax *m)
 {
     if (m) {
+        stop_clock(m);
         sqlite3_close(m->db);
+        pthread_cond_destroy(&m->clock.wake);
         pthread_mutex_destroy(&m->mu);
         free(m);
     }
@@ -1037,5 +1070,44 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
     } else {
         error_reply(reply, 404, "NOT_FOUND", "the bridge has no such endpoint", "", "");
     }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- the warehouse's clock ---- */
+
+static void *clock_run(void *arg)
+{
+    sb_exactmax *m = arg;
+    pthread_mutex_lock(&m->mu);
+    while (!m->clock.stopping) {
+        em_wait_for(&m->clock.wake, &m->mu, m->clock.every_ms);
+        if (m->clock.stopping) {
+            break;
+        }
+        warehouse_clock c = m->clock;
+        pthread_mutex_unlock(&m->mu);
+        sb_reply ignored = {0};
+        cs_buf_init(&ignored.body, 0);
+        sb_exactmax_ship(m, c.partial, c.cancel_short, c.carrier, &ignored);
+        cs_buf_clean_up(&ignored.body);
+        pthread_mutex_lock(&m->mu);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+void sb_exactmax_set_clock(sb_exactmax *m, int64_t every_ms, bool partial, bool cancel_short,
+                           const char *carrier)
+{
+    stop_clock(m);
+    if (every_ms <= 0) {
+        return;
+    }
+    pthread_mutex_lock(&m->mu);
+    m->clock.every_ms = every_ms;
+    m->clock.partial = partial;
+    m->clock.cancel_short = cancel_short;
+    snprintf(m->clock.carrier, sizeof(m->clock.carrier), "%s", carrier);
+    m->clock.running = pthread_create(&m->clock.thread, NULL, clock_run, m) == 0;
     pthread_mutex_unlock(&m->mu);
 }

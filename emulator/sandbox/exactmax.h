@@ -13,7 +13,7 @@
  * (every Nth allocation), and then does what the contract asks of a bridge:
  * retries with the next number, so no client ever sees the collision.
  *
- * A simulated warehouse ships open orders on demand: whole or in part, short
+ * A simulated warehouse ships open orders on demand or on its own clock: whole or in part, short
  * when the stockroom lacks stock (the rest goes to backorder), one shipment
  * event per run with a tracking number, an invoice when an order is complete. */
 #ifndef CS_SANDBOX_EXACTMAX_H
@@ -57,6 +57,10 @@ void sb_exactmax_set_race(sb_exactmax *m, int every);
  * (the line closes, the order completes and is invoiced for what shipped). */
 void sb_exactmax_ship(sb_exactmax *m, bool partial, bool cancel_short, const char *carrier,
                       sb_reply *reply);
+/* Runs the warehouse every every_ms on its own (0 stops it), so shipments
+ * and invoices appear over time as in a real one. */
+void sb_exactmax_set_clock(sb_exactmax *m, int64_t every_ms, bool partial, bool cancel_short,
+                           const char *carrier);
 /* {"orders": n, "allocationRetries": n, "shipments": n, "invoices": n} */
 void sb_exactmax_state(sb_exactmax *m, sb_reply *reply);
 

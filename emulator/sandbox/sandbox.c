@@ -641,7 +641,7 @@ static enum MHD_Result exactmax(sb_sandbox *sb, struct MHD_Connection *conn, con
 }
 
 /* POST /_sandbox/exactmax/warehouse {"partial": bool, "cancel_backorders": bool,
- * "carrier": "UPS"},
+ * "carrier": "UPS", "every_ms": N (a clock instead of one run; 0 stops it)},
  * POST /_sandbox/exactmax/race {"every": N}, GET /_sandbox/exactmax/state */
 static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *conn,
                                        const char *what, bool get, cs_str body)
@@ -667,7 +667,15 @@ static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *co
         cs_json_opt_string(req, "carrier", &carrier, NULL);
         char name[32];
         snprintf(name, sizeof(name), "%.*s", CS_STR_FMT(carrier));
-        sb_exactmax_ship(sb->exactmax, partial, cancel_short, name, &reply);
+        int64_t every_ms = 0;
+        cs_json_opt_int64(req, "every_ms", &every_ms, NULL);
+        if (cs_json_object_get(req, CS_STR_LIT("every_ms"))) {
+            /* A clock instead of one run: 0 stops it. */
+            sb_exactmax_set_clock(sb->exactmax, every_ms, partial, cancel_short, name);
+            reply.status = 204;
+        } else {
+            sb_exactmax_ship(sb->exactmax, partial, cancel_short, name, &reply);
+        }
     } else if (!get && strcmp(what, "race") == 0) {
         int64_t every = 0;
         cs_json_opt_int64(req, "every", &every, NULL);

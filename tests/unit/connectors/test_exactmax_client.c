@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -343,6 +344,34 @@ static void a_short_line_is_backordered_then_cancelled(void **st)
     assert_true(cs_json_object_get(order, CS_STR_LIT("invce"))->text.len == 8);
 }
 
+static long count_in_state(const char *key)
+{
+    char *state = sandbox_post("/_sandbox/exactmax/state", "");
+    char *at = strstr(state, key);
+    return at ? strtol(at + strlen(key), NULL, 10) : -1;
+}
+
+/* On its own clock the warehouse ships an order placed after it started. */
+static void the_warehouse_runs_on_its_own_clock(void **st)
+{
+    (void)st;
+    long before = count_in_state("\"shipments\":");
+    sandbox_post("/_sandbox/exactmax/warehouse", "{\"every_ms\":20}");
+    char number[16];
+    bool existed;
+    assert_int_equal(
+        cs_exactmax_create_order(max, order_body("us-2701", "P-SKU-0007"), number, &existed, NULL),
+        CS_ERR_OK);
+    long after = before;
+    for (int i = 0; i < 200 && after == before; i++) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+        after = count_in_state("\"shipments\":");
+    }
+    sandbox_post("/_sandbox/exactmax/warehouse", "{\"every_ms\":0}");
+    assert_true(after > before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +382,7 @@ int main(void)
         cmocka_unit_test(shipments_are_read_incrementally),
         cmocka_unit_test(parts_invoices_and_credit_memos_are_read),
         cmocka_unit_test(a_short_line_is_backordered_then_cancelled),
+        cmocka_unit_test(the_warehouse_runs_on_its_own_clock),
     };
     return cmocka_run_group_tests_name("exactmax_client", tests, setup, teardown);
 }
