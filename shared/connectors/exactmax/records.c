@@ -180,7 +180,9 @@ static void part_price(decode_ctx *ctx, const cs_json *row, size_t capacity, cs_
     }
     cs_price_tier *tiers = cs_arena_calloc(ctx->arena, p->tier_count + 1, sizeof(*tiers));
     if (tiers) {
-        memcpy(tiers, p->tiers, p->tier_count * sizeof(*tiers));
+        if (p->tier_count) {
+            memcpy(tiers, p->tiers, p->tier_count * sizeof(*tiers));
+        }
         tiers[p->tier_count++] = (cs_price_tier){min, amount};
         p->tiers = tiers;
     }

@@ -117,7 +117,7 @@ static void order_numbers_survive_the_allocation_race(void **st)
     sandbox_post("/_sandbox/exactmax/race", "{\"every\":2}");
     char numbers[4][16];
     for (int i = 0; i < 4; i++) {
-        char po[16];
+        char po[24];
         snprintf(po, sizeof(po), "us-21%02d", i);
         bool existed;
         cs_diag diag;
@@ -186,7 +186,7 @@ static void shipments_are_read_incrementally(void **st)
 {
     (void)st;
     for (int i = 0; i < 3; i++) {
-        char po[16], number[16];
+        char po[24], number[16];
         bool existed;
         snprintf(po, sizeof(po), "us-24%02d", i);
         assert_int_equal(
