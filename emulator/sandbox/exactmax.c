@@ -247,64 +247,93 @@ static void w_quantity(cs_json_writer *w, const char *key, int64_t n)
     w_text(w, key, text);
 }
 
-/* ---- sales orders ---- */
+/* A row written as JSON: spec i names the key and kind of column first + i,
+ * so each answer is its SELECT's column list and this table. */
+typedef enum kind { TEXT, TIME, QUANTITY, VERSION } kind;
 
-static void w_lines(sb_exactmax *m, cs_json_writer *w, const char *ordnum)
+typedef struct column_spec {
+    const char *key;
+    kind kind;
+} column_spec;
+
+static void w_columns(cs_json_writer *w, sqlite3_stmt *s, int first, const column_spec *specs,
+                      size_t n)
 {
-    sqlite3_stmt *s = prepare(m, "SELECT LINNUM_28, DELNUM_28, PRTNUM_28, STATUS_28, PRICE_28, "
-                                 "ORGQTY_28, SHPQTY_28, BCKQTY_28, CURDUE_28, SHPDTE_28, STK_28, "
-                                 "SLSUOM_28 FROM SO_Detail WHERE ORDNUM_28 = ? ORDER BY LINNUM_28");
-    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
-    cs_json_write_key_c(w, "lines");
+    for (size_t i = 0; i < n; i++) {
+        int c = first + (int)i;
+        switch (specs[i].kind) {
+        case TEXT:
+            w_text(w, specs[i].key, col(s, c));
+            break;
+        case TIME:
+            w_time(w, specs[i].key, sqlite3_column_int64(s, c));
+            break;
+        case QUANTITY:
+            w_quantity(w, specs[i].key, sqlite3_column_int64(s, c));
+            break;
+        case VERSION:
+            w_version(w, sqlite3_column_int64(s, c));
+            break;
+        }
+    }
+}
+
+#define SPECS(array) (array), sizeof(array) / sizeof((array)[0])
+
+/* Each row of a child query, as an array under key. */
+static void w_children(sb_exactmax *m, cs_json_writer *w, const char *key, const char *sql,
+                       const char *parent, const column_spec *specs, size_t n)
+{
+    sqlite3_stmt *s = prepare(m, sql);
+    sqlite3_bind_text(s, 1, parent, -1, SQLITE_TRANSIENT);
+    cs_json_write_key_c(w, key);
     cs_json_write_array_begin(w);
     while (s && sqlite3_step(s) == SQLITE_ROW) {
-        int64_t org = sqlite3_column_int64(s, 5), shp = sqlite3_column_int64(s, 6);
         cs_json_write_object_begin(w);
-        w_text(w, "linNum", col(s, 0));
-        w_text(w, "delNum", col(s, 1));
-        w_text(w, "prtNum", col(s, 2));
-        w_text(w, "status", col(s, 3));
-        w_text(w, "price", col(s, 4));
-        w_quantity(w, "qty", org);
-        w_quantity(w, "curQty", org);
-        w_quantity(w, "shpQty", shp);
-        w_quantity(w, "bckQty", sqlite3_column_int64(s, 7));
-        w_quantity(w, "dueQty", org - shp);
-        w_text(w, "dueDate", col(s, 8));
-        w_text(w, "shpDte", col(s, 9));
-        w_text(w, "stk", col(s, 10));
-        w_text(w, "slsUom", col(s, 11));
+        w_columns(w, s, 0, specs, n);
         cs_json_write_object_end(w);
     }
     cs_json_write_array_end(w);
     sqlite3_finalize(s);
 }
 
+/* ---- sales orders ---- */
+
+static const column_spec line_specs[] = {
+    {"linNum", TEXT},     {"delNum", TEXT},     {"prtNum", TEXT},     {"status", TEXT},
+    {"price", TEXT},      {"qty", QUANTITY},    {"curQty", QUANTITY}, {"shpQty", QUANTITY},
+    {"bckQty", QUANTITY}, {"dueQty", QUANTITY}, {"dueDate", TEXT},    {"shpDte", TEXT},
+    {"stk", TEXT},        {"slsUom", TEXT}};
+
+static const char lines_sql[] =
+    "SELECT LINNUM_28, DELNUM_28, PRTNUM_28, STATUS_28, PRICE_28, ORGQTY_28, ORGQTY_28, "
+    "SHPQTY_28, BCKQTY_28, ORGQTY_28 - SHPQTY_28, CURDUE_28, SHPDTE_28, STK_28, SLSUOM_28 FROM "
+    "SO_Detail WHERE ORDNUM_28 = ? ORDER BY LINNUM_28";
+
 static const char order_columns[] =
     "ORDNUM_27, CUSTID_27, STYPE_27, STATUS_27, CUSTPO_27, ORDID_27, ORDDTE_27, SHPVIA_27, "
     "TERMS_27, TAXCD1_27, CURR_27, NAME_27, ADDR1_27, CITY_27, STATE_27, ZIPCD_27, CNTRY_27, "
     "REASON_27, INVCE_27, ModifiedDate, RowVersion";
 
+static const column_spec order_specs[] = {{"ordNum", TEXT}, {"custId", TEXT}, {"sType", TEXT},
+                                          {"status", TEXT}, {"custPo", TEXT}, {"ordId", TEXT},
+                                          {"ordDte", TEXT}, {"shpVia", TEXT}, {"terms", TEXT},
+                                          {"taxCd1", TEXT}, {"curr", TEXT}};
+static const column_spec ship_to_specs[] = {{"name", TEXT},  {"addr1", TEXT}, {"city", TEXT},
+                                            {"state", TEXT}, {"zipCd", TEXT}, {"cntry", TEXT}};
+static const column_spec order_tail_specs[] = {
+    {"reason", TEXT}, {"invce", TEXT}, {"modifiedDate", TIME}, {"rowVersion", VERSION}};
+
 static void w_order(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
 {
-    static const char *keys[] = {"ordNum", "custId", "sType", "status", "custPo", "ordId",
-                                 "ordDte", "shpVia", "terms", "taxCd1", "curr"};
     cs_json_write_object_begin(w);
-    for (int i = 0; i < 11; i++) {
-        w_text(w, keys[i], col(s, i));
-    }
+    w_columns(w, s, 0, SPECS(order_specs));
     cs_json_write_key_c(w, "shipTo");
     cs_json_write_object_begin(w);
-    static const char *ship[] = {"name", "addr1", "city", "state", "zipCd", "cntry"};
-    for (int i = 0; i < 6; i++) {
-        w_text(w, ship[i], col(s, 11 + i));
-    }
+    w_columns(w, s, 11, SPECS(ship_to_specs));
     cs_json_write_object_end(w);
-    w_text(w, "reason", col(s, 17));
-    w_text(w, "invce", col(s, 18));
-    w_time(w, "modifiedDate", sqlite3_column_int64(s, 19));
-    w_version(w, sqlite3_column_int64(s, 20));
-    w_lines(m, w, col(s, 0));
+    w_columns(w, s, 17, SPECS(order_tail_specs));
+    w_children(m, w, "lines", lines_sql, col(s, 0), SPECS(line_specs));
     cs_json_write_object_end(w);
 }
 
@@ -714,17 +743,32 @@ static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request
 
 /* ---- other records ---- */
 
+static const column_spec customer_specs[] = {
+    {"custId", TEXT}, {"name", TEXT},  {"addr1", TEXT},        {"city", TEXT},
+    {"state", TEXT},  {"zipCd", TEXT}, {"cntry", TEXT},        {"phone", TEXT},
+    {"cntct", TEXT},  {"terms", TEXT}, {"shpVia", TEXT},       {"txCde1", TEXT},
+    {"curr", TEXT},   {"email", TEXT}, {"modifiedDate", TIME}, {"rowVersion", VERSION}};
+static const column_spec stock_specs[] = {
+    {"prtNum", TEXT}, {"stk", TEXT}, {"qtyOh", QUANTITY}, {"modifiedDate", TIME}};
+static const column_spec shipment_specs[] = {
+    {"shipmentId", TEXT}, {"ordNum", TEXT},   {"custPo", TEXT},      {"shpDte", TIME},
+    {"carrier", TEXT},    {"tracking", TEXT}, {"modifiedDate", TIME}};
+static const column_spec shipment_line_specs[] = {
+    {"linNum", TEXT}, {"prtNum", TEXT}, {"shpQty", QUANTITY}, {"stk", TEXT}};
+static const column_spec invoice_specs[] = {
+    {"invce", TEXT},  {"ordNum", TEXT},       {"custPo", TEXT}, {"name", TEXT},
+    {"taxCd1", TEXT}, {"creationDate", TIME}, {"curr", TEXT},   {"total", TEXT}};
+static const column_spec part_specs[] = {{"prtNum", TEXT}, {"pmDes1", TEXT},
+                                         {"type", TEXT},   {"stk", TEXT},
+                                         {"slsUom", TEXT}, {"modifiedDate", TIME}};
+static const column_spec price_specs[] = {
+    {"priceList", TEXT}, {"curr", TEXT}, {"minQty", QUANTITY}, {"price", TEXT}};
+
 static void w_customer(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
 {
     (void)m;
-    static const char *keys[] = {"custId", "name",  "addr1", "city",   "state",  "zipCd", "cntry",
-                                 "phone",  "cntct", "terms", "shpVia", "txCde1", "curr",  "email"};
     cs_json_write_object_begin(w);
-    for (int i = 0; i < 14; i++) {
-        w_text(w, keys[i], col(s, i));
-    }
-    w_time(w, "modifiedDate", sqlite3_column_int64(s, 14));
-    w_version(w, sqlite3_column_int64(s, 15));
+    w_columns(w, s, 0, SPECS(customer_specs));
     cs_json_write_object_end(w);
 }
 
@@ -732,38 +776,18 @@ static void w_stock(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
 {
     (void)m;
     cs_json_write_object_begin(w);
-    w_text(w, "prtNum", col(s, 0));
-    w_text(w, "stk", col(s, 1));
-    w_quantity(w, "qtyOh", sqlite3_column_int64(s, 2));
-    w_time(w, "modifiedDate", sqlite3_column_int64(s, 3));
+    w_columns(w, s, 0, SPECS(stock_specs));
     cs_json_write_object_end(w);
 }
 
 static void w_shipment(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
 {
     cs_json_write_object_begin(w);
-    w_text(w, "shipmentId", col(s, 0));
-    w_text(w, "ordNum", col(s, 1));
-    w_text(w, "custPo", col(s, 2));
-    w_time(w, "shpDte", sqlite3_column_int64(s, 3));
-    w_text(w, "carrier", col(s, 4));
-    w_text(w, "tracking", col(s, 5));
-    w_time(w, "modifiedDate", sqlite3_column_int64(s, 6));
-    sqlite3_stmt *l = prepare(m, "SELECT LINNUM, PRTNUM, SHPQTY, STK FROM Shipment_Line WHERE "
-                                 "SHIPMENTID = ? ORDER BY LINNUM");
-    sqlite3_bind_text(l, 1, col(s, 0), -1, SQLITE_TRANSIENT);
-    cs_json_write_key_c(w, "lines");
-    cs_json_write_array_begin(w);
-    while (l && sqlite3_step(l) == SQLITE_ROW) {
-        cs_json_write_object_begin(w);
-        w_text(w, "linNum", col(l, 0));
-        w_text(w, "prtNum", col(l, 1));
-        w_quantity(w, "shpQty", sqlite3_column_int64(l, 2));
-        w_text(w, "stk", col(l, 3));
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-    sqlite3_finalize(l);
+    w_columns(w, s, 0, SPECS(shipment_specs));
+    w_children(m, w, "lines",
+               "SELECT LINNUM, PRTNUM, SHPQTY, STK FROM Shipment_Line WHERE SHIPMENTID = ? "
+               "ORDER BY LINNUM",
+               col(s, 0), SPECS(shipment_line_specs));
     cs_json_write_object_end(w);
 }
 
@@ -771,47 +795,24 @@ static void w_invoice(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
 {
     (void)m;
     cs_json_write_object_begin(w);
-    w_text(w, "invce", col(s, 0));
-    w_text(w, "ordNum", col(s, 1));
-    w_text(w, "custPo", col(s, 2));
-    w_text(w, "name", col(s, 3));
-    w_text(w, "taxCd1", col(s, 4));
-    w_time(w, "creationDate", sqlite3_column_int64(s, 5));
-    w_text(w, "curr", col(s, 6));
-    w_text(w, "total", col(s, 7));
+    w_columns(w, s, 0, SPECS(invoice_specs));
     cs_json_write_object_end(w);
 }
 
 static void w_part(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
 {
     cs_json_write_object_begin(w);
-    w_text(w, "prtNum", col(s, 0));
-    w_text(w, "pmDes1", col(s, 1));
-    w_text(w, "type", col(s, 2));
-    w_text(w, "stk", col(s, 3));
-    w_text(w, "slsUom", "EA");
-    w_time(w, "modifiedDate", sqlite3_column_int64(s, 4));
-    sqlite3_stmt *p = prepare(m, "SELECT PRICELIST, CURR, MINQTY, PRICE FROM Price WHERE "
-                                 "PRTNUM = ? ORDER BY CURR, MINQTY");
-    sqlite3_bind_text(p, 1, col(s, 0), -1, SQLITE_TRANSIENT);
-    cs_json_write_key_c(w, "prices");
-    cs_json_write_array_begin(w);
-    while (p && sqlite3_step(p) == SQLITE_ROW) {
-        cs_json_write_object_begin(w);
-        w_text(w, "priceList", col(p, 0));
-        w_text(w, "curr", col(p, 1));
-        w_quantity(w, "minQty", sqlite3_column_int64(p, 2));
-        w_text(w, "price", col(p, 3));
-        cs_json_write_object_end(w);
-    }
-    cs_json_write_array_end(w);
-    sqlite3_finalize(p);
+    w_columns(w, s, 0, SPECS(part_specs));
+    w_children(m, w, "prices",
+               "SELECT PRICELIST, CURR, MINQTY, PRICE FROM Price WHERE PRTNUM = ? ORDER BY CURR, "
+               "MINQTY",
+               col(s, 0), SPECS(price_specs));
     cs_json_write_object_end(w);
 }
 
-static const char parts_sql[] =
-    "SELECT PRTNUM_01, PMDES1_01, TYPE_01, STK_29, ModifiedDate FROM Part_Master" AFTER_CURSOR(
-        "ModifiedDate", "PRTNUM_01") IN_CURSOR_ORDER("ModifiedDate", "PRTNUM_01");
+static const char parts_sql[] = "SELECT PRTNUM_01, PMDES1_01, TYPE_01, STK_29, 'EA', ModifiedDate "
+                                "FROM Part_Master" AFTER_CURSOR("ModifiedDate", "PRTNUM_01")
+                                    IN_CURSOR_ORDER("ModifiedDate", "PRTNUM_01");
 
 static const char customers_sql[] =
     "SELECT CUSTID_23, NAME_23, ADDR1_23, CITY_23, STATE_23, ZIPCD_23, CNTRY_23, PHONE_23, "
@@ -1060,7 +1061,7 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
     } else if (get && strcmp(path, "/customers") == 0) {
         list(m, customers_sql, 0, 14, &c, w_customer, reply);
     } else if (get && strcmp(path, "/parts") == 0) {
-        list(m, parts_sql, 0, 4, &c, w_part, reply);
+        list(m, parts_sql, 0, 5, &c, w_part, reply);
     } else if (get && strcmp(path, "/inventory") == 0) {
         list(m, stock_sql, 4, 3, &c, w_stock, reply);
     } else if (get && strcmp(path, "/shipments") == 0) {
