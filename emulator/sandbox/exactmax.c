@@ -34,6 +34,9 @@ struct sb_exactmax {
     int64_t allocations, allocation_retries, shipments_made;
 };
 
+/* An incremental read of the bridge (defined with the queries below). */
+typedef struct resource resource;
+
 static const char schema[] =
     "CREATE TABLE Customer_Master (CUSTID_23 TEXT PRIMARY KEY, NAME_23 TEXT, ADDR1_23 TEXT,"
     " CITY_23 TEXT, STATE_23 TEXT, ZIPCD_23 TEXT, CNTRY_23 TEXT, PHONE_23 TEXT, CNTCT_23 TEXT,"
@@ -324,8 +327,9 @@ static const column_spec ship_to_specs[] = {{"name", TEXT},  {"addr1", TEXT}, {"
 static const column_spec order_tail_specs[] = {
     {"reason", TEXT}, {"invce", TEXT}, {"modifiedDate", TIME}, {"rowVersion", VERSION}};
 
-static void w_order(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
+static void w_order(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s, const resource *r)
 {
+    (void)r;
     cs_json_write_object_begin(w);
     w_columns(w, s, 0, SPECS(order_specs));
     cs_json_write_key_c(w, "shipTo");
@@ -351,7 +355,7 @@ static void get_order(sb_exactmax *m, const char *ordnum, sb_reply *reply)
     reply->status = 200;
     cs_json_writer w;
     cs_json_writer_init(&w, &reply->body);
-    w_order(m, &w, s);
+    w_order(m, &w, s, NULL);
     cs_json_writer_finish(&w, NULL);
     cs_json_writer_clean_up(&w);
     sqlite3_finalize(s);
@@ -381,13 +385,13 @@ static bool read_cursor(const sb_max_request *req, cursor *c, sb_reply *reply)
     return true;
 }
 
-typedef void (*row_writer)(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s);
+typedef void (*row_writer)(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s, const resource *r);
 
 /* Runs a SELECT whose ?1 ?2 ?3 are since, after key and limit + 1, whose
  * column key_col is the key and modified_col the ModifiedDate, and answers
  * {"items", "next"}. */
 static void list(sb_exactmax *m, const char *sql, int key_col, int modified_col, const cursor *c,
-                 row_writer write_row, sb_reply *reply)
+                 row_writer write_row, const resource *r, sb_reply *reply)
 {
     sqlite3_stmt *s = prepare(m, sql);
     sqlite3_bind_int64(s, 1, c->since_ms);
@@ -407,7 +411,7 @@ static void list(sb_exactmax *m, const char *sql, int key_col, int modified_col,
             more = true;
             break;
         }
-        write_row(m, &w, s);
+        write_row(m, &w, s, r);
         last_ms = sqlite3_column_int64(s, modified_col);
         snprintf(last_key, sizeof(last_key), "%s", col(s, key_col));
         n++;
@@ -446,7 +450,7 @@ static void list_orders(sb_exactmax *m, const sb_max_request *req, const cursor 
             "ModifiedDate",
             "ORDNUM_27") " AND ModifiedDate > 0%s%s%s" IN_CURSOR_ORDER("ModifiedDate", "ORDNUM_27"),
         order_columns, type ? " AND STYPE_27 = '" : "", type ? type : "", type ? "'" : "");
-    list(m, sql, 0, 19, c, w_order, reply);
+    list(m, sql, 0, 19, c, w_order, NULL, reply);
 }
 
 /* ---- creating an order ---- */
@@ -764,52 +768,6 @@ static const column_spec part_specs[] = {{"prtNum", TEXT}, {"pmDes1", TEXT},
 static const column_spec price_specs[] = {
     {"priceList", TEXT}, {"curr", TEXT}, {"minQty", QUANTITY}, {"price", TEXT}};
 
-static void w_customer(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
-{
-    (void)m;
-    cs_json_write_object_begin(w);
-    w_columns(w, s, 0, SPECS(customer_specs));
-    cs_json_write_object_end(w);
-}
-
-static void w_stock(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
-{
-    (void)m;
-    cs_json_write_object_begin(w);
-    w_columns(w, s, 0, SPECS(stock_specs));
-    cs_json_write_object_end(w);
-}
-
-static void w_shipment(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
-{
-    cs_json_write_object_begin(w);
-    w_columns(w, s, 0, SPECS(shipment_specs));
-    w_children(m, w, "lines",
-               "SELECT LINNUM, PRTNUM, SHPQTY, STK FROM Shipment_Line WHERE SHIPMENTID = ? "
-               "ORDER BY LINNUM",
-               col(s, 0), SPECS(shipment_line_specs));
-    cs_json_write_object_end(w);
-}
-
-static void w_invoice(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
-{
-    (void)m;
-    cs_json_write_object_begin(w);
-    w_columns(w, s, 0, SPECS(invoice_specs));
-    cs_json_write_object_end(w);
-}
-
-static void w_part(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s)
-{
-    cs_json_write_object_begin(w);
-    w_columns(w, s, 0, SPECS(part_specs));
-    w_children(m, w, "prices",
-               "SELECT PRICELIST, CURR, MINQTY, PRICE FROM Price WHERE PRTNUM = ? ORDER BY CURR, "
-               "MINQTY",
-               col(s, 0), SPECS(price_specs));
-    cs_json_write_object_end(w);
-}
-
 static const char parts_sql[] = "SELECT PRTNUM_01, PMDES1_01, TYPE_01, STK_29, 'EA', ModifiedDate "
                                 "FROM Part_Master" AFTER_CURSOR("ModifiedDate", "PRTNUM_01")
                                     IN_CURSOR_ORDER("ModifiedDate", "PRTNUM_01");
@@ -835,6 +793,51 @@ static const char invoices_sql[] =
     "SELECT INVCE_31, ORDNUM_31, CUSTPO_27, NAME_31, TAXCD1_31, CreationDate, CURR, TOTAL FROM "
     "Invoice_Master JOIN SO_Master ON ORDNUM_31 = ORDNUM_27" AFTER_CURSOR(
         "CreationDate", "INVCE_31") IN_CURSOR_ORDER("CreationDate", "INVCE_31");
+
+/* An incremental read: its query (the ?1 ?2 ?3 of list()), where its key
+ * and time are, how a row is written, and an optional child list. */
+struct resource {
+    const char *path;
+    const char *sql;
+    int key_col, modified_col;
+    const column_spec *specs;
+    size_t spec_count;
+    const char *child_key, *child_sql;
+    const column_spec *child_specs;
+    size_t child_count;
+};
+
+static const resource resources[] = {
+    {"/customers", customers_sql, 0, 14, SPECS(customer_specs), NULL, NULL, NULL, 0},
+    {"/parts", parts_sql, 0, 5, SPECS(part_specs), "prices",
+     "SELECT PRICELIST, CURR, MINQTY, PRICE FROM Price WHERE PRTNUM = ? ORDER BY CURR, MINQTY",
+     SPECS(price_specs)},
+    {"/inventory", stock_sql, 4, 3, SPECS(stock_specs), NULL, NULL, NULL, 0},
+    {"/shipments", shipments_sql, 0, 6, SPECS(shipment_specs), "lines",
+     "SELECT LINNUM, PRTNUM, SHPQTY, STK FROM Shipment_Line WHERE SHIPMENTID = ? ORDER BY LINNUM",
+     SPECS(shipment_line_specs)},
+    {"/invoices", invoices_sql, 0, 5, SPECS(invoice_specs), NULL, NULL, NULL, 0},
+};
+
+static void w_record(sb_exactmax *m, cs_json_writer *w, sqlite3_stmt *s, const resource *r)
+{
+    cs_json_write_object_begin(w);
+    w_columns(w, s, 0, r->specs, r->spec_count);
+    if (r->child_key) {
+        w_children(m, w, r->child_key, r->child_sql, col(s, 0), r->child_specs, r->child_count);
+    }
+    cs_json_write_object_end(w);
+}
+
+static const resource *resource_at(const char *path)
+{
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+        if (strcmp(resources[i].path, path) == 0) {
+            return &resources[i];
+        }
+    }
+    return NULL;
+}
 
 /* ---- the warehouse ---- */
 
@@ -1058,16 +1061,9 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
         /* the error is the answer */
     } else if (get && strcmp(path, "/sales-orders") == 0) {
         list_orders(m, req, &c, reply);
-    } else if (get && strcmp(path, "/customers") == 0) {
-        list(m, customers_sql, 0, 14, &c, w_customer, reply);
-    } else if (get && strcmp(path, "/parts") == 0) {
-        list(m, parts_sql, 0, 5, &c, w_part, reply);
-    } else if (get && strcmp(path, "/inventory") == 0) {
-        list(m, stock_sql, 4, 3, &c, w_stock, reply);
-    } else if (get && strcmp(path, "/shipments") == 0) {
-        list(m, shipments_sql, 0, 6, &c, w_shipment, reply);
-    } else if (get && strcmp(path, "/invoices") == 0) {
-        list(m, invoices_sql, 0, 5, &c, w_invoice, reply);
+    } else if (get && resource_at(path)) {
+        const resource *r = resource_at(path);
+        list(m, r->sql, r->key_col, r->modified_col, &c, w_record, r, reply);
     } else {
         error_reply(reply, 404, "NOT_FOUND", "the bridge has no such endpoint", "", "");
     }
