@@ -303,22 +303,30 @@ static cs_str translate(cs_str state, const word *words, size_t n, const char *o
     return cs_str_from_c(otherwise);
 }
 
+static const word order_states[] = {
+    {"Open", "open"}, {"Confirmed", "open"}, {"Complete", "closed"}, {"Cancelled", "cancelled"}};
+static const word shipment_states[] = {
+    {"Shipped", "fulfilled"}, {"Delivered", "fulfilled"}, {"Partial", "partial"}};
+static const word payment_states[] = {{"Paid", "paid"},
+                                      {"Pending", "pending"},
+                                      {"BalanceDue", "pending"},
+                                      {"Failed", "voided"},
+                                      {"CreditOwed", "partially_refunded"}};
+
+cs_str cs_commercetools_order_state(cs_str state)
+{
+    return translate(state, order_states, 4, "open");
+}
+
+cs_str cs_commercetools_shipment_state(cs_str state)
+{
+    return translate(state, shipment_states, 3, "unfulfilled");
+}
+
 static void decode_states(const cs_json *order, cs_order *out)
 {
-    static const word order_states[] = {{"Open", "open"},
-                                        {"Confirmed", "open"},
-                                        {"Complete", "closed"},
-                                        {"Cancelled", "cancelled"}};
-    static const word shipment_states[] = {
-        {"Shipped", "fulfilled"}, {"Delivered", "fulfilled"}, {"Partial", "partial"}};
-    static const word payment_states[] = {{"Paid", "paid"},
-                                          {"Pending", "pending"},
-                                          {"BalanceDue", "pending"},
-                                          {"Failed", "voided"},
-                                          {"CreditOwed", "partially_refunded"}};
-    out->order_status = translate(text(order, "orderState"), order_states, 4, "open");
-    out->fulfillment_status =
-        translate(text(order, "shipmentState"), shipment_states, 3, "unfulfilled");
+    out->order_status = cs_commercetools_order_state(text(order, "orderState"));
+    out->fulfillment_status = cs_commercetools_shipment_state(text(order, "shipmentState"));
     out->payment_status = translate(text(order, "paymentState"), payment_states, 5, "pending");
 }
 

@@ -26,4 +26,8 @@
 cs_error cs_commercetools_order_decode(const cs_json *order, cs_arena *arena, cs_order *out,
                                        cs_problems *problems);
 
+/* The canonical word for an orderState and for a shipmentState. */
+cs_str cs_commercetools_order_state(cs_str state);
+cs_str cs_commercetools_shipment_state(cs_str state);
+
 #endif
