@@ -88,17 +88,17 @@ static int64_t time_at(decode_ctx *ctx, const cs_json *obj, const char *key)
     return ms;
 }
 
-static void address(decode_ctx *ctx, const cs_json *a, cs_address *out)
+void cs_commercetools_address(const cs_json *a, cs_arena *arena, cs_address *out)
 {
-    if (!a) {
+    if (!a || a->type != CS_JSON_OBJECT) {
         return;
     }
     out->first_name = text(a, "firstName");
     out->last_name = text(a, "lastName");
     out->company = text(a, "company");
     cs_str street = text(a, "streetName"), number = text(a, "streetNumber");
-    out->line1 = number.len ? cs_str_from_c(cs_arena_sprintf(
-                                  ctx->arena, "%.*s %.*s", CS_STR_FMT(street), CS_STR_FMT(number)))
+    out->line1 = number.len ? cs_str_from_c(cs_arena_sprintf(arena, "%.*s %.*s", CS_STR_FMT(street),
+                                                             CS_STR_FMT(number)))
                             : street;
     out->line2 = text(a, "additionalStreetInfo");
     out->city = text(a, "city");
@@ -355,8 +355,8 @@ static void decode_header(decode_ctx *ctx, const cs_json *order, cs_order *out)
     out->guest = customer.len == 0;
     out->customer.ids.by_system[CS_SYS_COMMERCETOOLS] = customer;
     out->customer.email = text(order, "customerEmail");
-    address(ctx, object(order, "billingAddress"), &out->billing);
-    address(ctx, object(order, "shippingAddress"), &out->shipping);
+    cs_commercetools_address(object(order, "billingAddress"), ctx->arena, &out->billing);
+    cs_commercetools_address(object(order, "shippingAddress"), ctx->arena, &out->shipping);
     out->billing.email = out->billing.email.len ? out->billing.email : out->customer.email;
 }
 

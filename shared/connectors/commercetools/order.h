@@ -26,6 +26,10 @@
 cs_error cs_commercetools_order_decode(const cs_json *order, cs_arena *arena, cs_order *out,
                                        cs_problems *problems);
 
+/* An Address (streetName and streetNumber joined as line 1; region, else
+ * state); nothing when a is not an object. */
+void cs_commercetools_address(const cs_json *a, cs_arena *arena, cs_address *out);
+
 /* The canonical word for an orderState and for a shipmentState. */
 cs_str cs_commercetools_order_state(cs_str state);
 cs_str cs_commercetools_shipment_state(cs_str state);

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "connectors/commercetools/customer.h"
 #include "connectors/commercetools/order.h"
 #include "fixture.h"
 #include "mapping/validate.h"
@@ -54,11 +55,25 @@ static void a_bad_order_names_its_fields(void **st)
                      "in the currency's units\n");
 }
 
+static void a_b2b_customer_decodes(void **st)
+{
+    (void)st;
+    cs_customer customer;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_commercetools_customer_decode(
+                         test_parse_fixture(&test_arena, "commercetools/customer.json"),
+                         &test_arena, &customer, &problems),
+                     CS_ERR_OK);
+    test_expect_canonical(&cs_schema_customer, &customer, "commercetools/customer.canonical.json");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_order_decodes_to_the_canonical_order),
         cmocka_unit_test(a_bad_order_names_its_fields),
+        cmocka_unit_test(a_b2b_customer_decodes),
     };
     return cmocka_run_group_tests_name("commercetools_order", tests, test_arena_setup,
                                        test_arena_teardown);
