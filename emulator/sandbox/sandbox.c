@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "emulator/httpd.h"
+#include "commercetools.h"
 #include "exactmax.h"
 #include "webhooks.h"
 
@@ -62,8 +63,9 @@ struct sb_sandbox {
     pthread_mutex_t mu; /* the journal and the faults */
     entry journal[JOURNAL_ENTRIES];
     uint64_t next_seq;
-    faults faults[2]; /* by system: shopify, exactmax */
+    faults faults[3]; /* by system: shopify, exactmax, commercetools */
     sb_exactmax *exactmax;
+    sb_commercetools *commercetools;
     subscription subscriptions[3]; /* by shop: us-store, eu-store, jp-store */
     sb_webhooks *webhooks;
 };
@@ -199,7 +201,10 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
     if (!r) {
         r = cs_json_opt_bool(req, "reset", &reset, &diag);
     }
-    int index = cs_str_eq_c(system, "shopify") ? 0 : cs_str_eq_c(system, "exactmax") ? 1 : -1;
+    int index = cs_str_eq_c(system, "shopify")         ? 0
+                : cs_str_eq_c(system, "exactmax")      ? 1
+                : cs_str_eq_c(system, "commercetools") ? 2
+                                                       : -1;
     if (!r && index < 0) {
         r = cs_diag_set(&diag, CS_ERR_INVALID_ARGUMENT, "system '%.*s' is not served",
                         CS_STR_FMT(system));
@@ -691,6 +696,82 @@ static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *co
     return r;
 }
 
+/* ---- commercetools ---- */
+
+static enum MHD_Result commercetools(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
+                                     const char *method, cs_str body)
+{
+    sb_reply reply = {.status = 500};
+    cs_buf_init(&reply.body, 0);
+    faults fault = take_fault(sb, &sb->faults[2]);
+    if (fault.latency_ms > 0) {
+        sleep_ms(fault.latency_ms);
+    }
+    if (fault.reset) {
+        record(sb, "commercetools", method, url, 0, body, CS_STR_NULL);
+        cs_buf_clean_up(&reply.body);
+        return MHD_NO;
+    }
+    if (fault.status) {
+        reply.status = fault.status;
+        cs_buf_appendf(&reply.body,
+                       "{\"statusCode\":%u,\"message\":\"injected\",\"errors\":[{\"code\":"
+                       "\"OverCapacity\",\"message\":\"injected\"}]}",
+                       fault.status);
+    } else {
+        sb_ct_request req = {
+            .method = method,
+            .path = url + strlen("/commercetools"),
+            .where = query_arg(conn, "where"),
+            .sort = query_arg(conn, "sort"),
+            .limit = query_arg(conn, "limit"),
+            .offset = query_arg(conn, "offset"),
+            .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+            .body = body};
+        sb_commercetools_handle(sb->commercetools, &req, &reply);
+    }
+    record(sb, "commercetools", method, url, reply.status, body, cs_buf_view(&reply.body));
+    enum MHD_Result r = em_reply(conn, reply.status, "application/json",
+                                 reply.body.data ? reply.body.data : "", reply.body.len, NULL);
+    cs_buf_clean_up(&reply.body);
+    return r;
+}
+
+/* POST /_sandbox/commercetools/seed {"orders": N},
+ * /_sandbox/commercetools/token {"lifetime_s": N},
+ * /_sandbox/commercetools/orders/{id}/touch */
+static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connection *conn,
+                                            const char *what, cs_str body)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *req = NULL;
+    int64_t n = 0;
+    sb_reply reply = {.status = 204};
+    cs_buf_init(&reply.body, 0);
+    cs_json_parse(&arena, body.len ? body : CS_STR_LIT("{}"), &req, NULL);
+    char id[64];
+    if (strcmp(what, "seed") == 0 && !cs_json_get_int64(req, "orders", &n, NULL) && n > 0 &&
+        n <= 100000) {
+        sb_commercetools_seed(sb->commercetools, (int)n);
+    } else if (strcmp(what, "token") == 0 && !cs_json_get_int64(req, "lifetime_s", &n, NULL)) {
+        sb_commercetools_set_token_lifetime(sb->commercetools, n);
+    } else if (sscanf(what, "orders/%63[^/]/touch", id) == 1) {
+        sb_commercetools_touch(sb->commercetools, cs_str_from_c(id), &reply);
+    } else {
+        cs_arena_clean_up(&arena);
+        cs_buf_clean_up(&reply.body);
+        return reply_error(conn, 400,
+                           "expected seed {orders: 1-100000}, token {lifetime_s} or "
+                           "orders/{id}/touch");
+    }
+    enum MHD_Result r = em_reply(conn, reply.status, "application/json",
+                                 reply.body.data ? reply.body.data : "", reply.body.len, NULL);
+    cs_buf_clean_up(&reply.body);
+    cs_arena_clean_up(&arena);
+    return r;
+}
+
 /* ---- the server ---- */
 
 static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
@@ -699,6 +780,12 @@ static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const 
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (post && strncmp(url, "/shopify/", 9) == 0) {
         return shopify(sb, conn, url, body);
+    }
+    if (strncmp(url, "/commercetools/", 15) == 0) {
+        return commercetools(sb, conn, url, method, body);
+    }
+    if (post && strncmp(url, "/_sandbox/commercetools/", 24) == 0) {
+        return act_on_commercetools(sb, conn, url + 24, body);
     }
     if (strncmp(url, "/max/v1/", 8) == 0) {
         return exactmax(sb, conn, url, method, body);
@@ -759,7 +846,8 @@ cs_error sb_start(const sb_opts *opts, sb_sandbox **out, cs_diag *diag)
     shopify.emit_user = sb;
     if (!(sb->webhooks = sb_webhooks_start(on_attempt, sb, diag)) ||
         !(sb->shopify = sb_shopify_new(&shopify)) ||
-        !(sb->exactmax = sb_exactmax_new(shopify.now_ms, diag))) {
+        !(sb->exactmax = sb_exactmax_new(shopify.now_ms, diag)) ||
+        !(sb->commercetools = sb_commercetools_new(shopify.now_ms, diag))) {
         sb_stop(sb);
         return cs_diag_set(diag, CS_ERR_NOMEM, "cannot start the sandbox");
     }
@@ -801,6 +889,7 @@ void sb_stop(sb_sandbox *sb)
     }
     sb_shopify_destroy(sb->shopify);
     sb_exactmax_destroy(sb->exactmax);
+    sb_commercetools_destroy(sb->commercetools);
     pthread_mutex_destroy(&sb->mu);
     free(sb);
 }

@@ -1,0 +1,611 @@
+#include "commercetools.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base64.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "core/timestamp.h"
+
+enum { TOKENS = 64, MAX_LIMIT = 500, MAX_OFFSET = 10000, LINES = 3 };
+
+typedef struct ct_line {
+    char id[24];
+    char sku[24];
+    int64_t quantity, cents; /* gross per unit, EUR */
+} ct_line;
+
+typedef struct ct_order {
+    char id[32];
+    char number[16];
+    int64_t version, created_ms, modified_ms;
+    char state[12], shipment[12];
+    ct_line lines[LINES];
+    int line_count;
+    int deliveries, returns;
+} ct_order;
+
+typedef struct token {
+    char value[CS_UUID_STR_LEN];
+    int64_t expires_ms;
+} token;
+
+struct sb_commercetools {
+    pthread_mutex_t mu;
+    int64_t now_ms;
+    ct_order *orders;
+    int count;
+    token tokens[TOKENS];
+    size_t next_token;
+    int64_t lifetime_s;
+};
+
+static const int64_t SHIPPING_CENTS = 490;
+static const int TAX_BP = 1900; /* 19% VAT, included in prices */
+
+/* ---- data ---- */
+
+void sb_commercetools_seed(sb_commercetools *ct, int orders)
+{
+    pthread_mutex_lock(&ct->mu);
+    free(ct->orders);
+    ct->orders = calloc((size_t)(orders > 0 ? orders : 1), sizeof(ct_order));
+    ct->count = ct->orders ? orders : 0;
+    for (int k = 0; k < ct->count; k++) {
+        ct_order *o = &ct->orders[k];
+        snprintf(o->id, sizeof(o->id), "ct-ord-%06d", k);
+        snprintf(o->number, sizeof(o->number), "CT-%d", 10000 + k);
+        o->version = 1 + k % 3;
+        /* A minute apart, oldest first; every 7th shares its neighbour's
+         * millisecond, so paging must break ties by id. */
+        o->created_ms = ct->now_ms - (int64_t)(ct->count - k) * 60000 + (k % 7 == 0 ? 60000 : 0);
+        o->modified_ms = o->created_ms;
+        snprintf(o->state, sizeof(o->state), "%s", k % 11 == 0 ? "Cancelled" : "Open");
+        snprintf(o->shipment, sizeof(o->shipment), "%s", "Pending");
+        o->line_count = 1 + k % LINES;
+        for (int i = 0; i < o->line_count; i++) {
+            ct_line *l = &o->lines[i];
+            snprintf(l->id, sizeof(l->id), "li-%06d-%d", k, i);
+            snprintf(l->sku, sizeof(l->sku), "SKU-%04d", 1 + (k * 3 + i) % 24);
+            l->quantity = 1 + (k + i) % 3;
+            l->cents = 999 + 250 * ((k + i) % 9);
+        }
+    }
+    pthread_mutex_unlock(&ct->mu);
+}
+
+sb_commercetools *sb_commercetools_new(int64_t now_ms, cs_diag *diag)
+{
+    sb_commercetools *ct = calloc(1, sizeof(*ct));
+    if (!ct) {
+        cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+        return NULL;
+    }
+    pthread_mutex_init(&ct->mu, NULL);
+    ct->now_ms = now_ms ? now_ms : cs_time_now_ms();
+    ct->lifetime_s = 172800;
+    sb_commercetools_seed(ct, 200);
+    return ct;
+}
+
+void sb_commercetools_destroy(sb_commercetools *ct)
+{
+    if (ct) {
+        free(ct->orders);
+        pthread_mutex_destroy(&ct->mu);
+        free(ct);
+    }
+}
+
+void sb_commercetools_set_token_lifetime(sb_commercetools *ct, int64_t seconds)
+{
+    pthread_mutex_lock(&ct->mu);
+    ct->lifetime_s = seconds > 0 ? seconds : 172800;
+    /* Tokens issued so far are revoked: a client must notice and renew. */
+    memset(ct->tokens, 0, sizeof(ct->tokens));
+    pthread_mutex_unlock(&ct->mu);
+}
+
+static ct_order *find(sb_commercetools *ct, cs_str id)
+{
+    for (int i = 0; i < ct->count; i++) {
+        if (cs_str_eq_c(id, ct->orders[i].id)) {
+            return &ct->orders[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- answers ---- */
+
+/* {statusCode, message, errors: [{code, message, ...extra}]} */
+static void error_reply(sb_reply *reply, unsigned status, const char *code, const char *message,
+                        int64_t current_version)
+{
+    reply->status = status;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "statusCode");
+    cs_json_write_int64(&w, status);
+    cs_json_write_key_c(&w, "message");
+    cs_json_write_string_c(&w, message);
+    cs_json_write_key_c(&w, "errors");
+    cs_json_write_array_begin(&w);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "code");
+    cs_json_write_string_c(&w, code);
+    cs_json_write_key_c(&w, "message");
+    cs_json_write_string_c(&w, message);
+    if (current_version > 0) {
+        cs_json_write_key_c(&w, "currentVersion");
+        cs_json_write_int64(&w, current_version);
+    }
+    cs_json_write_object_end(&w);
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
+static void w_str(cs_json_writer *w, const char *key, const char *value)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_string_c(w, value);
+}
+
+static void w_int(cs_json_writer *w, const char *key, int64_t n)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_int64(w, n);
+}
+
+static void w_time(cs_json_writer *w, const char *key, int64_t ms)
+{
+    char text[CS_TIME_RFC3339_MAX];
+    cs_time_format_rfc3339(ms, 0, text);
+    w_str(w, key, text);
+}
+
+static void w_money(cs_json_writer *w, const char *key, int64_t cents)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_object_begin(w);
+    w_str(w, "type", "centPrecision");
+    w_str(w, "currencyCode", "EUR");
+    w_int(w, "centAmount", cents);
+    w_int(w, "fractionDigits", 2);
+    cs_json_write_object_end(w);
+}
+
+static int64_t included_tax(int64_t gross)
+{
+    return (gross * TAX_BP + (10000 + TAX_BP) / 2) / (10000 + TAX_BP);
+}
+
+static void w_taxed(cs_json_writer *w, int64_t gross)
+{
+    int64_t tax = included_tax(gross);
+    cs_json_write_key_c(w, "taxedPrice");
+    cs_json_write_object_begin(w);
+    w_money(w, "totalNet", gross - tax);
+    w_money(w, "totalGross", gross);
+    w_money(w, "totalTax", tax);
+    cs_json_write_object_end(w);
+}
+
+static void w_tax_rate(cs_json_writer *w)
+{
+    cs_json_write_key_c(w, "taxRate");
+    cs_json_write_object_begin(w);
+    w_str(w, "name", "MwSt");
+    cs_json_write_key_c(w, "amount");
+    cs_json_write_number_text(w, CS_STR_LIT("0.19"));
+    cs_json_write_key_c(w, "includedInPrice");
+    cs_json_write_bool(w, true);
+    w_str(w, "country", "DE");
+    cs_json_write_object_end(w);
+}
+
+static void w_line(cs_json_writer *w, const ct_line *l)
+{
+    cs_json_write_object_begin(w);
+    w_str(w, "id", l->id);
+    cs_json_write_key_c(w, "variant");
+    cs_json_write_object_begin(w);
+    w_int(w, "id", 1);
+    w_str(w, "sku", l->sku);
+    cs_json_write_object_end(w);
+    cs_json_write_key_c(w, "name");
+    cs_json_write_object_begin(w);
+    w_str(w, "en", l->sku);
+    cs_json_write_object_end(w);
+    cs_json_write_key_c(w, "price");
+    cs_json_write_object_begin(w);
+    w_money(w, "value", l->cents);
+    cs_json_write_object_end(w);
+    w_int(w, "quantity", l->quantity);
+    w_tax_rate(w);
+    w_taxed(w, l->cents * l->quantity);
+    w_money(w, "totalPrice", l->cents * l->quantity);
+    cs_json_write_object_end(w);
+}
+
+static void w_order(cs_json_writer *w, const ct_order *o)
+{
+    int64_t gross = SHIPPING_CENTS, tax = included_tax(SHIPPING_CENTS);
+    for (int i = 0; i < o->line_count; i++) {
+        gross += o->lines[i].cents * o->lines[i].quantity;
+        tax += included_tax(o->lines[i].cents * o->lines[i].quantity);
+    }
+    cs_json_write_object_begin(w);
+    w_str(w, "type", "Order");
+    w_str(w, "id", o->id);
+    w_int(w, "version", o->version);
+    w_str(w, "orderNumber", o->number);
+    w_time(w, "createdAt", o->created_ms);
+    w_time(w, "lastModifiedAt", o->modified_ms);
+    w_str(w, "orderState", o->state);
+    w_str(w, "shipmentState", o->shipment);
+    w_str(w, "paymentState", "Paid");
+    w_str(w, "locale", "de-DE");
+    cs_json_write_key_c(w, "store");
+    cs_json_write_object_begin(w);
+    w_str(w, "typeId", "store");
+    w_str(w, "key", "de-store");
+    cs_json_write_object_end(w);
+    w_money(w, "totalPrice", gross);
+    cs_json_write_key_c(w, "taxedPrice");
+    cs_json_write_object_begin(w);
+    w_money(w, "totalNet", gross - tax);
+    w_money(w, "totalGross", gross);
+    w_money(w, "totalTax", tax);
+    cs_json_write_object_end(w);
+    cs_json_write_key_c(w, "lineItems");
+    cs_json_write_array_begin(w);
+    for (int i = 0; i < o->line_count; i++) {
+        w_line(w, &o->lines[i]);
+    }
+    cs_json_write_array_end(w);
+    cs_json_write_key_c(w, "shippingInfo");
+    cs_json_write_object_begin(w);
+    w_str(w, "shippingMethodName", "DHL Standard");
+    w_money(w, "price", SHIPPING_CENTS);
+    w_tax_rate(w);
+    w_taxed(w, SHIPPING_CENTS);
+    cs_json_write_key_c(w, "deliveries");
+    cs_json_write_array_begin(w);
+    for (int i = 0; i < o->deliveries; i++) {
+        char id[48];
+        snprintf(id, sizeof(id), "del-%s-%d", o->id, i + 1);
+        cs_json_write_object_begin(w);
+        w_str(w, "id", id);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    cs_json_write_object_end(w);
+    cs_json_write_key_c(w, "returnInfo");
+    cs_json_write_array_begin(w);
+    for (int i = 0; i < o->returns; i++) {
+        cs_json_write_object_begin(w);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    cs_json_write_object_end(w);
+}
+
+/* ---- OAuth ---- */
+
+/* Basic base64(client_id:client_secret) and grant_type=client_credentials. */
+static void issue_token(sb_commercetools *ct, const char *authorization, cs_str body,
+                        sb_reply *reply)
+{
+    cs_buf expected;
+    cs_buf_init(&expected, 256);
+    cs_buf_append_c(&expected, "Basic ");
+    cs_base64_encode(CS_STR_LIT(SB_CT_CLIENT_ID ":" SB_CT_CLIENT_SECRET), &expected);
+    cs_buf_append_byte(&expected, '\0');
+    bool client_ok = authorization && strcmp(authorization, expected.data) == 0;
+    cs_buf_clean_up(&expected);
+    if (!client_ok) {
+        reply->status = 401;
+        cs_buf_append_c(&reply->body, "{\"error\":\"invalid_client\",\"error_description\":"
+                                      "\"Please provide valid client credentials using HTTP "
+                                      "Basic Authentication.\"}");
+        return;
+    }
+    if (!body.ptr || !strstr(body.ptr, "grant_type=client_credentials")) {
+        reply->status = 400;
+        cs_buf_append_c(&reply->body, "{\"error\":\"unsupported_grant_type\"}");
+        return;
+    }
+    token *t = &ct->tokens[ct->next_token++ % TOKENS];
+    cs_uuid_v4(t->value);
+    t->expires_ms = cs_time_now_ms() + ct->lifetime_s * 1000;
+    reply->status = 200;
+    cs_buf_appendf(&reply->body,
+                   "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":%lld,"
+                   "\"scope\":\"manage_orders:%s\"}",
+                   t->value, (long long)ct->lifetime_s, SB_CT_PROJECT);
+}
+
+static bool authorized(sb_commercetools *ct, const char *authorization)
+{
+    int64_t now = cs_time_now_ms();
+    for (size_t i = 0; authorization && strncmp(authorization, "Bearer ", 7) == 0 && i < TOKENS;
+         i++) {
+        if (ct->tokens[i].value[0] && strcmp(ct->tokens[i].value, authorization + 7) == 0) {
+            return ct->tokens[i].expires_ms > now;
+        }
+    }
+    return false;
+}
+
+/* ---- queries ---- */
+
+typedef struct predicate {
+    int64_t since_ms;
+    bool inclusive;
+    char after_id[32]; /* the keyset form's id, or "" */
+} predicate;
+
+/* A quoted RFC 3339 time at *p; moves past it. */
+static bool quoted_time(const char **p, int64_t *ms)
+{
+    const char *start = strchr(*p, '"');
+    const char *end = start ? strchr(start + 1, '"') : NULL;
+    if (!end ||
+        cs_time_parse_rfc3339(cs_str_make(start + 1, (size_t)(end - start - 1)), ms, NULL, NULL)) {
+        return false;
+    }
+    *p = end + 1;
+    return true;
+}
+
+/* lastModifiedAt > "T" | lastModifiedAt >= "T" |
+ * lastModifiedAt > "T" or (lastModifiedAt = "T" and id > "X") */
+static bool parse_where(const char *where, predicate *out)
+{
+    *out = (predicate){0};
+    if (!where) {
+        out->since_ms = INT64_MIN;
+        return true;
+    }
+    const char *p = where;
+    while (*p == ' ') {
+        p++;
+    }
+    if (strncmp(p, "lastModifiedAt", 14) != 0) {
+        return false;
+    }
+    p += 14;
+    while (*p == ' ') {
+        p++;
+    }
+    out->inclusive = strncmp(p, ">=", 2) == 0;
+    if (*p != '>' || !quoted_time(&p, &out->since_ms)) {
+        return false;
+    }
+    while (*p == ' ') {
+        p++;
+    }
+    if (!*p) {
+        return true;
+    }
+    int64_t same;
+    char id[32];
+    int used = 0;
+    if (out->inclusive || strncmp(p, "or (lastModifiedAt = ", 21) != 0) {
+        return false;
+    }
+    p += 20;
+    if (!quoted_time(&p, &same) || same != out->since_ms ||
+        sscanf(p, " and id > \"%31[^\"]\")%n", id, &used) != 1 || used == 0 || p[used] != '\0') {
+        return false;
+    }
+    snprintf(out->after_id, sizeof(out->after_id), "%s", id);
+    return true;
+}
+
+static bool matches(const predicate *w, const ct_order *o)
+{
+    if (o->modified_ms > w->since_ms) {
+        return true;
+    }
+    if (o->modified_ms == w->since_ms) {
+        return w->inclusive || (w->after_id[0] && strcmp(o->id, w->after_id) > 0);
+    }
+    return false;
+}
+
+static int by_modified(const void *a, const void *b)
+{
+    const ct_order *x = *(const ct_order *const *)a, *y = *(const ct_order *const *)b;
+    if (x->modified_ms != y->modified_ms) {
+        return x->modified_ms < y->modified_ms ? -1 : 1;
+    }
+    return strcmp(x->id, y->id);
+}
+
+static bool number_arg(const char *text, int64_t fallback, int64_t max, int64_t *out)
+{
+    *out = fallback;
+    return !text || (!cs_parse_int64(cs_str_from_c(text), out) && *out >= 0 && *out <= max);
+}
+
+static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+{
+    predicate w;
+    int64_t limit, offset;
+    char message[256];
+    if (!number_arg(req->limit, 20, MAX_LIMIT, &limit) || limit == 0) {
+        error_reply(reply, 400, "InvalidInput", "The limit must be between 1 and 500.", 0);
+        return;
+    }
+    if (!number_arg(req->offset, 0, MAX_OFFSET, &offset)) {
+        error_reply(reply, 400, "InvalidInput",
+                    "The offset must be between 0 and 10000; page by a where predicate beyond "
+                    "it.",
+                    0);
+        return;
+    }
+    if (req->sort && strcmp(req->sort, "lastModifiedAt asc") != 0) {
+        error_reply(reply, 400, "InvalidInput",
+                    "The sandbox sorts by lastModifiedAt asc, then id asc.", 0);
+        return;
+    }
+    if (!parse_where(req->where, &w)) {
+        snprintf(message, sizeof(message), "Malformed or unsupported where predicate: %.180s",
+                 req->where);
+        error_reply(reply, 400, "InvalidInput", message, 0);
+        return;
+    }
+    const ct_order **hits = calloc((size_t)(ct->count ? ct->count : 1), sizeof(*hits));
+    int n = 0;
+    for (int i = 0; hits && i < ct->count; i++) {
+        if (matches(&w, &ct->orders[i])) {
+            hits[n++] = &ct->orders[i];
+        }
+    }
+    qsort(hits, (size_t)n, sizeof(*hits), by_modified);
+    int64_t from = offset < n ? offset : n;
+    int64_t shown = n - from < limit ? n - from : limit;
+    reply->status = 200;
+    cs_json_writer jw;
+    cs_json_writer_init(&jw, &reply->body);
+    cs_json_write_object_begin(&jw);
+    w_int(&jw, "limit", limit);
+    w_int(&jw, "offset", offset);
+    w_int(&jw, "count", shown);
+    cs_json_write_key_c(&jw, "results");
+    cs_json_write_array_begin(&jw);
+    for (int64_t i = 0; i < shown; i++) {
+        w_order(&jw, hits[from + i]);
+    }
+    cs_json_write_array_end(&jw);
+    cs_json_write_object_end(&jw);
+    cs_json_writer_finish(&jw, NULL);
+    cs_json_writer_clean_up(&jw);
+    free(hits);
+}
+
+/* ---- updates ---- */
+
+static const char *apply(ct_order *o, const cs_json *action)
+{
+    cs_str name = CS_STR_NULL, value = CS_STR_NULL;
+    cs_json_opt_string(action, "action", &name, NULL);
+    if (cs_str_eq_c(name, "changeOrderState") &&
+        !cs_json_opt_string(action, "orderState", &value, NULL) && value.len) {
+        snprintf(o->state, sizeof(o->state), "%.*s", CS_STR_FMT(value));
+    } else if (cs_str_eq_c(name, "changeShipmentState") &&
+               !cs_json_opt_string(action, "shipmentState", &value, NULL) && value.len) {
+        snprintf(o->shipment, sizeof(o->shipment), "%.*s", CS_STR_FMT(value));
+    } else if (cs_str_eq_c(name, "addDelivery")) {
+        o->deliveries++;
+    } else if (cs_str_eq_c(name, "addReturnInfo")) {
+        o->returns++;
+    } else {
+        return "Unknown or incomplete update action.";
+    }
+    return NULL;
+}
+
+static void update_order(ct_order *o, cs_str body, sb_reply *reply)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 4 * 1024 * 1024);
+    cs_json *doc = NULL;
+    int64_t version = 0;
+    const cs_json *actions = NULL;
+    if (cs_json_parse(&arena, body, &doc, NULL) ||
+        cs_json_get_int64(doc, "version", &version, NULL) ||
+        !(actions = cs_json_object_get(doc, CS_STR_LIT("actions"))) ||
+        actions->type != CS_JSON_ARRAY) {
+        error_reply(reply, 400, "InvalidInput", "An update is {\"version\", \"actions\"}.", 0);
+    } else if (version != o->version) {
+        char message[200];
+        snprintf(message, sizeof(message),
+                 "Object %s has a different version than expected. Expected: %lld - Actual: "
+                 "%lld.",
+                 o->id, (long long)version, (long long)o->version);
+        error_reply(reply, 409, "ConcurrentModification", message, o->version);
+    } else {
+        ct_order changed = *o;
+        const char *why = NULL;
+        for (const cs_json *a = actions->first; a && !why; a = a->next) {
+            why = apply(&changed, a);
+        }
+        if (why) {
+            error_reply(reply, 400, "InvalidOperation", why, 0);
+        } else {
+            changed.version++;
+            changed.modified_ms = cs_time_now_ms();
+            *o = changed;
+            reply->status = 200;
+            cs_json_writer w;
+            cs_json_writer_init(&w, &reply->body);
+            w_order(&w, o);
+            cs_json_writer_finish(&w, NULL);
+            cs_json_writer_clean_up(&w);
+        }
+    }
+    cs_arena_clean_up(&arena);
+}
+
+void sb_commercetools_touch(sb_commercetools *ct, cs_str order_id, sb_reply *reply)
+{
+    pthread_mutex_lock(&ct->mu);
+    ct_order *o = find(ct, order_id);
+    if (!o) {
+        error_reply(reply, 404, "ResourceNotFound", "The order does not exist.", 0);
+    } else {
+        o->version++;
+        o->modified_ms = cs_time_now_ms();
+        reply->status = 200;
+        cs_buf_appendf(&reply->body, "{\"version\":%lld}", (long long)o->version);
+    }
+    pthread_mutex_unlock(&ct->mu);
+}
+
+/* ---- dispatch ---- */
+
+void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+{
+    pthread_mutex_lock(&ct->mu);
+    static const char orders[] = "/" SB_CT_PROJECT "/orders";
+    bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+    const char *path = req->path;
+    if (post && strcmp(path, "/oauth/token") == 0) {
+        issue_token(ct, req->authorization, req->body, reply);
+    } else if (!authorized(ct, req->authorization)) {
+        reply->status = 401;
+        cs_buf_append_c(&reply->body,
+                        "{\"statusCode\":401,\"message\":\"invalid_token\",\"errors\":[{\"code\":"
+                        "\"invalid_token\",\"message\":\"invalid_token\"}],\"error\":"
+                        "\"invalid_token\"}");
+    } else if (get && strcmp(path, orders) == 0) {
+        query_orders(ct, req, reply);
+    } else if (strncmp(path, orders, strlen(orders)) == 0 && path[strlen(orders)] == '/') {
+        ct_order *o = find(ct, cs_str_from_c(path + strlen(orders) + 1));
+        if (!o) {
+            error_reply(reply, 404, "ResourceNotFound", "The order does not exist.", 0);
+        } else if (post) {
+            update_order(o, req->body, reply);
+        } else {
+            reply->status = 200;
+            cs_json_writer w;
+            cs_json_writer_init(&w, &reply->body);
+            w_order(&w, o);
+            cs_json_writer_finish(&w, NULL);
+            cs_json_writer_clean_up(&w);
+        }
+    } else {
+        error_reply(reply, 404, "ResourceNotFound", "The sandbox does not serve this endpoint.", 0);
+    }
+    pthread_mutex_unlock(&ct->mu);
+}

@@ -1,0 +1,56 @@
+/* The commercetools fake: OAuth client credentials and the order endpoints
+ * the connector uses, over a seeded project ("cs-sandbox").
+ *
+ *   POST /commercetools/oauth/token        Basic sandbox-client:sandbox-secret,
+ *                                          grant_type=client_credentials
+ *   GET  /commercetools/cs-sandbox/orders  where, sort (lastModifiedAt asc, then
+ *                                          id asc), limit (<= 500), offset (<= 10000)
+ *   GET  /commercetools/cs-sandbox/orders/{id}
+ *   POST /commercetools/cs-sandbox/orders/{id}   {"version", "actions"}
+ *
+ * Queries understand the predicates the connector sends:
+ * lastModifiedAt > "T", lastModifiedAt >= "T", and the keyset form
+ * lastModifiedAt > "T" or (lastModifiedAt = "T" and id > "X"); anything
+ * else is 400 InvalidInput, not ignored. Updates check the version (409
+ * ConcurrentModification with currentVersion) and apply changeOrderState,
+ * changeShipmentState, addDelivery and addReturnInfo.
+ *
+ * Not served yet: inventory entries, customers, subscriptions. */
+#ifndef CS_SANDBOX_COMMERCETOOLS_H
+#define CS_SANDBOX_COMMERCETOOLS_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/str.h"
+#include "shopify.h" /* sb_reply */
+
+typedef struct sb_commercetools sb_commercetools;
+
+#define SB_CT_PROJECT "cs-sandbox"
+#define SB_CT_CLIENT_ID "sandbox-client"
+#define SB_CT_CLIENT_SECRET "sandbox-secret"
+
+sb_commercetools *sb_commercetools_new(int64_t now_ms, cs_diag *diag);
+void sb_commercetools_destroy(sb_commercetools *ct);
+
+/* A request: the path after /commercetools, the query arguments the fake
+ * reads (each may be NULL), the Authorization header and the body. */
+typedef struct sb_ct_request {
+    const char *method;
+    const char *path;
+    const char *where, *sort, *limit, *offset;
+    const char *authorization;
+    cs_str body;
+} sb_ct_request;
+
+void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply);
+
+/* Knobs: how many orders the project holds (reseeded), how long new tokens
+ * live (the ones issued so far are revoked), and another client changing an
+ * order (its version moves on). */
+void sb_commercetools_seed(sb_commercetools *ct, int orders);
+void sb_commercetools_set_token_lifetime(sb_commercetools *ct, int64_t seconds);
+void sb_commercetools_touch(sb_commercetools *ct, cs_str order_id, sb_reply *reply);
+
+#endif

@@ -1,0 +1,238 @@
+#include "client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base64.h"
+#include "core/timestamp.h"
+
+enum { CONFLICT_ATTEMPTS = 3, TOKEN_MARGIN_MS = 60000 };
+
+struct cs_commercetools {
+    cs_http_client *http;
+    char auth_url[512], api_url[512];
+    char *basic_header; /* "Authorization: Basic ..." */
+    char scope[512];
+    char bearer_header[128];
+    int64_t token_expires_ms;
+    cs_buf response;
+};
+
+cs_commercetools *cs_commercetools_new(cs_http_client *http, const cs_commercetools_config *config,
+                                       cs_diag *diag)
+{
+    if (!config->auth_url || !config->api_url || !config->client_id.len ||
+        !config->client_secret.len) {
+        cs_diag_set(diag, CS_ERR_CONFIG,
+                    "a commercetools connection needs auth_url, api_url, client id and secret");
+        return NULL;
+    }
+    cs_commercetools *ct = calloc(1, sizeof(*ct));
+    cs_buf credentials, header;
+    cs_buf_init(&credentials, 1024);
+    cs_buf_init(&header, 2048);
+    cs_buf_append_str(&credentials, config->client_id);
+    cs_buf_append_byte(&credentials, ':');
+    cs_buf_append_str(&credentials, config->client_secret);
+    cs_buf_append_c(&header, "Authorization: Basic ");
+    cs_base64_encode(cs_buf_view(&credentials), &header);
+    cs_buf_append_byte(&header, '\0');
+    if (ct) {
+        ct->basic_header = strdup(header.data);
+        cs_http_add_secret(http, cs_buf_view(&credentials));
+        cs_http_add_secret(http, config->client_secret);
+    }
+    cs_buf_clean_up(&credentials);
+    cs_buf_clean_up(&header);
+    if (!ct || !ct->basic_header) {
+        free(ct);
+        cs_diag_set(diag, CS_ERR_NOMEM, NULL);
+        return NULL;
+    }
+    ct->http = http;
+    snprintf(ct->auth_url, sizeof(ct->auth_url), "%s", config->auth_url);
+    snprintf(ct->api_url, sizeof(ct->api_url), "%s", config->api_url);
+    snprintf(ct->scope, sizeof(ct->scope), "%s", config->scope ? config->scope : "");
+    cs_buf_init(&ct->response, 64 * 1024 * 1024);
+    return ct;
+}
+
+void cs_commercetools_destroy(cs_commercetools *ct)
+{
+    if (ct) {
+        cs_buf_clean_up(&ct->response);
+        free(ct->basic_header);
+        free(ct);
+    }
+}
+
+/* ---- the token ---- */
+
+static cs_error fetch_token(cs_commercetools *ct, cs_diag *diag)
+{
+    char body[640];
+    char *scope = curl_easy_escape(NULL, ct->scope, 0);
+    snprintf(body, sizeof(body), "grant_type=client_credentials%s%s", ct->scope[0] ? "&scope=" : "",
+             ct->scope[0] && scope ? scope : "");
+    curl_free(scope);
+    const char *headers[] = {ct->basic_header, "Content-Type: application/x-www-form-urlencoded",
+                             NULL};
+    cs_http_request req = {
+        .method = "POST", .url = ct->auth_url, .headers = headers, .body = cs_str_from_c(body)};
+    cs_http_response resp = {.body = &ct->response};
+    cs_error r = cs_http_send(ct->http, &req, &resp, diag);
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *doc;
+    cs_str token = CS_STR_NULL;
+    int64_t expires_in = 0;
+    if (!r && (cs_json_parse(&arena, cs_buf_view(&ct->response), &doc, diag) ||
+               cs_json_get_string(doc, "access_token", &token, diag) ||
+               cs_json_get_int64(doc, "expires_in", &expires_in, diag) || token.len > 80)) {
+        r = cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools gave no usable token");
+    }
+    if (!r) {
+        snprintf(ct->bearer_header, sizeof(ct->bearer_header), "Authorization: Bearer %.*s",
+                 CS_STR_FMT(token));
+        cs_http_add_secret(ct->http, token);
+        ct->token_expires_ms = cs_time_monotonic_ms() + expires_in * 1000;
+    }
+    cs_arena_clean_up(&arena);
+    return r;
+}
+
+static cs_error ensure_token(cs_commercetools *ct, cs_diag *diag)
+{
+    bool fresh =
+        ct->bearer_header[0] && cs_time_monotonic_ms() + TOKEN_MARGIN_MS < ct->token_expires_ms;
+    return fresh ? CS_ERR_OK : fetch_token(ct, diag);
+}
+
+/* ---- calls ---- */
+
+/* The first error's code in diag.field. */
+static cs_error named(cs_error r, const cs_json *answer, cs_diag *diag)
+{
+    const cs_json *first = cs_json_array_at(cs_json_object_get(answer, CS_STR_LIT("errors")), 0);
+    cs_str code = CS_STR_NULL, message = CS_STR_NULL;
+    cs_json_opt_string(first, "code", &code, NULL);
+    cs_json_opt_string(answer, "message", &message, NULL);
+    if (code.len) {
+        cs_diag_set(diag, r, "commercetools: %.*s: %.*s", CS_STR_FMT(code), CS_STR_FMT(message));
+        char field[64];
+        snprintf(field, sizeof(field), "%.*s", CS_STR_FMT(code));
+        cs_diag_set_field(diag, field);
+    }
+    return r;
+}
+
+static cs_error call_once(cs_commercetools *ct, const char *method, const char *url, cs_str body,
+                          cs_arena *arena, const cs_json **answer, long *status, cs_diag *diag)
+{
+    const char *headers[] = {ct->bearer_header, "Content-Type: application/json", NULL};
+    cs_http_request req = {.method = method, .url = url, .headers = headers, .body = body};
+    cs_http_response resp = {.body = &ct->response};
+    cs_error r = cs_http_send(ct->http, &req, &resp, diag);
+    *status = resp.status;
+    cs_json *doc = NULL;
+    char *text = resp.status ? cs_arena_strndup(arena, cs_buf_view(&ct->response)) : NULL;
+    *answer = text && ct->response.len &&
+                      !cs_json_parse(arena, cs_str_make(text, ct->response.len), &doc, NULL)
+                  ? doc
+                  : NULL;
+    return r ? named(r, *answer, diag) : CS_ERR_OK;
+}
+
+/* With the token; a rejected token is renewed once. */
+static cs_error call(cs_commercetools *ct, const char *method, const char *url, cs_str body,
+                     cs_arena *arena, const cs_json **answer, cs_diag *diag)
+{
+    long status;
+    cs_error r = ensure_token(ct, diag);
+    if (!r) {
+        r = call_once(ct, method, url, body, arena, answer, &status, diag);
+    }
+    if (r && status == 401) {
+        r = fetch_token(ct, diag);
+        if (!r) {
+            r = call_once(ct, method, url, body, arena, answer, &status, diag);
+        }
+    }
+    return r;
+}
+
+/* ---- orders ---- */
+
+static void keyset_where(const cs_commercetools_cursor *c, char *out, size_t len)
+{
+    char since[CS_TIME_RFC3339_MAX];
+    cs_time_format_rfc3339(c->modified_ms, 0, since);
+    if (c->last_id[0]) {
+        snprintf(out, len, "lastModifiedAt > \"%s\" or (lastModifiedAt = \"%s\" and id > \"%s\")",
+                 since, since, c->last_id);
+    } else {
+        snprintf(out, len, "lastModifiedAt >= \"%s\"", since);
+    }
+}
+
+cs_error cs_commercetools_orders_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                      int limit, cs_arena *arena, const cs_json **results,
+                                      cs_diag *diag)
+{
+    if (limit < 1 || limit > 500) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a page holds 1 to 500 orders");
+    }
+    char where[512], url[1536];
+    keyset_where(cursor, where, sizeof(where));
+    char *escaped = curl_easy_escape(NULL, where, 0);
+    snprintf(url, sizeof(url),
+             "%s/orders?where=%s&sort=lastModifiedAt%%20asc&sort=id%%20asc&limit=%d"
+             "&withTotal=false",
+             ct->api_url, escaped ? escaped : "", limit);
+    curl_free(escaped);
+    const cs_json *answer = NULL;
+    cs_error r = call(ct, "GET", url, CS_STR_NULL, arena, &answer, diag);
+    *results = r ? NULL : cs_json_object_get(answer, CS_STR_LIT("results"));
+    if (!r && (!*results || (*results)->type != CS_JSON_ARRAY)) {
+        return cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered no results");
+    }
+    const cs_json *last = r ? NULL : (*results)->last;
+    if (last) {
+        cs_str id = CS_STR_NULL, modified = CS_STR_NULL;
+        cs_json_opt_string(last, "id", &id, NULL);
+        cs_json_opt_string(last, "lastModifiedAt", &modified, NULL);
+        cs_time_parse_rfc3339(modified, &cursor->modified_ms, NULL, NULL);
+        snprintf(cursor->last_id, sizeof(cursor->last_id), "%.*s", CS_STR_FMT(id));
+    }
+    return r;
+}
+
+cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
+                                       cs_commercetools_actions_fn build, void *user,
+                                       cs_arena *arena, const cs_json **updated, cs_diag *diag)
+{
+    char url[768];
+    snprintf(url, sizeof(url), "%s/orders/%.*s", ct->api_url, CS_STR_FMT(order_id));
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_error r = CS_ERR_HTTP_CONFLICT;
+    for (int attempt = 0; r == CS_ERR_HTTP_CONFLICT && attempt < CONFLICT_ATTEMPTS; attempt++) {
+        const cs_json *current = NULL;
+        int64_t version = 0;
+        r = call(ct, "GET", url, CS_STR_NULL, arena, &current, diag);
+        if (!r && cs_json_get_int64(current, "version", &version, diag)) {
+            r = CS_ERR_HTTP_PERMANENT;
+        }
+        cs_buf_reset(&body);
+        if (!r) {
+            r = build(user, current, version, &body, diag);
+        }
+        if (!r) {
+            r = call(ct, "POST", url, cs_buf_view(&body), arena, updated, diag);
+        }
+    }
+    cs_buf_clean_up(&body);
+    return r;
+}

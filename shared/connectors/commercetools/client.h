@@ -1,0 +1,57 @@
+/* The commercetools connector: OAuth client credentials, order queries and
+ * versioned updates over the shared HTTP client (which retries 502, 503,
+ * timeouts and resets).
+ *
+ * - The token is fetched once and kept until a minute before it expires; a
+ *   401 invalid_token fetches a new one and repeats the call once.
+ * - Orders are read by keyset, never by offset: sorted by lastModifiedAt then
+ *   id, each page asks for lastModifiedAt > T or (lastModifiedAt = T and
+ *   id > last id), so a read goes past commercetools' 10,000 offset cap and
+ *   two orders changed in the same millisecond are neither skipped nor read
+ *   twice. The cursor is the caller's to keep between runs.
+ * - Updates carry the version last read; on 409 ConcurrentModification the
+ *   order is read again and the caller's builder computes the actions anew
+ *   from what is there now (up to 3 times).
+ * Errors carry commercetools' first error code in diag.field. */
+#ifndef CS_CONNECTORS_COMMERCETOOLS_CLIENT_H
+#define CS_CONNECTORS_COMMERCETOOLS_CLIENT_H
+
+#include "core/json.h"
+#include "net/http.h"
+
+typedef struct cs_commercetools cs_commercetools;
+
+typedef struct cs_commercetools_config {
+    const char *auth_url; /* "https://auth.{region}.commercetools.com/oauth/token" */
+    const char *api_url;  /* "https://api.{region}.commercetools.com/{projectKey}" */
+    cs_str client_id, client_secret;
+    const char *scope; /* NULL: all of the client's scopes */
+} cs_commercetools_config;
+
+cs_commercetools *cs_commercetools_new(cs_http_client *http, const cs_commercetools_config *config,
+                                       cs_diag *diag);
+void cs_commercetools_destroy(cs_commercetools *ct);
+
+typedef struct cs_commercetools_cursor {
+    int64_t modified_ms; /* lastModifiedAt of the last order read (or where to start) */
+    char last_id[64];    /* its id; "" to start at modified_ms inclusive */
+} cs_commercetools_cursor;
+
+/* One page (limit 1 to 500) of orders after the cursor; *results is the
+ * page's array in arena, and the cursor moves past its last order. */
+cs_error cs_commercetools_orders_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                      int limit, cs_arena *arena, const cs_json **results,
+                                      cs_diag *diag);
+
+/* Builds an update's body ({"version", "actions"}) from the order as it is
+ * now and its version. */
+typedef cs_error (*cs_commercetools_actions_fn)(void *user, const cs_json *order, int64_t version,
+                                                cs_buf *body, cs_diag *diag);
+
+/* Reads the order, builds the update, sends it; a concurrent change is read
+ * again and rebuilt. *updated is the order after the update. */
+cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
+                                       cs_commercetools_actions_fn build, void *user,
+                                       cs_arena *arena, const cs_json **updated, cs_diag *diag);
+
+#endif

@@ -1,0 +1,211 @@
+/* The commercetools connector against the sandbox's commercetools fake. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "connectors/commercetools/actions.h"
+#include "connectors/commercetools/client.h"
+#include "connectors/commercetools/order.h"
+#include "emulator/sandbox/commercetools.h"
+#include "emulator/sandbox/sandbox.h"
+#include "mapping/validate.h"
+#include "testing.h"
+
+static sb_sandbox *sandbox;
+static cs_http_client *http;
+static cs_commercetools *ct;
+static char base[64];
+
+static int setup(void **st)
+{
+    cs_diag diag;
+    cs_http_options fast = {.backoff_base_ms = 5, .backoff_cap_ms = 20};
+    if (sb_start(NULL, &sandbox, &diag) || !(http = cs_http_client_new(&fast, &diag))) {
+        fprintf(stderr, "%s\n", diag.message);
+        return -1;
+    }
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", (unsigned)sb_port(sandbox));
+    char auth[128], api[128];
+    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", base);
+    snprintf(api, sizeof(api), "%s/commercetools/%s", base, SB_CT_PROJECT);
+    cs_commercetools_config config = {.auth_url = auth,
+                                      .api_url = api,
+                                      .client_id = CS_STR_LIT(SB_CT_CLIENT_ID),
+                                      .client_secret = CS_STR_LIT(SB_CT_CLIENT_SECRET),
+                                      .scope = "manage_orders:" SB_CT_PROJECT};
+    ct = cs_commercetools_new(http, &config, &diag);
+    return ct ? test_arena_setup(st) : -1;
+}
+
+static int teardown(void **st)
+{
+    cs_commercetools_destroy(ct);
+    cs_http_client_destroy(http);
+    sb_stop(sandbox);
+    return test_arena_teardown(st);
+}
+
+static char *sandbox_call(const char *method, const char *path, const char *body, long *status)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_http_request req = {.method = method, .url = url, .body = cs_str_from_c(body ? body : "")};
+    cs_http_response resp = {.body = &out};
+    cs_http_send(http, &req, &resp, NULL);
+    *status = resp.status;
+    char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
+    cs_buf_clean_up(&out);
+    return text;
+}
+
+static size_t count_in_journal(const char *path_part)
+{
+    long status;
+    char *journal = sandbox_call("GET", "/_sandbox/journal?system=commercetools", NULL, &status);
+    size_t n = 0;
+    for (char *at = journal; (at = strstr(at, path_part)); at++) {
+        n++;
+    }
+    return n;
+}
+
+/* 10,500 orders: past the 10,000 offset cap, every order once, in order,
+ * and each one adds up. */
+static void keyset_paging_reads_past_the_offset_cap(void **st)
+{
+    (void)st;
+    long status;
+    sandbox_call("POST", "/_sandbox/commercetools/seed", "{\"orders\":10500}", &status);
+    assert_int_equal(status, 204);
+    cs_commercetools_cursor cursor = {0};
+    size_t total = 0;
+    int pages = 0;
+    int64_t last_ms = INT64_MIN;
+    char last_id[64] = "";
+    for (;;) {
+        cs_arena page_arena;
+        cs_arena_init(&page_arena, 0, 0);
+        const cs_json *results;
+        cs_diag diag;
+        if (cs_commercetools_orders_page(ct, &cursor, 500, &page_arena, &results, &diag)) {
+            fail_msg("page %d: %s", pages, diag.message);
+        }
+        size_t n = results->count;
+        for (const cs_json *o = results->first; o; o = o->next) {
+            cs_order order;
+            cs_problems problems;
+            cs_problems_init(&problems, &page_arena);
+            if (cs_commercetools_order_decode(o, &page_arena, &order, &problems) ||
+                cs_validate_order(&order, NULL, &problems)) {
+                fail_msg("%s", test_problems_text(&test_arena, &problems));
+            }
+            bool after = order.updated_at_ms > last_ms ||
+                         (order.updated_at_ms == last_ms &&
+                          strcmp(last_id, cs_arena_strndup(&page_arena, order.meta.source_id)) < 0);
+            assert_true(after);
+            last_ms = order.updated_at_ms;
+            snprintf(last_id, sizeof(last_id), "%.*s", CS_STR_FMT(order.meta.source_id));
+        }
+        cs_arena_clean_up(&page_arena);
+        total += n;
+        pages += n > 0;
+        if (n < 500) {
+            break;
+        }
+    }
+    assert_int_equal(total, 10500);
+    assert_int_equal(pages, 21);
+    /* One token for the whole read. */
+    assert_int_equal(count_in_journal("/commercetools/oauth/token"), 1);
+}
+
+typedef struct builder {
+    int calls;
+    const char *touch; /* the sandbox path that has another client change the order */
+} builder;
+
+/* Confirms the order; the first time, another client changes it between
+ * the read and the write. */
+static cs_error confirm(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                        cs_diag *diag)
+{
+    (void)order;
+    builder *b = user;
+    if (b->calls++ == 0) {
+        long status;
+        sandbox_call("POST", b->touch, "{}", &status);
+    }
+    return cs_commercetools_order_state_update(CS_STR_LIT("open"), version, body, diag);
+}
+
+static void a_concurrent_modification_is_read_again(void **st)
+{
+    (void)st;
+    long status;
+    sandbox_call("POST", "/_sandbox/commercetools/seed", "{\"orders\":50}", &status);
+    builder b = {0, "/_sandbox/commercetools/orders/ct-ord-000007/touch"};
+    const cs_json *updated;
+    cs_diag diag;
+    if (cs_commercetools_update_order(ct, CS_STR_LIT("ct-ord-000007"), confirm, &b, &test_arena,
+                                      &updated, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    assert_int_equal(b.calls, 2);
+    int64_t version;
+    assert_int_equal(cs_json_get_int64(updated, "version", &version, NULL), CS_ERR_OK);
+    assert_int_equal(version, 2 + 7 % 3 + 1); /* seeded 2, touched, updated */
+    assert_int_equal(count_in_journal("ConcurrentModification"), 1);
+
+    /* An unknown order is named. */
+    builder none = {0, "/_sandbox/commercetools/orders/nope/touch"};
+    assert_int_equal(cs_commercetools_update_order(ct, CS_STR_LIT("nope"), confirm, &none,
+                                                   &test_arena, &updated, &diag),
+                     CS_ERR_HTTP_PERMANENT);
+    assert_string_equal(diag.field, "ResourceNotFound");
+}
+
+/* 503s are retried; a revoked token is renewed; a token that lives less
+ * than the renewal margin is fetched again for each call. */
+static void overload_is_retried_and_short_tokens_renewed(void **st)
+{
+    (void)st;
+    long status;
+    sandbox_call("POST", "/_sandbox/faults",
+                 "{\"system\":\"commercetools\",\"status\":503,\"count\":2}", &status);
+    cs_commercetools_cursor cursor = {0};
+    const cs_json *results;
+    cs_diag diag;
+    assert_int_equal(cs_commercetools_orders_page(ct, &cursor, 10, &test_arena, &results, &diag),
+                     CS_ERR_OK);
+    assert_int_equal(results->count, 10);
+    assert_int_equal(count_in_journal("OverCapacity"), 2);
+
+    sandbox_call("POST", "/_sandbox/commercetools/token", "{\"lifetime_s\":30}", &status);
+    size_t before = count_in_journal("/commercetools/oauth/token");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(
+            cs_commercetools_orders_page(ct, &cursor, 10, &test_arena, &results, &diag), CS_ERR_OK);
+    }
+    /* The revoked token is refused (401) and renewed; the new one lives less
+     * than the renewal margin, so each later call fetches its own. */
+    assert_int_equal(count_in_journal("/commercetools/oauth/token") - before, 3);
+    sandbox_call("POST", "/_sandbox/commercetools/token", "{\"lifetime_s\":172800}", &status);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(keyset_paging_reads_past_the_offset_cap),
+        cmocka_unit_test(a_concurrent_modification_is_read_again),
+        cmocka_unit_test(overload_is_retried_and_short_tokens_renewed),
+    };
+    return cmocka_run_group_tests_name("commercetools_client", tests, setup, teardown);
+}
