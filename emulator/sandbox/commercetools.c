@@ -14,7 +14,7 @@
 enum { TOKENS = 64, MAX_LIMIT = 500, MAX_OFFSET = 10000, LINES = 3 };
 
 typedef struct ct_line {
-    char id[24];
+    char id[32];
     char sku[24];
     int64_t quantity, cents; /* gross per unit, EUR */
 } ct_line;
