@@ -27,6 +27,7 @@ typedef struct ct_order {
     ct_line lines[LINES];
     int line_count;
     int deliveries, returns;
+    int64_t messages; /* sequenceNumber of the last message about it */
 } ct_order;
 
 typedef struct token {
@@ -36,6 +37,8 @@ typedef struct token {
 
 struct sb_commercetools {
     pthread_mutex_t mu;
+    sb_ct_emit_fn emit;
+    void *emit_user;
     int64_t now_ms;
     ct_order *orders;
     int count;
@@ -78,13 +81,16 @@ void sb_commercetools_seed(sb_commercetools *ct, int orders)
     pthread_mutex_unlock(&ct->mu);
 }
 
-sb_commercetools *sb_commercetools_new(int64_t now_ms, cs_diag *diag)
+sb_commercetools *sb_commercetools_new(int64_t now_ms, sb_ct_emit_fn emit, void *user,
+                                       cs_diag *diag)
 {
     sb_commercetools *ct = calloc(1, sizeof(*ct));
     if (!ct) {
         cs_diag_set(diag, CS_ERR_NOMEM, NULL);
         return NULL;
     }
+    ct->emit = emit;
+    ct->emit_user = user;
     pthread_mutex_init(&ct->mu, NULL);
     ct->now_ms = now_ms ? now_ms : cs_time_now_ms();
     ct->lifetime_s = 172800;
@@ -495,6 +501,59 @@ static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_repl
 
 /* ---- updates ---- */
 
+/* The subscription message an applied action makes. */
+static void emit_message(sb_commercetools *ct, ct_order *o, const cs_json *action)
+{
+    if (!ct->emit) {
+        return;
+    }
+    cs_str name = CS_STR_NULL;
+    cs_json_opt_string(action, "action", &name, NULL);
+    const char *type = cs_str_eq_c(name, "changeOrderState")      ? "OrderStateChanged"
+                       : cs_str_eq_c(name, "changeShipmentState") ? "OrderShipmentStateChanged"
+                       : cs_str_eq_c(name, "addDelivery")         ? "DeliveryAdded"
+                                                                  : "ReturnInfoAdded";
+    char id[CS_UUID_STR_LEN];
+    cs_uuid_v4(id);
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    cs_json_write_object_begin(&w);
+    w_str(&w, "notificationType", "Message");
+    w_str(&w, "projectKey", SB_CT_PROJECT);
+    w_str(&w, "id", id);
+    w_int(&w, "version", 1);
+    w_int(&w, "sequenceNumber", ++o->messages);
+    cs_json_write_key_c(&w, "resource");
+    cs_json_write_object_begin(&w);
+    w_str(&w, "typeId", "order");
+    w_str(&w, "id", o->id);
+    cs_json_write_object_end(&w);
+    w_int(&w, "resourceVersion", o->version);
+    cs_json_write_key_c(&w, "resourceUserProvidedIdentifiers");
+    cs_json_write_object_begin(&w);
+    w_str(&w, "orderNumber", o->number);
+    cs_json_write_object_end(&w);
+    w_str(&w, "type", type);
+    w_time(&w, "createdAt", o->modified_ms);
+    w_time(&w, "lastModifiedAt", o->modified_ms);
+    if (strcmp(type, "OrderStateChanged") == 0) {
+        w_str(&w, "orderState", o->state);
+    } else if (strcmp(type, "OrderShipmentStateChanged") == 0) {
+        w_str(&w, "shipmentState", o->shipment);
+    } else {
+        /* The action's own body: the delivery or return info it added. */
+        cs_json_write_key_c(&w, strcmp(type, "DeliveryAdded") == 0 ? "delivery" : "returnInfo");
+        cs_json_write_value(&w, action);
+    }
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    ct->emit(ct->emit_user, cs_buf_view(&body));
+    cs_buf_clean_up(&body);
+}
+
 static const char *apply(ct_order *o, const cs_json *action)
 {
     cs_str name = CS_STR_NULL, value = CS_STR_NULL;
@@ -515,7 +574,7 @@ static const char *apply(ct_order *o, const cs_json *action)
     return NULL;
 }
 
-static void update_order(ct_order *o, cs_str body, sb_reply *reply)
+static void update_order(sb_commercetools *ct, ct_order *o, cs_str body, sb_reply *reply)
 {
     cs_arena arena;
     cs_arena_init(&arena, 0, 4 * 1024 * 1024);
@@ -546,6 +605,9 @@ static void update_order(ct_order *o, cs_str body, sb_reply *reply)
             changed.version++;
             changed.modified_ms = cs_time_now_ms();
             *o = changed;
+            for (const cs_json *a = actions->first; a; a = a->next) {
+                emit_message(ct, o, a);
+            }
             reply->status = 200;
             cs_json_writer w;
             cs_json_writer_init(&w, &reply->body);
@@ -595,7 +657,7 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
         if (!o) {
             error_reply(reply, 404, "ResourceNotFound", "The order does not exist.", 0);
         } else if (post) {
-            update_order(o, req->body, reply);
+            update_order(ct, o, req->body, reply);
         } else {
             reply->status = 200;
             cs_json_writer w;

@@ -15,7 +15,12 @@
  * ConcurrentModification with currentVersion) and apply changeOrderState,
  * changeShipmentState, addDelivery and addReturnInfo.
  *
- * Not served yet: inventory entries, customers, subscriptions. */
+ * Each applied update action makes a subscription message (OrderStateChanged,
+ * OrderShipmentStateChanged, DeliveryAdded, ReturnInfoAdded) with the
+ * order's new version as resourceVersion and a per-order sequenceNumber;
+ * the sandbox delivers them to an emulator queue.
+ *
+ * Not served yet: inventory entries, customers. */
 #ifndef CS_SANDBOX_COMMERCETOOLS_H
 #define CS_SANDBOX_COMMERCETOOLS_H
 
@@ -31,7 +36,12 @@ typedef struct sb_commercetools sb_commercetools;
 #define SB_CT_CLIENT_ID "sandbox-client"
 #define SB_CT_CLIENT_SECRET "sandbox-secret"
 
-sb_commercetools *sb_commercetools_new(int64_t now_ms, cs_diag *diag);
+/* Called with each subscription message (the Platform format) an update
+ * makes, under the fake's lock: it must only queue the delivery. */
+typedef void (*sb_ct_emit_fn)(void *user, cs_str message);
+
+sb_commercetools *sb_commercetools_new(int64_t now_ms, sb_ct_emit_fn emit, void *user,
+                                       cs_diag *diag);
 void sb_commercetools_destroy(sb_commercetools *ct);
 
 /* A request: the path after /commercetools, the query arguments the fake

@@ -67,6 +67,12 @@ struct sb_sandbox {
     sb_exactmax *exactmax;
     sb_commercetools *commercetools;
     subscription subscriptions[3]; /* by shop: us-store, eu-store, jp-store */
+    /* commercetools' subscription: an emulator queue, duplicates, and
+     * whether each message is held back until the next has gone. */
+    char ct_queue[512];
+    int ct_duplicates;
+    bool ct_reorder;
+    char *ct_held;
     sb_webhooks *webhooks;
 };
 
@@ -698,6 +704,96 @@ static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *co
 
 /* ---- commercetools ---- */
 
+static void send_to_queue(sb_sandbox *sb, const char *queue_url, cs_str message, int copies)
+{
+    char origin[512];
+    origin_of(queue_url, origin, sizeof(origin));
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "QueueUrl");
+    cs_json_write_string_c(&w, queue_url);
+    cs_json_write_key_c(&w, "MessageBody");
+    cs_json_write_string(&w, message);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    static const char *const headers[] = {"X-Amz-Target: AmazonSQS.SendMessage",
+                                          "Content-Type: application/x-amz-json-1.0", NULL};
+    static const int64_t delays_ms[] = {100, 500, 2000};
+    sb_webhooks_send(sb->webhooks, origin, headers, cs_buf_view(&body), delays_ms, 3, copies);
+    cs_buf_clean_up(&body);
+}
+
+/* A commercetools message to the subscribed queue: at least once (and
+ * `duplicates` more times), and with reorder, each held back until the next
+ * one has gone, so they arrive swapped. */
+static void on_ct_message(void *user, cs_str message)
+{
+    sb_sandbox *sb = user;
+    pthread_mutex_lock(&sb->mu);
+    if (!sb->ct_queue[0]) {
+        pthread_mutex_unlock(&sb->mu);
+        return;
+    }
+    char queue[512];
+    snprintf(queue, sizeof(queue), "%s", sb->ct_queue);
+    int copies = 1 + sb->ct_duplicates;
+    char *held = NULL;
+    if (sb->ct_reorder && !sb->ct_held) {
+        sb->ct_held = strndup(message.ptr, message.len);
+        pthread_mutex_unlock(&sb->mu);
+        return;
+    }
+    held = sb->ct_held;
+    sb->ct_held = NULL;
+    pthread_mutex_unlock(&sb->mu);
+    send_to_queue(sb, queue, message, copies);
+    if (held) {
+        send_to_queue(sb, queue, cs_str_from_c(held), copies);
+        free(held);
+    }
+}
+
+/* POST /_sandbox/commercetools/subscription {"queue_url", "duplicates",
+ * "reorder"}; an empty queue_url stops it. */
+static cs_error read_ct_subscription(sb_sandbox *sb, cs_str body, cs_diag *diag)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *req;
+    cs_str queue = CS_STR_NULL;
+    int64_t duplicates = 0;
+    bool reorder = false;
+    cs_error r = cs_json_parse(&arena, body, &req, diag);
+    if (!r) {
+        r = cs_json_get_string(req, "queue_url", &queue, diag);
+    }
+    if (!r) {
+        r = cs_json_opt_int64(req, "duplicates", &duplicates, diag);
+    }
+    if (!r) {
+        r = cs_json_opt_bool(req, "reorder", &reorder, diag);
+    }
+    if (!r && (queue.len >= sizeof(sb->ct_queue) || duplicates < 0 || duplicates > 10)) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                        "queue_url is at most 511 characters, duplicates 0 to 10");
+    }
+    if (!r) {
+        pthread_mutex_lock(&sb->mu);
+        snprintf(sb->ct_queue, sizeof(sb->ct_queue), "%.*s", CS_STR_FMT(queue));
+        sb->ct_duplicates = (int)duplicates;
+        sb->ct_reorder = reorder;
+        free(sb->ct_held);
+        sb->ct_held = NULL;
+        pthread_mutex_unlock(&sb->mu);
+    }
+    cs_arena_clean_up(&arena);
+    return r;
+}
+
 static enum MHD_Result commercetools(sb_sandbox *sb, struct MHD_Connection *conn, const char *url,
                                      const char *method, cs_str body)
 {
@@ -737,7 +833,8 @@ static enum MHD_Result commercetools(sb_sandbox *sb, struct MHD_Connection *conn
     return r;
 }
 
-/* POST /_sandbox/commercetools/seed {"orders": N},
+/* POST /_sandbox/commercetools/subscription {"queue_url", "duplicates", "reorder"},
+ * /_sandbox/commercetools/seed {"orders": N},
  * /_sandbox/commercetools/token {"lifetime_s": N},
  * /_sandbox/commercetools/orders/{id}/touch */
 static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connection *conn,
@@ -751,8 +848,15 @@ static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connectio
     cs_buf_init(&reply.body, 0);
     cs_json_parse(&arena, body.len ? body : CS_STR_LIT("{}"), &req, NULL);
     char id[64];
-    if (strcmp(what, "seed") == 0 && !cs_json_get_int64(req, "orders", &n, NULL) && n > 0 &&
-        n <= 100000) {
+    cs_diag diag = {0};
+    if (strcmp(what, "subscription") == 0) {
+        if (read_ct_subscription(sb, body, &diag)) {
+            cs_arena_clean_up(&arena);
+            cs_buf_clean_up(&reply.body);
+            return reply_error(conn, 400, diag.message);
+        }
+    } else if (strcmp(what, "seed") == 0 && !cs_json_get_int64(req, "orders", &n, NULL) && n > 0 &&
+               n <= 100000) {
         sb_commercetools_seed(sb->commercetools, (int)n);
     } else if (strcmp(what, "token") == 0 && !cs_json_get_int64(req, "lifetime_s", &n, NULL)) {
         sb_commercetools_set_token_lifetime(sb->commercetools, n);
@@ -847,7 +951,7 @@ cs_error sb_start(const sb_opts *opts, sb_sandbox **out, cs_diag *diag)
     if (!(sb->webhooks = sb_webhooks_start(on_attempt, sb, diag)) ||
         !(sb->shopify = sb_shopify_new(&shopify)) ||
         !(sb->exactmax = sb_exactmax_new(shopify.now_ms, diag)) ||
-        !(sb->commercetools = sb_commercetools_new(shopify.now_ms, diag))) {
+        !(sb->commercetools = sb_commercetools_new(shopify.now_ms, on_ct_message, sb, diag))) {
         sb_stop(sb);
         return cs_diag_set(diag, CS_ERR_NOMEM, "cannot start the sandbox");
     }
@@ -890,6 +994,7 @@ void sb_stop(sb_sandbox *sb)
     sb_shopify_destroy(sb->shopify);
     sb_exactmax_destroy(sb->exactmax);
     sb_commercetools_destroy(sb->commercetools);
+    free(sb->ct_held);
     pthread_mutex_destroy(&sb->mu);
     free(sb);
 }

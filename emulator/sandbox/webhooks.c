@@ -20,6 +20,7 @@ typedef struct delivery {
     size_t delay_count;
     size_t attempts; /* made so far for this copy */
     int64_t due_ms;  /* monotonic */
+    uint64_t seq;    /* queued order: deliveries due together go first in, first out */
 } delivery;
 
 struct sb_webhooks {
@@ -30,6 +31,7 @@ struct sb_webhooks {
     delivery *items;
     size_t count, capacity;
     size_t in_flight;
+    uint64_t next_seq;
     cs_http_client *http;
     sb_attempt_fn on_attempt;
     void *user;
@@ -78,7 +80,8 @@ static bool push(sb_webhooks *w, const delivery *d)
         w->items = grown;
         w->capacity = capacity;
     }
-    w->items[w->count++] = *d;
+    w->items[w->count] = *d;
+    w->items[w->count++].seq = w->next_seq++;
     return true;
 }
 
@@ -112,7 +115,9 @@ static long earliest(const sb_webhooks *w)
 {
     long best = -1;
     for (size_t i = 0; i < w->count; i++) {
-        if (best < 0 || w->items[i].due_ms < w->items[(size_t)best].due_ms) {
+        const delivery *b = best < 0 ? NULL : &w->items[(size_t)best];
+        if (!b || w->items[i].due_ms < b->due_ms ||
+            (w->items[i].due_ms == b->due_ms && w->items[i].seq < b->seq)) {
             best = (long)i;
         }
     }

@@ -27,7 +27,9 @@ static int64_t integer(const cs_json *obj, const char *key)
 
 bool cs_commercetools_message_is_stale(const cs_commercetools_message *m, int64_t applied_version)
 {
-    return m->resource_version <= applied_version;
+    /* Messages of one update share its version: equal is not stale (a
+     * duplicate is caught by its id). */
+    return m->resource_version < applied_version;
 }
 
 /* The items of a delivery or return info: line item id and quantity. */

@@ -2,8 +2,9 @@
  * "Message") as the order-export and fulfillment flows receive them from an
  * SQS queue. Delivery is at least once and unordered, so a consumer keeps,
  * per resource, the messages it has applied: `id` is the deduplication key,
- * and a message whose resourceVersion is not above the version already
- * applied is stale (cs_commercetools_message_is_stale).
+ * and a message whose resourceVersion is below the version already applied
+ * is stale (cs_commercetools_message_is_stale); the messages of one update
+ * share its version.
  *
  * The payload becomes a canonical record by type: OrderCreated carries the
  * order; OrderStateChanged and OrderShipmentStateChanged the new state (in
@@ -49,7 +50,7 @@ typedef struct cs_commercetools_message {
 cs_error cs_commercetools_message_decode(const cs_json *message, cs_arena *arena,
                                          cs_commercetools_message *out, cs_problems *problems);
 
-/* Whether the message changes nothing the consumer has not already applied
+/* Whether the message is older than what the consumer has applied
  * (applied_version: the resource version last applied, 0 for none). */
 bool cs_commercetools_message_is_stale(const cs_commercetools_message *m, int64_t applied_version);
 

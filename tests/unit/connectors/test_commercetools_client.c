@@ -11,9 +11,12 @@
 
 #include "connectors/commercetools/actions.h"
 #include "connectors/commercetools/client.h"
+#include "connectors/commercetools/message.h"
 #include "connectors/commercetools/order.h"
 #include "emulator/sandbox/commercetools.h"
 #include "emulator/sandbox/sandbox.h"
+#include "emulator/service.h"
+#include "fixture.h"
 #include "mapping/validate.h"
 #include "testing.h"
 
@@ -200,12 +203,130 @@ static void overload_is_retried_and_short_tokens_renewed(void **st)
     sandbox_call("POST", "/_sandbox/commercetools/token", "{\"lifetime_s\":172800}", &status);
 }
 
+/* One update action, as the builder gives it. */
+static cs_error single_action(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                              cs_diag *diag)
+{
+    (void)order;
+    (void)diag;
+    return cs_buf_appendf(body, "{\"version\":%lld,\"actions\":[%s]}", (long long)version,
+                          (const char *)user);
+}
+
+/* Every message on the queue, as the flow would take them: up to `want`. */
+static size_t receive_all(const char *emulator, const char *queue_url, size_t want,
+                          const cs_json **out)
+{
+    char url[128], body[256];
+    snprintf(url, sizeof(url), "%s/", emulator);
+    snprintf(body, sizeof(body),
+             "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":10,\"WaitTimeSeconds\":2}", queue_url);
+    const char *headers[] = {"X-Amz-Target: AmazonSQS.ReceiveMessage",
+                             "Content-Type: application/x-amz-json-1.0", NULL};
+    size_t n = 0;
+    for (int round = 0; round < 10 && n < want; round++) {
+        cs_buf answer;
+        cs_buf_init(&answer, 0);
+        cs_http_request req = {
+            .method = "POST", .url = url, .headers = headers, .body = cs_str_from_c(body)};
+        cs_http_response resp = {.body = &answer};
+        assert_int_equal(cs_http_send(http, &req, &resp, NULL), CS_ERR_OK);
+        char *text = cs_arena_strndup(&test_arena, cs_buf_view(&answer));
+        cs_buf_clean_up(&answer);
+        const cs_json *messages =
+            cs_json_object_get(test_parse(&test_arena, text, strlen(text)), CS_STR_LIT("Messages"));
+        for (const cs_json *m = messages ? messages->first : NULL; m && n < want; m = m->next) {
+            cs_str b = cs_json_object_get(m, CS_STR_LIT("Body"))->text;
+            out[n++] = test_parse(&test_arena, b.ptr, b.len);
+        }
+    }
+    return n;
+}
+
+/* Two updates of one order, each message sent twice and the pair swapped:
+ * the consumer's rules (dedupe by id, drop what is older than applied)
+ * apply the newer once and nothing else. */
+static void duplicated_and_reordered_messages_reach_a_queue(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/cs-ct-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char template_path[128];
+    snprintf(template_path, sizeof(template_path), "%s/template.yaml", dir);
+    char *yaml = fixture_read("sandbox/ct-queue.yaml", NULL);
+    FILE *f = fopen(template_path, "w");
+    fputs(yaml, f);
+    fclose(f);
+    free(yaml);
+    em_service_opts opts = {.template_path = template_path, .state_dir = dir, .log_fd = 2};
+    em_service *svc;
+    cs_diag diag;
+    if (em_service_start(&opts, NULL, &svc, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    char emulator[64], queue_url[128], subscribe[256];
+    snprintf(emulator, sizeof(emulator), "http://127.0.0.1:%u", (unsigned)em_service_port(svc));
+    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/ct-orders", emulator);
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"queue_url\":\"%s\",\"duplicates\":1,\"reorder\":true}", queue_url);
+    long status;
+    sandbox_call("POST", "/_sandbox/commercetools/subscription", subscribe, &status);
+    assert_int_equal(status, 204);
+    const cs_json *updated;
+    assert_int_equal(cs_commercetools_update_order(
+                         ct, CS_STR_LIT("ct-ord-000011"), single_action,
+                         "{\"action\":\"changeOrderState\",\"orderState\":\"Confirmed\"}",
+                         &test_arena, &updated, &diag),
+                     CS_ERR_OK);
+    assert_int_equal(cs_commercetools_update_order(
+                         ct, CS_STR_LIT("ct-ord-000011"), single_action,
+                         "{\"action\":\"addDelivery\",\"items\":[{\"id\":\"li-000011-0\","
+                         "\"quantity\":1}],\"parcels\":[]}",
+                         &test_arena, &updated, &diag),
+                     CS_ERR_OK);
+    const cs_json *got[8];
+    assert_int_equal(receive_all(emulator, queue_url, 4, got), 4);
+    char seen[4][40];
+    size_t seen_count = 0, applied_count = 0;
+    int64_t applied = 0, first_version = -1;
+    for (size_t i = 0; i < 4; i++) {
+        cs_commercetools_message m;
+        cs_problems problems;
+        cs_problems_init(&problems, &test_arena);
+        if (cs_commercetools_message_decode(got[i], &test_arena, &m, &problems)) {
+            fail_msg("%s", test_problems_text(&test_arena, &problems));
+        }
+        first_version = first_version < 0 ? m.resource_version : first_version;
+        bool duplicate = false;
+        for (size_t k = 0; k < seen_count; k++) {
+            duplicate = duplicate || cs_str_eq_c(m.id, seen[k]);
+        }
+        if (!duplicate) {
+            snprintf(seen[seen_count++], sizeof(seen[0]), "%.*s", CS_STR_FMT(m.id));
+        }
+        if (!duplicate && !cs_commercetools_message_is_stale(&m, applied)) {
+            applied = m.resource_version;
+            applied_count++;
+            assert_int_equal(m.payload, CS_CT_DELIVERY);
+        }
+    }
+    assert_int_equal(seen_count, 2);    /* each of the two sent twice */
+    assert_int_equal(applied_count, 1); /* the newer; the late older one is stale */
+    assert_int_equal(applied, first_version);
+    sandbox_call("POST", "/_sandbox/commercetools/subscription", "{\"queue_url\":\"\"}", &status);
+    em_service_stop(svc);
+    char command[160];
+    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keyset_paging_reads_past_the_offset_cap),
         cmocka_unit_test(a_concurrent_modification_is_read_again),
         cmocka_unit_test(overload_is_retried_and_short_tokens_renewed),
+        cmocka_unit_test(duplicated_and_reordered_messages_reach_a_queue),
     };
     return cmocka_run_group_tests_name("commercetools_client", tests, setup, teardown);
 }
