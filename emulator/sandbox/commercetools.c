@@ -30,6 +30,19 @@ typedef struct ct_order {
     int64_t messages; /* sequenceNumber of the last message about it */
 } ct_order;
 
+/* One InventoryEntry per SKU and supply channel. */
+typedef struct ct_entry {
+    char id[24];
+    char sku[24];
+    int channel;
+    int64_t version, quantity, modified_ms;
+} ct_entry;
+
+enum { ENTRIES = 512, CHANNELS = 2 };
+
+static const char *const channel_ids[CHANNELS] = {"ch-berlin", "ch-paris"};
+static const char *const channel_keys[CHANNELS] = {"wh-berlin", "wh-paris"};
+
 typedef struct token {
     char value[CS_UUID_STR_LEN];
     int64_t expires_ms;
@@ -45,6 +58,8 @@ struct sb_commercetools {
     token tokens[TOKENS];
     size_t next_token;
     int64_t lifetime_s;
+    ct_entry entries[ENTRIES];
+    int entry_count;
 };
 
 static const int64_t SHIPPING_CENTS = 490;
@@ -77,6 +92,14 @@ void sb_commercetools_seed(sb_commercetools *ct, int orders)
             l->quantity = 1 + (k + i) % 3;
             l->cents = 999 + 250 * ((k + i) % 9);
         }
+    }
+    /* Stock for the first ten SKUs in Berlin; Paris starts empty. */
+    ct->entry_count = 10;
+    for (int i = 0; i < ct->entry_count; i++) {
+        ct_entry *e = &ct->entries[i];
+        *e = (ct_entry){.channel = 0, .version = 1, .quantity = 5 + i, .modified_ms = ct->now_ms};
+        snprintf(e->id, sizeof(e->id), "inv-%04d", i);
+        snprintf(e->sku, sizeof(e->sku), "SKU-%04d", i + 1);
     }
     pthread_mutex_unlock(&ct->mu);
 }
@@ -634,6 +657,173 @@ void sb_commercetools_touch(sb_commercetools *ct, cs_str order_id, sb_reply *rep
     pthread_mutex_unlock(&ct->mu);
 }
 
+/* ---- inventory ---- */
+
+static void w_entry(cs_json_writer *w, const ct_entry *e)
+{
+    cs_json_write_object_begin(w);
+    w_str(w, "id", e->id);
+    w_int(w, "version", e->version);
+    w_str(w, "sku", e->sku);
+    cs_json_write_key_c(w, "supplyChannel");
+    cs_json_write_object_begin(w);
+    w_str(w, "typeId", "channel");
+    w_str(w, "id", channel_ids[e->channel]);
+    /* As with expand=supplyChannel: the channel itself, for its key. */
+    cs_json_write_key_c(w, "obj");
+    cs_json_write_object_begin(w);
+    w_str(w, "key", channel_keys[e->channel]);
+    cs_json_write_object_end(w);
+    cs_json_write_object_end(w);
+    w_int(w, "quantityOnStock", e->quantity);
+    w_int(w, "availableQuantity", e->quantity);
+    w_time(w, "lastModifiedAt", e->modified_ms);
+    cs_json_write_object_end(w);
+}
+
+static void answer_entry(sb_reply *reply, unsigned status, const ct_entry *e)
+{
+    reply->status = status;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    w_entry(&w, e);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
+/* where=sku="X" */
+static void query_inventory(sb_commercetools *ct, const char *where, sb_reply *reply)
+{
+    char sku[32];
+    int used = 0;
+    if (!where || sscanf(where, "sku=\"%31[^\"]\"%n", sku, &used) != 1 || where[used] != '\0') {
+        error_reply(reply, 400, "InvalidInput", "The sandbox queries inventory by sku=\"...\".", 0);
+        return;
+    }
+    reply->status = 200;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "results");
+    cs_json_write_array_begin(&w);
+    for (int i = 0; i < ct->entry_count; i++) {
+        if (strcmp(ct->entries[i].sku, sku) == 0) {
+            w_entry(&w, &ct->entries[i]);
+        }
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
+static int channel_of(const cs_json *reference)
+{
+    cs_str key = CS_STR_NULL, id = CS_STR_NULL;
+    cs_json_opt_string(reference, "key", &key, NULL);
+    cs_json_opt_string(reference, "id", &id, NULL);
+    for (int c = 0; c < CHANNELS; c++) {
+        if (cs_str_eq_c(key, channel_keys[c]) || cs_str_eq_c(id, channel_ids[c])) {
+            return c;
+        }
+    }
+    return -1;
+}
+
+static void create_entry(sb_commercetools *ct, cs_str body, sb_reply *reply)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *doc = NULL;
+    cs_str sku = CS_STR_NULL;
+    int64_t quantity = 0;
+    int channel = -1;
+    if (cs_json_parse(&arena, body, &doc, NULL) || cs_json_get_string(doc, "sku", &sku, NULL) ||
+        cs_json_get_int64(doc, "quantityOnStock", &quantity, NULL) || sku.len >= 24 ||
+        quantity < 0) {
+        error_reply(reply, 400, "InvalidInput",
+                    "An inventory draft needs sku, supplyChannel and quantityOnStock.", 0);
+    } else if ((channel = channel_of(cs_json_object_get(doc, CS_STR_LIT("supplyChannel")))) < 0) {
+        error_reply(reply, 400, "ReferencedResourceNotFound", "The supply channel does not exist.",
+                    0);
+    } else {
+        bool exists = false;
+        for (int i = 0; i < ct->entry_count; i++) {
+            exists = exists ||
+                     (cs_str_eq_c(sku, ct->entries[i].sku) && ct->entries[i].channel == channel);
+        }
+        if (exists || ct->entry_count == ENTRIES) {
+            error_reply(reply, 400, "DuplicateField",
+                        "An inventory entry for this SKU and channel exists.", 0);
+        } else {
+            ct_entry *e = &ct->entries[ct->entry_count];
+            *e = (ct_entry){.channel = channel,
+                            .version = 1,
+                            .quantity = quantity,
+                            .modified_ms = cs_time_now_ms()};
+            snprintf(e->id, sizeof(e->id), "inv-%04d", ct->entry_count++);
+            snprintf(e->sku, sizeof(e->sku), "%.*s", CS_STR_FMT(sku));
+            answer_entry(reply, 201, e);
+        }
+    }
+    cs_arena_clean_up(&arena);
+}
+
+static void update_entry(ct_entry *e, cs_str body, sb_reply *reply)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *doc = NULL;
+    int64_t version = 0, quantity = -1;
+    const cs_json *action = NULL;
+    cs_str name = CS_STR_NULL;
+    if (cs_json_parse(&arena, body, &doc, NULL) ||
+        cs_json_get_int64(doc, "version", &version, NULL) ||
+        !(action = cs_json_array_at(cs_json_object_get(doc, CS_STR_LIT("actions")), 0)) ||
+        cs_json_get_string(action, "action", &name, NULL) || !cs_str_eq_c(name, "changeQuantity") ||
+        cs_json_get_int64(action, "quantity", &quantity, NULL) || quantity < 0) {
+        error_reply(reply, 400, "InvalidInput", "The sandbox takes one changeQuantity action.", 0);
+    } else if (version != e->version) {
+        error_reply(reply, 409, "ConcurrentModification",
+                    "Object has a different version than expected.", e->version);
+    } else {
+        e->quantity = quantity;
+        e->version++;
+        e->modified_ms = cs_time_now_ms();
+        answer_entry(reply, 200, e);
+    }
+    cs_arena_clean_up(&arena);
+}
+
+static bool inventory(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+{
+    static const char prefix[] = "/" SB_CT_PROJECT "/inventory";
+    size_t n = strlen(prefix);
+    if (strncmp(req->path, prefix, n) != 0) {
+        return false;
+    }
+    const char *rest = req->path + n;
+    bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+    if (get && !*rest) {
+        query_inventory(ct, req->where, reply);
+    } else if (post && !*rest) {
+        create_entry(ct, req->body, reply);
+    } else if (post && *rest == '/') {
+        ct_entry *e = NULL;
+        for (int i = 0; i < ct->entry_count && !e; i++) {
+            e = strcmp(ct->entries[i].id, rest + 1) == 0 ? &ct->entries[i] : NULL;
+        }
+        if (e) {
+            update_entry(e, req->body, reply);
+        } else {
+            error_reply(reply, 404, "ResourceNotFound", "The inventory entry does not exist.", 0);
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* ---- dispatch ---- */
 
 void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
@@ -650,6 +840,8 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
                         "{\"statusCode\":401,\"message\":\"invalid_token\",\"errors\":[{\"code\":"
                         "\"invalid_token\",\"message\":\"invalid_token\"}],\"error\":"
                         "\"invalid_token\"}");
+    } else if (inventory(ct, req, reply)) {
+        /* answered */
     } else if (get && strcmp(path, orders) == 0) {
         query_orders(ct, req, reply);
     } else if (strncmp(path, orders, strlen(orders)) == 0 && path[strlen(orders)] == '/') {
