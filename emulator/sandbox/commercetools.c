@@ -60,6 +60,7 @@ struct sb_commercetools {
     int64_t lifetime_s;
     ct_entry entries[ENTRIES];
     int entry_count;
+    int races; /* inventory writes that another client beats */
 };
 
 static const int64_t SHIPPING_CENTS = 490;
@@ -95,6 +96,7 @@ void sb_commercetools_seed(sb_commercetools *ct, int orders)
     }
     /* Stock for the first ten SKUs in Berlin; Paris starts empty. */
     ct->entry_count = 10;
+    ct->races = 0;
     for (int i = 0; i < ct->entry_count; i++) {
         ct_entry *e = &ct->entries[i];
         *e = (ct_entry){.channel = 0, .version = 1, .quantity = 5 + i, .modified_ms = ct->now_ms};
@@ -669,11 +671,6 @@ static void w_entry(cs_json_writer *w, const ct_entry *e)
     cs_json_write_object_begin(w);
     w_str(w, "typeId", "channel");
     w_str(w, "id", channel_ids[e->channel]);
-    /* As with expand=supplyChannel: the channel itself, for its key. */
-    cs_json_write_key_c(w, "obj");
-    cs_json_write_object_begin(w);
-    w_str(w, "key", channel_keys[e->channel]);
-    cs_json_write_object_end(w);
     cs_json_write_object_end(w);
     w_int(w, "quantityOnStock", e->quantity);
     w_int(w, "availableQuantity", e->quantity);
@@ -691,13 +688,29 @@ static void answer_entry(sb_reply *reply, unsigned status, const ct_entry *e)
     cs_json_writer_clean_up(&w);
 }
 
-/* where=sku="X" */
+/* where=sku="X", optionally and supplyChannel(id="Y"). */
+static bool parse_inventory_where(const char *where, char sku[32], char channel[32])
+{
+    int used = 0;
+    channel[0] = '\0';
+    if (!where || sscanf(where, "sku=\"%31[^\"]\"%n", sku, &used) != 1) {
+        return false;
+    }
+    const char *rest = where + used;
+    if (*rest && (sscanf(rest, " and supplyChannel(id=\"%31[^\"]\")%n", channel, &used) != 1 ||
+                  rest[used] != '\0')) {
+        return false;
+    }
+    return true;
+}
+
 static void query_inventory(sb_commercetools *ct, const char *where, sb_reply *reply)
 {
-    char sku[32];
-    int used = 0;
-    if (!where || sscanf(where, "sku=\"%31[^\"]\"%n", sku, &used) != 1 || where[used] != '\0') {
-        error_reply(reply, 400, "InvalidInput", "The sandbox queries inventory by sku=\"...\".", 0);
+    char sku[32], channel[32];
+    if (!parse_inventory_where(where, sku, channel)) {
+        error_reply(reply, 400, "InvalidInput",
+                    "The sandbox queries inventory by sku=\"...\" [and supplyChannel(id=\"...\")].",
+                    0);
         return;
     }
     reply->status = 200;
@@ -707,8 +720,10 @@ static void query_inventory(sb_commercetools *ct, const char *where, sb_reply *r
     cs_json_write_key_c(&w, "results");
     cs_json_write_array_begin(&w);
     for (int i = 0; i < ct->entry_count; i++) {
-        if (strcmp(ct->entries[i].sku, sku) == 0) {
-            w_entry(&w, &ct->entries[i]);
+        const ct_entry *e = &ct->entries[i];
+        if (strcmp(e->sku, sku) == 0 &&
+            (!channel[0] || strcmp(channel_ids[e->channel], channel) == 0)) {
+            w_entry(&w, e);
         }
     }
     cs_json_write_array_end(&w);
@@ -728,6 +743,16 @@ static int channel_of(const cs_json *reference)
         }
     }
     return -1;
+}
+
+static ct_entry *add_entry(sb_commercetools *ct, cs_str sku, int channel, int64_t quantity)
+{
+    ct_entry *e = &ct->entries[ct->entry_count];
+    *e = (ct_entry){
+        .channel = channel, .version = 1, .quantity = quantity, .modified_ms = cs_time_now_ms()};
+    snprintf(e->id, sizeof(e->id), "inv-%04d", ct->entry_count++);
+    snprintf(e->sku, sizeof(e->sku), "%.*s", CS_STR_FMT(sku));
+    return e;
 }
 
 static void create_entry(sb_commercetools *ct, cs_str body, sb_reply *reply)
@@ -752,24 +777,23 @@ static void create_entry(sb_commercetools *ct, cs_str body, sb_reply *reply)
             exists = exists ||
                      (cs_str_eq_c(sku, ct->entries[i].sku) && ct->entries[i].channel == channel);
         }
+        if (!exists && ct->races > 0 && ct->entry_count < ENTRIES) {
+            /* Another client creates the same entry first. */
+            ct->races--;
+            add_entry(ct, sku, channel, 1);
+            exists = true;
+        }
         if (exists || ct->entry_count == ENTRIES) {
             error_reply(reply, 400, "DuplicateField",
                         "An inventory entry for this SKU and channel exists.", 0);
         } else {
-            ct_entry *e = &ct->entries[ct->entry_count];
-            *e = (ct_entry){.channel = channel,
-                            .version = 1,
-                            .quantity = quantity,
-                            .modified_ms = cs_time_now_ms()};
-            snprintf(e->id, sizeof(e->id), "inv-%04d", ct->entry_count++);
-            snprintf(e->sku, sizeof(e->sku), "%.*s", CS_STR_FMT(sku));
-            answer_entry(reply, 201, e);
+            answer_entry(reply, 201, add_entry(ct, sku, channel, quantity));
         }
     }
     cs_arena_clean_up(&arena);
 }
 
-static void update_entry(ct_entry *e, cs_str body, sb_reply *reply)
+static void update_entry(sb_commercetools *ct, ct_entry *e, cs_str body, sb_reply *reply)
 {
     cs_arena arena;
     cs_arena_init(&arena, 0, 1024 * 1024);
@@ -783,7 +807,17 @@ static void update_entry(ct_entry *e, cs_str body, sb_reply *reply)
         cs_json_get_string(action, "action", &name, NULL) || !cs_str_eq_c(name, "changeQuantity") ||
         cs_json_get_int64(action, "quantity", &quantity, NULL) || quantity < 0) {
         error_reply(reply, 400, "InvalidInput", "The sandbox takes one changeQuantity action.", 0);
-    } else if (version != e->version) {
+        cs_arena_clean_up(&arena);
+        return;
+    }
+    if (ct->races > 0) {
+        /* Another client changes the entry between the reader's read and
+         * this write. */
+        ct->races--;
+        e->quantity = e->quantity > 0 ? e->quantity - 1 : 0;
+        e->version++;
+    }
+    if (version != e->version) {
         error_reply(reply, 409, "ConcurrentModification",
                     "Object has a different version than expected.", e->version);
     } else {
@@ -814,7 +848,7 @@ static bool inventory(sb_commercetools *ct, const sb_ct_request *req, sb_reply *
             e = strcmp(ct->entries[i].id, rest + 1) == 0 ? &ct->entries[i] : NULL;
         }
         if (e) {
-            update_entry(e, req->body, reply);
+            update_entry(ct, e, req->body, reply);
         } else {
             error_reply(reply, 404, "ResourceNotFound", "The inventory entry does not exist.", 0);
         }
@@ -822,6 +856,61 @@ static bool inventory(sb_commercetools *ct, const sb_ct_request *req, sb_reply *
         return false;
     }
     return true;
+}
+
+/* GET /channels/key={key} */
+static bool channel(const sb_ct_request *req, sb_reply *reply)
+{
+    static const char prefix[] = "/" SB_CT_PROJECT "/channels/key=";
+    if (strcmp(req->method, "GET") != 0 || strncmp(req->path, prefix, strlen(prefix)) != 0) {
+        return false;
+    }
+    const char *key = req->path + strlen(prefix);
+    for (int c = 0; c < CHANNELS; c++) {
+        if (strcmp(key, channel_keys[c]) == 0) {
+            reply->status = 200;
+            cs_buf_appendf(&reply->body,
+                           "{\"id\":\"%s\",\"version\":1,\"key\":\"%s\",\"roles\":"
+                           "[\"InventorySupply\"]}",
+                           channel_ids[c], channel_keys[c]);
+            return true;
+        }
+    }
+    error_reply(reply, 404, "ResourceNotFound", "The channel does not exist.", 0);
+    return true;
+}
+
+void sb_commercetools_inventory(sb_commercetools *ct, sb_reply *reply)
+{
+    pthread_mutex_lock(&ct->mu);
+    reply->status = 200;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "entries");
+    cs_json_write_array_begin(&w);
+    for (int i = 0; i < ct->entry_count; i++) {
+        const ct_entry *e = &ct->entries[i];
+        cs_json_write_object_begin(&w);
+        w_str(&w, "id", e->id);
+        w_str(&w, "sku", e->sku);
+        w_str(&w, "channel", channel_keys[e->channel]);
+        w_int(&w, "version", e->version);
+        w_int(&w, "quantityOnStock", e->quantity);
+        cs_json_write_object_end(&w);
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    pthread_mutex_unlock(&ct->mu);
+}
+
+void sb_commercetools_race(sb_commercetools *ct, int writes)
+{
+    pthread_mutex_lock(&ct->mu);
+    ct->races = writes;
+    pthread_mutex_unlock(&ct->mu);
 }
 
 /* ---- dispatch ---- */
@@ -840,7 +929,7 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
                         "{\"statusCode\":401,\"message\":\"invalid_token\",\"errors\":[{\"code\":"
                         "\"invalid_token\",\"message\":\"invalid_token\"}],\"error\":"
                         "\"invalid_token\"}");
-    } else if (inventory(ct, req, reply)) {
+    } else if (inventory(ct, req, reply) || channel(req, reply)) {
         /* answered */
     } else if (get && strcmp(path, orders) == 0) {
         query_orders(ct, req, reply);

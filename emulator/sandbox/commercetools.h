@@ -7,6 +7,10 @@
  *                                          id asc), limit (<= 500), offset (<= 10000)
  *   GET  /commercetools/cs-sandbox/orders/{id}
  *   POST /commercetools/cs-sandbox/orders/{id}   {"version", "actions"}
+ *   GET  /commercetools/cs-sandbox/channels/key={key}
+ *   GET  /commercetools/cs-sandbox/inventory     where=sku="X" [and supplyChannel(id="Y")]
+ *   POST /commercetools/cs-sandbox/inventory     a draft (sku, supplyChannel, quantityOnStock)
+ *   POST /commercetools/cs-sandbox/inventory/{id}  {"version", "actions": [changeQuantity]}
  *
  * Queries understand the predicates the connector sends:
  * lastModifiedAt > "T", lastModifiedAt >= "T", and the keyset form
@@ -20,7 +24,12 @@
  * order's new version as resourceVersion and a per-order sequenceNumber;
  * the sandbox delivers them to an emulator queue.
  *
- * Not served yet: inventory entries, customers. */
+ * Inventory: channels wh-berlin (ch-berlin) and wh-paris (ch-paris); the
+ * seed stocks SKU-0001 to SKU-0010 in Berlin, Paris starts empty. A second
+ * entry for a SKU and channel is 400 DuplicateField; an update checks the
+ * version as orders do.
+ *
+ * Not served yet: customers. */
 #ifndef CS_SANDBOX_COMMERCETOOLS_H
 #define CS_SANDBOX_COMMERCETOOLS_H
 
@@ -62,5 +71,14 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
 void sb_commercetools_seed(sb_commercetools *ct, int orders);
 void sb_commercetools_set_token_lifetime(sb_commercetools *ct, int64_t seconds);
 void sb_commercetools_touch(sb_commercetools *ct, cs_str order_id, sb_reply *reply);
+
+/* The next `writes` inventory creates or changeQuantity updates find that
+ * another client got there first: the entry was just created (the create
+ * answers DuplicateField), or changed (the update answers 409). */
+void sb_commercetools_race(sb_commercetools *ct, int writes);
+
+/* Inspection: every inventory entry, {"entries":[{"id","sku","channel",
+ * "version","quantityOnStock"}]}, channel by key. */
+void sb_commercetools_inventory(sb_commercetools *ct, sb_reply *reply);
 
 #endif

@@ -836,7 +836,8 @@ static enum MHD_Result commercetools(sb_sandbox *sb, struct MHD_Connection *conn
 /* POST /_sandbox/commercetools/subscription {"queue_url", "duplicates", "reorder"},
  * /_sandbox/commercetools/seed {"orders": N},
  * /_sandbox/commercetools/token {"lifetime_s": N},
- * /_sandbox/commercetools/orders/{id}/touch */
+ * /_sandbox/commercetools/orders/{id}/touch,
+ * /_sandbox/commercetools/race {"writes": N} */
 static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connection *conn,
                                             const char *what, cs_str body)
 {
@@ -862,12 +863,15 @@ static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connectio
         sb_commercetools_set_token_lifetime(sb->commercetools, n);
     } else if (sscanf(what, "orders/%63[^/]/touch", id) == 1) {
         sb_commercetools_touch(sb->commercetools, cs_str_from_c(id), &reply);
+    } else if (strcmp(what, "race") == 0 && !cs_json_get_int64(req, "writes", &n, NULL) && n >= 0 &&
+               n <= 1000) {
+        sb_commercetools_race(sb->commercetools, (int)n);
     } else {
         cs_arena_clean_up(&arena);
         cs_buf_clean_up(&reply.body);
         return reply_error(conn, 400,
-                           "expected seed {orders: 1-100000}, token {lifetime_s} or "
-                           "orders/{id}/touch");
+                           "expected seed {orders: 1-100000}, token {lifetime_s}, "
+                           "orders/{id}/touch or race {writes: 0-1000}");
     }
     enum MHD_Result r = em_reply(conn, reply.status, "application/json",
                                  reply.body.data ? reply.body.data : "", reply.body.len, NULL);
@@ -890,6 +894,15 @@ static enum MHD_Result route(sb_sandbox *sb, struct MHD_Connection *conn, const 
     }
     if (post && strncmp(url, "/_sandbox/commercetools/", 24) == 0) {
         return act_on_commercetools(sb, conn, url + 24, body);
+    }
+    if (get && strcmp(url, "/_sandbox/commercetools/inventory") == 0) {
+        sb_reply reply = {.status = 200};
+        cs_buf_init(&reply.body, 0);
+        sb_commercetools_inventory(sb->commercetools, &reply);
+        enum MHD_Result r =
+            em_reply(conn, reply.status, "application/json", reply.body.data, reply.body.len, NULL);
+        cs_buf_clean_up(&reply.body);
+        return r;
     }
     if (strncmp(url, "/max/v1/", 8) == 0) {
         return exactmax(sb, conn, url, method, body);

@@ -5,10 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "core/base64.h"
 #include "core/timestamp.h"
 
-enum { CONFLICT_ATTEMPTS = 3, TOKEN_MARGIN_MS = 60000 };
+enum { CONFLICT_ATTEMPTS = 3, TOKEN_MARGIN_MS = 60000, CHANNELS = 16 };
+
+typedef struct channel_id {
+    char key[128], id[64];
+} channel_id;
 
 struct cs_commercetools {
     cs_http_client *http;
@@ -18,6 +23,8 @@ struct cs_commercetools {
     char bearer_header[128];
     int64_t token_expires_ms;
     cs_buf response;
+    channel_id channels[CHANNELS]; /* supply channel ids by key, as looked up */
+    int channel_count;
 };
 
 cs_commercetools *cs_commercetools_new(cs_http_client *http, const cs_commercetools_config *config,
@@ -233,6 +240,134 @@ cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
             r = call(ct, "POST", url, cs_buf_view(&body), arena, updated, diag);
         }
     }
+    cs_buf_clean_up(&body);
+    return r;
+}
+
+/* ---- inventory ---- */
+
+static cs_error channel_id_of(cs_commercetools *ct, cs_str key, const char **id, cs_diag *diag)
+{
+    for (int i = 0; i < ct->channel_count && i < CHANNELS; i++) {
+        if (cs_str_eq_c(key, ct->channels[i].key)) {
+            *id = ct->channels[i].id;
+            return CS_ERR_OK;
+        }
+    }
+    channel_id *slot = &ct->channels[ct->channel_count++ % CHANNELS];
+    if (key.len == 0 || key.len >= sizeof(slot->key)) {
+        ct->channel_count--;
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "a supply channel key has 1 to 127 characters");
+    }
+    char url[1024];
+    char *escaped = curl_easy_escape(NULL, key.ptr, (int)key.len);
+    snprintf(url, sizeof(url), "%s/channels/key=%s", ct->api_url, escaped ? escaped : "");
+    curl_free(escaped);
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    const cs_json *channel = NULL;
+    cs_str found = CS_STR_NULL;
+    cs_error r = call(ct, "GET", url, CS_STR_NULL, &arena, &channel, diag);
+    if (!r && (cs_json_get_string(channel, "id", &found, diag) || found.len >= sizeof(slot->id))) {
+        r = cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered a channel without id");
+    }
+    if (r) {
+        ct->channel_count--;
+        cs_diag why = *diag;
+        cs_diag_set(diag, r, "supply channel %.*s: %s", CS_STR_FMT(key), why.message);
+        cs_diag_set_field(diag, why.field);
+    } else {
+        snprintf(slot->key, sizeof(slot->key), "%.*s", CS_STR_FMT(key));
+        snprintf(slot->id, sizeof(slot->id), "%.*s", CS_STR_FMT(found));
+        *id = slot->id;
+    }
+    cs_arena_clean_up(&arena);
+    return r;
+}
+
+/* sku="X" and supplyChannel(id="Y"), with the SKU's quotes and backslashes
+ * escaped as predicates want them. */
+static void inventory_where(cs_str sku, const char *channel, cs_buf *out)
+{
+    cs_buf_append_c(out, "sku=\"");
+    for (size_t i = 0; i < sku.len; i++) {
+        if (sku.ptr[i] == '"' || sku.ptr[i] == '\\') {
+            cs_buf_append_byte(out, '\\');
+        }
+        cs_buf_append_byte(out, sku.ptr[i]);
+    }
+    cs_buf_appendf(out, "\" and supplyChannel(id=\"%s\")", channel);
+}
+
+/* Another client's write came between the read and this one. */
+static bool lost_race(cs_error r, const cs_diag *diag)
+{
+    return r == CS_ERR_HTTP_CONFLICT ||
+           (r == CS_ERR_HTTP_PERMANENT && strcmp(diag->field, "DuplicateField") == 0);
+}
+
+/* Reads the entry (NULL when there is none) and writes the level. */
+static cs_error write_stock(cs_commercetools *ct, const cs_stock_level *level, cs_str channel_key,
+                            const char *query_url, cs_arena *arena, cs_buf *body, bool *written,
+                            cs_diag *diag)
+{
+    const cs_json *answer = NULL;
+    cs_error r = call(ct, "GET", query_url, CS_STR_NULL, arena, &answer, diag);
+    const cs_json *entry =
+        r ? NULL : cs_json_array_at(cs_json_object_get(answer, CS_STR_LIT("results")), 0);
+    int64_t version = 0, on_stock = -1;
+    cs_str id = CS_STR_NULL;
+    if (entry && (cs_json_get_int64(entry, "version", &version, diag) ||
+                  cs_json_get_int64(entry, "quantityOnStock", &on_stock, diag) ||
+                  cs_json_get_string(entry, "id", &id, diag))) {
+        return cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered a broken entry");
+    }
+    if (r || on_stock == (level->available < 0 ? 0 : level->available)) {
+        return r;
+    }
+    cs_buf_reset(body);
+    r = cs_commercetools_inventory_body(level, channel_key, version, body, diag);
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/inventory%s%.*s", ct->api_url, entry ? "/" : "", CS_STR_FMT(id));
+    const cs_json *saved = NULL;
+    if (!r) {
+        r = call(ct, "POST", url, cs_buf_view(body), arena, &saved, diag);
+    }
+    *written = !r;
+    return r;
+}
+
+cs_error cs_commercetools_set_stock(cs_commercetools *ct, const cs_stock_level *level,
+                                    cs_str channel_key, bool *written, cs_diag *diag)
+{
+    *written = false;
+    if (level->sku.len == 0) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a stock level needs a SKU");
+    }
+    const char *channel = NULL;
+    cs_error r = channel_id_of(ct, channel_key, &channel, diag);
+    if (r) {
+        return r;
+    }
+    cs_buf where, body;
+    cs_buf_init(&where, 4096);
+    cs_buf_init(&body, 0);
+    inventory_where(level->sku, channel, &where);
+    char *escaped = curl_easy_escape(NULL, where.data, (int)where.len);
+    char query_url[2048];
+    snprintf(query_url, sizeof(query_url), "%s/inventory?where=%s&limit=1", ct->api_url,
+             escaped ? escaped : "");
+    curl_free(escaped);
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    r = where.len > 1024 ? cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "the SKU is too long")
+                         : CS_ERR_HTTP_CONFLICT;
+    for (int attempt = 0; lost_race(r, diag) && attempt < CONFLICT_ATTEMPTS; attempt++) {
+        r = write_stock(ct, level, channel_key, query_url, &arena, &body, written, diag);
+    }
+    cs_arena_clean_up(&arena);
+    cs_buf_clean_up(&where);
     cs_buf_clean_up(&body);
     return r;
 }

@@ -17,6 +17,7 @@
 #define CS_CONNECTORS_COMMERCETOOLS_CLIENT_H
 
 #include "core/json.h"
+#include "model/model.h"
 #include "net/http.h"
 
 typedef struct cs_commercetools cs_commercetools;
@@ -53,5 +54,14 @@ typedef cs_error (*cs_commercetools_actions_fn)(void *user, const cs_json *order
 cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
                                        cs_commercetools_actions_fn build, void *user,
                                        cs_arena *arena, const cs_json **updated, cs_diag *diag);
+
+/* Sets the SKU's quantity on stock at the supply channel (by key) to the
+ * level's available quantity, never below zero: creates the entry when
+ * there is none, changes it when it differs, leaves it alone when it is
+ * already right (*written false). The channel's id is looked up once and
+ * kept. Another client's write in between (409 ConcurrentModification, or
+ * DuplicateField on a create) is read again and redone, up to 3 times. */
+cs_error cs_commercetools_set_stock(cs_commercetools *ct, const cs_stock_level *level,
+                                    cs_str channel_key, bool *written, cs_diag *diag);
 
 #endif

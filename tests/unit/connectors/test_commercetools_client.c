@@ -320,6 +320,93 @@ static void duplicated_and_reordered_messages_reach_a_queue(void **st)
     assert_int_equal(system(command), 0);
 }
 
+/* The fake's entry for the SKU at the channel: its quantity on stock, or
+ * -1 when there is none. */
+static int64_t entry_quantity(const char *sku, const char *channel, int64_t *version)
+{
+    long status;
+    char *text = sandbox_call("GET", "/_sandbox/commercetools/inventory", NULL, &status);
+    const cs_json *entries =
+        cs_json_object_get(test_parse(&test_arena, text, strlen(text)), CS_STR_LIT("entries"));
+    for (const cs_json *e = entries ? entries->first : NULL; e; e = e->next) {
+        cs_str s = CS_STR_NULL, c = CS_STR_NULL;
+        int64_t quantity = -1;
+        cs_json_opt_string(e, "sku", &s, NULL);
+        cs_json_opt_string(e, "channel", &c, NULL);
+        if (cs_str_eq_c(s, sku) && cs_str_eq_c(c, channel)) {
+            cs_json_get_int64(e, "version", version, NULL);
+            cs_json_get_int64(e, "quantityOnStock", &quantity, NULL);
+            return quantity;
+        }
+    }
+    return -1;
+}
+
+static void set_stock(const char *sku, int64_t available, const char *channel, bool want_written)
+{
+    cs_stock_level level = {.sku = cs_str_from_c(sku), .available = available};
+    bool written = !want_written;
+    cs_diag diag;
+    if (cs_commercetools_set_stock(ct, &level, cs_str_from_c(channel), &written, &diag)) {
+        fail_msg("%s at %s: %s", sku, channel, diag.message);
+    }
+    assert_int_equal(written, want_written);
+}
+
+/* Stock levels become inventory entries: changed when they differ, left
+ * alone when they are right, created when missing; another client's write
+ * in between (an update or a create) is read again and redone. */
+static void stock_levels_become_inventory_entries(void **st)
+{
+    (void)st;
+    long status;
+    sandbox_call("POST", "/_sandbox/commercetools/seed", "{\"orders\":50}", &status);
+    int64_t version = 0;
+    assert_int_equal(entry_quantity("SKU-0003", "wh-berlin", &version), 7); /* seeded */
+
+    set_stock("SKU-0003", 20, "wh-berlin", true);
+    assert_int_equal(entry_quantity("SKU-0003", "wh-berlin", &version), 20);
+    assert_int_equal(version, 2);
+    set_stock("SKU-0003", 20, "wh-berlin", false); /* already right */
+    assert_int_equal(entry_quantity("SKU-0003", "wh-berlin", &version), 20);
+    assert_int_equal(version, 2);
+
+    assert_int_equal(entry_quantity("SKU-0003", "wh-paris", &version), -1);
+    set_stock("SKU-0003", 4, "wh-paris", true); /* created */
+    assert_int_equal(entry_quantity("SKU-0003", "wh-paris", &version), 4);
+    set_stock("SKU-0003", -3, "wh-paris", true); /* oversold: zero, not negative */
+    assert_int_equal(entry_quantity("SKU-0003", "wh-paris", &version), 0);
+
+    size_t conflicts = count_in_journal("ConcurrentModification");
+    sandbox_call("POST", "/_sandbox/commercetools/race", "{\"writes\":1}", &status);
+    assert_int_equal(status, 204);
+    set_stock("SKU-0003", 11, "wh-berlin", true);
+    assert_int_equal(entry_quantity("SKU-0003", "wh-berlin", &version), 11);
+    assert_int_equal(version, 4); /* the other client's change, then ours */
+    assert_int_equal(count_in_journal("ConcurrentModification") - conflicts, 1);
+
+    sandbox_call("POST", "/_sandbox/commercetools/race", "{\"writes\":1}", &status);
+    set_stock("SKU-0020", 6, "wh-paris", true);
+    assert_int_equal(entry_quantity("SKU-0020", "wh-paris", &version), 6);
+    assert_int_equal(version, 2); /* created by the other client, then changed */
+    assert_int_equal(count_in_journal("DuplicateField"), 1);
+
+    /* Each channel's id is looked up once. */
+    assert_int_equal(count_in_journal("/channels/key=wh-berlin"), 1);
+    assert_int_equal(count_in_journal("/channels/key=wh-paris"), 1);
+
+    /* An unknown channel is named, and nothing is written. */
+    cs_stock_level level = {.sku = CS_STR_LIT("SKU-0001"), .available = 1};
+    bool written = true;
+    cs_diag diag;
+    assert_int_equal(
+        cs_commercetools_set_stock(ct, &level, CS_STR_LIT("wh-nowhere"), &written, &diag),
+        CS_ERR_HTTP_PERMANENT);
+    assert_false(written);
+    assert_string_equal(diag.field, "ResourceNotFound");
+    assert_non_null(strstr(diag.message, "wh-nowhere"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +414,7 @@ int main(void)
         cmocka_unit_test(a_concurrent_modification_is_read_again),
         cmocka_unit_test(overload_is_retried_and_short_tokens_renewed),
         cmocka_unit_test(duplicated_and_reordered_messages_reach_a_queue),
+        cmocka_unit_test(stock_levels_become_inventory_entries),
     };
     return cmocka_run_group_tests_name("commercetools_client", tests, setup, teardown);
 }
