@@ -13,15 +13,47 @@
 
 enum { TOKENS = 64, MAX_LIMIT = 500, MAX_OFFSET = 10000, LINES = 3 };
 
+/* A store: its currency, locale and country, and the VAT included in its
+ * prices. */
+typedef struct ct_store {
+    const char *key, *currency, *locale, *country, *tax_name, *tax_rate;
+    int tax_bp;
+    int64_t shipping;               /* gross, in the currency's minor units */
+    int64_t price_base, price_step; /* line prices, gross, minor units */
+    const char *street, *postal_code, *city;
+    const char *company_suffix, *vat_prefix;
+} ct_store;
+
+enum { STORES = 3, CUSTOMERS = 60 };
+
+static const ct_store stores[STORES] = {
+    {"de-store", "EUR", "de-DE", "DE", "MwSt", "0.19", 1900, 490, 999, 250, "Torstrasse", "10119",
+     "Berlin", "GmbH", "DE"},
+    {"uk-store", "GBP", "en-GB", "GB", "VAT", "0.2", 2000, 395, 899, 200, "Baker Street", "NW1 6XE",
+     "London", "Ltd", "GB"},
+    {"jp-store", "JPY", "ja-JP", "JP", "JCT", "0.1", 1000, 600, 1200, 300, "Jingumae", "150-0001",
+     "Tokyo", "KK", "T"},
+};
+
+static const char *const first_names[] = {"Lena", "Oliver", "Yuki", "Jonas", "Amelia", "Haruto"};
+static const char *const last_names[] = {"Fischer", "Smith", "Sato", "Becker", "Jones", "Suzuki"};
+
 typedef struct ct_line {
     char id[32];
     char sku[24];
-    int64_t quantity, cents; /* gross per unit, EUR */
+    int64_t quantity, minor; /* gross per unit, in the store's currency */
 } ct_line;
+
+typedef struct ct_customer {
+    char id[24], number[16], email[64];
+    int store;
+    int64_t version, modified_ms;
+} ct_customer;
 
 typedef struct ct_order {
     char id[32];
     char number[16];
+    int store, customer;
     int64_t version, created_ms, modified_ms;
     char state[12], shipment[12];
     ct_line lines[LINES];
@@ -58,15 +90,28 @@ struct sb_commercetools {
     token tokens[TOKENS];
     size_t next_token;
     int64_t lifetime_s;
+    ct_customer customers[CUSTOMERS];
     ct_entry entries[ENTRIES];
     int entry_count;
     int races; /* inventory writes that another client beats */
 };
 
-static const int64_t SHIPPING_CENTS = 490;
-static const int TAX_BP = 1900; /* 19% VAT, included in prices */
-
 /* ---- data ---- */
+
+/* Customer c shops in store c % 3; every fourth is a company. */
+static void seed_customers(sb_commercetools *ct)
+{
+    for (int c = 0; c < CUSTOMERS; c++) {
+        ct_customer *u = &ct->customers[c];
+        u->store = c % STORES;
+        u->version = 1 + c % 2;
+        u->modified_ms = ct->now_ms - (int64_t)(CUSTOMERS - c) * 3600000;
+        snprintf(u->id, sizeof(u->id), "ct-cus-%04d", c);
+        snprintf(u->number, sizeof(u->number), "C-%05d", 10000 + c);
+        snprintf(u->email, sizeof(u->email), "%s.%s%d@Example.com", first_names[c % 6],
+                 last_names[(c / 6) % 6], c);
+    }
+}
 
 void sb_commercetools_seed(sb_commercetools *ct, int orders)
 {
@@ -84,6 +129,9 @@ void sb_commercetools_seed(sb_commercetools *ct, int orders)
         o->created_ms = ct->now_ms - (int64_t)(ct->count - k) * 60000 + (k % 7 == 0 ? 60000 : 0);
         o->modified_ms = o->created_ms;
         snprintf(o->state, sizeof(o->state), "%s", k % 11 == 0 ? "Cancelled" : "Open");
+        /* Mostly Germany; every sixth order from the UK, and one from Japan. */
+        o->store = k % 6 == 4 ? 1 : k % 6 == 5 ? 2 : 0;
+        o->customer = 3 * ((k / 6) % (CUSTOMERS / 3)) + o->store;
         snprintf(o->shipment, sizeof(o->shipment), "%s", "Pending");
         o->line_count = 1 + k % LINES;
         for (int i = 0; i < o->line_count; i++) {
@@ -91,9 +139,10 @@ void sb_commercetools_seed(sb_commercetools *ct, int orders)
             snprintf(l->id, sizeof(l->id), "li-%06d-%d", k, i);
             snprintf(l->sku, sizeof(l->sku), "SKU-%04d", 1 + (k * 3 + i) % 24);
             l->quantity = 1 + (k + i) % 3;
-            l->cents = 999 + 250 * ((k + i) % 9);
+            l->minor = stores[o->store].price_base + stores[o->store].price_step * ((k + i) % 9);
         }
     }
+    seed_customers(ct);
     /* Stock for the first ten SKUs in Berlin; Paris starts empty. */
     ct->entry_count = 10;
     ct->races = 0;
@@ -202,47 +251,79 @@ static void w_time(cs_json_writer *w, const char *key, int64_t ms)
     w_str(w, key, text);
 }
 
-static void w_money(cs_json_writer *w, const char *key, int64_t cents)
+static void w_money(cs_json_writer *w, const ct_store *s, const char *key, int64_t minor)
 {
     cs_json_write_key_c(w, key);
     cs_json_write_object_begin(w);
     w_str(w, "type", "centPrecision");
-    w_str(w, "currencyCode", "EUR");
-    w_int(w, "centAmount", cents);
-    w_int(w, "fractionDigits", 2);
+    w_str(w, "currencyCode", s->currency);
+    w_int(w, "centAmount", minor);
+    w_int(w, "fractionDigits", strcmp(s->currency, "JPY") == 0 ? 0 : 2);
     cs_json_write_object_end(w);
 }
 
-static int64_t included_tax(int64_t gross)
+static int64_t included_tax(const ct_store *s, int64_t gross)
 {
-    return (gross * TAX_BP + (10000 + TAX_BP) / 2) / (10000 + TAX_BP);
+    return (gross * s->tax_bp + (10000 + s->tax_bp) / 2) / (10000 + s->tax_bp);
 }
 
-static void w_taxed(cs_json_writer *w, int64_t gross)
+static void w_taxed(cs_json_writer *w, const ct_store *s, int64_t gross, int64_t tax)
 {
-    int64_t tax = included_tax(gross);
     cs_json_write_key_c(w, "taxedPrice");
     cs_json_write_object_begin(w);
-    w_money(w, "totalNet", gross - tax);
-    w_money(w, "totalGross", gross);
-    w_money(w, "totalTax", tax);
+    w_money(w, s, "totalNet", gross - tax);
+    w_money(w, s, "totalGross", gross);
+    w_money(w, s, "totalTax", tax);
     cs_json_write_object_end(w);
 }
 
-static void w_tax_rate(cs_json_writer *w)
+static void w_tax_rate(cs_json_writer *w, const ct_store *s)
 {
     cs_json_write_key_c(w, "taxRate");
     cs_json_write_object_begin(w);
-    w_str(w, "name", "MwSt");
+    w_str(w, "name", s->tax_name);
     cs_json_write_key_c(w, "amount");
-    cs_json_write_number_text(w, CS_STR_LIT("0.19"));
+    cs_json_write_number_text(w, cs_str_from_c(s->tax_rate));
     cs_json_write_key_c(w, "includedInPrice");
     cs_json_write_bool(w, true);
-    w_str(w, "country", "DE");
+    w_str(w, "country", s->country);
     cs_json_write_object_end(w);
 }
 
-static void w_line(cs_json_writer *w, const ct_line *l)
+static void w_reference(cs_json_writer *w, const char *key, const char *type, const char *id_key,
+                        const char *id)
+{
+    cs_json_write_key_c(w, key);
+    cs_json_write_object_begin(w);
+    w_str(w, "typeId", type);
+    w_str(w, id_key, id);
+    cs_json_write_object_end(w);
+}
+
+/* The customer's one address, in their store's country. */
+static void w_address(cs_json_writer *w, const ct_customer *u, int index, bool company)
+{
+    const ct_store *s = &stores[u->store];
+    char number[8];
+    snprintf(number, sizeof(number), "%d", 1 + index % 90);
+    cs_json_write_object_begin(w);
+    w_str(w, "id", "addr-1");
+    w_str(w, "firstName", first_names[index % 6]);
+    w_str(w, "lastName", last_names[(index / 6) % 6]);
+    if (company) {
+        char name[48];
+        snprintf(name, sizeof(name), "%s %s", last_names[(index / 6) % 6], s->company_suffix);
+        w_str(w, "company", name);
+    }
+    w_str(w, "streetName", s->street);
+    w_str(w, "streetNumber", number);
+    w_str(w, "postalCode", s->postal_code);
+    w_str(w, "city", s->city);
+    w_str(w, "country", s->country);
+    cs_json_write_object_end(w);
+}
+
+static void w_line(cs_json_writer *w, const ct_store *s, const ct_line *l)
 {
     cs_json_write_object_begin(w);
     w_str(w, "id", l->id);
@@ -257,21 +338,24 @@ static void w_line(cs_json_writer *w, const ct_line *l)
     cs_json_write_object_end(w);
     cs_json_write_key_c(w, "price");
     cs_json_write_object_begin(w);
-    w_money(w, "value", l->cents);
+    w_money(w, s, "value", l->minor);
     cs_json_write_object_end(w);
     w_int(w, "quantity", l->quantity);
-    w_tax_rate(w);
-    w_taxed(w, l->cents * l->quantity);
-    w_money(w, "totalPrice", l->cents * l->quantity);
+    w_tax_rate(w, s);
+    int64_t total = l->minor * l->quantity;
+    w_taxed(w, s, total, included_tax(s, total));
+    w_money(w, s, "totalPrice", total);
     cs_json_write_object_end(w);
 }
 
-static void w_order(cs_json_writer *w, const ct_order *o)
+static void w_order(cs_json_writer *w, const sb_commercetools *ct, const ct_order *o)
 {
-    int64_t gross = SHIPPING_CENTS, tax = included_tax(SHIPPING_CENTS);
+    const ct_store *s = &stores[o->store];
+    const ct_customer *u = &ct->customers[o->customer];
+    int64_t gross = s->shipping, tax = included_tax(s, s->shipping);
     for (int i = 0; i < o->line_count; i++) {
-        gross += o->lines[i].cents * o->lines[i].quantity;
-        tax += included_tax(o->lines[i].cents * o->lines[i].quantity);
+        gross += o->lines[i].minor * o->lines[i].quantity;
+        tax += included_tax(s, o->lines[i].minor * o->lines[i].quantity);
     }
     cs_json_write_object_begin(w);
     w_str(w, "type", "Order");
@@ -283,31 +367,28 @@ static void w_order(cs_json_writer *w, const ct_order *o)
     w_str(w, "orderState", o->state);
     w_str(w, "shipmentState", o->shipment);
     w_str(w, "paymentState", "Paid");
-    w_str(w, "locale", "de-DE");
-    cs_json_write_key_c(w, "store");
-    cs_json_write_object_begin(w);
-    w_str(w, "typeId", "store");
-    w_str(w, "key", "de-store");
-    cs_json_write_object_end(w);
-    w_money(w, "totalPrice", gross);
-    cs_json_write_key_c(w, "taxedPrice");
-    cs_json_write_object_begin(w);
-    w_money(w, "totalNet", gross - tax);
-    w_money(w, "totalGross", gross);
-    w_money(w, "totalTax", tax);
-    cs_json_write_object_end(w);
+    w_str(w, "locale", s->locale);
+    w_reference(w, "store", "store", "key", s->key);
+    w_str(w, "customerId", u->id);
+    w_str(w, "customerEmail", u->email);
+    cs_json_write_key_c(w, "shippingAddress");
+    w_address(w, u, o->customer, false);
+    cs_json_write_key_c(w, "billingAddress");
+    w_address(w, u, o->customer, o->customer % 4 == 0);
+    w_money(w, s, "totalPrice", gross);
+    w_taxed(w, s, gross, tax);
     cs_json_write_key_c(w, "lineItems");
     cs_json_write_array_begin(w);
     for (int i = 0; i < o->line_count; i++) {
-        w_line(w, &o->lines[i]);
+        w_line(w, s, &o->lines[i]);
     }
     cs_json_write_array_end(w);
     cs_json_write_key_c(w, "shippingInfo");
     cs_json_write_object_begin(w);
     w_str(w, "shippingMethodName", "DHL Standard");
-    w_money(w, "price", SHIPPING_CENTS);
-    w_tax_rate(w);
-    w_taxed(w, SHIPPING_CENTS);
+    w_money(w, s, "price", s->shipping);
+    w_tax_rate(w, s);
+    w_taxed(w, s, s->shipping, included_tax(s, s->shipping));
     cs_json_write_key_c(w, "deliveries");
     cs_json_write_array_begin(w);
     for (int i = 0; i < o->deliveries; i++) {
@@ -515,7 +596,7 @@ static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_repl
     cs_json_write_key_c(&jw, "results");
     cs_json_write_array_begin(&jw);
     for (int64_t i = 0; i < shown; i++) {
-        w_order(&jw, hits[from + i]);
+        w_order(&jw, ct, hits[from + i]);
     }
     cs_json_write_array_end(&jw);
     cs_json_write_object_end(&jw);
@@ -636,7 +717,7 @@ static void update_order(sb_commercetools *ct, ct_order *o, cs_str body, sb_repl
             reply->status = 200;
             cs_json_writer w;
             cs_json_writer_init(&w, &reply->body);
-            w_order(&w, o);
+            w_order(&w, ct, o);
             cs_json_writer_finish(&w, NULL);
             cs_json_writer_clean_up(&w);
         }
@@ -943,7 +1024,7 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
             reply->status = 200;
             cs_json_writer w;
             cs_json_writer_init(&w, &reply->body);
-            w_order(&w, o);
+            w_order(&w, ct, o);
             cs_json_writer_finish(&w, NULL);
             cs_json_writer_clean_up(&w);
         }

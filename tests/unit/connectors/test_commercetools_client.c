@@ -93,6 +93,7 @@ static void keyset_paging_reads_past_the_offset_cap(void **st)
     int pages = 0;
     int64_t last_ms = INT64_MIN;
     char last_id[64] = "";
+    size_t eur = 0, gbp = 0, jpy = 0;
     for (;;) {
         cs_arena page_arena;
         cs_arena_init(&page_arena, 0, 0);
@@ -114,6 +115,9 @@ static void keyset_paging_reads_past_the_offset_cap(void **st)
                          (order.updated_at_ms == last_ms &&
                           strcmp(last_id, cs_arena_strndup(&page_arena, order.meta.source_id)) < 0);
             assert_true(after);
+            eur += cs_str_eq_c(order.currency, "EUR") && cs_str_eq_c(order.store_code, "de-store");
+            gbp += cs_str_eq_c(order.currency, "GBP") && cs_str_eq_c(order.store_code, "uk-store");
+            jpy += cs_str_eq_c(order.currency, "JPY") && cs_str_eq_c(order.locale, "ja-JP");
             last_ms = order.updated_at_ms;
             snprintf(last_id, sizeof(last_id), "%.*s", CS_STR_FMT(order.meta.source_id));
         }
@@ -126,6 +130,9 @@ static void keyset_paging_reads_past_the_offset_cap(void **st)
     }
     assert_int_equal(total, 10500);
     assert_int_equal(pages, 21);
+    assert_int_equal(eur, 7000); /* four orders in six from the German store */
+    assert_int_equal(gbp, 1750);
+    assert_int_equal(jpy, 1750);
     /* One token for the whole read. */
     assert_int_equal(count_in_journal("/commercetools/oauth/token"), 1);
 }
