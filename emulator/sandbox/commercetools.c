@@ -523,20 +523,28 @@ static bool parse_where(const char *where, predicate *out)
     return true;
 }
 
-static bool matches(const predicate *w, const ct_order *o)
+/* What a query sees of a resource: its id, when it last changed, and its
+ * index in its array. */
+typedef struct row {
+    const char *id;
+    int64_t modified_ms;
+    int index;
+} row;
+
+static bool matches(const predicate *w, const row *r)
 {
-    if (o->modified_ms > w->since_ms) {
+    if (r->modified_ms > w->since_ms) {
         return true;
     }
-    if (o->modified_ms == w->since_ms) {
-        return w->inclusive || (w->after_id[0] && strcmp(o->id, w->after_id) > 0);
+    if (r->modified_ms == w->since_ms) {
+        return w->inclusive || (w->after_id[0] && strcmp(r->id, w->after_id) > 0);
     }
     return false;
 }
 
 static int by_modified(const void *a, const void *b)
 {
-    const ct_order *x = *(const ct_order *const *)a, *y = *(const ct_order *const *)b;
+    const row *x = a, *y = b;
     if (x->modified_ms != y->modified_ms) {
         return x->modified_ms < y->modified_ms ? -1 : 1;
     }
@@ -549,7 +557,12 @@ static bool number_arg(const char *text, int64_t fallback, int64_t max, int64_t 
     return !text || (!cs_parse_int64(cs_str_from_c(text), out) && *out >= 0 && *out <= max);
 }
 
-static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+typedef void (*write_fn)(cs_json_writer *w, const sb_commercetools *ct, int index,
+                         const sb_ct_request *req);
+
+/* A query over rows (sorted and filtered here), each written by `write`. */
+static void query(const sb_commercetools *ct, const sb_ct_request *req, row *rows, int count,
+                  write_fn write, sb_reply *reply)
 {
     predicate w;
     int64_t limit, offset;
@@ -576,14 +589,13 @@ static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_repl
         error_reply(reply, 400, "InvalidInput", message, 0);
         return;
     }
-    const ct_order **hits = calloc((size_t)(ct->count ? ct->count : 1), sizeof(*hits));
     int n = 0;
-    for (int i = 0; hits && i < ct->count; i++) {
-        if (matches(&w, &ct->orders[i])) {
-            hits[n++] = &ct->orders[i];
+    for (int i = 0; i < count; i++) {
+        if (matches(&w, &rows[i])) {
+            rows[n++] = rows[i];
         }
     }
-    qsort(hits, (size_t)n, sizeof(*hits), by_modified);
+    qsort(rows, (size_t)n, sizeof(*rows), by_modified);
     int64_t from = offset < n ? offset : n;
     int64_t shown = n - from < limit ? n - from : limit;
     reply->status = 200;
@@ -596,13 +608,99 @@ static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_repl
     cs_json_write_key_c(&jw, "results");
     cs_json_write_array_begin(&jw);
     for (int64_t i = 0; i < shown; i++) {
-        w_order(&jw, ct, hits[from + i]);
+        write(&jw, ct, rows[from + i].index, req);
     }
     cs_json_write_array_end(&jw);
     cs_json_write_object_end(&jw);
     cs_json_writer_finish(&jw, NULL);
     cs_json_writer_clean_up(&jw);
-    free(hits);
+}
+
+static void write_order(cs_json_writer *w, const sb_commercetools *ct, int index,
+                        const sb_ct_request *req)
+{
+    (void)req;
+    w_order(w, ct, &ct->orders[index]);
+}
+
+static void query_orders(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+{
+    row *rows = calloc((size_t)(ct->count ? ct->count : 1), sizeof(*rows));
+    if (!rows) {
+        error_reply(reply, 500, "General", "The sandbox ran out of memory.", 0);
+        return;
+    }
+    for (int i = 0; i < ct->count; i++) {
+        rows[i] = (row){ct->orders[i].id, ct->orders[i].modified_ms, i};
+    }
+    query(ct, req, rows, ct->count, write_order, reply);
+    free(rows);
+}
+
+/* Every fourth customer is a company (companyName, vatId, group b2b); every
+ * fourth after it is in group vip; the group is a reference, with its key
+ * under obj when the query asks for expand=customerGroup. */
+static void w_customer(cs_json_writer *w, const sb_commercetools *ct, int index,
+                       const sb_ct_request *req)
+{
+    const ct_customer *u = &ct->customers[index];
+    const ct_store *s = &stores[u->store];
+    bool company = index % 4 == 0;
+    const char *group = company ? "b2b" : index % 4 == 1 ? "vip" : NULL;
+    cs_json_write_object_begin(w);
+    w_str(w, "id", u->id);
+    w_int(w, "version", u->version);
+    w_str(w, "customerNumber", u->number);
+    w_str(w, "email", u->email);
+    w_str(w, "firstName", first_names[index % 6]);
+    w_str(w, "lastName", last_names[(index / 6) % 6]);
+    w_str(w, "locale", s->locale);
+    if (company) {
+        char name[48], vat[24];
+        snprintf(name, sizeof(name), "%s %s", last_names[(index / 6) % 6], s->company_suffix);
+        snprintf(vat, sizeof(vat), "%s%09d", s->vat_prefix, 100000000 + index * 7919);
+        w_str(w, "companyName", name);
+        w_str(w, "vatId", vat);
+    }
+    if (group) {
+        char id[16];
+        snprintf(id, sizeof(id), "cg-%s", group);
+        cs_json_write_key_c(w, "customerGroup");
+        cs_json_write_object_begin(w);
+        w_str(w, "typeId", "customer-group");
+        w_str(w, "id", id);
+        if (req->expand && strstr(req->expand, "customerGroup")) {
+            cs_json_write_key_c(w, "obj");
+            cs_json_write_object_begin(w);
+            w_str(w, "id", id);
+            w_str(w, "key", group);
+            cs_json_write_object_end(w);
+        }
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_key_c(w, "stores");
+    cs_json_write_array_begin(w);
+    cs_json_write_object_begin(w);
+    w_str(w, "typeId", "store");
+    w_str(w, "key", s->key);
+    cs_json_write_object_end(w);
+    cs_json_write_array_end(w);
+    cs_json_write_key_c(w, "addresses");
+    cs_json_write_array_begin(w);
+    w_address(w, u, index, company);
+    cs_json_write_array_end(w);
+    w_time(w, "createdAt", u->modified_ms - 86400000);
+    w_time(w, "lastModifiedAt", u->modified_ms);
+    cs_json_write_object_end(w);
+}
+
+static void query_customers(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+{
+    row rows[CUSTOMERS];
+    for (int i = 0; i < CUSTOMERS; i++) {
+        rows[i] = (row){ct->customers[i].id, ct->customers[i].modified_ms, i};
+    }
+    query(ct, req, rows, CUSTOMERS, w_customer, reply);
 }
 
 /* ---- updates ---- */
@@ -1014,6 +1112,8 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
         /* answered */
     } else if (get && strcmp(path, orders) == 0) {
         query_orders(ct, req, reply);
+    } else if (get && strcmp(path, "/" SB_CT_PROJECT "/customers") == 0) {
+        query_customers(ct, req, reply);
     } else if (strncmp(path, orders, strlen(orders)) == 0 && path[strlen(orders)] == '/') {
         ct_order *o = find(ct, cs_str_from_c(path + strlen(orders) + 1));
         if (!o) {

@@ -6,6 +6,7 @@
  *   GET  /commercetools/cs-sandbox/orders  where, sort (lastModifiedAt asc, then
  *                                          id asc), limit (<= 500), offset (<= 10000)
  *   GET  /commercetools/cs-sandbox/orders/{id}
+ *   GET  /commercetools/cs-sandbox/customers  as orders, and expand=customerGroup
  *   POST /commercetools/cs-sandbox/orders/{id}   {"version", "actions"}
  *   GET  /commercetools/cs-sandbox/channels/key={key}
  *   GET  /commercetools/cs-sandbox/inventory     where=sku="X" [and supplyChannel(id="Y")]
@@ -29,7 +30,10 @@
  * entry for a SKU and channel is 400 DuplicateField; an update checks the
  * version as orders do.
  *
- * Not served yet: customers. */
+ * Three stores: de-store (EUR, de-DE, 19% VAT), uk-store (GBP, en-GB, 20%)
+ * and jp-store (JPY, ja-JP, 10%), prices VAT included. 60 customers, each in
+ * one store, every fourth a company with a VAT id; orders are mostly
+ * German, one in six British and one in six Japanese. */
 #ifndef CS_SANDBOX_COMMERCETOOLS_H
 #define CS_SANDBOX_COMMERCETOOLS_H
 
@@ -58,7 +62,7 @@ void sb_commercetools_destroy(sb_commercetools *ct);
 typedef struct sb_ct_request {
     const char *method;
     const char *path;
-    const char *where, *sort, *limit, *offset;
+    const char *where, *sort, *limit, *offset, *expand;
     const char *authorization;
     cs_str body;
 } sb_ct_request;

@@ -819,6 +819,7 @@ static enum MHD_Result commercetools(sb_sandbox *sb, struct MHD_Connection *conn
             .method = method,
             .path = url + strlen("/commercetools"),
             .where = query_arg(conn, "where"),
+            .expand = query_arg(conn, "expand"),
             .sort = query_arg(conn, "sort"),
             .limit = query_arg(conn, "limit"),
             .offset = query_arg(conn, "offset"),

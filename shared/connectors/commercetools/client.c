@@ -184,26 +184,28 @@ static void keyset_where(const cs_commercetools_cursor *c, char *out, size_t len
     }
 }
 
-cs_error cs_commercetools_orders_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
-                                      int limit, cs_arena *arena, const cs_json **results,
-                                      cs_diag *diag)
+/* One keyset page of a resource ("orders", "customers"); extra is appended
+ * to the query (an expand). */
+static cs_error page(cs_commercetools *ct, const char *resource, const char *extra,
+                     cs_commercetools_cursor *cursor, int limit, cs_arena *arena,
+                     const cs_json **results, cs_diag *diag)
 {
     if (limit < 1 || limit > 500) {
-        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a page holds 1 to 500 orders");
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "a page holds 1 to 500 %s", resource);
     }
     char where[512], url[1536];
     keyset_where(cursor, where, sizeof(where));
     char *escaped = curl_easy_escape(NULL, where, 0);
     snprintf(url, sizeof(url),
-             "%s/orders?where=%s&sort=lastModifiedAt%%20asc&sort=id%%20asc&limit=%d"
-             "&withTotal=false",
-             ct->api_url, escaped ? escaped : "", limit);
+             "%s/%s?where=%s&sort=lastModifiedAt%%20asc&sort=id%%20asc&limit=%d"
+             "&withTotal=false%s",
+             ct->api_url, resource, escaped ? escaped : "", limit, extra);
     curl_free(escaped);
     const cs_json *answer = NULL;
     cs_error r = call(ct, "GET", url, CS_STR_NULL, arena, &answer, diag);
     *results = r ? NULL : cs_json_object_get(answer, CS_STR_LIT("results"));
     if (!r && (!*results || (*results)->type != CS_JSON_ARRAY)) {
-        return cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered no results");
+        return cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered no %s", resource);
     }
     const cs_json *last = r ? NULL : (*results)->last;
     if (last) {
@@ -214,6 +216,20 @@ cs_error cs_commercetools_orders_page(cs_commercetools *ct, cs_commercetools_cur
         snprintf(cursor->last_id, sizeof(cursor->last_id), "%.*s", CS_STR_FMT(id));
     }
     return r;
+}
+
+cs_error cs_commercetools_orders_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                      int limit, cs_arena *arena, const cs_json **results,
+                                      cs_diag *diag)
+{
+    return page(ct, "orders", "", cursor, limit, arena, results, diag);
+}
+
+cs_error cs_commercetools_customers_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                         int limit, cs_arena *arena, const cs_json **results,
+                                         cs_diag *diag)
+{
+    return page(ct, "customers", "&expand=customerGroup", cursor, limit, arena, results, diag);
 }
 
 cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,

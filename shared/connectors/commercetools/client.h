@@ -4,7 +4,7 @@
  *
  * - The token is fetched once and kept until a minute before it expires; a
  *   401 invalid_token fetches a new one and repeats the call once.
- * - Orders are read by keyset, never by offset: sorted by lastModifiedAt then
+ * - Orders and customers are read by keyset, never by offset: sorted by lastModifiedAt then
  *   id, each page asks for lastModifiedAt > T or (lastModifiedAt = T and
  *   id > last id), so a read goes past commercetools' 10,000 offset cap and
  *   two orders changed in the same millisecond are neither skipped nor read
@@ -43,6 +43,12 @@ typedef struct cs_commercetools_cursor {
 cs_error cs_commercetools_orders_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
                                       int limit, cs_arena *arena, const cs_json **results,
                                       cs_diag *diag);
+
+/* The same for customers, with their customer group expanded (its key is
+ * what the mapping uses). */
+cs_error cs_commercetools_customers_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                         int limit, cs_arena *arena, const cs_json **results,
+                                         cs_diag *diag);
 
 /* Builds an update's body ({"version", "actions"}) from the order as it is
  * now and its version. */

@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ctype.h>
 
 #include "connectors/commercetools/actions.h"
 #include "connectors/commercetools/client.h"
+#include "connectors/commercetools/customer.h"
 #include "connectors/commercetools/message.h"
 #include "connectors/commercetools/order.h"
 #include "emulator/sandbox/commercetools.h"
@@ -135,6 +137,48 @@ static void keyset_paging_reads_past_the_offset_cap(void **st)
     assert_int_equal(jpy, 1750);
     /* One token for the whole read. */
     assert_int_equal(count_in_journal("/commercetools/oauth/token"), 1);
+}
+
+/* The project's 60 customers in pages of 7: each once, with their group's
+ * key, the companies with their VAT ids, every store's locale. */
+static void customers_are_read_by_keyset(void **st)
+{
+    (void)st;
+    cs_commercetools_cursor cursor = {0};
+    size_t total = 0, companies = 0, vip = 0, japanese = 0;
+    for (int page = 0; page < 20; page++) {
+        const cs_json *results;
+        cs_diag diag;
+        if (cs_commercetools_customers_page(ct, &cursor, 7, &test_arena, &results, &diag)) {
+            fail_msg("page %d: %s", page, diag.message);
+        }
+        for (const cs_json *c = results->first; c; c = c->next) {
+            cs_customer customer;
+            cs_problems problems;
+            cs_problems_init(&problems, &test_arena);
+            if (cs_commercetools_customer_decode(c, &test_arena, &customer, &problems)) {
+                fail_msg("%s", test_problems_text(&test_arena, &problems));
+            }
+            assert_int_equal(customer.address_count, 1);
+            assert_int_equal(customer.email.ptr[0], tolower(customer.email.ptr[0]));
+            if (customer.b2b) {
+                companies++;
+                assert_true(customer.company.len > 0 && customer.tax_exempt_id.len > 0);
+                assert_true(cs_str_eq_c(customer.customer_group, "b2b"));
+            }
+            vip += cs_str_eq_c(customer.customer_group, "vip");
+            japanese += cs_str_eq_c(customer.locale, "ja-JP") &&
+                        cs_str_eq_c(customer.addresses[0].country, "JP");
+        }
+        total += results->count;
+        if (results->count < 7) {
+            break;
+        }
+    }
+    assert_int_equal(total, 60);
+    assert_int_equal(companies, 15);
+    assert_int_equal(vip, 15);
+    assert_int_equal(japanese, 20);
 }
 
 typedef struct builder {
@@ -418,6 +462,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keyset_paging_reads_past_the_offset_cap),
+        cmocka_unit_test(customers_are_read_by_keyset),
         cmocka_unit_test(a_concurrent_modification_is_read_again),
         cmocka_unit_test(overload_is_retried_and_short_tokens_renewed),
         cmocka_unit_test(duplicated_and_reordered_messages_reach_a_queue),
