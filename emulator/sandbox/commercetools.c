@@ -694,6 +694,87 @@ static void w_customer(cs_json_writer *w, const sb_commercetools *ct, int index,
     cs_json_write_object_end(w);
 }
 
+/* Business units: every company customer's Company (the customer and the
+ * next one, a buyer, its associates), and for every other company a
+ * Purchasing Division under it (the customer two after, its associate). */
+static void w_unit(cs_json_writer *w, const sb_commercetools *ct, int company, bool division)
+{
+    const ct_customer *owner = &ct->customers[company];
+    char key[48], top[32], name[80];
+    snprintf(top, sizeof(top), "bu-%s", owner->number);
+    snprintf(key, sizeof(key), "%s%s", top, division ? "-purchasing" : "");
+    snprintf(name, sizeof(name), "%s %s%s", last_names[(company / 6) % 6],
+             stores[owner->store].company_suffix, division ? ", Purchasing" : "");
+    cs_json_write_object_begin(w);
+    w_str(w, "id", key);
+    w_int(w, "version", 1);
+    w_str(w, "key", key);
+    w_str(w, "name", name);
+    w_str(w, "unitType", division ? "Division" : "Company");
+    w_str(w, "status", "Active");
+    w_str(w, "storeMode", division ? "FromParent" : "Explicit");
+    if (division) {
+        w_reference(w, "parentUnit", "business-unit", "key", top);
+    }
+    w_reference(w, "topLevelUnit", "business-unit", "key", top);
+    cs_json_write_key_c(w, "addresses");
+    cs_json_write_array_begin(w);
+    w_address(w, owner, company, true);
+    cs_json_write_array_end(w);
+    cs_json_write_key_c(w, "associates");
+    cs_json_write_array_begin(w);
+    int first = division ? company + 2 : company, last = division ? company + 2 : company + 1;
+    for (int a = first; a <= last && a < CUSTOMERS; a++) {
+        cs_json_write_object_begin(w);
+        w_reference(w, "customer", "customer", "id", ct->customers[a].id);
+        cs_json_write_key_c(w, "associateRoleAssignments");
+        cs_json_write_array_begin(w);
+        cs_json_write_object_begin(w);
+        w_reference(w, "associateRole", "associate-role", "key", a == company ? "admin" : "buyer");
+        w_str(w, "inheritance", "Enabled");
+        cs_json_write_object_end(w);
+        cs_json_write_array_end(w);
+        cs_json_write_object_end(w);
+    }
+    cs_json_write_array_end(w);
+    w_time(w, "createdAt", owner->modified_ms - 86400000);
+    w_time(w, "lastModifiedAt", owner->modified_ms);
+    cs_json_write_object_end(w);
+}
+
+/* where=associates(customer(id="X")) */
+static void query_units(sb_commercetools *ct, const char *where, sb_reply *reply)
+{
+    char id[32];
+    int used = 0;
+    if (!where || sscanf(where, "associates(customer(id=\"%31[^\"]\"))%n", id, &used) != 1 ||
+        where[used] != '\0') {
+        error_reply(reply, 400, "InvalidInput",
+                    "The sandbox queries business units by associates(customer(id=\"...\")).", 0);
+        return;
+    }
+    int c = -1;
+    for (int i = 0; i < CUSTOMERS && c < 0; i++) {
+        c = strcmp(ct->customers[i].id, id) == 0 ? i : -1;
+    }
+    reply->status = 200;
+    cs_json_writer w;
+    cs_json_writer_init(&w, &reply->body);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "results");
+    cs_json_write_array_begin(&w);
+    if (c >= 0 && c % 4 <= 1) {
+        w_unit(&w, ct, c - c % 4, false);
+    }
+    if (c >= 0 && c % 8 == 2) {
+        w_unit(&w, ct, c - 2, true);
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+}
+
 static void query_customers(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
 {
     row rows[CUSTOMERS];
@@ -1114,6 +1195,8 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
         query_orders(ct, req, reply);
     } else if (get && strcmp(path, "/" SB_CT_PROJECT "/customers") == 0) {
         query_customers(ct, req, reply);
+    } else if (get && strcmp(path, "/" SB_CT_PROJECT "/business-units") == 0) {
+        query_units(ct, req->where, reply);
     } else if (strncmp(path, orders, strlen(orders)) == 0 && path[strlen(orders)] == '/') {
         ct_order *o = find(ct, cs_str_from_c(path + strlen(orders) + 1));
         if (!o) {

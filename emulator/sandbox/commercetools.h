@@ -7,6 +7,7 @@
  *                                          id asc), limit (<= 500), offset (<= 10000)
  *   GET  /commercetools/cs-sandbox/orders/{id}
  *   GET  /commercetools/cs-sandbox/customers  as orders, and expand=customerGroup
+ *   GET  /commercetools/cs-sandbox/business-units  where=associates(customer(id="X"))
  *   POST /commercetools/cs-sandbox/orders/{id}   {"version", "actions"}
  *   GET  /commercetools/cs-sandbox/channels/key={key}
  *   GET  /commercetools/cs-sandbox/inventory     where=sku="X" [and supplyChannel(id="Y")]
@@ -32,7 +33,10 @@
  *
  * Three stores: de-store (EUR, de-DE, 19% VAT), uk-store (GBP, en-GB, 20%)
  * and jp-store (JPY, ja-JP, 10%), prices VAT included. 60 customers, each in
- * one store, every fourth a company with a VAT id; orders are mostly
+ * one store, every fourth a company with a VAT id and a business unit (it
+ * and the next customer, a buyer, its associates), every eighth with a
+ * Purchasing division under it too (the customer two after it its
+ * associate); orders are mostly
  * German, one in six British and one in six Japanese. */
 #ifndef CS_SANDBOX_COMMERCETOOLS_H
 #define CS_SANDBOX_COMMERCETOOLS_H

@@ -170,7 +170,20 @@ static cs_error call(cs_commercetools *ct, const char *method, const char *url, 
     return r;
 }
 
-/* ---- orders ---- */
+/* ---- queries ---- */
+
+/* A query's results array. */
+static cs_error query(cs_commercetools *ct, const char *url, const char *what, cs_arena *arena,
+                      const cs_json **results, cs_diag *diag)
+{
+    const cs_json *answer = NULL;
+    cs_error r = call(ct, "GET", url, CS_STR_NULL, arena, &answer, diag);
+    *results = r ? NULL : cs_json_object_get(answer, CS_STR_LIT("results"));
+    if (!r && (!*results || (*results)->type != CS_JSON_ARRAY)) {
+        return cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered no %s", what);
+    }
+    return r;
+}
 
 static void keyset_where(const cs_commercetools_cursor *c, char *out, size_t len)
 {
@@ -201,12 +214,7 @@ static cs_error page(cs_commercetools *ct, const char *resource, const char *ext
              "&withTotal=false%s",
              ct->api_url, resource, escaped ? escaped : "", limit, extra);
     curl_free(escaped);
-    const cs_json *answer = NULL;
-    cs_error r = call(ct, "GET", url, CS_STR_NULL, arena, &answer, diag);
-    *results = r ? NULL : cs_json_object_get(answer, CS_STR_LIT("results"));
-    if (!r && (!*results || (*results)->type != CS_JSON_ARRAY)) {
-        return cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "commercetools answered no %s", resource);
-    }
+    cs_error r = query(ct, url, resource, arena, results, diag);
     const cs_json *last = r ? NULL : (*results)->last;
     if (last) {
         cs_str id = CS_STR_NULL, modified = CS_STR_NULL;
@@ -230,6 +238,23 @@ cs_error cs_commercetools_customers_page(cs_commercetools *ct, cs_commercetools_
                                          cs_diag *diag)
 {
     return page(ct, "customers", "&expand=customerGroup", cursor, limit, arena, results, diag);
+}
+
+cs_error cs_commercetools_business_units_of(cs_commercetools *ct, cs_str customer_id,
+                                            cs_arena *arena, const cs_json **results, cs_diag *diag)
+{
+    char where[160], url[1024];
+    if (customer_id.len == 0 || customer_id.len > 64 ||
+        memchr(customer_id.ptr, '"', customer_id.len)) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "a customer id has 1 to 64 characters, no quotes");
+    }
+    snprintf(where, sizeof(where), "associates(customer(id=\"%.*s\"))", CS_STR_FMT(customer_id));
+    char *escaped = curl_easy_escape(NULL, where, 0);
+    snprintf(url, sizeof(url), "%s/business-units?where=%s&sort=key%%20asc&limit=500", ct->api_url,
+             escaped ? escaped : "");
+    curl_free(escaped);
+    return query(ct, url, "business units", arena, results, diag);
 }
 
 cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
@@ -328,10 +353,9 @@ static cs_error write_stock(cs_commercetools *ct, const cs_stock_level *level, c
                             const char *query_url, cs_arena *arena, cs_buf *body, bool *written,
                             cs_diag *diag)
 {
-    const cs_json *answer = NULL;
-    cs_error r = call(ct, "GET", query_url, CS_STR_NULL, arena, &answer, diag);
-    const cs_json *entry =
-        r ? NULL : cs_json_array_at(cs_json_object_get(answer, CS_STR_LIT("results")), 0);
+    const cs_json *results = NULL;
+    cs_error r = query(ct, query_url, "inventory entries", arena, &results, diag);
+    const cs_json *entry = r ? NULL : cs_json_array_at(results, 0);
     int64_t version = 0, on_stock = -1;
     cs_str id = CS_STR_NULL;
     if (entry && (cs_json_get_int64(entry, "version", &version, diag) ||

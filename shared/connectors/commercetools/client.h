@@ -50,6 +50,12 @@ cs_error cs_commercetools_customers_page(cs_commercetools *ct, cs_commercetools_
                                          int limit, cs_arena *arena, const cs_json **results,
                                          cs_diag *diag);
 
+/* The business units the customer is an associate of (sorted by key; B2B
+ * buyers belong to one, sometimes more). */
+cs_error cs_commercetools_business_units_of(cs_commercetools *ct, cs_str customer_id,
+                                            cs_arena *arena, const cs_json **results,
+                                            cs_diag *diag);
+
 /* Builds an update's body ({"version", "actions"}) from the order as it is
  * now and its version. */
 typedef cs_error (*cs_commercetools_actions_fn)(void *user, const cs_json *order, int64_t version,

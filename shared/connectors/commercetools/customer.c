@@ -18,6 +18,19 @@ static const cs_json *object(const cs_json *obj, const char *key)
     return v && v->type == CS_JSON_OBJECT ? v : NULL;
 }
 
+/* obj's "addresses", in their order. */
+static void read_addresses(const cs_json *obj, cs_arena *arena, cs_customer *out)
+{
+    const cs_json *addresses = cs_json_object_get(obj, CS_STR_LIT("addresses"));
+    size_t n = addresses && addresses->type == CS_JSON_ARRAY ? addresses->count : 0;
+    out->addresses = n ? cs_arena_calloc(arena, n, sizeof(cs_address)) : NULL;
+    out->address_count = out->addresses ? n : 0;
+    size_t i = 0;
+    for (const cs_json *a = out->addresses ? addresses->first : NULL; a; a = a->next, i++) {
+        cs_commercetools_address(a, arena, &out->addresses[i]);
+    }
+}
+
 cs_error cs_commercetools_customer_decode(const cs_json *c, cs_arena *arena, cs_customer *out,
                                           cs_problems *problems)
 {
@@ -55,13 +68,24 @@ cs_error cs_commercetools_customer_decode(const cs_json *c, cs_arena *arena, cs_
     const cs_json *group = object(c, "customerGroup");
     cs_str group_key = text(object(group, "obj"), "key");
     out->customer_group = group_key.len ? group_key : text(group, "id");
-    const cs_json *addresses = cs_json_object_get(c, CS_STR_LIT("addresses"));
-    size_t n = addresses && addresses->type == CS_JSON_ARRAY ? addresses->count : 0;
-    out->addresses = n ? cs_arena_calloc(arena, n, sizeof(cs_address)) : NULL;
-    out->address_count = out->addresses ? n : 0;
-    size_t i = 0;
-    for (const cs_json *a = out->addresses ? addresses->first : NULL; a; a = a->next, i++) {
-        cs_commercetools_address(a, arena, &out->addresses[i]);
-    }
+    read_addresses(c, arena, out);
     return r;
+}
+
+cs_error cs_commercetools_business_unit_apply(const cs_json *unit, cs_arena *arena,
+                                              cs_customer *customer, cs_problems *problems)
+{
+    cs_str key = text(unit, "key"), name = text(unit, "name");
+    if (!unit || unit->type != CS_JSON_OBJECT || key.len == 0 || name.len == 0) {
+        cs_problems_add(problems, "businessUnit", "required",
+                        "a business unit is an object with a key and a name");
+        return CS_ERR_INVALID_ARGUMENT;
+    }
+    customer->b2b = true;
+    customer->company = name;
+    customer->parent_account = key;
+    if (customer->address_count == 0) {
+        read_addresses(unit, arena, customer);
+    }
+    return CS_ERR_OK;
 }

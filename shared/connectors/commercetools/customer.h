@@ -12,4 +12,11 @@
 cs_error cs_commercetools_customer_decode(const cs_json *customer, cs_arena *arena,
                                           cs_customer *out, cs_problems *problems);
 
+/* B2B buyers are associates of a business unit (a Company, or a Division
+ * under one): the customer buys for it. The unit makes the customer B2B,
+ * its name becomes the company and its key the parent account; its
+ * addresses stand in when the customer has none of their own. */
+cs_error cs_commercetools_business_unit_apply(const cs_json *unit, cs_arena *arena,
+                                              cs_customer *customer, cs_problems *problems);
+
 #endif

@@ -140,12 +140,14 @@ static void keyset_paging_reads_past_the_offset_cap(void **st)
 }
 
 /* The project's 60 customers in pages of 7: each once, with their group's
- * key, the companies with their VAT ids, every store's locale. */
+ * key, the companies with their VAT ids, every store's locale; and each
+ * one's business unit, which makes buyers without a company of their own
+ * B2B too. */
 static void customers_are_read_by_keyset(void **st)
 {
     (void)st;
     cs_commercetools_cursor cursor = {0};
-    size_t total = 0, companies = 0, vip = 0, japanese = 0;
+    size_t total = 0, companies = 0, vip = 0, japanese = 0, buyers = 0, divisions = 0;
     for (int page = 0; page < 20; page++) {
         const cs_json *results;
         cs_diag diag;
@@ -169,6 +171,21 @@ static void customers_are_read_by_keyset(void **st)
             vip += cs_str_eq_c(customer.customer_group, "vip");
             japanese += cs_str_eq_c(customer.locale, "ja-JP") &&
                         cs_str_eq_c(customer.addresses[0].country, "JP");
+            const cs_json *units;
+            if (cs_commercetools_business_units_of(ct, customer.meta.source_id, &test_arena, &units,
+                                                   &diag)) {
+                fail_msg("%s", diag.message);
+            }
+            if (units->count > 0) {
+                assert_int_equal(cs_commercetools_business_unit_apply(units->first, &test_arena,
+                                                                      &customer, &problems),
+                                 CS_ERR_OK);
+                assert_true(customer.b2b && customer.company.len > 0);
+                buyers++;
+                size_t n = customer.parent_account.len;
+                divisions +=
+                    n > 11 && memcmp(customer.parent_account.ptr + n - 11, "-purchasing", 11) == 0;
+            }
         }
         total += results->count;
         if (results->count < 7) {
@@ -179,6 +196,8 @@ static void customers_are_read_by_keyset(void **st)
     assert_int_equal(companies, 15);
     assert_int_equal(vip, 15);
     assert_int_equal(japanese, 20);
+    assert_int_equal(buyers, 15 + 15 + 8); /* the companies, their buyers, the divisions' */
+    assert_int_equal(divisions, 8);
 }
 
 typedef struct builder {

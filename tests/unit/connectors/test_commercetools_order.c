@@ -68,12 +68,41 @@ static void a_b2b_customer_decodes(void **st)
     test_expect_canonical(&cs_schema_customer, &customer, "commercetools/customer.canonical.json");
 }
 
+/* A buyer with no company of their own, an associate of a division: the
+ * division is their company and parent account, its address theirs. */
+static void a_business_unit_buyer_decodes(void **st)
+{
+    (void)st;
+    const cs_json *doc = test_parse_fixture(&test_arena, "commercetools/buyer.json");
+    cs_customer customer;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(
+        cs_commercetools_customer_decode(cs_json_object_get(doc, CS_STR_LIT("customer")),
+                                         &test_arena, &customer, &problems),
+        CS_ERR_OK);
+    assert_false(customer.b2b);
+    assert_int_equal(
+        cs_commercetools_business_unit_apply(cs_json_object_get(doc, CS_STR_LIT("businessUnit")),
+                                             &test_arena, &customer, &problems),
+        CS_ERR_OK);
+    test_expect_canonical(&cs_schema_customer, &customer, "commercetools/buyer.canonical.json");
+
+    /* A unit without its key is named. */
+    assert_int_equal(
+        cs_commercetools_business_unit_apply(test_parse(&test_arena, "{\"name\":\"x\"}", 12),
+                                             &test_arena, &customer, &problems),
+        CS_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(test_problems_text(&test_arena, &problems), "businessUnit"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_order_decodes_to_the_canonical_order),
         cmocka_unit_test(a_bad_order_names_its_fields),
         cmocka_unit_test(a_b2b_customer_decodes),
+        cmocka_unit_test(a_business_unit_buyer_decodes),
     };
     return cmocka_run_group_tests_name("commercetools_order", tests, test_arena_setup,
                                        test_arena_teardown);
