@@ -113,6 +113,27 @@ static void seed_customers(sb_commercetools *ct)
     }
 }
 
+/* Order k: its store, customer and lines follow from k. */
+static void make_order(ct_order *o, int k, int64_t created_ms)
+{
+    *o = (ct_order){.version = 1, .created_ms = created_ms, .modified_ms = created_ms};
+    snprintf(o->id, sizeof(o->id), "ct-ord-%06d", k);
+    snprintf(o->number, sizeof(o->number), "CT-%d", 10000 + k);
+    snprintf(o->state, sizeof(o->state), "%s", "Open");
+    snprintf(o->shipment, sizeof(o->shipment), "%s", "Pending");
+    /* Mostly Germany; every sixth order from the UK, and one from Japan. */
+    o->store = k % 6 == 4 ? 1 : k % 6 == 5 ? 2 : 0;
+    o->customer = 3 * ((k / 6) % (CUSTOMERS / 3)) + o->store;
+    o->line_count = 1 + k % LINES;
+    for (int i = 0; i < o->line_count; i++) {
+        ct_line *l = &o->lines[i];
+        snprintf(l->id, sizeof(l->id), "li-%06d-%d", k, i);
+        snprintf(l->sku, sizeof(l->sku), "SKU-%04d", 1 + (k * 3 + i) % 24);
+        l->quantity = 1 + (k + i) % 3;
+        l->minor = stores[o->store].price_base + stores[o->store].price_step * ((k + i) % 9);
+    }
+}
+
 void sb_commercetools_seed(sb_commercetools *ct, int orders)
 {
     pthread_mutex_lock(&ct->mu);
@@ -120,27 +141,13 @@ void sb_commercetools_seed(sb_commercetools *ct, int orders)
     ct->orders = calloc((size_t)(orders > 0 ? orders : 1), sizeof(ct_order));
     ct->count = ct->orders ? orders : 0;
     for (int k = 0; k < ct->count; k++) {
-        ct_order *o = &ct->orders[k];
-        snprintf(o->id, sizeof(o->id), "ct-ord-%06d", k);
-        snprintf(o->number, sizeof(o->number), "CT-%d", 10000 + k);
-        o->version = 1 + k % 3;
         /* A minute apart, oldest first; every 7th shares its neighbour's
          * millisecond, so paging must break ties by id. */
-        o->created_ms = ct->now_ms - (int64_t)(ct->count - k) * 60000 + (k % 7 == 0 ? 60000 : 0);
-        o->modified_ms = o->created_ms;
-        snprintf(o->state, sizeof(o->state), "%s", k % 11 == 0 ? "Cancelled" : "Open");
-        /* Mostly Germany; every sixth order from the UK, and one from Japan. */
-        o->store = k % 6 == 4 ? 1 : k % 6 == 5 ? 2 : 0;
-        o->customer = 3 * ((k / 6) % (CUSTOMERS / 3)) + o->store;
-        snprintf(o->shipment, sizeof(o->shipment), "%s", "Pending");
-        o->line_count = 1 + k % LINES;
-        for (int i = 0; i < o->line_count; i++) {
-            ct_line *l = &o->lines[i];
-            snprintf(l->id, sizeof(l->id), "li-%06d-%d", k, i);
-            snprintf(l->sku, sizeof(l->sku), "SKU-%04d", 1 + (k * 3 + i) % 24);
-            l->quantity = 1 + (k + i) % 3;
-            l->minor = stores[o->store].price_base + stores[o->store].price_step * ((k + i) % 9);
-        }
+        int64_t created = ct->now_ms - (int64_t)(ct->count - k) * 60000 + (k % 7 == 0 ? 60000 : 0);
+        make_order(&ct->orders[k], k, created);
+        ct->orders[k].version = 1 + k % 3;
+        snprintf(ct->orders[k].state, sizeof(ct->orders[k].state), "%s",
+                 k % 11 == 0 ? "Cancelled" : "Open");
     }
     seed_customers(ct);
     /* Stock for the first ten SKUs in Berlin; Paris starts empty. */
@@ -787,17 +794,23 @@ static void query_customers(sb_commercetools *ct, const sb_ct_request *req, sb_r
 /* ---- updates ---- */
 
 /* The subscription message an applied action makes. */
-static void emit_message(sb_commercetools *ct, ct_order *o, const cs_json *action)
+static const char *message_type(const cs_json *action)
+{
+    cs_str name = CS_STR_NULL;
+    cs_json_opt_string(action, "action", &name, NULL);
+    return cs_str_eq_c(name, "changeOrderState")      ? "OrderStateChanged"
+           : cs_str_eq_c(name, "changeShipmentState") ? "OrderShipmentStateChanged"
+           : cs_str_eq_c(name, "addDelivery")         ? "DeliveryAdded"
+                                                      : "ReturnInfoAdded";
+}
+
+/* The message about the order: OrderCreated carries the order, the others
+ * what the action (applied) changed. */
+static void emit_message(sb_commercetools *ct, ct_order *o, const char *type, const cs_json *action)
 {
     if (!ct->emit) {
         return;
     }
-    cs_str name = CS_STR_NULL;
-    cs_json_opt_string(action, "action", &name, NULL);
-    const char *type = cs_str_eq_c(name, "changeOrderState")      ? "OrderStateChanged"
-                       : cs_str_eq_c(name, "changeShipmentState") ? "OrderShipmentStateChanged"
-                       : cs_str_eq_c(name, "addDelivery")         ? "DeliveryAdded"
-                                                                  : "ReturnInfoAdded";
     char id[CS_UUID_STR_LEN];
     cs_uuid_v4(id);
     cs_buf body;
@@ -823,7 +836,10 @@ static void emit_message(sb_commercetools *ct, ct_order *o, const cs_json *actio
     w_str(&w, "type", type);
     w_time(&w, "createdAt", o->modified_ms);
     w_time(&w, "lastModifiedAt", o->modified_ms);
-    if (strcmp(type, "OrderStateChanged") == 0) {
+    if (strcmp(type, "OrderCreated") == 0) {
+        cs_json_write_key_c(&w, "order");
+        w_order(&w, ct, o);
+    } else if (strcmp(type, "OrderStateChanged") == 0) {
         w_str(&w, "orderState", o->state);
     } else if (strcmp(type, "OrderShipmentStateChanged") == 0) {
         w_str(&w, "shipmentState", o->shipment);
@@ -891,7 +907,7 @@ static void update_order(sb_commercetools *ct, ct_order *o, cs_str body, sb_repl
             changed.modified_ms = cs_time_now_ms();
             *o = changed;
             for (const cs_json *a = actions->first; a; a = a->next) {
-                emit_message(ct, o, a);
+                emit_message(ct, o, message_type(a), a);
             }
             reply->status = 200;
             cs_json_writer w;
@@ -902,6 +918,27 @@ static void update_order(sb_commercetools *ct, ct_order *o, cs_str body, sb_repl
         }
     }
     cs_arena_clean_up(&arena);
+}
+
+void sb_commercetools_place_order(sb_commercetools *ct, sb_reply *reply)
+{
+    pthread_mutex_lock(&ct->mu);
+    ct_order *grown = realloc(ct->orders, (size_t)(ct->count + 1) * sizeof(*grown));
+    if (!grown) {
+        error_reply(reply, 500, "General", "The sandbox ran out of memory.", 0);
+    } else {
+        ct->orders = grown;
+        ct_order *o = &ct->orders[ct->count];
+        make_order(o, ct->count++, cs_time_now_ms());
+        emit_message(ct, o, "OrderCreated", NULL);
+        reply->status = 201;
+        cs_json_writer w;
+        cs_json_writer_init(&w, &reply->body);
+        w_order(&w, ct, o);
+        cs_json_writer_finish(&w, NULL);
+        cs_json_writer_clean_up(&w);
+    }
+    pthread_mutex_unlock(&ct->mu);
 }
 
 void sb_commercetools_touch(sb_commercetools *ct, cs_str order_id, sb_reply *reply)

@@ -21,7 +21,8 @@
  * ConcurrentModification with currentVersion) and apply changeOrderState,
  * changeShipmentState, addDelivery and addReturnInfo.
  *
- * Each applied update action makes a subscription message (OrderStateChanged,
+ * A placed order makes OrderCreated (with the order), and each applied
+ * update action makes a subscription message (OrderStateChanged,
  * OrderShipmentStateChanged, DeliveryAdded, ReturnInfoAdded) with the
  * order's new version as resourceVersion and a per-order sequenceNumber;
  * the sandbox delivers them to an emulator queue.
@@ -79,6 +80,10 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
 void sb_commercetools_seed(sb_commercetools *ct, int orders);
 void sb_commercetools_set_token_lifetime(sb_commercetools *ct, int64_t seconds);
 void sb_commercetools_touch(sb_commercetools *ct, cs_str order_id, sb_reply *reply);
+
+/* A customer places an order (the next one the seed would make, created
+ * now): OrderCreated is published with it, and the reply is the order. */
+void sb_commercetools_place_order(sb_commercetools *ct, sb_reply *reply);
 
 /* The next `writes` inventory creates or changeQuantity updates find that
  * another client got there first: the entry was just created (the create

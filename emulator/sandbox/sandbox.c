@@ -838,7 +838,8 @@ static enum MHD_Result commercetools(sb_sandbox *sb, struct MHD_Connection *conn
  * /_sandbox/commercetools/seed {"orders": N},
  * /_sandbox/commercetools/token {"lifetime_s": N},
  * /_sandbox/commercetools/orders/{id}/touch,
- * /_sandbox/commercetools/race {"writes": N} */
+ * /_sandbox/commercetools/race {"writes": N},
+ * /_sandbox/commercetools/orders (a customer places one) */
 static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connection *conn,
                                             const char *what, cs_str body)
 {
@@ -864,6 +865,8 @@ static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connectio
         sb_commercetools_set_token_lifetime(sb->commercetools, n);
     } else if (sscanf(what, "orders/%63[^/]/touch", id) == 1) {
         sb_commercetools_touch(sb->commercetools, cs_str_from_c(id), &reply);
+    } else if (strcmp(what, "orders") == 0) {
+        sb_commercetools_place_order(sb->commercetools, &reply);
     } else if (strcmp(what, "race") == 0 && !cs_json_get_int64(req, "writes", &n, NULL) && n >= 0 &&
                n <= 1000) {
         sb_commercetools_race(sb->commercetools, (int)n);
@@ -872,7 +875,7 @@ static enum MHD_Result act_on_commercetools(sb_sandbox *sb, struct MHD_Connectio
         cs_buf_clean_up(&reply.body);
         return reply_error(conn, 400,
                            "expected seed {orders: 1-100000}, token {lifetime_s}, "
-                           "orders/{id}/touch or race {writes: 0-1000}");
+                           "orders, orders/{id}/touch or race {writes: 0-1000}");
     }
     enum MHD_Result r = em_reply(conn, reply.status, "application/json",
                                  reply.body.data ? reply.body.data : "", reply.body.len, NULL);

@@ -383,6 +383,23 @@ static void duplicated_and_reordered_messages_reach_a_queue(void **st)
     assert_int_equal(seen_count, 2);    /* each of the two sent twice */
     assert_int_equal(applied_count, 1); /* the newer; the late older one is stale */
     assert_int_equal(applied, first_version);
+
+    /* A customer places an order: OrderCreated carries the whole order. */
+    snprintf(subscribe, sizeof(subscribe), "{\"queue_url\":\"%s\"}", queue_url);
+    sandbox_call("POST", "/_sandbox/commercetools/subscription", subscribe, &status);
+    sandbox_call("POST", "/_sandbox/commercetools/orders", NULL, &status);
+    assert_int_equal(status, 201);
+    assert_int_equal(receive_all(emulator, queue_url, 1, got), 1);
+    cs_commercetools_message created;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_commercetools_message_decode(got[0], &test_arena, &created, &problems) ||
+        cs_validate_order(&created.order, NULL, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+    assert_int_equal(created.payload, CS_CT_ORDER);
+    assert_true(cs_str_eq(created.resource_id, created.order.meta.source_id));
+    assert_int_equal(created.resource_version, 1);
     sandbox_call("POST", "/_sandbox/commercetools/subscription", "{\"queue_url\":\"\"}", &status);
     em_service_stop(svc);
     char command[160];
