@@ -211,6 +211,29 @@ static cs_str line_name(const cs_json *li, cs_str locale)
     return english.len ? english : (names && names->first ? names->first->text : CS_STR_NULL);
 }
 
+/* A variant attribute's value by name: a string or number as it is, an
+ * enum by its key. */
+static cs_str attribute(const cs_json *variant, const char *name)
+{
+    const cs_json *attributes = cs_json_object_get(variant, CS_STR_LIT("attributes"));
+    for (const cs_json *a = attributes && attributes->type == CS_JSON_ARRAY ? attributes->first
+                                                                            : NULL;
+         a; a = a->next) {
+        if (cs_str_eq_c(text(a, "name"), name)) {
+            const cs_json *v = cs_json_object_get(a, CS_STR_LIT("value"));
+            return v && v->type == CS_JSON_OBJECT ? text(v, "key") : text(a, "value");
+        }
+    }
+    return CS_STR_NULL;
+}
+
+/* The first of two attributes that is there. */
+static cs_str either(const cs_json *variant, const char *name, const char *other)
+{
+    cs_str v = attribute(variant, name);
+    return v.len ? v : attribute(variant, other);
+}
+
 static void tax_line(decode_ctx *ctx, const cs_json *rate, const cs_json *taxed, const char *path,
                      cs_tax_line **out, size_t *count, cs_money *sum)
 {
@@ -236,6 +259,9 @@ static void decode_line(decode_ctx *ctx, const cs_json *li, size_t i, cs_str loc
     line->product_id = text(li, "productId");
     line->variant_id = text(variant, "id");
     line->sku = text(variant, "sku");
+    line->gtin = either(variant, "gtin", "ean");
+    line->item_code = attribute(variant, "itemCode");
+    line->unit = either(variant, "unitOfMeasure", "unit");
     line->title = line_name(li, locale);
     line->quantity = integer(li, "quantity", -1);
     if (line->quantity <= 0) {

@@ -12,7 +12,9 @@
  * "closed", Cancelled "cancelled"; shipmentState Shipped and Delivered are
  * "fulfilled", Partial "partial", anything else "unfulfilled"; paymentState
  * Paid "paid", Pending and BalanceDue "pending", Failed "voided",
- * CreditOwed "partially_refunded". */
+ * CreditOwed "partially_refunded". Variant attributes fill what the
+ * canonical line has room for: gtin (or ean), itemCode (the ERP's part
+ * number) and unitOfMeasure (or unit), enums by their key. */
 #ifndef CS_CONNECTORS_COMMERCETOOLS_ORDER_H
 #define CS_CONNECTORS_COMMERCETOOLS_ORDER_H
 
