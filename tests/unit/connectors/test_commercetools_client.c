@@ -17,7 +17,7 @@
 #include "connectors/commercetools/order.h"
 #include "emulator/sandbox/commercetools.h"
 #include "emulator/sandbox/sandbox.h"
-#include "emulator/service.h"
+#include "emulator_fixture.h"
 #include "fixture.h"
 #include "mapping/validate.h"
 #include "testing.h"
@@ -319,24 +319,11 @@ static size_t receive_all(const char *emulator, const char *queue_url, size_t wa
 static void duplicated_and_reordered_messages_reach_a_queue(void **st)
 {
     (void)st;
-    char dir[] = "/tmp/cs-ct-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char template_path[128];
-    snprintf(template_path, sizeof(template_path), "%s/template.yaml", dir);
-    char *yaml = fixture_read("sandbox/ct-queue.yaml", NULL);
-    FILE *f = fopen(template_path, "w");
-    fputs(yaml, f);
-    fclose(f);
-    free(yaml);
-    em_service_opts opts = {.template_path = template_path, .state_dir = dir, .log_fd = 2};
-    em_service *svc;
+    test_emulator em;
+    test_emulator_start(&em, "sandbox/ct-queue.yaml");
     cs_diag diag;
-    if (em_service_start(&opts, NULL, &svc, &diag)) {
-        fail_msg("%s", diag.message);
-    }
-    char emulator[64], queue_url[128], subscribe[256];
-    snprintf(emulator, sizeof(emulator), "http://127.0.0.1:%u", (unsigned)em_service_port(svc));
-    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/ct-orders", emulator);
+    char queue_url[128], subscribe[256];
+    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/ct-orders", em.endpoint);
     snprintf(subscribe, sizeof(subscribe),
              "{\"queue_url\":\"%s\",\"duplicates\":1,\"reorder\":true}", queue_url);
     long status;
@@ -355,7 +342,7 @@ static void duplicated_and_reordered_messages_reach_a_queue(void **st)
                          &test_arena, &updated, &diag),
                      CS_ERR_OK);
     const cs_json *got[8];
-    assert_int_equal(receive_all(emulator, queue_url, 4, got), 4);
+    assert_int_equal(receive_all(em.endpoint, queue_url, 4, got), 4);
     char seen[4][40];
     size_t seen_count = 0, applied_count = 0;
     int64_t applied = 0, first_version = -1;
@@ -389,7 +376,7 @@ static void duplicated_and_reordered_messages_reach_a_queue(void **st)
     sandbox_call("POST", "/_sandbox/commercetools/subscription", subscribe, &status);
     sandbox_call("POST", "/_sandbox/commercetools/orders", NULL, &status);
     assert_int_equal(status, 201);
-    assert_int_equal(receive_all(emulator, queue_url, 1, got), 1);
+    assert_int_equal(receive_all(em.endpoint, queue_url, 1, got), 1);
     cs_commercetools_message created;
     cs_problems problems;
     cs_problems_init(&problems, &test_arena);
@@ -401,10 +388,7 @@ static void duplicated_and_reordered_messages_reach_a_queue(void **st)
     assert_true(cs_str_eq(created.resource_id, created.order.meta.source_id));
     assert_int_equal(created.resource_version, 1);
     sandbox_call("POST", "/_sandbox/commercetools/subscription", "{\"queue_url\":\"\"}", &status);
-    em_service_stop(svc);
-    char command[160];
-    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
-    assert_int_equal(system(command), 0);
+    test_emulator_stop(&em);
 }
 
 /* The fake's entry for the SKU at the channel: its quantity on stock, or

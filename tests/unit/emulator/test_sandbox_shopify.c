@@ -17,7 +17,7 @@
 #include "connectors/shopify/order.h"
 #include "connectors/shopify/webhook.h"
 #include "emulator/sandbox/sandbox.h"
-#include "emulator/service.h"
+#include "emulator_fixture.h"
 #include "fake_http.h"
 #include "fixture.h"
 #include "mapping/validate.h"
@@ -173,24 +173,10 @@ static void an_order_webhook_is_signed_retried_and_duplicated(void **st)
 static void webhooks_reach_an_emulator_queue(void **st)
 {
     (void)st;
-    char dir[] = "/tmp/cs-sandbox-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char template_path[128];
-    snprintf(template_path, sizeof(template_path), "%s/template.yaml", dir);
-    char *yaml = fixture_read("sandbox/queue-only.yaml", NULL);
-    FILE *f = fopen(template_path, "w");
-    fputs(yaml, f);
-    fclose(f);
-    free(yaml);
-    em_service_opts opts = {.template_path = template_path, .state_dir = dir, .log_fd = 2};
-    em_service *svc;
-    cs_diag diag;
-    if (em_service_start(&opts, NULL, &svc, &diag)) {
-        fail_msg("%s", diag.message);
-    }
-    char queue_url[128], subscribe[512], emulator[64];
-    snprintf(emulator, sizeof(emulator), "http://127.0.0.1:%u", (unsigned)em_service_port(svc));
-    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/shopify-orders", emulator);
+    test_emulator em;
+    test_emulator_start(&em, "sandbox/queue-only.yaml");
+    char queue_url[128], subscribe[512];
+    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/shopify-orders", em.endpoint);
     snprintf(subscribe, sizeof(subscribe), "{\"address\":\"sqs:%s\",\"secret\":\"%s\"}", queue_url,
              secret);
     long status;
@@ -203,7 +189,7 @@ static void webhooks_reach_an_emulator_queue(void **st)
     snprintf(receive, sizeof(receive),
              "{\"QueueUrl\":\"%s\",\"WaitTimeSeconds\":5,\"MessageAttributeNames\":[\"All\"]}",
              queue_url);
-    char *answer = call(emulator, "AmazonSQS.ReceiveMessage", receive, &status);
+    char *answer = call(em.endpoint, "AmazonSQS.ReceiveMessage", receive, &status);
     assert_int_equal(status, 200);
     const cs_json *message = cs_json_array_at(
         cs_json_object_get(test_parse(&test_arena, answer, strlen(answer)), CS_STR_LIT("Messages")),
@@ -225,10 +211,7 @@ static void webhooks_reach_an_emulator_queue(void **st)
     verify_and_decode(body, h, 5, &w);
     assert_true(cs_str_eq_c(w.shop_domain, "jp-store.myshopify.com"));
     sandbox_post("/_sandbox/shopify/jp-store/webhooks", "{\"address\":\"\"}", &status);
-    em_service_stop(svc);
-    char command[160];
-    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
-    assert_int_equal(system(command), 0);
+    test_emulator_stop(&em);
 }
 
 static void a_bad_subscription_is_named(void **st)
