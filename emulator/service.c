@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/base64.h"
 #include "core/id.h"
@@ -86,12 +87,15 @@ static cs_error read_text(const char *path, cs_arena *arena, cs_str *out, cs_dia
     return r || copy ? r : cs_arena_full(arena, diag);
 }
 
-/* CodeUri is a directory holding `bootstrap`, relative to the template. */
+/* CodeUri is a directory holding `bootstrap`, relative to the template; a
+ * function built by make runs from its artifacts directory instead. */
 static cs_error configure(em_service *svc, const em_function *fn, const char *template_dir,
-                          int log_fd, function *out, cs_diag *diag)
+                          const char *build_dir, int log_fd, function *out, cs_diag *diag)
 {
     cs_arena *a = &svc->arena;
-    char *code = cs_arena_strndup(a, fn->code_uri);
+    char *code = fn->makefile_build
+                     ? cs_arena_sprintf(a, "%s/%.*s", build_dir, CS_STR_FMT(fn->logical_id))
+                     : cs_arena_strndup(a, fn->code_uri);
     char *root = code && code[0] == '/'
                      ? code
                      : cs_arena_sprintf(a, "%s/%s", template_dir, code ? code : "");
@@ -135,6 +139,11 @@ static cs_error load_functions(em_service *svc, const em_service_opts *opts, cs_
         return cs_diag_set(diag, CS_ERR_NOMEM, NULL);
     }
     const char *dir = dirname(path_copy);
+    char cwd[4096];
+    const char *build = !opts->build_dir ? cs_arena_sprintf(&svc->arena, "%s/.aws-sam/build", dir)
+                        : opts->build_dir[0] == '/' || !getcwd(cwd, sizeof(cwd))
+                            ? opts->build_dir
+                            : cs_arena_sprintf(&svc->arena, "%s/%s", cwd, opts->build_dir);
     svc->functions =
         cs_arena_calloc(&svc->arena, svc->template.function_count + 1, sizeof(function));
     cs_error r = svc->functions ? CS_ERR_OK : cs_arena_full(&svc->arena, diag);
@@ -144,7 +153,7 @@ static cs_error load_functions(em_service *svc, const em_service_opts *opts, cs_
         int max = fn->reserved_concurrency >= 0 ? (int)fn->reserved_concurrency
                   : opts->max_instances > 0     ? opts->max_instances
                                                 : DEFAULT_MAX_INSTANCES;
-        r = configure(svc, fn, dir, opts->log_fd, f, diag);
+        r = configure(svc, fn, dir, build, opts->log_fd, f, diag);
         if (!r && max == 0) {
             r = cs_diag_set(diag, CS_ERR_CONFIG,
                             "function '%s': ReservedConcurrentExecutions 0 never runs",

@@ -26,6 +26,10 @@ typedef struct em_service_opts {
     const char *const *overrides; /* "Name=value" template parameters */
     int log_fd;                   /* function output and START/END/REPORT */
     int max_instances;            /* per unreserved function; 0: 32 */
+    /* Where functions built by make (Metadata.BuildMethod: makefile) are:
+     * DIR/<LogicalId>/bootstrap, as `sam build` lays them out. NULL:
+     * .aws-sam/build beside the template. */
+    const char *build_dir;
 } em_service_opts;
 
 /* Loads the template and starts serving; warnings name what is not

@@ -608,6 +608,13 @@ static cs_error load_function(loader *l, const resource *r, em_function *f)
     if (!e && f->code_uri.len == 0) {
         e = fail(l, r->node, "function %.*s has no CodeUri", CS_STR_FMT(r->logical_id));
     }
+    const em_yaml *method = em_yaml_get(em_yaml_get(r->node, "Metadata"), "BuildMethod");
+    if (method && cs_str_eq_c(method->text, "makefile")) {
+        f->makefile_build = true;
+    } else if (method) {
+        warn(l, join(l, path, CS_STR_LIT("Metadata.BuildMethod")), method,
+             "only the makefile build method is emulated; CodeUri is run as it is");
+    }
     if (!e && (f->timeout_s < 1 || f->timeout_s > 900)) {
         e = fail(l, r->node, "function %.*s: Timeout must be from 1 to 900 seconds",
                  CS_STR_FMT(r->logical_id));

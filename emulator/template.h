@@ -75,6 +75,7 @@ typedef struct em_function {
     em_http_event *http;
     size_t http_count;
     bool function_url;
+    bool makefile_build; /* Metadata.BuildMethod: makefile, built by make build-<LogicalId> */
 } em_function;
 
 typedef struct em_template {

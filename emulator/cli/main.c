@@ -26,11 +26,15 @@ static const char usage[] = "usage: emulator COMMAND [OPTIONS]\n"
 static const char start_usage[] =
     "usage: emulator start --template FILE [--port N] [--state-dir DIR] [--region R]\n"
     "                      [--parameter NAME=VALUE]... [--max-instances N]\n"
+    "                      [--build-dir DIR]\n"
     "\n"
     "Serves the template's functions on 127.0.0.1:N (default 3001; 0 picks a free\n"
     "port) with the Lambda Invoke API, until SIGINT or SIGTERM. Function output and\n"
     "START/END/REPORT lines go to stderr. Event invocations are kept in\n"
-    "DIR/queues.db (default: the current directory) and survive a restart.\n";
+    "DIR/queues.db (default: the current directory) and survive a restart.\n"
+    "Functions with Metadata BuildMethod makefile run from --build-dir's\n"
+    "<LogicalId>/bootstrap (default: .aws-sam/build beside the template, where\n"
+    "`sam build` puts them).\n";
 
 static const char invoke_usage[] =
     "usage: emulator invoke --function NAME [--payload JSON] [--port N] [--event]\n"
@@ -143,6 +147,7 @@ static int start(int argc, char **argv)
                                             {"region", required_argument, NULL, 'r'},
                                             {"parameter", required_argument, NULL, 'P'},
                                             {"max-instances", required_argument, NULL, 'm'},
+                                            {"build-dir", required_argument, NULL, 'b'},
                                             {NULL, 0, NULL, 0}};
     const char *overrides[MAX_OVERRIDES + 1] = {0};
     int override_count = 0;
@@ -173,6 +178,9 @@ static int start(int argc, char **argv)
             break;
         case 'm':
             opts.max_instances = atoi(optarg);
+            break;
+        case 'b':
+            opts.build_dir = optarg;
             break;
         default:
             fputs(start_usage, stderr);
