@@ -1,0 +1,182 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CONFIG_MAX_BYTES = 4 * 1024 * 1024 };
+
+cs_error cs_config_load(cs_config *c, const char *path, cs_arena *arena, cs_aws *aws, cs_diag *diag)
+{
+    *c = (cs_config){.arena = arena, .aws = aws};
+    cs_problems_init(&c->problems, arena);
+    const char *name = path ? path : getenv("CS_CONFIG");
+    if (!name || !name[0]) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "CS_CONFIG names no integration config file");
+    }
+    const char *root = getenv("LAMBDA_TASK_ROOT");
+    char *full = name[0] == '/' || !root ? cs_arena_strndup(arena, cs_str_from_c(name))
+                                         : cs_arena_sprintf(arena, "%s/%s", root, name);
+    if (!full) {
+        return cs_arena_full(arena, diag);
+    }
+    cs_buf text;
+    cs_buf_init(&text, CONFIG_MAX_BYTES);
+    cs_error r = cs_buf_append_file(&text, full, "integration config", diag);
+    char *copy = r ? NULL : cs_arena_strndup(arena, cs_buf_view(&text));
+    size_t len = text.len;
+    cs_buf_clean_up(&text);
+    if (r) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: %s", full,
+                           diag ? diag->message : "unreadable");
+    }
+    if (!copy) {
+        return cs_arena_full(arena, diag);
+    }
+    cs_json *doc;
+    r = cs_json_parse(arena, cs_str_make(copy, len), &doc, diag);
+    if (!r && doc->type != CS_JSON_OBJECT) {
+        r = cs_diag_set(diag, CS_ERR_JSON_TYPE, "the config is not a JSON object");
+    }
+    if (r) {
+        char why[sizeof(diag->message)];
+        snprintf(why, sizeof(why), "%s", diag ? diag->message : "");
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: %s", full, why);
+    }
+    c->root = doc;
+    return CS_ERR_OK;
+}
+
+static const char *join(cs_config *c, const char *parent, const char *key)
+{
+    return parent && parent[0] ? cs_arena_sprintf(c->arena, "%s.%s", parent, key)
+                               : cs_arena_strndup(c->arena, cs_str_from_c(key));
+}
+
+const cs_json *cs_config_object(cs_config *c, const char *path, bool optional)
+{
+    const cs_json *at = cs_json_path(c->root, path);
+    if (!at && !optional) {
+        cs_problems_add(&c->problems, path, "required", "this section is missing");
+    } else if (at && at->type != CS_JSON_OBJECT) {
+        cs_problems_add(&c->problems, path, "type", "must be an object");
+        at = NULL;
+    }
+    return at;
+}
+
+/* The value of the variable a reference names; CS_STR_NULL and a problem
+ * when the variable is unset or empty. */
+static cs_str from_env(cs_config *c, const char *path, const cs_json *name)
+{
+    if (name->type != CS_JSON_STRING || name->text.len == 0 || name->text.len > 128) {
+        cs_problems_add(&c->problems, path, "type", "a variable name is a string");
+        return CS_STR_NULL;
+    }
+    char variable[129];
+    snprintf(variable, sizeof(variable), "%.*s", CS_STR_FMT(name->text));
+    const char *value = getenv(variable);
+    if (!value || !value[0]) {
+        cs_problems_add(&c->problems, path, "unset", "the variable %s is not set", variable);
+        return CS_STR_NULL;
+    }
+    return cs_str_from_c(cs_arena_strndup(c->arena, cs_str_from_c(value)));
+}
+
+static cs_str from_secret(cs_config *c, const char *path, cs_str id)
+{
+    if (!c->aws) {
+        cs_problems_add(&c->problems, path, "no_aws",
+                        "a Secrets Manager secret needs AWS credentials in the environment");
+        return CS_STR_NULL;
+    }
+    cs_str value = CS_STR_NULL;
+    cs_diag diag;
+    if (cs_secret_string(c->aws, id, c->arena, &value, &diag)) {
+        cs_problems_add(&c->problems, path, "secret", "secret %.*s: %s", CS_STR_FMT(id),
+                        diag.message);
+        return CS_STR_NULL;
+    }
+    return value;
+}
+
+/* A reference object; which kinds it may be depends on the caller. */
+static cs_str resolve(cs_config *c, const char *path, const cs_json *ref, bool secret)
+{
+    const cs_json *env = cs_json_object_get(ref, CS_STR_LIT("env"));
+    const cs_json *id = cs_json_object_get(ref, CS_STR_LIT("secret"));
+    const cs_json *id_env = cs_json_object_get(ref, CS_STR_LIT("secret_env"));
+    if (ref->count != 1 || (!env && !(secret && (id || id_env)))) {
+        cs_problems_add(&c->problems, path, "reference",
+                        secret ? "a secret is {\"env\": NAME}, {\"secret\": ID} or "
+                                 "{\"secret_env\": NAME}"
+                               : "a setting is a string or {\"env\": NAME}");
+        return CS_STR_NULL;
+    }
+    if (env) {
+        return from_env(c, path, env);
+    }
+    if (id && (id->type != CS_JSON_STRING || id->text.len == 0)) {
+        cs_problems_add(&c->problems, path, "type", "a secret id is a string");
+        return CS_STR_NULL;
+    }
+    cs_str name = id ? id->text : from_env(c, path, id_env);
+    return name.len ? from_secret(c, path, name) : CS_STR_NULL;
+}
+
+cs_str cs_config_string(cs_config *c, const cs_json *at, const char *parent, const char *key,
+                        bool optional)
+{
+    const cs_json *v = cs_json_object_get(at, cs_str_from_c(key));
+    const char *path = join(c, parent, key);
+    if (!v) {
+        if (!optional) {
+            cs_problems_add(&c->problems, path, "required", "this setting is missing");
+        }
+        return CS_STR_NULL;
+    }
+    if (v->type == CS_JSON_STRING) {
+        return v->text;
+    }
+    if (v->type == CS_JSON_OBJECT) {
+        return resolve(c, path, v, false);
+    }
+    cs_problems_add(&c->problems, path, "type", "a setting is a string or {\"env\": NAME}");
+    return CS_STR_NULL;
+}
+
+cs_str cs_config_secret(cs_config *c, const cs_json *at, const char *parent, const char *key)
+{
+    const cs_json *v = cs_json_object_get(at, cs_str_from_c(key));
+    const char *path = join(c, parent, key);
+    if (!v) {
+        cs_problems_add(&c->problems, path, "required", "this secret is missing");
+        return CS_STR_NULL;
+    }
+    if (v->type != CS_JSON_OBJECT) {
+        cs_problems_add(&c->problems, path, "inline_secret",
+                        "a secret is a reference ({\"secret\": ID} or {\"env\": NAME}), "
+                        "never its value");
+        return CS_STR_NULL;
+    }
+    return resolve(c, path, v, true);
+}
+
+int64_t cs_config_int(cs_config *c, const cs_json *at, const char *parent, const char *key,
+                      int64_t min, int64_t max, int64_t fallback)
+{
+    const cs_json *v = cs_json_object_get(at, cs_str_from_c(key));
+    int64_t n = fallback;
+    if (v && (v->type != CS_JSON_NUMBER || cs_parse_int64(v->text, &n) || n < min || n > max)) {
+        cs_problems_add(&c->problems, join(c, parent, key), "range",
+                        "must be an integer from %lld to %lld", (long long)min, (long long)max);
+        return fallback;
+    }
+    return n;
+}
+
+cs_error cs_config_check(const cs_config *c, cs_diag *diag)
+{
+    return cs_problems_total(&c->problems) ? cs_problems_to_diag(&c->problems, CS_ERR_CONFIG, diag)
+                                           : CS_ERR_OK;
+}

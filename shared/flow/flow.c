@@ -1,0 +1,195 @@
+#include "flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/timestamp.h"
+
+const char *cs_outcome_name(cs_outcome outcome)
+{
+    static const char *const names[CS_OUTCOME__COUNT] = {"written", "duplicate", "skipped", "retry",
+                                                         "failed"};
+    return outcome < CS_OUTCOME__COUNT ? names[outcome] : "unknown";
+}
+
+static cs_error open_state(cs_flow *f, cs_diag *diag)
+{
+    const char *db = getenv("STATE_DB"), *dir = getenv("SNAPSHOT_DIR");
+    const char *table = getenv("STATE_TABLE"), *bucket = getenv("SNAPSHOT_BUCKET");
+    if (db && db[0]) {
+        return cs_state_open_sqlite(db, dir && dir[0] ? dir : NULL, &f->state, diag);
+    }
+    if (!table || !table[0] || !bucket || !bucket[0]) {
+        return cs_diag_set(diag, CS_ERR_CONFIG,
+                           "no state: set STATE_DB (and SNAPSHOT_DIR) for SQLite, or "
+                           "STATE_TABLE and SNAPSHOT_BUCKET for DynamoDB and S3");
+    }
+    if (!f->has_aws) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "STATE_TABLE needs AWS credentials");
+    }
+    return cs_state_open_dynamodb(&f->aws, table, bucket, &f->state, diag);
+}
+
+cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_logger *log,
+                      cs_diag *diag)
+{
+    *f = (cs_flow){.name = name, .log = log};
+    f->http = cs_http_client_new(NULL, diag);
+    if (!f->http) {
+        return diag ? diag->code : CS_ERR_NOMEM;
+    }
+    cs_diag ignored;
+    f->has_aws = getenv("AWS_ACCESS_KEY_ID") && cs_aws_init(&f->aws, f->http, NULL, &ignored) == 0;
+    cs_error r = cs_config_load(&f->config, NULL, process_arena, f->has_aws ? &f->aws : NULL, diag);
+    if (!r) {
+        r = open_state(f, diag);
+    }
+    return r;
+}
+
+void cs_flow_clean_up(cs_flow *f)
+{
+    cs_state_close(f->state);
+    cs_http_client_destroy(f->http);
+    f->state = NULL;
+    f->http = NULL;
+}
+
+/* The error queue entry for a failed record; attempts count up across
+ * failures of the same record. */
+static cs_error queue_error(cs_flow *f, const cs_record_result *r, cs_diag *diag)
+{
+    char id[160], message[sizeof(r->diag->message)];
+    snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(r->correlation_id));
+    snprintf(message, sizeof(message), "%s", r->diag ? r->diag->message : "");
+    const char *code = r->diag && r->diag->field[0] ? r->diag->field : cs_error_name(r->error);
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_error_entry before;
+    int64_t now = cs_time_now_ms();
+    bool seen = cs_state_error_get(f->state, id, &arena, &before, NULL, NULL) == CS_ERR_OK;
+    cs_error_entry entry = {.correlation_id = id,
+                            .flow = f->name,
+                            .code = code,
+                            .message = message,
+                            .attempts = seen ? before.attempts + 1 : 1,
+                            .status = "open",
+                            .created_ms = seen ? before.created_ms : now,
+                            .updated_ms = now};
+    cs_error e = cs_state_error_put(f->state, &entry, r->snapshot, diag);
+    cs_arena_clean_up(&arena);
+    return e;
+}
+
+cs_outcome cs_flow_record(cs_flow *f, const cs_record_result *r)
+{
+    cs_outcome outcome = r->outcome;
+    cs_diag queue_diag = {0};
+    if (outcome == CS_OUTCOME_FAILED && queue_error(f, r, &queue_diag)) {
+        outcome = CS_OUTCOME_RETRY;
+    }
+    f->counts[outcome < CS_OUTCOME__COUNT ? outcome : CS_OUTCOME_FAILED]++;
+    bool bad = outcome == CS_OUTCOME_RETRY || outcome == CS_OUTCOME_FAILED;
+    const char *why = queue_diag.message[0] ? queue_diag.message
+                      : bad && r->diag      ? r->diag->message
+                                            : "";
+    cs_log_set_correlation_id(f->log, r->correlation_id);
+    CS_LOG(f->log, bad ? CS_LOG_WARN : CS_LOG_INFO, "record", CS_LOG_CSTR("flow", f->name),
+           CS_LOG_STR("sourceId", r->source_id), CS_LOG_STR("targetId", r->target_id),
+           CS_LOG_CSTR("result", cs_outcome_name(outcome)),
+           CS_LOG_CSTR("error", bad ? cs_error_name(r->error) : ""), CS_LOG_CSTR("reason", why));
+    cs_log_set_correlation_id(f->log, CS_STR_NULL);
+    return outcome;
+}
+
+cs_str cs_sqs_attribute(const cs_sqs_record *rec, const char *name)
+{
+    const cs_json *a = cs_json_object_get(rec->attributes, cs_str_from_c(name));
+    const cs_json *v = cs_json_object_get(a, CS_STR_LIT("stringValue"));
+    return v && v->type == CS_JSON_STRING ? v->text : CS_STR_NULL;
+}
+
+static cs_error read_record(const cs_json *item, size_t i, cs_sqs_record *rec, cs_diag *diag)
+{
+    *rec = (cs_sqs_record){0};
+    cs_str count = CS_STR_NULL;
+    if (cs_json_get_string(item, "messageId", &rec->message_id, diag) ||
+        cs_json_get_string(item, "body", &rec->body, diag) ||
+        cs_json_opt_string(item, "attributes.ApproximateReceiveCount", &count, diag)) {
+        char why[sizeof(diag->message)];
+        snprintf(why, sizeof(why), "%s", diag ? diag->message : "");
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "Records[%zu]: %s", i, why);
+    }
+    rec->attributes = cs_json_object_get(item, CS_STR_LIT("messageAttributes"));
+    if (count.len) {
+        cs_parse_int64(count, &rec->receive_count);
+    }
+    return CS_ERR_OK;
+}
+
+cs_error cs_flow_sqs_batch(cs_flow *f, cs_str event, cs_arena *arena, cs_sqs_record_fn fn,
+                           void *user, cs_buf *response, cs_diag *diag)
+{
+    cs_json *doc;
+    cs_error r = cs_json_parse(arena, event, &doc, diag);
+    const cs_json *records = r ? NULL : cs_json_object_get(doc, CS_STR_LIT("Records"));
+    if (!r && (!records || records->type != CS_JSON_ARRAY)) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "the event has no Records array");
+    }
+    cs_json_writer w;
+    cs_json_writer_init(&w, response);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "batchItemFailures");
+    cs_json_write_array_begin(&w);
+    size_t i = 0;
+    for (const cs_json *item = records ? records->first : NULL; item && !r; item = item->next) {
+        cs_sqs_record rec;
+        r = read_record(item, i++, &rec, diag);
+        cs_record_result result = {.outcome = CS_OUTCOME_RETRY};
+        if (!r) {
+            f->records_in++;
+            fn(user, &rec, arena, &result);
+        }
+        if (!r && cs_flow_record(f, &result) == CS_OUTCOME_RETRY) {
+            cs_json_write_object_begin(&w);
+            cs_json_write_key_c(&w, "itemIdentifier");
+            cs_json_write_string(&w, rec.message_id);
+            cs_json_write_object_end(&w);
+        }
+    }
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_error done = cs_json_writer_finish(&w, r ? NULL : diag);
+    cs_json_writer_clean_up(&w);
+    return r ? r : done;
+}
+
+void cs_flow_emit_metrics(cs_flow *f)
+{
+    static const char *const metrics[] = {"Written", "DuplicatesSkipped", "Skipped", "Retried",
+                                          "Failed"};
+    cs_buf line;
+    cs_buf_init(&line, 4096);
+    cs_buf_appendf(&line,
+                   "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":"
+                   "\"CommerceSync\",\"Dimensions\":[[\"Flow\"]],\"Metrics\":[{\"Name\":"
+                   "\"RecordsIn\",\"Unit\":\"Count\"}",
+                   (long long)cs_time_now_ms());
+    for (size_t i = 0; i < CS_OUTCOME__COUNT; i++) {
+        cs_buf_appendf(&line, ",{\"Name\":\"%s\",\"Unit\":\"Count\"}", metrics[i]);
+    }
+    cs_buf_appendf(&line, "]}]},\"Flow\":\"%s\",\"RecordsIn\":%lld", f->name,
+                   (long long)f->records_in);
+    for (size_t i = 0; i < CS_OUTCOME__COUNT; i++) {
+        cs_buf_appendf(&line, ",\"%s\":%lld", metrics[i], (long long)f->counts[i]);
+    }
+    cs_buf_append_c(&line, "}\n");
+    if (line.data && write(f->log->fd, line.data, line.len) < 0) {
+        perror("metrics");
+    }
+    cs_buf_clean_up(&line);
+    f->records_in = 0;
+    memset(f->counts, 0, sizeof(f->counts));
+}

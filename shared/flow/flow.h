@@ -1,0 +1,99 @@
+/* What every sync function shares: where it runs (config, state, HTTP and
+ * AWS clients, logger), SQS batches with partial failures, one log line per
+ * record outcome, the error queue, and each invocation's counters as a
+ * CloudWatch Embedded Metric Format line.
+ *
+ * Outcomes decide what happens to a record:
+ * - written, duplicate, skipped: done; SQS deletes the message.
+ * - retry (a 429, a 5xx, a timeout, a record another instance holds):
+ *   reported as a batch item failure, so SQS delivers it again after the
+ *   visibility timeout and, after maxReceiveCount, moves it to the DLQ.
+ * - failed (bad data, a missing mapping, a 4xx): put in the error queue with
+ *   the payload as received and the named error, never retried blindly;
+ *   SQS deletes the message and the rest of the batch goes on. */
+#ifndef CS_FLOW_FLOW_H
+#define CS_FLOW_FLOW_H
+
+#include "config.h"
+#include "core/log.h"
+#include "net/http.h"
+#include "state/state.h"
+
+typedef enum cs_outcome {
+    CS_OUTCOME_WRITTEN,
+    CS_OUTCOME_DUPLICATE,
+    CS_OUTCOME_SKIPPED,
+    CS_OUTCOME_RETRY,
+    CS_OUTCOME_FAILED,
+    CS_OUTCOME__COUNT
+} cs_outcome;
+
+/* "written", "duplicate", "skipped", "retry", "failed". */
+const char *cs_outcome_name(cs_outcome outcome);
+
+typedef struct cs_flow {
+    const char *name; /* "order-export" */
+    cs_logger *log;
+    cs_http_client *http;
+    cs_aws aws;
+    bool has_aws; /* credentials were in the environment */
+    cs_state *state;
+    cs_config config;
+    int64_t records_in;
+    int64_t counts[CS_OUTCOME__COUNT];
+} cs_flow;
+
+/* At init, for the life of the process: the HTTP client, AWS clients when
+ * credentials are set, the config (CS_CONFIG) and the state, from
+ * STATE_DB and SNAPSHOT_DIR (SQLite and a directory) or else STATE_TABLE
+ * and SNAPSHOT_BUCKET (DynamoDB and S3). Config problems are collected in
+ * f->config for the function's own settings; call cs_config_check after. */
+cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_logger *log,
+                      cs_diag *diag);
+void cs_flow_clean_up(cs_flow *f);
+
+/* One record's result, as the function reports it. */
+typedef struct cs_record_result {
+    cs_outcome outcome;
+    cs_str correlation_id; /* stable per record: the error queue's key */
+    cs_str source_id;
+    cs_str target_id;    /* what the target calls it, when written or found */
+    cs_error error;      /* retry and failed */
+    const cs_diag *diag; /* retry and failed: why */
+    cs_str snapshot;     /* failed: the payload as received */
+} cs_record_result;
+
+/* Logs the outcome (one JSON line with correlation id, source and target
+ * ids, flow and result), counts it, and puts a failed record in the error
+ * queue; a record that cannot be put there becomes a retry, so it is never
+ * lost. Returns the outcome that stands. */
+cs_outcome cs_flow_record(cs_flow *f, const cs_record_result *r);
+
+/* One message of an SQS batch, as Lambda delivers it. */
+typedef struct cs_sqs_record {
+    cs_str message_id;
+    cs_str body;
+    const cs_json *attributes; /* messageAttributes: {name: {stringValue, dataType}} */
+    int64_t receive_count;
+} cs_sqs_record;
+
+/* A message attribute's string value; CS_STR_NULL when absent. */
+cs_str cs_sqs_attribute(const cs_sqs_record *rec, const char *name);
+
+/* Handles one record: fills *out (outcome and ids at least); the flow logs,
+ * counts and queues it. */
+typedef void (*cs_sqs_record_fn)(void *user, const cs_sqs_record *rec, cs_arena *arena,
+                                 cs_record_result *out);
+
+/* Runs fn over an SQS event's records and writes Lambda's partial batch
+ * response ({"batchItemFailures":[{"itemIdentifier": id}]}) to response.
+ * A malformed event is CS_ERR_INVALID_ARGUMENT naming the byte or field. */
+cs_error cs_flow_sqs_batch(cs_flow *f, cs_str event, cs_arena *arena, cs_sqs_record_fn fn,
+                           void *user, cs_buf *response, cs_diag *diag);
+
+/* Writes the counters since the last call as one EMF line (namespace
+ * CommerceSync, dimension Flow: RecordsIn, Written, DuplicatesSkipped,
+ * Skipped, Retried, Failed) to the log's descriptor, and zeroes them. */
+void cs_flow_emit_metrics(cs_flow *f);
+
+#endif
