@@ -52,16 +52,24 @@ UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 
 # Function binaries used by the runtime tests and the runtime benchmark.
+# The sync functions: functions/<flow>/*.c, one bootstrap each.
+FLOWS := $(notdir $(wildcard functions/*))
+FLOW_BINS := $(FLOWS:%=$(BUILD)/functions/%/bootstrap)
+# template.yaml's logical ids and their flows, for SAM's build-<LogicalId>.
+SAM_FUNCTIONS := OrderExport=order-export
+SAM_IDS := $(foreach f,$(SAM_FUNCTIONS),$(firstword $(subst =, ,$(f))))
+flow_of = $(word 2,$(subst =, ,$(filter $(1)=%,$(SAM_FUNCTIONS))))
+
 TEST_FUNCTION := $(BUILD)/tests/functions/contract/bootstrap
 EMULATOR_BIN := $(BUILD)/bin/emulator
 SANDBOX_BIN := $(BUILD)/bin/sandbox
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator demo \
+.PHONY: sam-artifacts run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator demo \
         lint-template \
         fuzz fuzz-regress
 
-all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION) $(EMULATOR_BIN) $(SANDBOX_BIN)
+all: $(CORE_LIB) $(RUNTIME_LIB) $(ECHO_FUNCTION) $(EMULATOR_BIN) $(SANDBOX_BIN) $(FLOW_BINS) sam-artifacts
 
 deps:
 	@bash tools/deps.sh $(DEB_PACKAGES)
@@ -92,6 +100,27 @@ $(ECHO_FUNCTION): $(BUILD)/obj/bench/runtime/echo.o $(RUNTIME_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS) $^ $(RUNTIME_LIBS) $(CORE_LIBS) -o $@
 	$(if $(SAN),,strip $@)
 
+define flow_rule
+$(BUILD)/functions/$(1)/bootstrap: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c)) $(RUNTIME_LIB) $(CORE_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) $$^ $$(RUNTIME_LIBS) $$(CORE_LIBS) -o $$@
+	$$(if $$(SAN),,strip $$@)
+endef
+$(foreach f,$(FLOWS),$(eval $(call flow_rule,$(f))))
+
+.SECONDEXPANSION:
+# What `sam build` calls for a function with BuildMethod makefile: its
+# bootstrap and the integration configs into ARTIFACTS_DIR.
+build-%: $$(BUILD)/functions/$$(call flow_of,%)/bootstrap
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-$*: ARTIFACTS_DIR is not set" >&2; exit 1; }
+	@mkdir -p $(ARTIFACTS_DIR)/config
+	cp $< $(ARTIFACTS_DIR)/bootstrap
+	cp infra/config/*.json $(ARTIFACTS_DIR)/config/
+
+# The same layout under $(BUILD)/sam, for the emulator's --build-dir.
+sam-artifacts: $(FLOW_BINS)
+	@for id in $(SAM_IDS); do $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/sam/$$id >/dev/null; done
+
 $(TEST_FUNCTION): $(BUILD)/obj/tests/functions/contract.o $(RUNTIME_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(RUNTIME_LIBS) $(CORE_LIBS) -o $@
@@ -114,7 +143,7 @@ run: deps
 	@mkdir -p $(BUILD)/state
 	$(EMULATOR_BIN) start --template template.yaml --state-dir $(BUILD)/state
 
-unit-tests: $(UNIT_BIN) $(TEST_FUNCTION) $(EMULATOR_BIN)
+unit-tests: $(UNIT_BIN) $(TEST_FUNCTION) $(EMULATOR_BIN) sam-artifacts
 
 # Each test binary runs as its own process under a timeout; all run even when
 # one fails, and the exit status says whether any did.

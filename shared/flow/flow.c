@@ -64,7 +64,6 @@ static cs_error queue_error(cs_flow *f, const cs_record_result *r, cs_diag *diag
     char id[160], message[sizeof(r->diag->message)];
     snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(r->correlation_id));
     snprintf(message, sizeof(message), "%s", r->diag ? r->diag->message : "");
-    const char *code = r->diag && r->diag->field[0] ? r->diag->field : cs_error_name(r->error);
     cs_arena arena;
     cs_arena_init(&arena, 0, 1024 * 1024);
     cs_error_entry before;
@@ -72,7 +71,7 @@ static cs_error queue_error(cs_flow *f, const cs_record_result *r, cs_diag *diag
     bool seen = cs_state_error_get(f->state, id, &arena, &before, NULL, NULL) == CS_ERR_OK;
     cs_error_entry entry = {.correlation_id = id,
                             .flow = f->name,
-                            .code = code,
+                            .code = cs_error_name(r->error),
                             .message = message,
                             .attempts = seen ? before.attempts + 1 : 1,
                             .status = "open",
