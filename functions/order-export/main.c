@@ -131,7 +131,7 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
     cs_str key = cs_config_secret(c, max, "connections.exactmax", "key");
     read_shops(x, c);
     read_order_opts(x, c);
-    r = cs_config_check(c, diag);
+    r = cs_config_check(c, log, diag);
     if (!r) {
         cs_log_add_secret(log, key);
         cs_log_add_secret(log, x->webhook_secret);

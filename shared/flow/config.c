@@ -175,8 +175,19 @@ int64_t cs_config_int(cs_config *c, const cs_json *at, const char *parent, const
     return n;
 }
 
-cs_error cs_config_check(const cs_config *c, cs_diag *diag)
+cs_error cs_config_check(const cs_config *c, cs_logger *log, cs_diag *diag)
 {
-    return cs_problems_total(&c->problems) ? cs_problems_to_diag(&c->problems, CS_ERR_CONFIG, diag)
-                                           : CS_ERR_OK;
+    size_t total = cs_problems_total(&c->problems);
+    if (total == 0) {
+        return CS_ERR_OK;
+    }
+    for (size_t i = 0; log && i < c->problems.count; i++) {
+        const cs_problem *p = &c->problems.items[i];
+        CS_LOG(log, CS_LOG_ERROR, "config problem", CS_LOG_CSTR("path", p->path),
+               CS_LOG_CSTR("rule", p->rule), CS_LOG_CSTR("problem", p->message));
+    }
+    cs_diag list;
+    cs_problems_to_diag(&c->problems, CS_ERR_CONFIG, &list);
+    return cs_diag_set(diag, CS_ERR_CONFIG, "%zu problem%s in the config: %s", total,
+                       total == 1 ? "" : "s", list.message);
 }

@@ -15,6 +15,7 @@
 #define CS_FLOW_CONFIG_H
 
 #include "core/json.h"
+#include "core/log.h"
 #include "core/problems.h"
 #include "net/aws.h"
 
@@ -46,8 +47,9 @@ cs_str cs_config_secret(cs_config *c, const cs_json *at, const char *parent, con
 int64_t cs_config_int(cs_config *c, const cs_json *at, const char *parent, const char *key,
                       int64_t min, int64_t max, int64_t fallback);
 
-/* CS_ERR_CONFIG with every problem listed in diag ("path: rule: message"
- * lines, as many as fit), or CS_ERR_OK. */
-cs_error cs_config_check(const cs_config *c, cs_diag *diag);
+/* CS_ERR_OK, or CS_ERR_CONFIG with one ERROR line per problem on log (path,
+ * rule, message; log may be NULL) and diag saying how many there are,
+ * followed by as many as fit. */
+cs_error cs_config_check(const cs_config *c, cs_logger *log, cs_diag *diag);
 
 #endif

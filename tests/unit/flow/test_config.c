@@ -1,0 +1,109 @@
+/* The integration config: references resolved, and a bad file refused at
+ * init with every problem named by its path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flow/config.h"
+#include "testing.h"
+
+static void load(cs_config *c, const char *fixture)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "tests/fixtures/%s", fixture);
+    cs_diag diag;
+    if (cs_config_load(c, path, &test_arena, NULL, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+}
+
+static void references_are_resolved(void **st)
+{
+    (void)st;
+    setenv("EXACTMAX_URL", "http://127.0.0.1:1/max/v1", 1);
+    setenv("EXACTMAX_KEY", "k-123", 1);
+    setenv("SHOPIFY_WEBHOOK_SECRET", "s-456", 1);
+    cs_config c;
+    load(&c, "../../infra/config/shopify-exactmax.json");
+    const cs_json *max = cs_config_object(&c, "connections.exactmax", false);
+    assert_true(cs_str_eq_c(cs_config_string(&c, max, "connections.exactmax", "url", false),
+                            "http://127.0.0.1:1/max/v1"));
+    assert_true(cs_str_eq_c(cs_config_secret(&c, max, "connections.exactmax", "key"), "k-123"));
+    const cs_json *o = cs_config_object(&c, "order_export", false);
+    assert_true(cs_str_eq_c(cs_config_string(&c, o, "order_export", "terms", false), "NET30"));
+    assert_int_equal(cs_config_int(&c, o, "order_export", "due_days", 0, 365, 0), 3);
+    assert_int_equal(cs_config_check(&c, NULL, NULL), CS_ERR_OK);
+}
+
+static void every_problem_is_listed(void **st)
+{
+    (void)st;
+    unsetenv("CS_TEST_UNSET_VARIABLE");
+    cs_config c;
+    load(&c, "flow/bad-config.json");
+    const cs_json *shopify = cs_config_object(&c, "connections.shopify", false);
+    cs_config_string(&c,
+                     cs_json_object_get(cs_json_object_get(shopify, CS_STR_LIT("shops")),
+                                        CS_STR_LIT("us-store.myshopify.com")),
+                     "connections.shopify.shops.us-store.myshopify.com", "store", false);
+    cs_config_secret(&c, shopify, "connections.shopify", "webhook_secret");
+    const cs_json *max = cs_config_object(&c, "connections.exactmax", false);
+    cs_config_string(&c, max, "connections.exactmax", "url", false);
+    cs_config_secret(&c, max, "connections.exactmax", "key");
+    const cs_json *o = cs_config_object(&c, "order_export", false);
+    cs_config_int(&c, o, "order_export", "due_days", 0, 365, 0);
+    cs_config_object(&c, "stock_update", false);
+    cs_diag diag;
+    assert_int_equal(cs_config_check(&c, NULL, &diag), CS_ERR_CONFIG);
+    assert_non_null(strstr(diag.message, "6 problems in the config: connections.shopify"));
+    cs_buf all;
+    cs_buf_init(&all, 0);
+    for (size_t i = 0; i < c.problems.count; i++) {
+        const cs_problem *p = &c.problems.items[i];
+        cs_buf_appendf(&all, "%s%s: %s: %s", i ? "\n" : "", p->path, p->rule, p->message);
+    }
+    cs_buf_append_byte(&all, '\0');
+    test_expect_text("problems", all.data,
+                     "connections.shopify.shops.us-store.myshopify.com.store: required: this "
+                     "setting is missing\n"
+                     "connections.shopify.webhook_secret: inline_secret: a secret is a reference "
+                     "({\"secret\": ID} or {\"env\": NAME}), never its value\n"
+                     "connections.exactmax.url: unset: the variable CS_TEST_UNSET_VARIABLE is "
+                     "not set\n"
+                     "connections.exactmax.key: reference: a secret is {\"env\": NAME}, "
+                     "{\"secret\": ID} or {\"secret_env\": NAME}\n"
+                     "order_export.due_days: range: must be an integer from 0 to 365\n"
+                     "stock_update: required: this section is missing");
+    cs_buf_clean_up(&all);
+}
+
+static void a_missing_or_broken_file_is_named(void **st)
+{
+    (void)st;
+    cs_config c;
+    cs_diag diag;
+    assert_int_equal(cs_config_load(&c, "tests/fixtures/flow/none.json", &test_arena, NULL, &diag),
+                     CS_ERR_CONFIG);
+    assert_non_null(strstr(diag.message, "tests/fixtures/flow/none.json"));
+    assert_int_equal(
+        cs_config_load(&c, "tests/fixtures/flow/broken.json", &test_arena, NULL, &diag),
+        CS_ERR_CONFIG);
+    assert_non_null(strstr(diag.message, "broken.json"));
+    assert_non_null(strstr(diag.message, "byte"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(references_are_resolved),
+        cmocka_unit_test(every_problem_is_listed),
+        cmocka_unit_test(a_missing_or_broken_file_is_named),
+    };
+    return cmocka_run_group_tests_name("config", tests, test_arena_setup, test_arena_teardown);
+}
