@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "connectors/exactmax/client.h"
 #include "connectors/exactmax/order.h"
@@ -24,7 +25,7 @@
 #include "mapping/validate.h"
 #include "runtime.h"
 
-enum { MAX_SHOPS = 32 };
+enum { MAX_SHOPS = 32, BUSY_WAITS = 40, BUSY_WAIT_MS = 50 };
 static const int64_t LEASE_MS = 5 * 60 * 1000; /* longer than the function's timeout */
 /* Far past Shopify's 48 hours of redelivery and SQS's 14 days of retention. */
 static const int64_t IDEM_TTL_MS = 90LL * 24 * 3600 * 1000;
@@ -45,6 +46,7 @@ typedef struct order_export {
     cs_str webhook_secret;
     cs_exactmax_order_opts opts; /* cust_id and stockroom set per order */
     char owner[64];              /* this invocation, for idempotency leases */
+    int64_t deadline_ms;         /* this invocation's, epoch ms; 0: none */
 } order_export;
 
 /* ---- init ---- */
@@ -244,15 +246,33 @@ static cs_error prepare(order_export *x, const cs_json *json, cs_str store, cs_a
                : CS_ERR_OK;
 }
 
+/* Takes the order's idempotency record. A duplicate delivered to another
+ * instance at the same moment holds it for milliseconds: waiting for it to
+ * finish, while time allows, answers "duplicate" now instead of a
+ * redelivery after the visibility timeout. */
+static cs_error begin(order_export *x, cs_str record, cs_str version, cs_idem_result *idem,
+                      cs_diag *diag)
+{
+    cs_error r = CS_ERR_OK;
+    for (int attempt = 0; attempt < BUSY_WAITS; attempt++) {
+        r = cs_state_idem_begin(x->flow.state, x->flow.name, record, version, x->owner,
+                                cs_time_now_ms(), LEASE_MS, IDEM_TTL_MS, idem, diag);
+        bool time_left = !x->deadline_ms || cs_time_now_ms() + 2 * BUSY_WAIT_MS < x->deadline_ms;
+        if (r || idem->status != CS_IDEM_BUSY || !time_left) {
+            break;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = BUSY_WAIT_MS * 1000000L}, NULL);
+    }
+    return r;
+}
+
 /* Creates the sales order once: the idempotency record answers repeats. */
 static cs_outcome export_once(order_export *x, cs_str record, cs_str body, char ord_num[16],
                               cs_error *error, cs_diag *diag)
 {
     cs_idem_result idem;
     cs_str version = CS_STR_LIT("create");
-    int64_t now = cs_time_now_ms();
-    *error = cs_state_idem_begin(x->flow.state, x->flow.name, record, version, x->owner, now,
-                                 LEASE_MS, IDEM_TTL_MS, &idem, diag);
+    *error = begin(x, record, version, &idem, diag);
     if (*error) {
         return CS_OUTCOME_RETRY;
     }
@@ -340,6 +360,7 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
 {
     order_export *x = user;
     snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(inv->request_id));
+    x->deadline_ms = inv->deadline_ms;
     cs_http_set_deadline(x->flow.http, inv->deadline_ms);
     cs_error r =
         cs_flow_sqs_batch(&x->flow, inv->event, inv->arena, handle_record, x, response, diag);
