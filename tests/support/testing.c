@@ -92,3 +92,23 @@ void test_expect_canonical(const cs_schema *schema, const void *record, const ch
     free(expected);
     cs_buf_clean_up(&out);
 }
+
+char *test_post(cs_http_client *http, const char *url, const char *target, const char *body,
+                long *status)
+{
+    char header[96];
+    snprintf(header, sizeof(header), "X-Amz-Target: %s", target ? target : "");
+    const char *headers[] = {header, "Content-Type: application/x-amz-json-1.0", NULL};
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_http_request req = {.method = "POST",
+                           .url = url,
+                           .headers = target ? headers : NULL,
+                           .body = cs_str_from_c(body ? body : "")};
+    cs_http_response resp = {.body = &out};
+    cs_http_send(http, &req, &resp, NULL);
+    *status = resp.status;
+    char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
+    cs_buf_clean_up(&out);
+    return text;
+}

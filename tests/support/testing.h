@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "core/problems.h"
 #include "model/schema.h"
+#include "net/http.h"
 
 /* An arena for a test group, initialised and freed by the group's setup and
  * teardown: cmocka_run_group_tests_name(name, tests, test_arena_setup,
@@ -27,6 +28,13 @@ void test_expect_text(const char *what, const char *got, const char *expected);
 /* Fails unless the record's canonical JSON (schema.h) is the text of the
  * golden fixture (a path under tests/fixtures), byte for byte. */
 void test_expect_canonical(const cs_schema *schema, const void *record, const char *golden);
+
+/* POSTs body to url and returns the answer's text (in test_arena) and its
+ * status (0 when nothing answered); the caller asserts on the status. With
+ * target, the request is an AWS JSON-protocol call (X-Amz-Target: target),
+ * as the emulator's SQS API takes them. */
+char *test_post(cs_http_client *http, const char *url, const char *target, const char *body,
+                long *status);
 
 /* The contract test function (tests/functions/contract.c), under $BUILD or
  * build/. */

@@ -49,30 +49,11 @@ static int teardown(void **st)
     return test_arena_teardown(st);
 }
 
-static char *call(const char *url, const char *target, const char *body, long *status)
-{
-    char header[96];
-    snprintf(header, sizeof(header), "X-Amz-Target: %s", target ? target : "");
-    const char *headers[] = {header, "Content-Type: application/x-amz-json-1.0", NULL};
-    cs_buf out;
-    cs_buf_init(&out, 0);
-    cs_http_request req = {.method = "POST",
-                           .url = url,
-                           .headers = target ? headers : NULL,
-                           .body = cs_str_from_c(body)};
-    cs_http_response resp = {.body = &out};
-    cs_http_send(http, &req, &resp, NULL);
-    *status = resp.status;
-    char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return text;
-}
-
 static char *sandbox_post(const char *path, const char *body, long *status)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s%s", base, path);
-    return call(url, NULL, body, status);
+    return test_post(http, url, NULL, body, status);
 }
 
 static void wait_for_requests(fake_http *f, size_t n)
@@ -189,7 +170,7 @@ static void webhooks_reach_an_emulator_queue(void **st)
     snprintf(receive, sizeof(receive),
              "{\"QueueUrl\":\"%s\",\"WaitTimeSeconds\":5,\"MessageAttributeNames\":[\"All\"]}",
              queue_url);
-    char *answer = call(em.endpoint, "AmazonSQS.ReceiveMessage", receive, &status);
+    char *answer = test_post(http, em.endpoint, "AmazonSQS.ReceiveMessage", receive, &status);
     assert_int_equal(status, 200);
     const cs_json *message = cs_json_array_at(
         cs_json_object_get(test_parse(&test_arena, answer, strlen(answer)), CS_STR_LIT("Messages")),

@@ -79,30 +79,11 @@ static int teardown(void **st)
     return system(command) == 0 ? test_arena_teardown(st) : -1;
 }
 
-static char *post(const char *url, const char *target, const char *body, long *status)
-{
-    char header[96];
-    snprintf(header, sizeof(header), "X-Amz-Target: %s", target ? target : "");
-    const char *headers[] = {header, "Content-Type: application/x-amz-json-1.0", NULL};
-    cs_buf out;
-    cs_buf_init(&out, 0);
-    cs_http_request req = {.method = "POST",
-                           .url = url,
-                           .headers = target ? headers : NULL,
-                           .body = cs_str_from_c(body ? body : "")};
-    cs_http_response resp = {.body = &out};
-    assert_int_equal(cs_http_send(http, &req, &resp, NULL), CS_ERR_OK);
-    *status = resp.status;
-    char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return text;
-}
-
 static char *sandbox_post(const char *path, const char *body, long *status)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s%s", sandbox_url, path);
-    return post(url, NULL, body, status);
+    return test_post(http, url, NULL, body, status);
 }
 
 /* The bad order, signed as Shopify signs it, sent twice to the queue. */
@@ -145,7 +126,7 @@ static void send_unmapped_order(void)
     snprintf(url, sizeof(url), "%s/", emulator_url);
     for (int i = 0; i < 2; i++) {
         long status;
-        post(url, "AmazonSQS.SendMessage", body.data, &status);
+        test_post(http, url, "AmazonSQS.SendMessage", body.data, &status);
         assert_int_equal(status, 200);
     }
     cs_buf_clean_up(&body);
