@@ -12,7 +12,7 @@ SAN ?=
 
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyajl-dev uuid-dev \
                 libcmocka-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev libssl-dev \
-                clang-format clang libclang-rt-14-dev curl openssl bc
+                clang-format clang libclang-rt-14-dev curl openssl
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -I. -Ishared -Iruntime -Itests/support
@@ -119,7 +119,9 @@ build-%: $$(BUILD)/functions/$$(call flow_of,%)/bootstrap
 
 # The same layout under $(BUILD)/sam, for the emulator's --build-dir.
 sam-artifacts: $(FLOW_BINS)
-	@for id in $(SAM_IDS); do $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/sam/$$id >/dev/null; done
+	@for id in $(SAM_IDS); do \
+	    $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/sam/$$id >/dev/null || exit 1; \
+	done
 
 $(TEST_FUNCTION): $(BUILD)/obj/tests/functions/contract.o $(RUNTIME_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)

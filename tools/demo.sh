@@ -69,7 +69,7 @@ post -H 'X-Amz-Target: AmazonSQS.SendMessage' -H 'Content-Type: application/x-am
 
 # Sums one counter over the function's metric lines.
 metric() {
-    grep -o "\"$1\":[0-9]*" "$work/emulator.log" | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo 0
+    grep -o "\"$1\":[0-9]*" "$work/emulator.log" | awk -F: '{n += $2} END {print n + 0}'
 }
 want=$((ORDERS_PER_SHOP * 3 * 2 + 1))
 for _ in $(seq 600); do
