@@ -286,15 +286,17 @@ static cs_outcome export_once(order_export *x, cs_str record, cs_str body, char 
     }
     bool existed = false;
     *error = cs_exactmax_create_order(x->max, body, ord_num, &existed, diag);
-    if (!*error) {
-        *error =
-            cs_state_idem_complete(x->flow.state, x->flow.name, record, version, x->owner,
-                                   cs_str_from_c(ord_num), cs_time_now_ms(), IDEM_TTL_MS, diag);
-    } else {
-        cs_state_idem_release(x->flow.state, x->flow.name, record, version, x->owner, NULL);
-    }
     if (*error) {
+        cs_state_idem_release(x->flow.state, x->flow.name, record, version, x->owner, NULL);
         return transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
+    }
+    /* MAX has the order now. If its state cannot be written (or the lease
+     * was lost meanwhile), the redelivery finds it by customer PO: a retry,
+     * never an error-queue entry for an order that went through. */
+    *error = cs_state_idem_complete(x->flow.state, x->flow.name, record, version, x->owner,
+                                    cs_str_from_c(ord_num), cs_time_now_ms(), IDEM_TTL_MS, diag);
+    if (*error) {
+        return CS_OUTCOME_RETRY;
     }
     return existed ? CS_OUTCOME_DUPLICATE : CS_OUTCOME_WRITTEN;
 }
