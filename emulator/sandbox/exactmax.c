@@ -107,8 +107,9 @@ static void seed(sb_exactmax *m, int64_t now_ms)
     char sql[512];
     static const char *web[][5] = {{"WEB-US", "Web shop US", "US", "USD", "KY6"},
                                    {"WEB-EU", "Web shop EU", "DE", "EUR", "DE19"},
-                                   {"WEB-JP", "Web shop JP", "JP", "JPY", "JP10"}};
-    for (int i = 0; i < 3; i++) {
+                                   {"WEB-JP", "Web shop JP", "JP", "JPY", "JP10"},
+                                   {"WEB-UK", "Web shop UK", "GB", "GBP", "GB20"}};
+    for (int i = 0; i < 4; i++) {
         snprintf(sql, sizeof(sql),
                  "INSERT INTO Customer_Master VALUES ('%s', '%s', 'Main Street 1', 'City', '', "
                  "'10001', '%s', '', 'Web Desk', 'NET30', 'UPS', '%s', '%s', '', %lld, %lld)",

@@ -568,7 +568,8 @@ static cs_error read_subscription(cs_str body, subscription *sub, cs_diag *diag)
     return r;
 }
 
-/* POST /_sandbox/shopify/{shop}/webhooks, /orders and /orders/{id}/cancel */
+/* POST /_sandbox/shopify/{shop}/webhooks, /orders, /orders/{id}/cancel and
+ * /orders/{id}/refund */
 static enum MHD_Result act_on_shopify(sb_sandbox *sb, struct MHD_Connection *conn, const char *rest,
                                       cs_str body)
 {
@@ -597,6 +598,9 @@ static enum MHD_Result act_on_shopify(sb_sandbox *sb, struct MHD_Connection *con
     } else if (index >= 0 && n == 4 && strcmp(what, "orders") == 0 &&
                strcmp(action, "cancel") == 0) {
         sb_shopify_cancel_order(sb->shopify, cs_str_from_c(shop), id, &reply);
+    } else if (index >= 0 && n == 4 && strcmp(what, "orders") == 0 &&
+               strcmp(action, "refund") == 0) {
+        sb_shopify_refund_order(sb->shopify, cs_str_from_c(shop), id, &reply);
     } else {
         cs_buf_append_c(&reply.body, "{\"errors\":\"Not Found\"}");
     }

@@ -23,6 +23,7 @@
  *        system "shopify-webhooks".
  *   POST /_sandbox/shopify/{shop}/orders      a customer places an order
  *   POST /_sandbox/shopify/{shop}/orders/{id}/cancel
+ *   POST /_sandbox/shopify/{shop}/orders/{id}/refund   one unit of the first line
  *   GET  /_sandbox/shopify/{shop}/stock
  *   GET  /_sandbox/shopify/{shop}/orders/{id}
  *

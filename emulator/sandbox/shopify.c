@@ -1370,6 +1370,22 @@ void sb_shopify_place_order(sb_shopify *s, cs_str shop_name, sb_reply *reply)
     pthread_mutex_unlock(&s->mu);
 }
 
+void sb_shopify_refund_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
+{
+    pthread_mutex_lock(&s->mu);
+    sb_shop *shop = find_shop(s, shop_name);
+    sb_order *o = shop ? find_order(shop, order_id) : NULL;
+    if (!o) {
+        plain_error(reply, 404, "Not Found");
+    } else {
+        o->refunded_partly = true;
+        o->updated_ms = cs_time_now_ms();
+        static const char *const topics[] = {"orders/updated", NULL};
+        emit_order(s, shop, o, topics, reply);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 void sb_shopify_cancel_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
 {
     pthread_mutex_lock(&s->mu);

@@ -71,6 +71,9 @@ void sb_shopify_order_state(sb_shopify *s, cs_str shop, int64_t order_id, sb_rep
 void sb_shopify_place_order(sb_shopify *s, cs_str shop, sb_reply *reply);
 /* The merchant cancels an order: orders/cancelled and orders/updated. */
 void sb_shopify_cancel_order(sb_shopify *s, cs_str shop, int64_t order_id, sb_reply *reply);
+/* The merchant refunds one unit of the order's first line (its refund is
+ * then in the order's "refunds"): orders/updated. */
+void sb_shopify_refund_order(sb_shopify *s, cs_str shop, int64_t order_id, sb_reply *reply);
 
 /* Changes the buckets' settings (0 keeps the current size or rate) and fills
  * every shop's bucket, so a test starts from a known state. */

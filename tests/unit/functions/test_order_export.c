@@ -1,7 +1,11 @@
 /* order-export under the emulator, on the project's template.yaml, against
- * the sandbox: Shopify webhooks delivered twice each onto the order queue
- * become exactly one MAX sales order per order; an order whose SKUs have no
- * part number lands once in the error queue with its snapshot. */
+ * the sandbox, for both integrations:
+ * - Shopify: webhooks delivered twice each onto the order queue become
+ *   exactly one MAX sales order per order; an order whose SKUs have no part
+ *   number lands once in the error queue with its snapshot; a cancel cancels
+ *   the MAX order and a refund makes one credit memo.
+ * - commercetools: OrderCreated messages, duplicated and reordered, become
+ *   one sales order each; OrderStateChanged to Cancelled cancels it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,76 +18,46 @@
 
 #include <cmocka.h>
 
-#include "connectors/exactmax/client.h"
+#include "connectors/commercetools/actions.h"
+#include "connectors/commercetools/client.h"
 #include "connectors/shopify/webhook.h"
 #include "core/timestamp.h"
-#include "emulator/sandbox/exactmax.h"
-#include "emulator/sandbox/sandbox.h"
-#include "emulator/service.h"
 #include "fixture.h"
-#include "state/state.h"
+#include "project_fixture.h"
 #include "testing.h"
 
-static const char secret[] = "order-export-app-secret";
 static const char *const shops[] = {"us-store", "eu-store", "jp-store"};
-enum { ORDERS_PER_SHOP = 10 };
+enum { ORDERS_PER_SHOP = 10, CT_ORDERS = 12 };
 
-static sb_sandbox *sandbox;
-static em_service *emulator;
-static cs_http_client *http;
-static char dir[] = "/tmp/cs-order-export-XXXXXX";
-static char sandbox_url[64], emulator_url[64], queue_url[128];
+static test_project project;
+static char queue_url[128];
 
-static int setup(void **st)
+static int start(const char *config)
 {
-    cs_diag diag;
     sb_opts sopts = {.shopify = {.seed = 11}};
-    if (!mkdtemp(dir) || sb_start(&sopts, &sandbox, &diag) ||
-        !(http = cs_http_client_new(NULL, &diag))) {
-        fprintf(stderr, "%s\n", diag.message);
+    if (test_project_start(&project, &sopts, config)) {
         return -1;
     }
-    snprintf(sandbox_url, sizeof(sandbox_url), "http://127.0.0.1:%u", (unsigned)sb_port(sandbox));
-    char params[5][256];
-    snprintf(params[0], sizeof(params[0]), "ExactMaxUrl=%s/max/v1", sandbox_url);
-    snprintf(params[1], sizeof(params[1]), "ExactMaxKey=%s", SB_EXACTMAX_KEY);
-    snprintf(params[2], sizeof(params[2]), "ShopifyWebhookSecret=%s", secret);
-    snprintf(params[3], sizeof(params[3]), "LocalStateDb=%s/state.db", dir);
-    snprintf(params[4], sizeof(params[4]), "LocalSnapshotDir=%s/snapshots", dir);
-    const char *overrides[] = {params[0], params[1], params[2], params[3], params[4], NULL};
-    const char *build = getenv("BUILD");
-    char build_dir[256];
-    snprintf(build_dir, sizeof(build_dir), "%s/sam", build ? build : "build");
-    em_service_opts opts = {.template_path = "template.yaml",
-                            .state_dir = dir,
-                            .log_fd = 2,
-                            .overrides = overrides,
-                            .build_dir = build_dir};
-    if (em_service_start(&opts, NULL, &emulator, &diag)) {
-        fprintf(stderr, "%s\n", diag.message);
-        return -1;
-    }
-    snprintf(emulator_url, sizeof(emulator_url), "http://127.0.0.1:%u",
-             (unsigned)em_service_port(emulator));
-    snprintf(queue_url, sizeof(queue_url), "%s/000000000000/order-events", emulator_url);
-    return test_arena_setup(st);
+    test_project_queue_url(&project, "order-events", queue_url, sizeof(queue_url));
+    return test_arena_setup(NULL);
 }
 
-static int teardown(void **st)
+static int start_shopify(void **st)
 {
-    em_service_stop(emulator);
-    sb_stop(sandbox);
-    cs_http_client_destroy(http);
-    char command[96];
-    snprintf(command, sizeof(command), "rm -rf '%s'", dir);
-    return system(command) == 0 ? test_arena_teardown(st) : -1;
+    (void)st;
+    return start("shopify-exactmax");
 }
 
-static char *sandbox_post(const char *path, const char *body, long *status)
+static int start_commercetools(void **st)
 {
-    char url[256];
-    snprintf(url, sizeof(url), "%s%s", sandbox_url, path);
-    return test_post(http, url, NULL, body, status);
+    (void)st;
+    return start("commercetools-exactmax");
+}
+
+static int stop(void **st)
+{
+    test_project_stop(&project);
+    return test_arena_teardown(st);
 }
 
 /* The bad order, signed as Shopify signs it, sent twice to the queue. */
@@ -92,93 +66,71 @@ static void send_unmapped_order(void)
     size_t len;
     char *order = fixture_read("shopify/order-webhook.json", &len);
     char hmac[45];
-    cs_shopify_webhook_sign(cs_str_make(order, len), cs_str_from_c(secret), hmac);
-    cs_buf body;
-    cs_buf_init(&body, 0);
-    cs_json_writer w;
-    cs_json_writer_init(&w, &body);
-    cs_json_write_object_begin(&w);
-    cs_json_write_key_c(&w, "QueueUrl");
-    cs_json_write_string_c(&w, queue_url);
-    cs_json_write_key_c(&w, "MessageBody");
-    cs_json_write_string(&w, cs_str_make(order, len));
-    cs_json_write_key_c(&w, "MessageAttributes");
-    cs_json_write_object_begin(&w);
-    const char *attributes[][2] = {{"X-Shopify-Topic", "orders/create"},
-                                   {"X-Shopify-Hmac-Sha256", hmac},
-                                   {"X-Shopify-Shop-Domain", "us-store.myshopify.com"},
-                                   {"X-Shopify-Webhook-Id", "b54557e4-bad-order"},
-                                   {"X-Shopify-API-Version", "2026-01"}};
-    for (size_t i = 0; i < 5; i++) {
-        cs_json_write_key_c(&w, attributes[i][0]);
-        cs_json_write_object_begin(&w);
-        cs_json_write_key_c(&w, "DataType");
-        cs_json_write_string_c(&w, "String");
-        cs_json_write_key_c(&w, "StringValue");
-        cs_json_write_string_c(&w, attributes[i][1]);
-        cs_json_write_object_end(&w);
-    }
-    cs_json_write_object_end(&w);
-    cs_json_write_object_end(&w);
-    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
-    cs_json_writer_clean_up(&w);
-    char url[96];
-    snprintf(url, sizeof(url), "%s/", emulator_url);
+    cs_shopify_webhook_sign(cs_str_make(order, len), CS_STR_LIT(TEST_WEBHOOK_SECRET), hmac);
+    const char *attributes[] = {"X-Shopify-Topic",
+                                "orders/create",
+                                "X-Shopify-Hmac-Sha256",
+                                hmac,
+                                "X-Shopify-Shop-Domain",
+                                "us-store.myshopify.com",
+                                "X-Shopify-Webhook-Id",
+                                "b54557e4-bad-order",
+                                "X-Shopify-API-Version",
+                                "2026-01",
+                                NULL};
     for (int i = 0; i < 2; i++) {
-        long status;
-        test_post(http, url, "AmazonSQS.SendMessage", body.data, &status);
-        assert_int_equal(status, 200);
+        test_project_send(&project, queue_url, cs_str_make(order, len), attributes);
     }
-    cs_buf_clean_up(&body);
     free(order);
 }
 
-/* Every customer order MAX holds whose customer PO starts with a store
- * code; fails on a repeated PO. */
-static size_t web_orders_in_max(void)
+static cs_str text(const cs_json *o, const char *key)
 {
-    char url[96];
-    snprintf(url, sizeof(url), "%s/max/v1", sandbox_url);
-    cs_diag diag;
-    cs_exactmax_config config = {.base_url = url, .key = CS_STR_LIT(SB_EXACTMAX_KEY)};
-    cs_exactmax *max = cs_exactmax_new(http, &config, &diag);
-    assert_non_null(max);
-    cs_exactmax_cursor cursor = {0};
-    char seen[64][24];
-    size_t n = 0;
-    for (bool more = true; more;) {
-        const cs_json *items;
-        if (cs_exactmax_page(max, "sales-orders", "CU", 100, &cursor, &test_arena, &items, &more,
-                             &diag)) {
-            fail_msg("%s", diag.message);
+    const cs_json *v = cs_json_object_get(o, cs_str_from_c(key));
+    return v ? v->text : CS_STR_NULL;
+}
+
+/* MAX's orders of a type whose customer PO starts with prefix; fails on a
+ * PO MAX holds twice. */
+static size_t max_orders(const char *s_type, const char *prefix, const cs_json **found, size_t max)
+{
+    size_t count, n = 0;
+    const cs_json **all = test_project_max_orders(&project, s_type, &count);
+    for (size_t i = 0; i < count; i++) {
+        cs_str po = text(all[i], "custPo");
+        if (po.len < strlen(prefix) || memcmp(po.ptr, prefix, strlen(prefix)) != 0) {
+            continue;
         }
-        for (const cs_json *o = items->first; o; o = o->next) {
-            cs_str po = CS_STR_NULL;
-            cs_json_opt_string(o, "custPo", &po, NULL);
-            if (po.len < 3 || po.ptr[2] != '-') {
-                continue;
+        for (size_t k = i + 1; k < count; k++) {
+            if (cs_str_eq(po, text(all[k], "custPo"))) {
+                fail_msg("customer PO %.*s is in MAX twice", CS_STR_FMT(po));
             }
-            for (size_t k = 0; k < n; k++) {
-                if (cs_str_eq_c(po, seen[k])) {
-                    fail_msg("customer PO %.*s is in MAX twice", CS_STR_FMT(po));
-                }
-            }
-            assert_true(n < 64);
-            snprintf(seen[n++], sizeof(seen[0]), "%.*s", CS_STR_FMT(po));
         }
+        if (found && n < max) {
+            found[n] = all[i];
+        }
+        n++;
     }
-    cs_exactmax_destroy(max);
     return n;
 }
 
-static size_t open_errors(cs_state *state, cs_error_entry **entries)
+/* Polls until done() holds or a minute passes; then waits a little more,
+ * so that late duplicates would have landed. */
+static void wait_for(bool (*done)(void *), void *user)
 {
-    size_t count = 0;
-    cs_diag diag;
-    if (cs_state_error_list(state, "open", 16, &test_arena, entries, &count, &diag)) {
-        fail_msg("%s", diag.message);
+    int64_t give_up = cs_time_monotonic_ms() + 60000;
+    while (!done(user) && cs_time_monotonic_ms() < give_up) {
+        usleep(200 * 1000);
     }
-    return count;
+    usleep(1500 * 1000);
+}
+
+static bool web_orders_and_error(void *user)
+{
+    (void)user;
+    cs_error_entry *entries;
+    return max_orders("CU", "", NULL, 0) >= 3 * ORDERS_PER_SHOP &&
+           test_project_errors(&project, "open", &entries) >= 1;
 }
 
 static void each_order_lands_once(void **st)
@@ -187,46 +139,33 @@ static void each_order_lands_once(void **st)
     long status;
     char subscribe[512], path[96];
     snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"sqs:%s\",\"secret\":\"%s\",\"duplicates\":1}", queue_url, secret);
+             "{\"address\":\"sqs:%s\",\"secret\":\"%s\",\"duplicates\":1}", queue_url,
+             TEST_WEBHOOK_SECRET);
     for (size_t s = 0; s < 3; s++) {
         snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
-        sandbox_post(path, subscribe, &status);
+        test_project_sandbox_post(&project, path, subscribe, &status);
         assert_int_equal(status, 204);
     }
     for (int i = 0; i < ORDERS_PER_SHOP; i++) {
         for (size_t s = 0; s < 3; s++) {
             snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shops[s]);
-            sandbox_post(path, "{}", &status);
+            test_project_sandbox_post(&project, path, "{}", &status);
             assert_int_equal(status, 200);
         }
     }
     send_unmapped_order();
+    wait_for(web_orders_and_error, NULL);
 
-    char db[96], snapshots[96];
-    snprintf(db, sizeof(db), "%s/state.db", dir);
-    snprintf(snapshots, sizeof(snapshots), "%s/snapshots", dir);
-    size_t want = 3 * ORDERS_PER_SHOP, orders = 0, errors = 0;
+    assert_int_equal(max_orders("CU", "", NULL, 0), 3 * ORDERS_PER_SHOP);
     cs_error_entry *entries = NULL;
-    int64_t give_up = cs_time_monotonic_ms() + 60000;
-    while ((orders < want || errors < 1) && cs_time_monotonic_ms() < give_up) {
-        usleep(200 * 1000);
-        orders = web_orders_in_max();
-        cs_state *state;
-        if (access(db, F_OK) == 0 && !cs_state_open_sqlite(db, snapshots, &state, NULL)) {
-            errors = open_errors(state, &entries);
-            cs_state_close(state);
-        }
-    }
-    usleep(1500 * 1000); /* late duplicates would land by now */
-    assert_int_equal(web_orders_in_max(), want);
-    assert_int_equal(errors, 1);
+    assert_int_equal(test_project_errors(&project, "open", &entries), 1);
     assert_string_equal(entries[0].flow, "order-export");
     assert_string_equal(entries[0].code, "InvalidArgument");
     assert_non_null(strstr(entries[0].message, "unknown_sku"));
     assert_non_null(strstr(entries[0].message, "IPOD2008GREEN"));
 
-    cs_state *state;
-    assert_int_equal(cs_state_open_sqlite(db, snapshots, &state, NULL), CS_ERR_OK);
+    cs_state *state = test_project_state(&project);
+    assert_non_null(state);
     cs_buf snapshot;
     cs_buf_init(&snapshot, 0);
     cs_error_entry entry;
@@ -245,10 +184,162 @@ static void each_order_lands_once(void **st)
     cs_state_close(state);
 }
 
+/* A new order in a shop; its id and number from the fake's answer. */
+static void place(const char *shop, char id[24], char number[16])
+{
+    char path[96];
+    long status;
+    snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shop);
+    char *answer = test_project_sandbox_post(&project, path, "{}", &status);
+    assert_int_equal(status, 200);
+    const cs_json *order = test_parse(&test_arena, answer, strlen(answer));
+    snprintf(id, 24, "%.*s", CS_STR_FMT(text(order, "id")));
+    snprintf(number, 16, "%.*s", CS_STR_FMT(text(order, "order_number")));
+}
+
+typedef struct {
+    char cancelled_po[32], credited_po[32];
+} change_check;
+
+static bool cancelled_and_credited(void *user)
+{
+    const change_check *c = user;
+    const cs_json *order = NULL;
+    return max_orders("CU", c->cancelled_po, &order, 1) == 1 &&
+           cs_str_eq_c(text(order, "status"), "5") &&
+           max_orders("CR", c->credited_po, NULL, 0) >= 1;
+}
+
+/* Webhooks are still subscribed (delivered twice) from the test before. */
+static void a_cancel_and_a_refund_land_once(void **st)
+{
+    (void)st;
+    char id[2][24], number[2][16], path[128];
+    long status;
+    for (int i = 0; i < 2; i++) {
+        place("eu-store", id[i], number[i]);
+    }
+    change_check check;
+    snprintf(check.cancelled_po, sizeof(check.cancelled_po), "eu-%s", number[0]);
+    snprintf(check.credited_po, sizeof(check.credited_po), "eu-%s-R", number[1]);
+    snprintf(path, sizeof(path), "/_sandbox/shopify/eu-store/orders/%s/cancel", id[0]);
+    test_project_sandbox_post(&project, path, "", &status);
+    assert_int_equal(status, 200);
+    snprintf(path, sizeof(path), "/_sandbox/shopify/eu-store/orders/%s/refund", id[1]);
+    test_project_sandbox_post(&project, path, "", &status);
+    assert_int_equal(status, 200);
+    wait_for(cancelled_and_credited, &check);
+
+    const cs_json *order = NULL, *memo = NULL, *original = NULL;
+    assert_int_equal(max_orders("CU", check.cancelled_po, &order, 1), 1);
+    assert_true(cs_str_eq_c(text(order, "status"), "5"));
+    assert_int_equal(max_orders("CR", check.credited_po, &memo, 1), 1);
+    char po[32];
+    snprintf(po, sizeof(po), "eu-%s", number[1]);
+    assert_int_equal(max_orders("CU", po, &original, 1), 1);
+    assert_true(cs_str_eq(text(memo, "custId"), text(original, "custId")));
+    assert_false(cs_str_eq_c(text(original, "status"), "5"));
+}
+
+/* ---- commercetools ---- */
+
+static cs_commercetools *ct_client(void)
+{
+    char auth[128], api[128];
+    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", project.sandbox_url);
+    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", project.sandbox_url);
+    cs_commercetools_config config = {.auth_url = auth,
+                                      .api_url = api,
+                                      .client_id = CS_STR_LIT("sandbox-client"),
+                                      .client_secret = CS_STR_LIT("sandbox-secret")};
+    cs_diag diag;
+    cs_commercetools *ct = cs_commercetools_new(project.http, &config, &diag);
+    assert_non_null(ct);
+    return ct;
+}
+
+static cs_error cancel_action(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                              cs_diag *diag)
+{
+    (void)user;
+    (void)order;
+    return cs_commercetools_order_state_update(CS_STR_LIT("cancelled"), version, body, diag);
+}
+
+static size_t ct_orders_in_max(const cs_json **found, size_t max)
+{
+    static const char *const prefixes[] = {"de-store-", "uk-store-", "jp-store-"};
+    size_t n = 0;
+    for (size_t i = 0; i < 3; i++) {
+        n += max_orders("CU", prefixes[i], found ? found + n : NULL, found ? max - n : 0);
+    }
+    return n;
+}
+
+static bool all_ct_orders(void *user)
+{
+    (void)user;
+    return ct_orders_in_max(NULL, 0) >= CT_ORDERS;
+}
+
+static bool two_cancelled(void *user)
+{
+    (void)user;
+    const cs_json *orders[CT_ORDERS];
+    size_t n = ct_orders_in_max(orders, CT_ORDERS), cancelled = 0;
+    for (size_t i = 0; i < n && i < CT_ORDERS; i++) {
+        cancelled += cs_str_eq_c(text(orders[i], "status"), "5");
+    }
+    return cancelled >= 2;
+}
+
+static void ct_orders_land_once_and_cancel(void **st)
+{
+    (void)st;
+    char subscribe[256];
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"queue_url\":\"%s\",\"duplicates\":1,\"reorder\":true}", queue_url);
+    long status;
+    test_project_sandbox_post(&project, "/_sandbox/commercetools/subscription", subscribe, &status);
+    assert_int_equal(status, 204);
+    char ids[CT_ORDERS][40];
+    for (int i = 0; i < CT_ORDERS; i++) {
+        char *answer =
+            test_project_sandbox_post(&project, "/_sandbox/commercetools/orders", "{}", &status);
+        assert_int_equal(status, 201);
+        const cs_json *order = test_parse(&test_arena, answer, strlen(answer));
+        snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(text(order, "id")));
+    }
+    wait_for(all_ct_orders, NULL);
+    assert_int_equal(ct_orders_in_max(NULL, 0), CT_ORDERS);
+
+    cs_commercetools *ct = ct_client();
+    for (int i = 0; i < 2; i++) {
+        const cs_json *updated;
+        cs_diag diag;
+        if (cs_commercetools_update_order(ct, cs_str_from_c(ids[i]), cancel_action, NULL,
+                                          &test_arena, &updated, &diag)) {
+            fail_msg("%s", diag.message);
+        }
+    }
+    cs_commercetools_destroy(ct);
+    wait_for(two_cancelled, NULL);
+    assert_true(two_cancelled(NULL));
+    assert_int_equal(ct_orders_in_max(NULL, 0), CT_ORDERS);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&project, "open", &entries), 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest shopify[] = {
         cmocka_unit_test(each_order_lands_once),
+        cmocka_unit_test(a_cancel_and_a_refund_land_once),
     };
-    return cmocka_run_group_tests_name("order_export", tests, setup, teardown);
+    const struct CMUnitTest commercetools[] = {
+        cmocka_unit_test(ct_orders_land_once_and_cancel),
+    };
+    return cmocka_run_group_tests_name("order_export_shopify", shopify, start_shopify, stop) |
+           cmocka_run_group_tests_name("order_export_commercetools", commercetools,
+                                       start_commercetools, stop);
 }

@@ -1,0 +1,225 @@
+/* What a job does to MAX: each change (the order's create, its cancel, a
+ * credit memo per refund) once and only once.
+ *
+ * Every change has an idempotency record (the order's key and the change:
+ * "create", "cancel", "return:<id>"), taken with a lease and completed with
+ * MAX's order number, so duplicates and redeliveries are no-ops. MAX's own
+ * key covers a crash between a change and its state write: a repeated
+ * create or credit memo answers the order it made (the customer PO), a
+ * repeated cancel finds the order cancelled. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/timestamp.h"
+#include "order_export.h"
+
+enum { BUSY_WAITS = 40, BUSY_WAIT_MS = 50 };
+static const int64_t LEASE_MS = 5 * 60 * 1000; /* longer than the function's timeout */
+/* Far past Shopify's 48 hours of redelivery and SQS's 14 days of retention. */
+static const int64_t IDEM_TTL_MS = 90LL * 24 * 3600 * 1000;
+
+bool export_transient(cs_error e)
+{
+    return e == CS_ERR_HTTP_TRANSIENT || e == CS_ERR_HTTP || e == CS_ERR_DEADLINE ||
+           e == CS_ERR_BUSY || e == CS_ERR_STORAGE || e == CS_ERR_AWS || e == CS_ERR_TLS ||
+           e == CS_ERR_ARENA_FULL || e == CS_ERR_NOMEM;
+}
+
+/* One change: does it and says what MAX calls the result (an order number). */
+typedef cs_error (*change_fn)(order_export *x, const export_job *job, const void *arg,
+                              cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag);
+
+/* Takes the change's idempotency record. A duplicate delivered to another
+ * instance at the same moment holds it for milliseconds: waiting for it to
+ * finish, while time allows, answers "duplicate" now instead of a
+ * redelivery after the visibility timeout. */
+static cs_error begin(order_export *x, cs_str key, cs_str version, cs_idem_result *idem,
+                      cs_diag *diag)
+{
+    cs_error r = CS_ERR_OK;
+    for (int attempt = 0; attempt < BUSY_WAITS; attempt++) {
+        r = cs_state_idem_begin(x->flow.state, x->flow.name, key, version, x->owner,
+                                cs_time_now_ms(), LEASE_MS, IDEM_TTL_MS, idem, diag);
+        bool time_left = !x->deadline_ms || cs_time_now_ms() + 2 * BUSY_WAIT_MS < x->deadline_ms;
+        if (r || idem->status != CS_IDEM_BUSY || !time_left) {
+            break;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = BUSY_WAIT_MS * 1000000L}, NULL);
+    }
+    return r;
+}
+
+/* Runs the change under its idempotency record. */
+static cs_outcome once(order_export *x, const export_job *job, cs_str version, change_fn fn,
+                       const void *arg, cs_arena *arena, char ord_num[16], cs_error *error,
+                       cs_diag *diag)
+{
+    cs_idem_result idem;
+    *error = begin(x, job->key, version, &idem, diag);
+    if (*error) {
+        return CS_OUTCOME_RETRY;
+    }
+    if (idem.status == CS_IDEM_DONE) {
+        snprintf(ord_num, 16, "%.15s", idem.result);
+        return CS_OUTCOME_DUPLICATE;
+    }
+    if (idem.status == CS_IDEM_BUSY) {
+        *error = cs_diag_set(diag, CS_ERR_BUSY, "another instance is exporting this order");
+        return CS_OUTCOME_RETRY;
+    }
+    bool existed = false;
+    *error = fn(x, job, arg, arena, ord_num, &existed, diag);
+    if (*error) {
+        cs_state_idem_release(x->flow.state, x->flow.name, job->key, version, x->owner, NULL);
+        return export_transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
+    }
+    /* MAX has the change now. If its state cannot be written (or the lease
+     * was lost meanwhile), the redelivery finds it in MAX: a retry, never
+     * an error-queue entry for a change that went through. */
+    *error = cs_state_idem_complete(x->flow.state, x->flow.name, job->key, version, x->owner,
+                                    cs_str_from_c(ord_num), cs_time_now_ms(), IDEM_TTL_MS, diag);
+    if (*error) {
+        return CS_OUTCOME_RETRY;
+    }
+    return existed ? CS_OUTCOME_DUPLICATE : CS_OUTCOME_WRITTEN;
+}
+
+/* The site's order options with the store's account and stockroom. */
+static bool store_opts(const order_export *x, cs_str store, cs_exactmax_order_opts *opts,
+                       cs_problems *problems)
+{
+    *opts = x->opts;
+    if (!cs_lookup_find(x->stores, store, CS_STR_LIT("account"), &opts->cust_id) ||
+        !cs_lookup_find(x->stores, store, CS_STR_LIT("stockroom"), &opts->stockroom)) {
+        cs_problems_add(problems, "store_code", "unknown_store",
+                        "store '%.*s' is not in the stores table", CS_STR_FMT(store));
+        return false;
+    }
+    return true;
+}
+
+/* Sends a POST /sales-orders body that encode() writes. */
+static cs_error post_order(order_export *x, const export_job *job, const cs_return *ret,
+                           cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag)
+{
+    cs_problems problems;
+    cs_problems_init(&problems, arena);
+    cs_exactmax_order_opts opts;
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    if (store_opts(x, job->order->store_code, &opts, &problems)) {
+        if (ret) {
+            cs_exactmax_credit_memo_encode(ret, job->order, &opts, &body, &problems);
+        } else {
+            cs_exactmax_order_encode(job->order, &opts, &body, &problems);
+        }
+    }
+    cs_error r = cs_problems_total(&problems)
+                     ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
+                     : cs_exactmax_create_order(x->max, cs_buf_view(&body), ord_num, existed, diag);
+    cs_buf_clean_up(&body);
+    return r;
+}
+
+/* The create, and the id map the cancel of a message without the order
+ * reads (written before the idempotency record completes, so a completed
+ * create always has it). */
+static cs_error create(order_export *x, const export_job *job, const void *arg, cs_arena *arena,
+                       char ord_num[16], bool *existed, cs_diag *diag)
+{
+    (void)arg;
+    cs_error r = post_order(x, job, NULL, arena, ord_num, existed, diag);
+    return r ? r
+             : cs_state_idmap_put(x->flow.state, "order", job->source, job->key, CS_SYS_EXACTMAX,
+                                  cs_str_from_c(ord_num), diag);
+}
+
+static cs_error credit(order_export *x, const export_job *job, const void *arg, cs_arena *arena,
+                       char ord_num[16], bool *existed, cs_diag *diag)
+{
+    return post_order(x, job, arg, arena, ord_num, existed, diag);
+}
+
+/* Cancels the order (status 5). MAX answers CLOSED_ORDER for an order that
+ * is cancelled already, as after a crash before the state write: read, it
+ * is a duplicate; closed any other way (shipped, invoiced) it cannot be
+ * cancelled, which is the record's error. */
+static cs_error cancel(order_export *x, const export_job *job, const void *arg, cs_arena *arena,
+                       char ord_num[16], bool *existed, cs_diag *diag)
+{
+    (void)job;
+    cs_str number = cs_str_from_c((const char *)arg);
+    snprintf(ord_num, 16, "%.*s", CS_STR_FMT(number));
+    const cs_json *order = NULL;
+    cs_error r = cs_exactmax_update_order(x->max, number, CS_STR_LIT("{\"status\":\"5\"}"),
+                                          CS_STR_NULL, arena, &order, diag);
+    if (r && strcmp(diag->field, "CLOSED_ORDER") == 0) {
+        cs_diag closed = *diag;
+        r = cs_exactmax_get_order(x->max, number, arena, &order, diag);
+        const cs_json *status = cs_json_object_get(order, CS_STR_LIT("status"));
+        *existed = !r && status && cs_str_eq_c(status->text, "5");
+        if (!r && !*existed) {
+            *diag = closed;
+            r = closed.code;
+        }
+    }
+    return r;
+}
+
+/* MAX's number for an order exported before, for a message that does not
+ * carry the order. Not there yet (the create is still on its way, behind
+ * this message): a retry. */
+static cs_outcome find_exported(order_export *x, const export_job *job, char ord_num[16],
+                                cs_error *error, cs_diag *diag)
+{
+    bool found = false;
+    *error = cs_state_idmap_get(x->flow.state, "order", job->source, job->key, CS_SYS_EXACTMAX,
+                                ord_num, 16, &found, diag);
+    if (!*error && !found) {
+        *error =
+            cs_diag_set(diag, CS_ERR_NOT_FOUND, "%.*s is not in MAX yet", CS_STR_FMT(job->key));
+    }
+    return *error ? CS_OUTCOME_RETRY : CS_OUTCOME_DUPLICATE;
+}
+
+/* A job's outcome is its worst step's: written when any step wrote and
+ * none needs a retry or failed. */
+static cs_outcome worse(cs_outcome a, cs_outcome b)
+{
+    return a > b ? a : b;
+}
+
+static bool stops(cs_outcome o)
+{
+    return o == CS_OUTCOME_RETRY || o == CS_OUTCOME_FAILED;
+}
+
+void export_apply(order_export *x, const export_job *job, cs_arena *arena, cs_record_result *out)
+{
+    cs_diag *diag = (cs_diag *)out->diag;
+    char ord_num[16] = "";
+    cs_outcome o = job->order ? once(x, job, CS_STR_LIT("create"), create, NULL, arena, ord_num,
+                                     &out->error, diag)
+                              : find_exported(x, job, ord_num, &out->error, diag);
+    bool wrote = o == CS_OUTCOME_WRITTEN;
+    if (job->cancel && !stops(o)) {
+        char *number = cs_arena_strndup(arena, cs_str_from_c(ord_num));
+        char cancelled[16] = "";
+        cs_outcome step =
+            once(x, job, CS_STR_LIT("cancel"), cancel, number, arena, cancelled, &out->error, diag);
+        wrote = wrote || step == CS_OUTCOME_WRITTEN;
+        o = worse(o, step);
+    }
+    for (size_t i = 0; i < job->return_count && !stops(o); i++) {
+        const cs_return *ret = &job->returns[i];
+        cs_str version =
+            cs_str_from_c(cs_arena_sprintf(arena, "return:%.*s", CS_STR_FMT(ret->meta.source_id)));
+        char memo[16] = "";
+        cs_outcome step = once(x, job, version, credit, ret, arena, memo, &out->error, diag);
+        wrote = wrote || step == CS_OUTCOME_WRITTEN;
+        o = worse(o, step);
+    }
+    out->outcome = !stops(o) && wrote ? CS_OUTCOME_WRITTEN : o;
+    out->target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(ord_num)));
+}

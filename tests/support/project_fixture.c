@@ -1,0 +1,189 @@
+#include "project_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "connectors/exactmax/client.h"
+#include "emulator/sandbox/exactmax.h"
+#include "testing.h"
+
+enum { PARAMS = 11 };
+
+/* The template's parameters that point the functions at the sandbox. */
+static void parameters(const test_project *p, const char *config, char params[PARAMS][256])
+{
+    const char *url = p->sandbox_url;
+    snprintf(params[0], 256, "IntegrationConfig=config/%s.json", config);
+    snprintf(params[1], 256, "ExactMaxUrl=%s/max/v1", url);
+    snprintf(params[2], 256, "ExactMaxKey=%s", SB_EXACTMAX_KEY);
+    snprintf(params[3], 256, "ShopifyWebhookSecret=%s", TEST_WEBHOOK_SECRET);
+    snprintf(params[4], 256, "CommercetoolsAuthUrl=%s/commercetools/oauth/token", url);
+    snprintf(params[5], 256, "CommercetoolsApiUrl=%s/commercetools/cs-sandbox", url);
+    snprintf(params[6], 256, "CommercetoolsClientId=sandbox-client");
+    snprintf(params[7], 256, "CommercetoolsClientSecret=sandbox-secret");
+    snprintf(params[8], 256, "LocalStateDb=%s/state.db", p->dir);
+    snprintf(params[9], 256, "LocalSnapshotDir=%s/snapshots", p->dir);
+    /* A retry comes back in seconds, not minutes. */
+    snprintf(params[10], 256, "QueueVisibilityTimeout=2");
+}
+
+int test_project_start(test_project *p, const sb_opts *sandbox, const char *config)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->dir, sizeof(p->dir), "/tmp/cs-project-XXXXXX");
+    cs_diag diag;
+    if (!mkdtemp(p->dir) || sb_start(sandbox, &p->sandbox, &diag) ||
+        !(p->http = cs_http_client_new(NULL, &diag))) {
+        fprintf(stderr, "%s\n", diag.message);
+        return -1;
+    }
+    snprintf(p->sandbox_url, sizeof(p->sandbox_url), "http://127.0.0.1:%u",
+             (unsigned)sb_port(p->sandbox));
+    char params[PARAMS][256];
+    parameters(p, config, params);
+    const char *overrides[PARAMS + 1] = {NULL};
+    for (size_t i = 0; i < PARAMS; i++) {
+        overrides[i] = params[i];
+    }
+    const char *build = getenv("BUILD");
+    char build_dir[256];
+    snprintf(build_dir, sizeof(build_dir), "%s/sam", build ? build : "build");
+    em_service_opts opts = {.template_path = "template.yaml",
+                            .state_dir = p->dir,
+                            .log_fd = 2,
+                            .overrides = overrides,
+                            .build_dir = build_dir};
+    if (em_service_start(&opts, NULL, &p->emulator, &diag)) {
+        fprintf(stderr, "%s\n", diag.message);
+        return -1;
+    }
+    snprintf(p->emulator_url, sizeof(p->emulator_url), "http://127.0.0.1:%u",
+             (unsigned)em_service_port(p->emulator));
+    return 0;
+}
+
+void test_project_stop(test_project *p)
+{
+    em_service_stop(p->emulator);
+    sb_stop(p->sandbox);
+    cs_http_client_destroy(p->http);
+    char command[64];
+    snprintf(command, sizeof(command), "rm -rf '%s'", p->dir);
+    if (p->dir[0] && system(command) != 0) {
+        fprintf(stderr, "could not remove %s\n", p->dir);
+    }
+}
+
+void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len)
+{
+    snprintf(out, len, "%s/000000000000/%s", p->emulator_url, queue);
+}
+
+char *test_project_sandbox_post(test_project *p, const char *path, const char *body, long *status)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s%s", p->sandbox_url, path);
+    return test_post(p->http, url, NULL, body, status);
+}
+
+void test_project_send(test_project *p, const char *queue_url, cs_str body,
+                       const char *const *attributes)
+{
+    cs_buf request;
+    cs_buf_init(&request, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &request);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "QueueUrl");
+    cs_json_write_string_c(&w, queue_url);
+    cs_json_write_key_c(&w, "MessageBody");
+    cs_json_write_string(&w, body);
+    cs_json_write_key_c(&w, "MessageAttributes");
+    cs_json_write_object_begin(&w);
+    for (size_t i = 0; attributes && attributes[i]; i += 2) {
+        cs_json_write_key_c(&w, attributes[i]);
+        cs_json_write_object_begin(&w);
+        cs_json_write_key_c(&w, "DataType");
+        cs_json_write_string_c(&w, "String");
+        cs_json_write_key_c(&w, "StringValue");
+        cs_json_write_string_c(&w, attributes[i + 1]);
+        cs_json_write_object_end(&w);
+    }
+    cs_json_write_object_end(&w);
+    cs_json_write_object_end(&w);
+    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
+    cs_json_writer_clean_up(&w);
+    char url[96];
+    snprintf(url, sizeof(url), "%s/", p->emulator_url);
+    long status;
+    test_post(p->http, url, "AmazonSQS.SendMessage", request.data, &status);
+    assert_int_equal(status, 200);
+    cs_buf_clean_up(&request);
+}
+
+cs_state *test_project_state(const test_project *p)
+{
+    char db[64], snapshots[64];
+    snprintf(db, sizeof(db), "%s/state.db", p->dir);
+    snprintf(snapshots, sizeof(snapshots), "%s/snapshots", p->dir);
+    cs_state *state = NULL;
+    if (access(db, F_OK) != 0 || cs_state_open_sqlite(db, snapshots, &state, NULL)) {
+        return NULL;
+    }
+    return state;
+}
+
+const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count)
+{
+    char url[96];
+    snprintf(url, sizeof(url), "%s/max/v1", p->sandbox_url);
+    cs_diag diag;
+    cs_exactmax_config config = {.base_url = url, .key = CS_STR_LIT(SB_EXACTMAX_KEY)};
+    cs_exactmax *max = cs_exactmax_new(p->http, &config, &diag);
+    assert_non_null(max);
+    cs_exactmax_cursor cursor = {0};
+    size_t n = 0, capacity = 0;
+    const cs_json **out = NULL;
+    for (bool more = true; more;) {
+        const cs_json *items;
+        if (cs_exactmax_page(max, "sales-orders", s_type, 500, &cursor, &test_arena, &items, &more,
+                             &diag)) {
+            fail_msg("%s", diag.message);
+        }
+        for (const cs_json *o = items->first; o; o = o->next) {
+            if (n == capacity) {
+                capacity = capacity ? 2 * capacity : 64;
+                const cs_json **grown = cs_arena_alloc(&test_arena, capacity * sizeof(*out));
+                assert_non_null(grown);
+                if (n) {
+                    memcpy(grown, out, n * sizeof(*out));
+                }
+                out = grown;
+            }
+            out[n++] = o;
+        }
+    }
+    cs_exactmax_destroy(max);
+    *count = n;
+    return out;
+}
+
+size_t test_project_errors(test_project *p, const char *status, cs_error_entry **entries)
+{
+    cs_state *state = test_project_state(p);
+    size_t count = 0;
+    cs_diag diag;
+    if (state && cs_state_error_list(state, status, 2000, &test_arena, entries, &count, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    cs_state_close(state);
+    return count;
+}

@@ -1,0 +1,53 @@
+/* The product as a user runs it locally, for scenario tests: the sandbox,
+ * and the emulator on the project's template.yaml with one integration
+ * config, pointed at the sandbox, its state (SQLite) and snapshots in a new
+ * temporary directory. Functions run from $BUILD/sam, as make fills it. */
+#ifndef CS_TESTS_PROJECT_FIXTURE_H
+#define CS_TESTS_PROJECT_FIXTURE_H
+
+#include "core/json.h"
+#include "emulator/sandbox/sandbox.h"
+#include "emulator/service.h"
+#include "net/http.h"
+#include "state/state.h"
+
+typedef struct test_project {
+    sb_sandbox *sandbox;
+    em_service *emulator;
+    cs_http_client *http;
+    char dir[40];
+    char sandbox_url[64];  /* http://127.0.0.1:port */
+    char emulator_url[64]; /* the same for the emulator */
+} test_project;
+
+/* Starts both; config names the integration ("shopify-exactmax"). The
+ * Shopify webhook secret is TEST_WEBHOOK_SECRET. -1 (with the reason on
+ * stderr) when either does not start. */
+int test_project_start(test_project *p, const sb_opts *sandbox, const char *config);
+void test_project_stop(test_project *p);
+
+#define TEST_WEBHOOK_SECRET "scenario-app-secret"
+
+/* The emulator's URL for a queue of the template. */
+void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len);
+
+/* POST to the sandbox (path from its root); the answer in test_arena. */
+char *test_project_sandbox_post(test_project *p, const char *path, const char *body, long *status);
+
+/* Sends a message (with String attributes as name, value pairs, NULL
+ * ended) to a queue through the emulator's SQS API; fails the test unless
+ * it is accepted. */
+void test_project_send(test_project *p, const char *queue_url, cs_str body,
+                       const char *const *attributes);
+
+/* The state the functions keep; NULL before any function has written it. */
+cs_state *test_project_state(const test_project *p);
+
+/* Every sales order of a type ("CU", "CR") MAX holds, each element a MAX
+ * order object, in test_arena; *count how many. */
+const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count);
+
+/* The entries of the error queue with a status ("open"), in test_arena. */
+size_t test_project_errors(test_project *p, const char *status, cs_error_entry **entries);
+
+#endif
