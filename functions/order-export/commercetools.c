@@ -34,7 +34,7 @@ bool commercetools_job(order_export *x, const cs_json *message, cs_arena *arena,
         out->correlation_id = cs_str_from_c(
             cs_arena_sprintf(arena, "commercetools:%.*s", CS_STR_FMT(m->resource_id)));
     }
-    if (!x->has_commercetools) {
+    if (!x->systems.has_commercetools) {
         out->error = cs_diag_set(diag, CS_ERR_CONFIG,
                                  "a commercetools message, and the config "
                                  "has no connections.commercetools");

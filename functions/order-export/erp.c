@@ -115,9 +115,10 @@ static cs_error post_order(order_export *x, const export_job *job, const cs_retu
             cs_exactmax_order_encode(job->order, &opts, &body, &problems);
         }
     }
-    cs_error r = cs_problems_total(&problems)
-                     ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
-                     : cs_exactmax_create_order(x->max, cs_buf_view(&body), ord_num, existed, diag);
+    cs_error r =
+        cs_problems_total(&problems)
+            ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
+            : cs_exactmax_create_order(x->systems.max, cs_buf_view(&body), ord_num, existed, diag);
     cs_buf_clean_up(&body);
     return r;
 }
@@ -152,11 +153,11 @@ static cs_error cancel(order_export *x, const export_job *job, const void *arg, 
     cs_str number = cs_str_from_c((const char *)arg);
     snprintf(ord_num, 16, "%.*s", CS_STR_FMT(number));
     const cs_json *order = NULL;
-    cs_error r = cs_exactmax_update_order(x->max, number, CS_STR_LIT("{\"status\":\"5\"}"),
+    cs_error r = cs_exactmax_update_order(x->systems.max, number, CS_STR_LIT("{\"status\":\"5\"}"),
                                           CS_STR_NULL, arena, &order, diag);
     if (r && strcmp(diag->field, "CLOSED_ORDER") == 0) {
         cs_diag closed = *diag;
-        r = cs_exactmax_get_order(x->max, number, arena, &order, diag);
+        r = cs_exactmax_get_order(x->systems.max, number, arena, &order, diag);
         const cs_json *status = cs_json_object_get(order, CS_STR_LIT("status"));
         *existed = !r && status && cs_str_eq_c(status->text, "5");
         if (!r && !*existed) {

@@ -18,31 +18,6 @@
 
 /* ---- init ---- */
 
-static void read_shops(order_export *x, cs_config *c)
-{
-    const cs_json *shopify = cs_config_object(c, "connections.shopify", true);
-    x->has_shopify = shopify != NULL;
-    const cs_json *shops = cs_json_object_get(shopify, CS_STR_LIT("shops"));
-    if (shopify && (!shops || shops->type != CS_JSON_OBJECT || shops->count == 0)) {
-        cs_problems_add(&c->problems, "connections.shopify.shops", "required",
-                        "an object of shop domains, each with its store code");
-    }
-    for (const cs_json *s = shops && shops->type == CS_JSON_OBJECT ? shops->first : NULL; s;
-         s = s->next) {
-        const char *path =
-            cs_arena_sprintf(c->arena, "connections.shopify.shops.%.*s", CS_STR_FMT(s->key));
-        cs_str store = cs_config_string(c, s, path, "store", false);
-        if (x->shop_count == MAX_SHOPS) {
-            cs_problems_add(&c->problems, path, "too_many", "at most %d shops", MAX_SHOPS);
-            break;
-        }
-        x->shops[x->shop_count++] = (shop){.domain = s->key, .store = store};
-    }
-    if (shopify) {
-        x->webhook_secret = cs_config_secret(c, shopify, "connections.shopify", "webhook_secret");
-    }
-}
-
 static const cs_lookup *table(order_export *x, cs_config *c, const cs_json *at, const char *key,
                               const char *columns[])
 {
@@ -96,25 +71,10 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
     if (cs_mapping_load(arena, c->root, &x->mapping, &c->problems) == CS_ERR_ARENA_FULL) {
         return cs_arena_full(arena, diag);
     }
-    const cs_json *max = cs_config_object(c, "connections.exactmax", false);
-    cs_str url = cs_config_string(c, max, "connections.exactmax", "url", false);
-    cs_str key = cs_config_secret(c, max, "connections.exactmax", "key");
-    read_shops(x, c);
-    x->has_commercetools = cs_config_object(c, "connections.commercetools", true) != NULL;
-    if (!x->has_shopify && !x->has_commercetools) {
-        cs_problems_add(&c->problems, "connections", "required",
-                        "order-export needs connections.shopify or connections.commercetools");
-    }
+    cs_connections_read(&x->systems, c, CS_USE_WEBHOOKS);
     read_order_opts(x, c);
     r = cs_config_check(c, log, diag);
-    if (!r) {
-        cs_log_add_secret(log, key);
-        cs_log_add_secret(log, x->webhook_secret);
-        cs_exactmax_config mc = {.base_url = cs_arena_strndup(arena, url), .key = key};
-        x->max = cs_exactmax_new(x->flow.http, &mc, diag);
-        r = x->max ? CS_ERR_OK : diag->code;
-    }
-    return r;
+    return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
 }
 
 /* ---- one message ---- */
@@ -217,7 +177,7 @@ int main(void)
     static order_export x;
     cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
     int status = cs_runtime_main(&opts);
-    cs_exactmax_destroy(x.max);
+    cs_connections_close(&x.systems);
     cs_flow_clean_up(&x.flow);
     return status;
 }

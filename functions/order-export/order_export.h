@@ -4,28 +4,16 @@
 #ifndef ORDER_EXPORT_H
 #define ORDER_EXPORT_H
 
-#include "connectors/exactmax/client.h"
 #include "connectors/exactmax/order.h"
-#include "flow/flow.h"
+#include "flow/connections.h"
 #include "mapping/mapping.h"
-
-enum { MAX_SHOPS = 32 };
-
-typedef struct shop {
-    cs_str domain; /* "eu-store.myshopify.com" */
-    cs_str store;  /* the store code: "eu" */
-} shop;
 
 typedef struct order_export {
     cs_flow flow;
-    cs_exactmax *max;
+    cs_connections systems; /* MAX, the shops, commercetools */
     cs_mapping *mapping;
-    const cs_lookup *skus;   /* SKU to MAX part number */
-    const cs_lookup *stores; /* store code to account, stockroom */
-    shop shops[MAX_SHOPS];
-    size_t shop_count;
-    bool has_shopify, has_commercetools;
-    cs_str webhook_secret;
+    const cs_lookup *skus;       /* SKU to MAX part number */
+    const cs_lookup *stores;     /* store code to account, stockroom */
     cs_exactmax_order_opts opts; /* cust_id and stockroom set per order */
     char owner[64];              /* this invocation, for idempotency leases */
     int64_t deadline_ms;         /* this invocation's, epoch ms; 0: none */

@@ -26,16 +26,6 @@ static bool exported_topic(cs_str topic)
     return false;
 }
 
-static cs_str store_of(const order_export *x, cs_str domain)
-{
-    for (size_t i = 0; i < x->shop_count; i++) {
-        if (cs_str_eq(x->shops[i].domain, domain)) {
-            return x->shops[i].store;
-        }
-    }
-    return CS_STR_NULL;
-}
-
 /* Verifies the delivery from its attributes; fills the webhook's facts. */
 static cs_error verify(const order_export *x, const cs_sqs_record *rec, cs_shopify_webhook *w,
                        cs_diag *diag)
@@ -51,7 +41,7 @@ static cs_error verify(const order_export *x, const cs_sqs_record *rec, cs_shopi
             headers[n++] = (cs_header){cs_str_from_c(names[i]), v};
         }
     }
-    return cs_shopify_webhook_verify(headers, n, rec->body, x->webhook_secret, w, diag);
+    return cs_shopify_webhook_verify(headers, n, rec->body, x->systems.webhook_secret, w, diag);
 }
 
 /* The order, mapped and validated, and its refunds. */
@@ -83,7 +73,7 @@ bool shopify_job(order_export *x, const cs_sqs_record *rec, cs_arena *arena, exp
                  cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
-    if (!x->has_shopify) {
+    if (!x->systems.has_shopify) {
         out->error = cs_diag_set(diag, CS_ERR_CONFIG,
                                  "a Shopify webhook, and the config has no "
                                  "connections.shopify");
@@ -94,7 +84,8 @@ bool shopify_job(order_export *x, const cs_sqs_record *rec, cs_arena *arena, exp
     cs_str store = CS_STR_NULL;
     out->error = verify(x, rec, &w, diag);
     if (!out->error) {
-        store = store_of(x, w.shop_domain);
+        const cs_shop *shop = cs_connections_shop(&x->systems, w.shop_domain);
+        store = shop ? shop->store : CS_STR_NULL;
         out->error = store.len ? cs_json_parse(arena, rec->body, &json, diag)
                                : cs_diag_set(diag, CS_ERR_CONFIG, "shop %.*s is not configured",
                                              CS_STR_FMT(w.shop_domain));
