@@ -202,6 +202,21 @@ void sb_exactmax_set_race(sb_exactmax *m, int every)
     pthread_mutex_unlock(&m->mu);
 }
 
+bool sb_exactmax_set_stock(sb_exactmax *m, cs_str part, cs_str stockroom, int64_t on_hand)
+{
+    pthread_mutex_lock(&m->mu);
+    sqlite3_stmt *s = prepare(m, "UPDATE Part_Stock SET QTYOH_06 = ?, ModifiedDate = ? "
+                                 "WHERE PRTNUM_06 = ? AND STK_06 = ?");
+    sqlite3_bind_int64(s, 1, on_hand);
+    sqlite3_bind_int64(s, 2, cs_time_now_ms());
+    bind_str(s, 3, part);
+    bind_str(s, 4, stockroom);
+    bool found = s && sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(m->db) == 1;
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&m->mu);
+    return found;
+}
+
 /* ---- answers ---- */
 
 static void error_reply(sb_reply *reply, unsigned status, const char *code, const char *message,

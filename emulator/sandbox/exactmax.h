@@ -51,6 +51,10 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
 /* Another MAX user takes the next order number before every `every`th
  * allocation (0: never). */
 void sb_exactmax_set_race(sb_exactmax *m, int every);
+
+/* Someone counts the stockroom: the part's on hand there is now on_hand.
+ * false when MAX does not stock the part in that stockroom. */
+bool sb_exactmax_set_stock(sb_exactmax *m, cs_str part, cs_str stockroom, int64_t on_hand);
 /* Runs the warehouse once: ships every open customer order whole (or half
  * of each line, at least one unit, when partial), as far as stock allows;
  * what stock does not cover is backordered, or with cancel_short cancelled

@@ -657,6 +657,7 @@ static enum MHD_Result exactmax(sb_sandbox *sb, struct MHD_Connection *conn, con
 
 /* POST /_sandbox/exactmax/warehouse {"partial": bool, "cancel_backorders": bool,
  * "carrier": "UPS", "every_ms": N (a clock instead of one run; 0 stops it)},
+ * POST /_sandbox/exactmax/stock {"part", "stockroom", "on_hand"},
  * POST /_sandbox/exactmax/race {"every": N}, GET /_sandbox/exactmax/state */
 static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *conn,
                                        const char *what, bool get, cs_str body)
@@ -691,6 +692,15 @@ static enum MHD_Result act_on_exactmax(sb_sandbox *sb, struct MHD_Connection *co
         } else {
             sb_exactmax_ship(sb->exactmax, partial, cancel_short, name, &reply);
         }
+    } else if (!get && strcmp(what, "stock") == 0) {
+        cs_str part = CS_STR_NULL, stockroom = CS_STR_NULL;
+        int64_t quantity = -1;
+        cs_json_opt_string(req, "part", &part, NULL);
+        cs_json_opt_string(req, "stockroom", &stockroom, NULL);
+        cs_json_opt_int64(req, "on_hand", &quantity, NULL);
+        reply.status = quantity < 0                                                     ? 400
+                       : sb_exactmax_set_stock(sb->exactmax, part, stockroom, quantity) ? 204
+                                                                                        : 404;
     } else if (!get && strcmp(what, "race") == 0) {
         int64_t every = 0;
         cs_json_opt_int64(req, "every", &every, NULL);

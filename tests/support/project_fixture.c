@@ -15,7 +15,7 @@
 #include "emulator/sandbox/exactmax.h"
 #include "testing.h"
 
-enum { PARAMS = 11 };
+enum { PARAMS = 13 };
 
 /* The template's parameters that point the functions at the sandbox. */
 static void parameters(const test_project *p, const char *config, char params[PARAMS][256])
@@ -33,6 +33,10 @@ static void parameters(const test_project *p, const char *config, char params[PA
     snprintf(params[9], 256, "LocalSnapshotDir=%s/snapshots", p->dir);
     /* A retry comes back in seconds, not minutes. */
     snprintf(params[10], 256, "QueueVisibilityTimeout=2");
+    snprintf(params[11], 256, "ShopifyAdminUrl=%s/shopify/{shop}", url);
+    snprintf(params[12], 256,
+             "ShopifyAccessTokens={\"us\":\"shpat_sandbox_us-store\",\"eu\":"
+             "\"shpat_sandbox_eu-store\",\"jp\":\"shpat_sandbox_jp-store\"}");
 }
 
 int test_project_start(test_project *p, const sb_opts *sandbox, const char *config)
@@ -127,6 +131,18 @@ void test_project_send(test_project *p, const char *queue_url, cs_str body,
     test_post(p->http, url, "AmazonSQS.SendMessage", request.data, &status);
     assert_int_equal(status, 200);
     cs_buf_clean_up(&request);
+}
+
+const cs_json *test_project_invoke(test_project *p, const char *function, const char *payload)
+{
+    char url[160];
+    snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", p->emulator_url, function);
+    long status;
+    char *answer = test_post(p->http, url, NULL, payload, &status);
+    if (status != 200 || strncmp(answer, "{\"errorMessage\"", 16) == 0) {
+        fail_msg("%s answered %ld: %s", function, status, answer);
+    }
+    return test_parse(&test_arena, answer, strlen(answer));
 }
 
 cs_state *test_project_state(const test_project *p)

@@ -40,6 +40,10 @@ char *test_project_sandbox_post(test_project *p, const char *path, const char *b
 void test_project_send(test_project *p, const char *queue_url, cs_str body,
                        const char *const *attributes);
 
+/* Invokes a function of the template and waits for its answer (JSON, in
+ * test_arena); fails the test when the function fails. */
+const cs_json *test_project_invoke(test_project *p, const char *function, const char *payload);
+
 /* The state the functions keep; NULL before any function has written it. */
 cs_state *test_project_state(const test_project *p);
 

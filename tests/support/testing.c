@@ -93,15 +93,15 @@ void test_expect_canonical(const cs_schema *schema, const void *record, const ch
     cs_buf_clean_up(&out);
 }
 
-char *test_post(cs_http_client *http, const char *url, const char *target, const char *body,
-                long *status)
+static char *request(cs_http_client *http, const char *method, const char *url, const char *target,
+                     const char *body, long *status)
 {
     char header[96];
     snprintf(header, sizeof(header), "X-Amz-Target: %s", target ? target : "");
     const char *headers[] = {header, "Content-Type: application/x-amz-json-1.0", NULL};
     cs_buf out;
     cs_buf_init(&out, 0);
-    cs_http_request req = {.method = "POST",
+    cs_http_request req = {.method = method,
                            .url = url,
                            .headers = target ? headers : NULL,
                            .body = cs_str_from_c(body ? body : "")};
@@ -111,4 +111,15 @@ char *test_post(cs_http_client *http, const char *url, const char *target, const
     char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
     cs_buf_clean_up(&out);
     return text;
+}
+
+char *test_post(cs_http_client *http, const char *url, const char *target, const char *body,
+                long *status)
+{
+    return request(http, "POST", url, target, body, status);
+}
+
+char *test_get(cs_http_client *http, const char *url, long *status)
+{
+    return request(http, "GET", url, NULL, NULL, status);
 }

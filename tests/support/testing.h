@@ -35,6 +35,8 @@ void test_expect_canonical(const cs_schema *schema, const void *record, const ch
  * as the emulator's SQS API takes them. */
 char *test_post(cs_http_client *http, const char *url, const char *target, const char *body,
                 long *status);
+/* The same for a GET. */
+char *test_get(cs_http_client *http, const char *url, long *status);
 
 /* The contract test function (tests/functions/contract.c), under $BUILD or
  * build/. */

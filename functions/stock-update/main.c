@@ -1,0 +1,174 @@
+/* stock-update: what the storefronts may sell, from the ERP, on a schedule.
+ *
+ * Each run reads MAX's on hand per part and stockroom and publishes, per
+ * SKU and storefront location, on hand - reserved - unexported - safety
+ * stock (never below zero), only where it changed since the last published
+ * value (levels.c, publish.c). Config:
+ *
+ *   "stock_update": {
+ *     "sku_lookup": "sku_to_item",   the SKU table, turned round
+ *     "stores_lookup": "stores",     each store's stockroom
+ *     "locations": [{"stockroom": "MAIN", "store": "us", "location": "Reno DC"},
+ *                   {"stockroom": "EAST", "channel": "wh-berlin"}],
+ *     "safety_stock": {"default": 0, "skus": {"SKU-0001": 2}, "stockrooms": {"EAST": 1}},
+ *     "open_order_days": 30, "unexported_minutes": 1440
+ *   }
+ *
+ * The answer counts the run's levels: {"levels", "written", "skipped"
+ * (unchanged, or not stocked at the location), "retried"}. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+#include "stock.h"
+
+static const char *const SECTION = "stock_update";
+
+static const cs_lookup *table(stock_update *x, cs_config *c, const cs_json *at, const char *key)
+{
+    cs_str name = cs_config_string(c, at, SECTION, key, false);
+    const cs_lookup *t = name.len ? cs_mapping_lookup(x->mapping, name) : NULL;
+    if (name.len && !t) {
+        cs_problems_add(&c->problems, cs_arena_sprintf(c->arena, "%s.%s", SECTION, key),
+                        "unknown_lookup", "no lookup table '%.*s'", CS_STR_FMT(name));
+    }
+    return t;
+}
+
+static int compare_part(const void *a, const void *b)
+{
+    const part_sku *x = a, *y = b;
+    size_t n = x->part.len < y->part.len ? x->part.len : y->part.len;
+    int c = memcmp(x->part.ptr, y->part.ptr, n);
+    return c ? c : (x->part.len > y->part.len) - (x->part.len < y->part.len);
+}
+
+/* The SKU table turned round: part number to SKU. */
+static void turn_round(stock_update *x, cs_config *c)
+{
+    size_t n = x->skus ? x->skus->count : 0;
+    x->parts = cs_arena_calloc(c->arena, n ? n : 1, sizeof(part_sku));
+    for (size_t i = 0; x->parts && i < n; i++) {
+        const cs_lookup_entry *e = &x->skus->entries[i];
+        if (e->value->type == CS_JSON_STRING) {
+            x->parts[x->part_count++] = (part_sku){.part = e->value->text, .sku = e->key};
+        }
+    }
+    qsort(x->parts, x->part_count, sizeof(part_sku), compare_part);
+    for (size_t i = 1; i < x->part_count; i++) {
+        if (!compare_part(&x->parts[i - 1], &x->parts[i])) {
+            cs_problems_add(&c->problems, "stock_update.sku_lookup", "ambiguous",
+                            "part %.*s is the part of two SKUs; stock cannot tell which",
+                            CS_STR_FMT(x->parts[i].part));
+        }
+    }
+}
+
+static void read_target(stock_update *x, cs_config *c, const cs_json *t, const char *path)
+{
+    target out = {.stockroom = cs_config_string(c, t, path, "stockroom", false),
+                  .store = cs_config_string(c, t, path, "store", true),
+                  .location = cs_config_string(c, t, path, "location", true),
+                  .channel = cs_config_string(c, t, path, "channel", true)};
+    if (out.channel.len ? out.store.len || out.location.len || !x->systems.has_commercetools
+                        : !out.store.len || !out.location.len ||
+                              !cs_connections_store(&x->systems, out.store)) {
+        cs_problems_add(&c->problems, path, "target",
+                        "either a configured Shopify store and its location, or a "
+                        "commercetools channel (with connections.commercetools)");
+        return;
+    }
+    if (x->target_count == MAX_TARGETS) {
+        cs_problems_add(&c->problems, path, "too_many", "at most %d locations", MAX_TARGETS);
+        return;
+    }
+    x->targets[x->target_count++] = out;
+}
+
+static void read_safety(stock_update *x, cs_config *c, const cs_json *section)
+{
+    x->safety = cs_json_object_get(section, CS_STR_LIT("safety_stock"));
+    const char *path = "stock_update.safety_stock";
+    cs_config_int(c, x->safety, path, "default", 0, 1000000, 0);
+    const char *groups[] = {"skus", "stockrooms"};
+    for (size_t g = 0; g < 2; g++) {
+        const cs_json *per = cs_json_object_get(x->safety, cs_str_from_c(groups[g]));
+        for (const cs_json *v = per ? per->first : NULL; v; v = v->next) {
+            const char *at = cs_arena_sprintf(c->arena, "%s.%s", path, groups[g]);
+            char key[96];
+            snprintf(key, sizeof(key), "%.*s", CS_STR_FMT(v->key));
+            cs_config_int(c, per, at, key, 0, 1000000, 0);
+        }
+    }
+}
+
+static void read_settings(stock_update *x, cs_config *c)
+{
+    const cs_json *s = cs_config_object(c, SECTION, false);
+    x->skus = table(x, c, s, "sku_lookup");
+    x->stores = table(x, c, s, "stores_lookup");
+    turn_round(x, c);
+    const cs_json *locations = cs_json_object_get(s, CS_STR_LIT("locations"));
+    if (s && (!locations || locations->type != CS_JSON_ARRAY || !locations->count)) {
+        cs_problems_add(&c->problems, "stock_update.locations", "required",
+                        "a list of stockrooms and where their stock is published");
+    }
+    size_t i = 0;
+    for (const cs_json *t = locations ? locations->first : NULL; t; t = t->next, i++) {
+        read_target(x, c, t, cs_arena_sprintf(c->arena, "stock_update.locations[%zu]", i));
+    }
+    read_safety(x, c, s);
+    x->open_order_days = cs_config_int(c, s, SECTION, "open_order_days", 1, 365, 30);
+    x->unexported_minutes = cs_config_int(c, s, SECTION, "unexported_minutes", 1, 43200, 1440);
+}
+
+static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
+{
+    stock_update *x = user;
+    cs_error r = cs_flow_init(&x->flow, "stock-update", arena, log, diag);
+    if (r) {
+        return r;
+    }
+    cs_config *c = &x->flow.config;
+    if (cs_mapping_load(arena, c->root, &x->mapping, &c->problems) == CS_ERR_ARENA_FULL) {
+        return cs_arena_full(arena, diag);
+    }
+    cs_connections_read(&x->systems, c, CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
+    read_settings(x, c);
+    r = cs_config_check(c, log, diag);
+    return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
+}
+
+static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
+{
+    stock_update *x = user;
+    x->request_id = inv->request_id;
+    cs_http_set_deadline(x->flow.http, inv->deadline_ms);
+    for (size_t i = 0; i < x->systems.shop_count; i++) {
+        cs_shopify_forget(x->systems.shops[i].api);
+    }
+    levels all;
+    cs_error r = levels_read(x, inv->arena, &all, diag);
+    if (!r) {
+        publish_all(x, &all, inv->arena);
+        const int64_t *n = x->flow.counts;
+        r = cs_buf_appendf(response,
+                           "{\"levels\":%lld,\"written\":%lld,\"skipped\":%lld,\"retried\":%lld}",
+                           (long long)x->flow.records_in,
+                           (long long)(n[CS_OUTCOME_WRITTEN] + n[CS_OUTCOME_DUPLICATE]),
+                           (long long)n[CS_OUTCOME_SKIPPED], (long long)n[CS_OUTCOME_RETRY]);
+    }
+    cs_flow_emit_metrics(&x->flow);
+    return r;
+}
+
+int main(void)
+{
+    static stock_update x;
+    cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
+    int status = cs_runtime_main(&opts);
+    cs_connections_close(&x.systems);
+    cs_flow_clean_up(&x.flow);
+    return status;
+}
