@@ -234,20 +234,9 @@ cs_error levels_read(stock_update *x, cs_arena *arena, levels *out, cs_diag *dia
 
 cs_str stock_sku_of(const stock_update *x, cs_str part)
 {
-    size_t lo = 0, hi = x->part_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = compare_str(x->parts[mid].part, part);
-        if (c == 0) {
-            return x->parts[mid].sku;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return CS_STR_NULL;
+    cs_str sku = CS_STR_NULL;
+    cs_lookup_find(&x->parts, part, CS_STR_NULL, &sku);
+    return sku;
 }
 
 static int64_t safety_of(const stock_update *x, cs_str sku, cs_str stockroom)

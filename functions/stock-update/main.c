@@ -36,32 +36,11 @@ static const cs_lookup *table(stock_update *x, cs_config *c, const cs_json *at, 
     return t;
 }
 
-static int compare_part(const void *a, const void *b)
-{
-    const part_sku *x = a, *y = b;
-    size_t n = x->part.len < y->part.len ? x->part.len : y->part.len;
-    int c = memcmp(x->part.ptr, y->part.ptr, n);
-    return c ? c : (x->part.len > y->part.len) - (x->part.len < y->part.len);
-}
-
 /* The SKU table turned round: part number to SKU. */
 static void turn_round(stock_update *x, cs_config *c)
 {
-    size_t n = x->skus ? x->skus->count : 0;
-    x->parts = cs_arena_calloc(c->arena, n ? n : 1, sizeof(part_sku));
-    for (size_t i = 0; x->parts && i < n; i++) {
-        const cs_lookup_entry *e = &x->skus->entries[i];
-        if (e->value->type == CS_JSON_STRING) {
-            x->parts[x->part_count++] = (part_sku){.part = e->value->text, .sku = e->key};
-        }
-    }
-    qsort(x->parts, x->part_count, sizeof(part_sku), compare_part);
-    for (size_t i = 1; i < x->part_count; i++) {
-        if (!compare_part(&x->parts[i - 1], &x->parts[i])) {
-            cs_problems_add(&c->problems, "stock_update.sku_lookup", "ambiguous",
-                            "part %.*s is the part of two SKUs; stock cannot tell which",
-                            CS_STR_FMT(x->parts[i].part));
-        }
+    if (x->skus) {
+        cs_lookup_reverse(c->arena, x->skus, "stock_update.sku_lookup", &x->parts, &c->problems);
     }
 }
 

@@ -18,19 +18,13 @@ typedef struct target {
     cs_str channel;  /* commercetools: the supply channel's key */
 } target;
 
-/* A part number and its storefront SKU, sorted by part. */
-typedef struct part_sku {
-    cs_str part, sku;
-} part_sku;
-
 typedef struct stock_update {
     cs_flow flow;
     cs_connections systems;
     cs_mapping *mapping;
     const cs_lookup *skus;   /* SKU to part number */
     const cs_lookup *stores; /* store code to its stockroom */
-    part_sku *parts;         /* the SKU table turned round */
-    size_t part_count;
+    cs_lookup parts;         /* the SKU table turned round: part to SKU */
     target targets[MAX_TARGETS];
     size_t target_count;
     const cs_json *safety; /* {"default", "skus": {}, "stockrooms": {}} */

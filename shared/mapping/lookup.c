@@ -154,3 +154,33 @@ bool cs_lookup_has_column(const cs_lookup *table, cs_str column)
     }
     return false;
 }
+
+cs_error cs_lookup_reverse(cs_arena *arena, const cs_lookup *table, const char *path,
+                           cs_lookup *out, cs_problems *problems)
+{
+    *out = (cs_lookup){.name = table->name, .ignore_case = false};
+    out->entries = cs_arena_calloc(arena, table->count ? table->count : 1, sizeof(*out->entries));
+    cs_json *keys = cs_arena_calloc(arena, table->count ? table->count : 1, sizeof(cs_json));
+    if (!out->entries || !keys) {
+        return CS_ERR_ARENA_FULL;
+    }
+    for (size_t i = 0; i < table->count; i++) {
+        const cs_lookup_entry *e = &table->entries[i];
+        if (e->value->type == CS_JSON_STRING) {
+            keys[out->count] = (cs_json){.type = CS_JSON_STRING, .text = e->key};
+            out->entries[out->count] =
+                (cs_lookup_entry){.key = e->value->text, .value = &keys[out->count]};
+            out->count++;
+        }
+    }
+    bool ignore_case = false;
+    qsort_r(out->entries, out->count, sizeof(*out->entries), compare_entries, &ignore_case);
+    size_t before = cs_problems_total(problems);
+    for (size_t i = 1; i < out->count; i++) {
+        if (compare_keys(out->entries[i - 1].key, out->entries[i].key, false) == 0) {
+            cs_problems_add(problems, path, "ambiguous", "'%.*s' is the value of two keys",
+                            CS_STR_FMT(out->entries[i].key));
+        }
+    }
+    return cs_problems_total(problems) > before ? CS_ERR_INVALID_ARGUMENT : CS_ERR_OK;
+}

@@ -41,4 +41,10 @@ bool cs_lookup_find(const cs_lookup *table, cs_str key, cs_str column, cs_str *o
 /* Whether any row of the table has the column (for checking configs). */
 bool cs_lookup_has_column(const cs_lookup *table, cs_str column);
 
+/* A string table turned round (values become keys), for reading the other
+ * way (a part number back to its SKU). A value that two keys share is a
+ * problem at path, since the way back would be ambiguous. */
+cs_error cs_lookup_reverse(cs_arena *arena, const cs_lookup *table, const char *path,
+                           cs_lookup *out, cs_problems *problems);
+
 #endif

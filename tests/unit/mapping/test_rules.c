@@ -83,6 +83,35 @@ static void unmapped_skus_need_an_item_code(void **state)
                         "lines[2].sku: sku_unmapped: SKU 'NEW-SKU' has no item code\n");
 }
 
+/* Part numbers back to SKUs; a part two SKUs share is named. */
+static void a_table_turns_round(void **state)
+{
+    (void)state;
+    cs_lookup table, back;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    cs_json *cfg = parse("{\"values\": {\"SKU-B\": \"P-1\", \"SKU-A\": \"P-2\", "
+                         "\"SKU-C\": {\"part\": \"P-3\"}}}");
+    assert_int_equal(
+        cs_lookup_load(&test_arena, CS_STR_LIT("skus"), cfg, "lookups.skus", &table, &problems),
+        CS_ERR_OK);
+    assert_int_equal(cs_lookup_reverse(&test_arena, &table, "back", &back, &problems), CS_ERR_OK);
+    assert_int_equal(back.count, 2); /* rows with columns do not turn round */
+    cs_str sku = CS_STR_NULL;
+    assert_true(cs_lookup_find(&back, CS_STR_LIT("P-2"), CS_STR_NULL, &sku));
+    assert_true(cs_str_eq_c(sku, "SKU-A"));
+    assert_false(cs_lookup_find(&back, CS_STR_LIT("P-3"), CS_STR_NULL, &sku));
+
+    cfg = parse("{\"values\": {\"SKU-A\": \"P-1\", \"SKU-B\": \"P-1\"}}");
+    assert_int_equal(
+        cs_lookup_load(&test_arena, CS_STR_LIT("skus"), cfg, "lookups.skus", &table, &problems),
+        CS_ERR_OK);
+    assert_int_equal(cs_lookup_reverse(&test_arena, &table, "back", &back, &problems),
+                     CS_ERR_INVALID_ARGUMENT);
+    assert_string_equal(test_problems_text(&test_arena, &problems),
+                        "back: ambiguous: 'P-1' is the value of two keys\n");
+}
+
 static void allocation_adds_up_to_the_unit(void **state)
 {
     (void)state;
@@ -365,6 +394,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(validation_fixtures),
         cmocka_unit_test(unmapped_skus_need_an_item_code),
+        cmocka_unit_test(a_table_turns_round),
         cmocka_unit_test(allocation_adds_up_to_the_unit),
         cmocka_unit_test(order_discount_is_spread_over_lines),
         cmocka_unit_test(owner_fields_only_are_written),
