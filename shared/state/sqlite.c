@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -466,7 +467,14 @@ cs_error cs_state_open_sqlite(const char *db_path, const char *snapshot_dir, cs_
         return r;
     }
     sqlite3_busy_timeout(st->db, 10000);
+    /* Switching a new database to WAL takes it whole, and SQLite answers
+     * BUSY at once (without the busy handler) to a second process doing the
+     * same, as function instances starting together do. */
     cs_error r = exec(st, schema, diag);
+    for (int attempt = 0; r && sqlite3_errcode(st->db) == SQLITE_BUSY && attempt < 200; attempt++) {
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+        r = exec(st, schema, diag);
+    }
     if (r) {
         close_state(&st->base);
         return r;

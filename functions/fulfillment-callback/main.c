@@ -1,0 +1,332 @@
+/* fulfillment-callback: the ERP's shipments back to the storefront order
+ * they ship, on a schedule.
+ *
+ * Each run reads MAX's shipments after the last run's cursor (kept in
+ * state) and applies each one once: a Shopify fulfillment on the order's
+ * fulfillment orders with carrier and tracking (partial shipments ship
+ * their lines only), or a commercetools delivery with its parcel and the
+ * shipment state. The storefront order is the one order-export made the
+ * MAX order from (the id map it wrote); a MAX order the sync did not make
+ * is skipped. Each shipment has an idempotency record, so a shipment
+ * already applied is never applied again, and per order they go in MAX's
+ * order: once one of an order's shipments must be retried, its later ones
+ * wait for the next run, and the cursor stays before the page. A shipment
+ * the storefront refuses (nothing left to ship, an unknown SKU) goes to the
+ * error queue with the shipment as MAX answered it. Config:
+ *
+ *   "fulfillment_callback": {"sku_lookup": "sku_to_item", "notify_customer": false}
+ *
+ * The answer: {"shipments", "written", "skipped", "retried", "failed"}. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "connectors/commercetools/actions.h"
+#include "connectors/exactmax/records.h"
+#include "core/timestamp.h"
+#include "flow/connections.h"
+#include "mapping/mapping.h"
+#include "runtime.h"
+
+enum { PAGE = 100, MAX_BLOCKED = 64 };
+static const int64_t LEASE_MS = 5 * 60 * 1000;
+static const int64_t IDEM_TTL_MS = 365LL * 24 * 3600 * 1000;
+static const char *const SECTION = "fulfillment_callback";
+
+typedef struct callback {
+    cs_flow flow;
+    cs_connections systems;
+    cs_mapping *mapping;
+    cs_lookup parts; /* part number to SKU */
+    bool notify_customer;
+    char owner[64];
+    /* MAX orders with a shipment to retry this run: their later ones wait */
+    cs_str blocked[MAX_BLOCKED];
+    size_t blocked_count;
+} callback;
+
+static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
+{
+    callback *x = user;
+    cs_error r = cs_flow_init(&x->flow, "fulfillment-callback", arena, log, diag);
+    if (r) {
+        return r;
+    }
+    cs_config *c = &x->flow.config;
+    if (cs_mapping_load(arena, c->root, &x->mapping, &c->problems) == CS_ERR_ARENA_FULL) {
+        return cs_arena_full(arena, diag);
+    }
+    cs_connections_read(&x->systems, c, CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
+    const cs_json *s = cs_config_object(c, SECTION, false);
+    cs_str name = cs_config_string(c, s, SECTION, "sku_lookup", false);
+    const cs_lookup *skus = name.len ? cs_mapping_lookup(x->mapping, name) : NULL;
+    if (name.len && !skus) {
+        cs_problems_add(&c->problems, "fulfillment_callback.sku_lookup", "unknown_lookup",
+                        "no lookup table '%.*s'", CS_STR_FMT(name));
+    }
+    if (skus) {
+        cs_lookup_reverse(arena, skus, "fulfillment_callback.sku_lookup", &x->parts, &c->problems);
+    }
+    const cs_json *notify = cs_json_object_get(s, CS_STR_LIT("notify_customer"));
+    x->notify_customer = notify && notify->type == CS_JSON_BOOL && notify->boolean;
+    r = cs_config_check(c, log, diag);
+    return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
+}
+
+/* ---- one shipment ---- */
+
+/* The storefront order MAX's order came from: "shopify:us:5001" or
+ * "commercetools:<id>", from the id map order-export wrote. */
+static cs_error storefront_order(callback *x, cs_str ord_num, cs_system *system, char key[160],
+                                 cs_diag *diag)
+{
+    static const cs_system sources[] = {CS_SYS_SHOPIFY, CS_SYS_COMMERCETOOLS};
+    for (size_t i = 0; i < 2; i++) {
+        bool found = false;
+        cs_error r = cs_state_idmap_get(x->flow.state, "order", CS_SYS_EXACTMAX, ord_num,
+                                        sources[i], key, 160, &found, diag);
+        if (r || found) {
+            *system = sources[i];
+            return r;
+        }
+    }
+    return cs_diag_set(diag, CS_ERR_NOT_FOUND, "MAX order %.*s was not made by the sync",
+                       CS_STR_FMT(ord_num));
+}
+
+static cs_error ship_shopify(callback *x, const char *key, const cs_shipment *shipment,
+                             cs_arena *arena, cs_diag *diag)
+{
+    /* "shopify:<store>:<order id>" */
+    const char *store = key + strlen("shopify:");
+    const char *id = strchr(store, ':');
+    const cs_shop *shop =
+        id ? cs_connections_store(&x->systems, cs_str_make(store, (size_t)(id - store))) : NULL;
+    if (!shop || !shop->api) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: its store is not configured", key);
+    }
+    cs_problems problems;
+    cs_problems_init(&problems, arena);
+    cs_shopify_fulfillment_opts opts = {.notify_customer = x->notify_customer};
+    return cs_shopify_ship(shop->api, cs_str_from_c(id + 1), shipment, &opts, arena, &problems,
+                           diag);
+}
+
+/* addDelivery for the shipment on the order as it is now: each line's
+ * lineItem found by SKU. */
+static cs_error delivery_actions(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                                 cs_diag *diag)
+{
+    cs_shipment *shipment = user;
+    const cs_json *items = cs_json_object_get(order, CS_STR_LIT("lineItems"));
+    for (size_t i = 0; i < shipment->line_count; i++) {
+        cs_shipment_line *l = &shipment->lines[i];
+        for (const cs_json *li = items ? items->first : NULL; li; li = li->next) {
+            const cs_json *sku = cs_json_path(li, "variant.sku");
+            const cs_json *id = cs_json_object_get(li, CS_STR_LIT("id"));
+            if (sku && id && cs_str_eq(sku->text, l->sku)) {
+                l->line_id = id->text;
+            }
+        }
+    }
+    cs_arena scratch;
+    cs_arena_init(&scratch, 0, 64 * 1024);
+    cs_problems problems;
+    cs_problems_init(&problems, &scratch);
+    cs_error r = cs_commercetools_delivery_update(shipment, version, body, &problems);
+    if (r) {
+        cs_problems_to_diag(&problems, r, diag);
+    }
+    cs_arena_clean_up(&scratch);
+    return r;
+}
+
+static cs_error ship_commercetools(callback *x, const char *key, cs_shipment *shipment,
+                                   cs_arena *arena, cs_diag *diag)
+{
+    if (!x->systems.ct) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: no commercetools connection", key);
+    }
+    const cs_json *updated;
+    return cs_commercetools_update_order(x->systems.ct,
+                                         cs_str_from_c(key + strlen("commercetools:")),
+                                         delivery_actions, shipment, arena, &updated, diag);
+}
+
+static bool transient(cs_error e)
+{
+    return e == CS_ERR_HTTP_TRANSIENT || e == CS_ERR_HTTP || e == CS_ERR_DEADLINE ||
+           e == CS_ERR_BUSY || e == CS_ERR_STORAGE || e == CS_ERR_AWS || e == CS_ERR_TLS ||
+           e == CS_ERR_CONDITION_FAILED || e == CS_ERR_HTTP_CONFLICT || e == CS_ERR_ARENA_FULL;
+}
+
+/* The shipment's lines get their storefront SKUs; MAX line numbers mean
+ * nothing to the storefront, so lines are matched by SKU. */
+static cs_error map_lines(callback *x, cs_shipment *s, cs_arena *arena, cs_diag *diag)
+{
+    cs_problems problems;
+    cs_problems_init(&problems, arena);
+    for (size_t i = 0; i < s->line_count; i++) {
+        s->lines[i].line_id = CS_STR_NULL;
+        if (!cs_lookup_find(&x->parts, s->lines[i].item_code, CS_STR_NULL, &s->lines[i].sku)) {
+            cs_problems_add(&problems, cs_arena_sprintf(arena, "lines[%zu].prtNum", i),
+                            "unknown_part", "no SKU for part %.*s",
+                            CS_STR_FMT(s->lines[i].item_code));
+        }
+    }
+    return cs_problems_total(&problems)
+               ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
+               : CS_ERR_OK;
+}
+
+/* Sends the shipment once, under its idempotency record. */
+static cs_outcome apply_once(callback *x, cs_shipment *s, cs_system system, const char *key,
+                             cs_arena *arena, cs_error *error, cs_diag *diag)
+{
+    cs_str record =
+        cs_str_from_c(cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id)));
+    cs_str version = CS_STR_LIT("applied");
+    cs_idem_result idem;
+    *error = cs_state_idem_begin(x->flow.state, x->flow.name, record, version, x->owner,
+                                 cs_time_now_ms(), LEASE_MS, IDEM_TTL_MS, &idem, diag);
+    if (*error || idem.status == CS_IDEM_BUSY) {
+        *error = *error ? *error : cs_diag_set(diag, CS_ERR_BUSY, "another run is applying it");
+        return CS_OUTCOME_RETRY;
+    }
+    if (idem.status == CS_IDEM_DONE) {
+        return CS_OUTCOME_DUPLICATE;
+    }
+    *error = system == CS_SYS_SHOPIFY ? ship_shopify(x, key, s, arena, diag)
+                                      : ship_commercetools(x, key, s, arena, diag);
+    if (*error) {
+        cs_state_idem_release(x->flow.state, x->flow.name, record, version, x->owner, NULL);
+        return transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
+    }
+    *error = cs_state_idem_complete(x->flow.state, x->flow.name, record, version, x->owner,
+                                    cs_str_from_c(key), cs_time_now_ms(), IDEM_TTL_MS, diag);
+    return *error ? CS_OUTCOME_RETRY : CS_OUTCOME_WRITTEN;
+}
+
+static bool blocked(const callback *x, cs_str ord_num)
+{
+    for (size_t i = 0; i < x->blocked_count; i++) {
+        if (cs_str_eq(x->blocked[i], ord_num)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static cs_str snapshot(const cs_json *item, cs_arena *arena)
+{
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_json_write_value(&w, item);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    char *copy = cs_arena_strndup(arena, cs_buf_view(&out));
+    cs_str s = cs_str_make(copy, copy ? out.len : 0);
+    cs_buf_clean_up(&out);
+    return s;
+}
+
+static cs_outcome apply(callback *x, const cs_json *item, cs_arena *arena)
+{
+    cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
+    cs_shipment *s = cs_arena_calloc(arena, 1, sizeof(*s));
+    cs_record_result r = {
+        .outcome = CS_OUTCOME_FAILED, .diag = diag, .snapshot = snapshot(item, arena)};
+    if (!diag || !s) {
+        return CS_OUTCOME_RETRY;
+    }
+    cs_problems problems;
+    cs_problems_init(&problems, arena);
+    r.error = cs_exactmax_shipment_decode(item, arena, s, &problems);
+    if (r.error) {
+        cs_problems_to_diag(&problems, r.error, diag);
+    }
+    cs_str ord_num = s->order_ids.by_system[CS_SYS_EXACTMAX];
+    r.source_id = s->meta.source_id;
+    r.correlation_id =
+        cs_str_from_c(cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id)));
+    char key[160] = "";
+    cs_system system = CS_SYS_NONE;
+    if (!r.error && blocked(x, ord_num)) {
+        r.outcome = CS_OUTCOME_RETRY;
+        r.error = cs_diag_set(diag, CS_ERR_BUSY, "an earlier shipment of %.*s waits",
+                              CS_STR_FMT(ord_num));
+    } else if (!r.error && (r.error = storefront_order(x, ord_num, &system, key, diag))) {
+        r.outcome = r.error == CS_ERR_NOT_FOUND ? CS_OUTCOME_SKIPPED : CS_OUTCOME_RETRY;
+    } else if (!r.error && !(r.error = map_lines(x, s, arena, diag))) {
+        r.target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
+        r.outcome = apply_once(x, s, system, key, arena, &r.error, diag);
+    }
+    cs_outcome outcome = cs_flow_record(&x->flow, &r);
+    if (outcome == CS_OUTCOME_RETRY && ord_num.len && x->blocked_count < MAX_BLOCKED &&
+        !blocked(x, ord_num)) {
+        x->blocked[x->blocked_count++] = ord_num;
+    }
+    return outcome;
+}
+
+/* ---- a run ---- */
+
+static cs_error run(callback *x, cs_arena *arena, cs_diag *diag)
+{
+    cs_cursor saved;
+    bool found = false;
+    cs_error r = cs_state_cursor_get(x->flow.state, x->flow.name, "exactmax", "shipments", &saved,
+                                     &found, diag);
+    cs_exactmax_cursor cursor = {.modified_since_ms = found ? saved.updated_at_ms : 0};
+    snprintf(cursor.after_key, sizeof(cursor.after_key), "%.63s", found ? saved.id : "");
+    bool retry_seen = false;
+    for (bool more = !r; more && !r;) {
+        const cs_json *items;
+        r = cs_exactmax_page(x->systems.max, "shipments", NULL, PAGE, &cursor, arena, &items, &more,
+                             diag);
+        for (const cs_json *i = r ? NULL : items->first; i; i = i->next) {
+            retry_seen = apply(x, i, arena) == CS_OUTCOME_RETRY || retry_seen;
+        }
+        if (!r && !retry_seen) {
+            cs_cursor next = {.updated_at_ms = cursor.modified_since_ms};
+            snprintf(next.id, sizeof(next.id), "%s", cursor.after_key);
+            r = cs_state_cursor_put(x->flow.state, x->flow.name, "exactmax", "shipments", &next,
+                                    diag);
+        }
+        more = more && !retry_seen;
+    }
+    return r;
+}
+
+static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
+{
+    callback *x = user;
+    snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(inv->request_id));
+    x->blocked_count = 0;
+    cs_http_set_deadline(x->flow.http, inv->deadline_ms);
+    cs_error r = run(x, inv->arena, diag);
+    if (!r) {
+        const int64_t *n = x->flow.counts;
+        r = cs_buf_appendf(response,
+                           "{\"shipments\":%lld,\"written\":%lld,\"skipped\":%lld,"
+                           "\"retried\":%lld,\"failed\":%lld}",
+                           (long long)x->flow.records_in, (long long)n[CS_OUTCOME_WRITTEN],
+                           (long long)(n[CS_OUTCOME_SKIPPED] + n[CS_OUTCOME_DUPLICATE]),
+                           (long long)n[CS_OUTCOME_RETRY], (long long)n[CS_OUTCOME_FAILED]);
+    }
+    cs_flow_emit_metrics(&x->flow);
+    return r;
+}
+
+int main(void)
+{
+    static callback x;
+    cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
+    int status = cs_runtime_main(&opts);
+    cs_connections_close(&x.systems);
+    cs_flow_clean_up(&x.flow);
+    return status;
+}

@@ -1,0 +1,168 @@
+/* fulfillment-callback under the emulator against the sandbox: orders that
+ * order-export put into MAX are shipped by MAX's warehouse, and each
+ * shipment reaches its storefront order once (a Shopify fulfillment with
+ * tracking, a commercetools delivery), however often the schedule runs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/timestamp.h"
+#include "project_fixture.h"
+#include "testing.h"
+
+enum { ORDERS = 4 };
+
+static test_project project;
+static char queue_url[128];
+
+static int start(const char *config)
+{
+    sb_opts sopts = {.shopify = {.seed = 11}};
+    if (test_project_start(&project, &sopts, config)) {
+        return -1;
+    }
+    test_project_queue_url(&project, "order-events", queue_url, sizeof(queue_url));
+    return test_arena_setup(NULL);
+}
+
+static int start_shopify(void **st)
+{
+    (void)st;
+    return start("shopify-exactmax");
+}
+
+static int start_commercetools(void **st)
+{
+    (void)st;
+    return start("commercetools-exactmax");
+}
+
+static int stop(void **st)
+{
+    test_project_stop(&project);
+    return test_arena_teardown(st);
+}
+
+static int64_t field(const cs_json *o, const char *key)
+{
+    int64_t n = -1;
+    assert_int_equal(cs_json_get_int64(o, key, &n, NULL), CS_ERR_OK);
+    return n;
+}
+
+/* Waits until MAX has `want` customer orders. */
+static void wait_for_orders(size_t want)
+{
+    size_t count = 0;
+    int64_t give_up = cs_time_monotonic_ms() + 60000;
+    while (cs_time_monotonic_ms() < give_up) {
+        test_project_max_orders(&project, "CU", &count);
+        if (count >= want) {
+            return;
+        }
+        usleep(200 * 1000);
+    }
+    fail_msg("MAX has %zu orders, not %zu", count, want);
+}
+
+/* MAX's warehouse ships what it can; the number of shipment events. */
+static int64_t ship(void)
+{
+    long status;
+    char *text = test_project_sandbox_post(&project, "/_sandbox/exactmax/warehouse", "{}", &status);
+    assert_int_equal(status, 200);
+    const cs_json *answer = test_parse(&test_arena, text, strlen(text));
+    return field(answer, "shipments");
+}
+
+/* Runs the callback twice: the shipments are applied by the first run only. */
+static void callback_applies(int64_t shipments)
+{
+    const cs_json *first = test_project_invoke(&project, "fulfillment-callback", "{}");
+    assert_int_equal(field(first, "written"), shipments);
+    assert_int_equal(field(first, "failed"), 0);
+    assert_int_equal(field(first, "retried"), 0);
+    const cs_json *again = test_project_invoke(&project, "fulfillment-callback", "{}");
+    assert_int_equal(field(again, "shipments"), 0);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&project, "open", &entries), 0);
+}
+
+static void shipments_become_fulfillments_once(void **st)
+{
+    (void)st;
+    char subscribe[512];
+    long status;
+    snprintf(subscribe, sizeof(subscribe), "{\"address\":\"sqs:%s\",\"secret\":\"%s\"}", queue_url,
+             TEST_WEBHOOK_SECRET);
+    test_project_sandbox_post(&project, "/_sandbox/shopify/us-store/webhooks", subscribe, &status);
+    assert_int_equal(status, 204);
+    char ids[ORDERS][24];
+    for (int i = 0; i < ORDERS; i++) {
+        char *text =
+            test_project_sandbox_post(&project, "/_sandbox/shopify/us-store/orders", "{}", &status);
+        assert_int_equal(status, 200);
+        const cs_json *order = test_parse(&test_arena, text, strlen(text));
+        cs_str id = cs_json_object_get(order, CS_STR_LIT("id"))->text;
+        snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(id));
+    }
+    wait_for_orders(ORDERS);
+    int64_t shipments = ship();
+    assert_true(shipments > 0);
+    callback_applies(shipments);
+
+    /* Every shipped order has its fulfillment, with MAX's tracking number. */
+    size_t fulfilled = 0;
+    for (int i = 0; i < ORDERS; i++) {
+        char url[256];
+        snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s", project.sandbox_url,
+                 ids[i]);
+        char *text = test_get(project.http, url, &status);
+        assert_int_equal(status, 200);
+        const cs_json *state = test_parse(&test_arena, text, strlen(text));
+        const cs_json *list = cs_json_object_get(state, CS_STR_LIT("fulfillments"));
+        for (const cs_json *f = list ? list->first : NULL; f; f = f->next) {
+            assert_non_null(strstr(text, "1Z"));
+            fulfilled++;
+        }
+    }
+    assert_true(fulfilled >= (size_t)shipments);
+}
+
+static void shipments_become_deliveries_once(void **st)
+{
+    (void)st;
+    char subscribe[256];
+    snprintf(subscribe, sizeof(subscribe), "{\"queue_url\":\"%s\"}", queue_url);
+    long status;
+    test_project_sandbox_post(&project, "/_sandbox/commercetools/subscription", subscribe, &status);
+    assert_int_equal(status, 204);
+    for (int i = 0; i < ORDERS; i++) {
+        test_project_sandbox_post(&project, "/_sandbox/commercetools/orders", "{}", &status);
+        assert_int_equal(status, 201);
+    }
+    wait_for_orders(ORDERS);
+    int64_t shipments = ship();
+    assert_true(shipments > 0);
+    callback_applies(shipments);
+}
+
+int main(void)
+{
+    const struct CMUnitTest shopify[] = {
+        cmocka_unit_test(shipments_become_fulfillments_once),
+    };
+    const struct CMUnitTest commercetools[] = {
+        cmocka_unit_test(shipments_become_deliveries_once),
+    };
+    return cmocka_run_group_tests_name("fulfillment_shopify", shopify, start_shopify, stop) |
+           cmocka_run_group_tests_name("fulfillment_commercetools", commercetools,
+                                       start_commercetools, stop);
+}
