@@ -235,6 +235,7 @@ static cs_str snapshot(const cs_json *item, cs_arena *arena)
 
 static cs_outcome apply(callback *x, const cs_json *item, cs_arena *arena)
 {
+    x->flow.records_in++;
     cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
     cs_shipment *s = cs_arena_calloc(arena, 1, sizeof(*s));
     cs_record_result r = {

@@ -86,6 +86,7 @@ static int64_t ship(void)
 static void callback_applies(int64_t shipments)
 {
     const cs_json *first = test_project_invoke(&project, "fulfillment-callback", "{}");
+    assert_int_equal(field(first, "shipments"), shipments);
     assert_int_equal(field(first, "written"), shipments);
     assert_int_equal(field(first, "failed"), 0);
     assert_int_equal(field(first, "retried"), 0);
