@@ -86,6 +86,38 @@ void test_project_stop(test_project *p)
     }
 }
 
+test_project test_scenario;
+char test_scenario_queue[128];
+
+static int scenario(const char *config)
+{
+    sb_opts sopts = {.shopify = {.seed = 11}};
+    if (test_project_start(&test_scenario, &sopts, config)) {
+        return -1;
+    }
+    test_project_queue_url(&test_scenario, "order-events", test_scenario_queue,
+                           sizeof(test_scenario_queue));
+    return test_arena_setup(NULL);
+}
+
+int test_scenario_shopify(void **state)
+{
+    (void)state;
+    return scenario("shopify-exactmax");
+}
+
+int test_scenario_commercetools(void **state)
+{
+    (void)state;
+    return scenario("commercetools-exactmax");
+}
+
+int test_scenario_stop(void **state)
+{
+    test_project_stop(&test_scenario);
+    return test_arena_teardown(state);
+}
+
 void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len)
 {
     snprintf(out, len, "%s/000000000000/%s", p->emulator_url, queue);

@@ -28,6 +28,15 @@ void test_project_stop(test_project *p);
 
 #define TEST_WEBHOOK_SECRET "scenario-app-secret"
 
+/* For a cmocka group that runs one integration: the project the setups
+ * start (with the sandbox's Shopify seed 11) and the teardown stops, and
+ * its order queue's URL. */
+extern test_project test_scenario;
+extern char test_scenario_queue[128];
+int test_scenario_shopify(void **state);
+int test_scenario_commercetools(void **state);
+int test_scenario_stop(void **state);
+
 /* The emulator's URL for a queue of the template. */
 void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len);
 

@@ -19,37 +19,6 @@
 
 enum { ORDERS = 4 };
 
-static test_project project;
-static char queue_url[128];
-
-static int start(const char *config)
-{
-    sb_opts sopts = {.shopify = {.seed = 11}};
-    if (test_project_start(&project, &sopts, config)) {
-        return -1;
-    }
-    test_project_queue_url(&project, "order-events", queue_url, sizeof(queue_url));
-    return test_arena_setup(NULL);
-}
-
-static int start_shopify(void **st)
-{
-    (void)st;
-    return start("shopify-exactmax");
-}
-
-static int start_commercetools(void **st)
-{
-    (void)st;
-    return start("commercetools-exactmax");
-}
-
-static int stop(void **st)
-{
-    test_project_stop(&project);
-    return test_arena_teardown(st);
-}
-
 static int64_t field(const cs_json *o, const char *key)
 {
     int64_t n = -1;
@@ -63,7 +32,7 @@ static void wait_for_orders(size_t want)
     size_t count = 0;
     int64_t give_up = cs_time_monotonic_ms() + 60000;
     while (cs_time_monotonic_ms() < give_up) {
-        test_project_max_orders(&project, "CU", &count);
+        test_project_max_orders(&test_scenario, "CU", &count);
         if (count >= want) {
             return;
         }
@@ -76,7 +45,8 @@ static void wait_for_orders(size_t want)
 static int64_t ship(void)
 {
     long status;
-    char *text = test_project_sandbox_post(&project, "/_sandbox/exactmax/warehouse", "{}", &status);
+    char *text =
+        test_project_sandbox_post(&test_scenario, "/_sandbox/exactmax/warehouse", "{}", &status);
     assert_int_equal(status, 200);
     const cs_json *answer = test_parse(&test_arena, text, strlen(text));
     return field(answer, "shipments");
@@ -85,15 +55,15 @@ static int64_t ship(void)
 /* Runs the callback twice: the shipments are applied by the first run only. */
 static void callback_applies(int64_t shipments)
 {
-    const cs_json *first = test_project_invoke(&project, "fulfillment-callback", "{}");
+    const cs_json *first = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
     assert_int_equal(field(first, "shipments"), shipments);
     assert_int_equal(field(first, "written"), shipments);
     assert_int_equal(field(first, "failed"), 0);
     assert_int_equal(field(first, "retried"), 0);
-    const cs_json *again = test_project_invoke(&project, "fulfillment-callback", "{}");
+    const cs_json *again = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
     assert_int_equal(field(again, "shipments"), 0);
     cs_error_entry *entries;
-    assert_int_equal(test_project_errors(&project, "open", &entries), 0);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }
 
 static void shipments_become_fulfillments_once(void **st)
@@ -101,14 +71,15 @@ static void shipments_become_fulfillments_once(void **st)
     (void)st;
     char subscribe[512];
     long status;
-    snprintf(subscribe, sizeof(subscribe), "{\"address\":\"sqs:%s\",\"secret\":\"%s\"}", queue_url,
-             TEST_WEBHOOK_SECRET);
-    test_project_sandbox_post(&project, "/_sandbox/shopify/us-store/webhooks", subscribe, &status);
+    snprintf(subscribe, sizeof(subscribe), "{\"address\":\"sqs:%s\",\"secret\":\"%s\"}",
+             test_scenario_queue, TEST_WEBHOOK_SECRET);
+    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/webhooks", subscribe,
+                              &status);
     assert_int_equal(status, 204);
     char ids[ORDERS][24];
     for (int i = 0; i < ORDERS; i++) {
-        char *text =
-            test_project_sandbox_post(&project, "/_sandbox/shopify/us-store/orders", "{}", &status);
+        char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
+                                               "{}", &status);
         assert_int_equal(status, 200);
         const cs_json *order = test_parse(&test_arena, text, strlen(text));
         cs_str id = cs_json_object_get(order, CS_STR_LIT("id"))->text;
@@ -123,9 +94,9 @@ static void shipments_become_fulfillments_once(void **st)
     size_t fulfilled = 0;
     for (int i = 0; i < ORDERS; i++) {
         char url[256];
-        snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s", project.sandbox_url,
-                 ids[i]);
-        char *text = test_get(project.http, url, &status);
+        snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s",
+                 test_scenario.sandbox_url, ids[i]);
+        char *text = test_get(test_scenario.http, url, &status);
         assert_int_equal(status, 200);
         const cs_json *state = test_parse(&test_arena, text, strlen(text));
         const cs_json *list = cs_json_object_get(state, CS_STR_LIT("fulfillments"));
@@ -141,12 +112,13 @@ static void shipments_become_deliveries_once(void **st)
 {
     (void)st;
     char subscribe[256];
-    snprintf(subscribe, sizeof(subscribe), "{\"queue_url\":\"%s\"}", queue_url);
+    snprintf(subscribe, sizeof(subscribe), "{\"queue_url\":\"%s\"}", test_scenario_queue);
     long status;
-    test_project_sandbox_post(&project, "/_sandbox/commercetools/subscription", subscribe, &status);
+    test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/subscription", subscribe,
+                              &status);
     assert_int_equal(status, 204);
     for (int i = 0; i < ORDERS; i++) {
-        test_project_sandbox_post(&project, "/_sandbox/commercetools/orders", "{}", &status);
+        test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders", "{}", &status);
         assert_int_equal(status, 201);
     }
     wait_for_orders(ORDERS);
@@ -163,7 +135,8 @@ int main(void)
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(shipments_become_deliveries_once),
     };
-    return cmocka_run_group_tests_name("fulfillment_shopify", shopify, start_shopify, stop) |
+    return cmocka_run_group_tests_name("fulfillment_shopify", shopify, test_scenario_shopify,
+                                       test_scenario_stop) |
            cmocka_run_group_tests_name("fulfillment_commercetools", commercetools,
-                                       start_commercetools, stop);
+                                       test_scenario_commercetools, test_scenario_stop);
 }

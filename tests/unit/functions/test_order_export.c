@@ -1,4 +1,4 @@
-/* order-export under the emulator, on the project's template.yaml, against
+/* order-export under the emulator, on the test_scenario's template.yaml, against
  * the sandbox, for both integrations:
  * - Shopify: webhooks delivered twice each onto the order queue become
  *   exactly one MAX sales order per order; an order whose SKUs have no part
@@ -29,37 +29,6 @@
 static const char *const shops[] = {"us-store", "eu-store", "jp-store"};
 enum { ORDERS_PER_SHOP = 10, CT_ORDERS = 12 };
 
-static test_project project;
-static char queue_url[128];
-
-static int start(const char *config)
-{
-    sb_opts sopts = {.shopify = {.seed = 11}};
-    if (test_project_start(&project, &sopts, config)) {
-        return -1;
-    }
-    test_project_queue_url(&project, "order-events", queue_url, sizeof(queue_url));
-    return test_arena_setup(NULL);
-}
-
-static int start_shopify(void **st)
-{
-    (void)st;
-    return start("shopify-exactmax");
-}
-
-static int start_commercetools(void **st)
-{
-    (void)st;
-    return start("commercetools-exactmax");
-}
-
-static int stop(void **st)
-{
-    test_project_stop(&project);
-    return test_arena_teardown(st);
-}
-
 /* The bad order, signed as Shopify signs it, sent twice to the queue. */
 static void send_unmapped_order(void)
 {
@@ -79,7 +48,7 @@ static void send_unmapped_order(void)
                                 "2026-01",
                                 NULL};
     for (int i = 0; i < 2; i++) {
-        test_project_send(&project, queue_url, cs_str_make(order, len), attributes);
+        test_project_send(&test_scenario, test_scenario_queue, cs_str_make(order, len), attributes);
     }
     free(order);
 }
@@ -95,7 +64,7 @@ static cs_str text(const cs_json *o, const char *key)
 static size_t max_orders(const char *s_type, const char *prefix, const cs_json **found, size_t max)
 {
     size_t count, n = 0;
-    const cs_json **all = test_project_max_orders(&project, s_type, &count);
+    const cs_json **all = test_project_max_orders(&test_scenario, s_type, &count);
     for (size_t i = 0; i < count; i++) {
         cs_str po = text(all[i], "custPo");
         if (po.len < strlen(prefix) || memcmp(po.ptr, prefix, strlen(prefix)) != 0) {
@@ -130,7 +99,7 @@ static bool web_orders_and_error(void *user)
     (void)user;
     cs_error_entry *entries;
     return max_orders("CU", "", NULL, 0) >= 3 * ORDERS_PER_SHOP &&
-           test_project_errors(&project, "open", &entries) >= 1;
+           test_project_errors(&test_scenario, "open", &entries) >= 1;
 }
 
 static void each_order_lands_once(void **st)
@@ -139,17 +108,17 @@ static void each_order_lands_once(void **st)
     long status;
     char subscribe[512], path[96];
     snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"sqs:%s\",\"secret\":\"%s\",\"duplicates\":1}", queue_url,
+             "{\"address\":\"sqs:%s\",\"secret\":\"%s\",\"duplicates\":1}", test_scenario_queue,
              TEST_WEBHOOK_SECRET);
     for (size_t s = 0; s < 3; s++) {
         snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
-        test_project_sandbox_post(&project, path, subscribe, &status);
+        test_project_sandbox_post(&test_scenario, path, subscribe, &status);
         assert_int_equal(status, 204);
     }
     for (int i = 0; i < ORDERS_PER_SHOP; i++) {
         for (size_t s = 0; s < 3; s++) {
             snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shops[s]);
-            test_project_sandbox_post(&project, path, "{}", &status);
+            test_project_sandbox_post(&test_scenario, path, "{}", &status);
             assert_int_equal(status, 200);
         }
     }
@@ -158,13 +127,13 @@ static void each_order_lands_once(void **st)
 
     assert_int_equal(max_orders("CU", "", NULL, 0), 3 * ORDERS_PER_SHOP);
     cs_error_entry *entries = NULL;
-    assert_int_equal(test_project_errors(&project, "open", &entries), 1);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
     assert_string_equal(entries[0].flow, "order-export");
     assert_string_equal(entries[0].code, "InvalidArgument");
     assert_non_null(strstr(entries[0].message, "unknown_sku"));
     assert_non_null(strstr(entries[0].message, "IPOD2008GREEN"));
 
-    cs_state *state = test_project_state(&project);
+    cs_state *state = test_project_state(&test_scenario);
     assert_non_null(state);
     cs_buf snapshot;
     cs_buf_init(&snapshot, 0);
@@ -190,7 +159,7 @@ static void place(const char *shop, char id[24], char number[16])
     char path[96];
     long status;
     snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shop);
-    char *answer = test_project_sandbox_post(&project, path, "{}", &status);
+    char *answer = test_project_sandbox_post(&test_scenario, path, "{}", &status);
     assert_int_equal(status, 200);
     const cs_json *order = test_parse(&test_arena, answer, strlen(answer));
     snprintf(id, 24, "%.*s", CS_STR_FMT(text(order, "id")));
@@ -223,10 +192,10 @@ static void a_cancel_and_a_refund_land_once(void **st)
     snprintf(check.cancelled_po, sizeof(check.cancelled_po), "eu-%s", number[0]);
     snprintf(check.credited_po, sizeof(check.credited_po), "eu-%s-R", number[1]);
     snprintf(path, sizeof(path), "/_sandbox/shopify/eu-store/orders/%s/cancel", id[0]);
-    test_project_sandbox_post(&project, path, "", &status);
+    test_project_sandbox_post(&test_scenario, path, "", &status);
     assert_int_equal(status, 200);
     snprintf(path, sizeof(path), "/_sandbox/shopify/eu-store/orders/%s/refund", id[1]);
-    test_project_sandbox_post(&project, path, "", &status);
+    test_project_sandbox_post(&test_scenario, path, "", &status);
     assert_int_equal(status, 200);
     wait_for(cancelled_and_credited, &check);
 
@@ -246,14 +215,14 @@ static void a_cancel_and_a_refund_land_once(void **st)
 static cs_commercetools *ct_client(void)
 {
     char auth[128], api[128];
-    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", project.sandbox_url);
-    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", project.sandbox_url);
+    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", test_scenario.sandbox_url);
+    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", test_scenario.sandbox_url);
     cs_commercetools_config config = {.auth_url = auth,
                                       .api_url = api,
                                       .client_id = CS_STR_LIT("sandbox-client"),
                                       .client_secret = CS_STR_LIT("sandbox-secret")};
     cs_diag diag;
-    cs_commercetools *ct = cs_commercetools_new(project.http, &config, &diag);
+    cs_commercetools *ct = cs_commercetools_new(test_scenario.http, &config, &diag);
     assert_non_null(ct);
     return ct;
 }
@@ -298,14 +267,15 @@ static void ct_orders_land_once_and_cancel(void **st)
     (void)st;
     char subscribe[256];
     snprintf(subscribe, sizeof(subscribe),
-             "{\"queue_url\":\"%s\",\"duplicates\":1,\"reorder\":true}", queue_url);
+             "{\"queue_url\":\"%s\",\"duplicates\":1,\"reorder\":true}", test_scenario_queue);
     long status;
-    test_project_sandbox_post(&project, "/_sandbox/commercetools/subscription", subscribe, &status);
+    test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/subscription", subscribe,
+                              &status);
     assert_int_equal(status, 204);
     char ids[CT_ORDERS][40];
     for (int i = 0; i < CT_ORDERS; i++) {
-        char *answer =
-            test_project_sandbox_post(&project, "/_sandbox/commercetools/orders", "{}", &status);
+        char *answer = test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders",
+                                                 "{}", &status);
         assert_int_equal(status, 201);
         const cs_json *order = test_parse(&test_arena, answer, strlen(answer));
         snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(text(order, "id")));
@@ -327,7 +297,7 @@ static void ct_orders_land_once_and_cancel(void **st)
     assert_true(two_cancelled(NULL));
     assert_int_equal(ct_orders_in_max(NULL, 0), CT_ORDERS);
     cs_error_entry *entries;
-    assert_int_equal(test_project_errors(&project, "open", &entries), 0);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }
 
 int main(void)
@@ -339,7 +309,8 @@ int main(void)
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(ct_orders_land_once_and_cancel),
     };
-    return cmocka_run_group_tests_name("order_export_shopify", shopify, start_shopify, stop) |
+    return cmocka_run_group_tests_name("order_export_shopify", shopify, test_scenario_shopify,
+                                       test_scenario_stop) |
            cmocka_run_group_tests_name("order_export_commercetools", commercetools,
-                                       start_commercetools, stop);
+                                       test_scenario_commercetools, test_scenario_stop);
 }

@@ -1,4 +1,4 @@
-/* stock-update under the emulator, on the project's template.yaml, against
+/* stock-update under the emulator, on the test_scenario's template.yaml, against
  * the sandbox: MAX's stock published to the Shopify shops' locations and
  * to commercetools' supply channels, only where it changed, never below
  * zero, with safety stock and storefront orders MAX has not got yet taken
@@ -21,29 +21,6 @@
  * to one (eu); in commercetools MAIN and EAST to one channel each. */
 enum { SHOPIFY_LEVELS = 72, CT_LEVELS = 48 };
 
-static test_project project;
-
-static int start_shopify(void **st)
-{
-    (void)st;
-    sb_opts sopts = {.shopify = {.seed = 11}};
-    return test_project_start(&project, &sopts, "shopify-exactmax") ? -1 : test_arena_setup(NULL);
-}
-
-static int start_commercetools(void **st)
-{
-    (void)st;
-    sb_opts sopts = {.shopify = {.seed = 11}};
-    return test_project_start(&project, &sopts, "commercetools-exactmax") ? -1
-                                                                          : test_arena_setup(NULL);
-}
-
-static int stop(void **st)
-{
-    test_project_stop(&project);
-    return test_arena_teardown(st);
-}
-
 static int64_t field(const cs_json *o, const char *key)
 {
     int64_t n = -1;
@@ -53,7 +30,7 @@ static int64_t field(const cs_json *o, const char *key)
 
 static const cs_json *run(void)
 {
-    const cs_json *answer = test_project_invoke(&project, "stock-update", "{}");
+    const cs_json *answer = test_project_invoke(&test_scenario, "stock-update", "{}");
     assert_int_equal(field(answer, "retried"), 0);
     return answer;
 }
@@ -64,7 +41,7 @@ static void set_on_hand(const char *part, const char *stockroom, int64_t on_hand
     snprintf(body, sizeof(body), "{\"part\":\"%s\",\"stockroom\":\"%s\",\"on_hand\":%lld}", part,
              stockroom, (long long)on_hand);
     long status;
-    test_project_sandbox_post(&project, "/_sandbox/exactmax/stock", body, &status);
+    test_project_sandbox_post(&test_scenario, "/_sandbox/exactmax/stock", body, &status);
     assert_int_equal(status, 204);
 }
 
@@ -73,11 +50,11 @@ static void set_on_hand(const char *part, const char *stockroom, int64_t on_hand
 static int64_t shopify_available(const char *shop, const char *location, const char *sku)
 {
     char url[160], token[48];
-    snprintf(url, sizeof(url), "%s/shopify/%s", project.sandbox_url, shop);
+    snprintf(url, sizeof(url), "%s/shopify/%s", test_scenario.sandbox_url, shop);
     snprintf(token, sizeof(token), "shpat_sandbox_%s", shop);
     cs_diag diag;
     cs_shopify_config config = {.shop_url = url, .access_token = cs_str_from_c(token)};
-    cs_shopify *api = cs_shopify_new(project.http, &config, &diag);
+    cs_shopify *api = cs_shopify_new(test_scenario.http, &config, &diag);
     assert_non_null(api);
     cs_shopify_location *locations;
     size_t count;
@@ -88,9 +65,9 @@ static int64_t shopify_available(const char *shop, const char *location, const c
         id = cs_str_eq_c(locations[i].name, location) ? locations[i].id : id;
     }
     assert_true(id.len > 0);
-    snprintf(url, sizeof(url), "%s/_sandbox/shopify/%s/stock", project.sandbox_url, shop);
+    snprintf(url, sizeof(url), "%s/_sandbox/shopify/%s/stock", test_scenario.sandbox_url, shop);
     long status;
-    char *text = test_get(project.http, url, &status);
+    char *text = test_get(test_scenario.http, url, &status);
     assert_int_equal(status, 200);
     const cs_json *stock = test_parse(&test_arena, text, strlen(text));
     const cs_json *at = cs_json_object_get(cs_json_object_get(stock, cs_str_from_c(sku)), id);
@@ -147,9 +124,9 @@ static void available_never_goes_below_zero(void **st)
 static const cs_json *inventory(void)
 {
     char url[128];
-    snprintf(url, sizeof(url), "%s/_sandbox/commercetools/inventory", project.sandbox_url);
+    snprintf(url, sizeof(url), "%s/_sandbox/commercetools/inventory", test_scenario.sandbox_url);
     long status;
-    char *text = test_get(project.http, url, &status);
+    char *text = test_get(test_scenario.http, url, &status);
     assert_int_equal(status, 200);
     return test_parse(&test_arena, text, strlen(text));
 }
@@ -199,7 +176,8 @@ int main(void)
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(stock_reaches_the_supply_channels),
     };
-    return cmocka_run_group_tests_name("stock_update_shopify", shopify, start_shopify, stop) |
+    return cmocka_run_group_tests_name("stock_update_shopify", shopify, test_scenario_shopify,
+                                       test_scenario_stop) |
            cmocka_run_group_tests_name("stock_update_commercetools", commercetools,
-                                       start_commercetools, stop);
+                                       test_scenario_commercetools, test_scenario_stop);
 }
