@@ -62,7 +62,7 @@ static int compare_po(const void *a, const void *b)
 static level *find_level(levels *all, cs_str part, cs_str stockroom)
 {
     level key = {.part = part, .stockroom = stockroom};
-    return bsearch(&key, all->items, all->count, sizeof(level), compare_level);
+    return all->count ? bsearch(&key, all->items, all->count, sizeof(level), compare_level) : NULL;
 }
 
 static int64_t quantity(const cs_json *o, const char *key)
@@ -102,7 +102,9 @@ static cs_error read_on_hand(stock_update *x, cs_arena *arena, levels *out, cs_d
             }
         }
     }
-    qsort(g.items, g.count, sizeof(level), compare_level);
+    if (g.count) { /* an empty array has no items pointer, which qsort must not get */
+        qsort(g.items, g.count, sizeof(level), compare_level);
+    }
     *out = (levels){.items = g.items, .count = g.count};
     return CS_ERR_OK;
 }
@@ -138,7 +140,9 @@ static cs_error read_reserved(stock_update *x, cs_arena *arena, levels *all, gro
             }
         }
     }
-    qsort(pos->items, pos->count, sizeof(cs_str), compare_po);
+    if (pos->count) {
+        qsort(pos->items, pos->count, sizeof(cs_str), compare_po);
+    }
     return CS_ERR_OK;
 }
 
@@ -154,7 +158,7 @@ static void count_unexported(stock_update *x, const cs_order *o, const grow *pos
         return;
     }
     cs_str key = cs_str_from_c(po);
-    if (bsearch(&key, pos->items, pos->count, sizeof(cs_str), compare_po)) {
+    if (pos->count && bsearch(&key, pos->items, pos->count, sizeof(cs_str), compare_po)) {
         return;
     }
     for (size_t i = 0; i < o->line_count; i++) {
