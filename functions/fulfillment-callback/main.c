@@ -26,7 +26,6 @@
 #include "connectors/exactmax/records.h"
 #include "core/timestamp.h"
 #include "flow/connections.h"
-#include "mapping/mapping.h"
 #include "runtime.h"
 
 enum { PAGE = 100, MAX_BLOCKED = 64 };
@@ -37,7 +36,6 @@ static const char *const SECTION = "fulfillment_callback";
 typedef struct callback {
     cs_flow flow;
     cs_connections systems;
-    cs_mapping *mapping;
     cs_lookup parts; /* part number to SKU */
     bool notify_customer;
     char owner[64];
@@ -54,17 +52,9 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
         return r;
     }
     cs_config *c = &x->flow.config;
-    if (cs_mapping_load(arena, c->root, &x->mapping, &c->problems) == CS_ERR_ARENA_FULL) {
-        return cs_arena_full(arena, diag);
-    }
     cs_connections_read(&x->systems, c, CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
     const cs_json *s = cs_config_object(c, SECTION, false);
-    cs_str name = cs_config_string(c, s, SECTION, "sku_lookup", false);
-    const cs_lookup *skus = name.len ? cs_mapping_lookup(x->mapping, name) : NULL;
-    if (name.len && !skus) {
-        cs_problems_add(&c->problems, "fulfillment_callback.sku_lookup", "unknown_lookup",
-                        "no lookup table '%.*s'", CS_STR_FMT(name));
-    }
+    const cs_lookup *skus = cs_flow_lookup(&x->flow, s, SECTION, "sku_lookup", NULL);
     if (skus) {
         cs_lookup_reverse(arena, skus, "fulfillment_callback.sku_lookup", &x->parts, &c->problems);
     }

@@ -18,31 +18,12 @@
 
 /* ---- init ---- */
 
-static const cs_lookup *table(order_export *x, cs_config *c, const cs_json *at, const char *key,
-                              const char *columns[])
-{
-    cs_str name = cs_config_string(c, at, "order_export", key, false);
-    const cs_lookup *t = name.len ? cs_mapping_lookup(x->mapping, name) : NULL;
-    if (name.len && !t) {
-        cs_problems_add(&c->problems, cs_arena_sprintf(c->arena, "order_export.%s", key),
-                        "unknown_lookup", "no lookup table '%.*s'", CS_STR_FMT(name));
-    }
-    for (size_t i = 0; t && columns && columns[i]; i++) {
-        if (!cs_lookup_has_column(t, cs_str_from_c(columns[i]))) {
-            cs_problems_add(&c->problems,
-                            cs_arena_sprintf(c->arena, "lookups.%.*s", CS_STR_FMT(name)), "column",
-                            "every store needs '%s'", columns[i]);
-        }
-    }
-    return t;
-}
-
 static void read_order_opts(order_export *x, cs_config *c)
 {
     const cs_json *o = cs_config_object(c, "order_export", false);
-    static const char *store_columns[] = {"account", "stockroom", NULL};
-    x->skus = table(x, c, o, "sku_lookup", NULL);
-    x->stores = table(x, c, o, "stores_lookup", store_columns);
+    static const char *const store_columns[] = {"account", "stockroom", NULL};
+    x->skus = cs_flow_lookup(&x->flow, o, "order_export", "sku_lookup", NULL);
+    x->stores = cs_flow_lookup(&x->flow, o, "order_export", "stores_lookup", store_columns);
     cs_str charges = cs_config_string(c, o, "order_export", "charges", false);
     bool as_lines = cs_str_eq_c(charges, "lines");
     if (charges.len && !as_lines && !cs_str_eq_c(charges, "header")) {
@@ -68,9 +49,6 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
         return r;
     }
     cs_config *c = &x->flow.config;
-    if (cs_mapping_load(arena, c->root, &x->mapping, &c->problems) == CS_ERR_ARENA_FULL) {
-        return cs_arena_full(arena, diag);
-    }
     cs_connections_read(&x->systems, c, CS_USE_WEBHOOKS);
     read_order_opts(x, c);
     r = cs_config_check(c, log, diag);

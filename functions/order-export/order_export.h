@@ -10,8 +10,7 @@
 
 typedef struct order_export {
     cs_flow flow;
-    cs_connections systems; /* MAX, the shops, commercetools */
-    cs_mapping *mapping;
+    cs_connections systems;      /* MAX, the shops, commercetools */
     const cs_lookup *skus;       /* SKU to MAX part number */
     const cs_lookup *stores;     /* store code to account, stockroom */
     cs_exactmax_order_opts opts; /* cust_id and stockroom set per order */

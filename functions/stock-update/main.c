@@ -25,25 +25,6 @@
 
 static const char *const SECTION = "stock_update";
 
-static const cs_lookup *table(stock_update *x, cs_config *c, const cs_json *at, const char *key)
-{
-    cs_str name = cs_config_string(c, at, SECTION, key, false);
-    const cs_lookup *t = name.len ? cs_mapping_lookup(x->mapping, name) : NULL;
-    if (name.len && !t) {
-        cs_problems_add(&c->problems, cs_arena_sprintf(c->arena, "%s.%s", SECTION, key),
-                        "unknown_lookup", "no lookup table '%.*s'", CS_STR_FMT(name));
-    }
-    return t;
-}
-
-/* The SKU table turned round: part number to SKU. */
-static void turn_round(stock_update *x, cs_config *c)
-{
-    if (x->skus) {
-        cs_lookup_reverse(c->arena, x->skus, "stock_update.sku_lookup", &x->parts, &c->problems);
-    }
-}
-
 static void read_target(stock_update *x, cs_config *c, const cs_json *t, const char *path)
 {
     target out = {.stockroom = cs_config_string(c, t, path, "stockroom", false),
@@ -85,9 +66,11 @@ static void read_safety(stock_update *x, cs_config *c, const cs_json *section)
 static void read_settings(stock_update *x, cs_config *c)
 {
     const cs_json *s = cs_config_object(c, SECTION, false);
-    x->skus = table(x, c, s, "sku_lookup");
-    x->stores = table(x, c, s, "stores_lookup");
-    turn_round(x, c);
+    x->skus = cs_flow_lookup(&x->flow, s, SECTION, "sku_lookup", NULL);
+    x->stores = cs_flow_lookup(&x->flow, s, SECTION, "stores_lookup", NULL);
+    if (x->skus) {
+        cs_lookup_reverse(c->arena, x->skus, "stock_update.sku_lookup", &x->parts, &c->problems);
+    }
     const cs_json *locations = cs_json_object_get(s, CS_STR_LIT("locations"));
     if (s && (!locations || locations->type != CS_JSON_ARRAY || !locations->count)) {
         cs_problems_add(&c->problems, "stock_update.locations", "required",
@@ -110,9 +93,6 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
         return r;
     }
     cs_config *c = &x->flow.config;
-    if (cs_mapping_load(arena, c->root, &x->mapping, &c->problems) == CS_ERR_ARENA_FULL) {
-        return cs_arena_full(arena, diag);
-    }
     cs_connections_read(&x->systems, c, CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
     read_settings(x, c);
     r = cs_config_check(c, log, diag);

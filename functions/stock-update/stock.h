@@ -21,7 +21,6 @@ typedef struct target {
 typedef struct stock_update {
     cs_flow flow;
     cs_connections systems;
-    cs_mapping *mapping;
     const cs_lookup *skus;   /* SKU to part number */
     const cs_lookup *stores; /* store code to its stockroom */
     cs_lookup parts;         /* the SKU table turned round: part to SKU */

@@ -43,6 +43,10 @@ cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_
     cs_diag ignored;
     f->has_aws = getenv("AWS_ACCESS_KEY_ID") && cs_aws_init(&f->aws, f->http, NULL, &ignored) == 0;
     cs_error r = cs_config_load(&f->config, NULL, process_arena, f->has_aws ? &f->aws : NULL, diag);
+    if (!r && cs_mapping_load(process_arena, f->config.root, &f->mapping, &f->config.problems) ==
+                  CS_ERR_ARENA_FULL) {
+        r = cs_arena_full(process_arena, diag);
+    }
     if (!r) {
         r = open_state(f, diag);
     }
@@ -55,6 +59,26 @@ void cs_flow_clean_up(cs_flow *f)
     cs_http_client_destroy(f->http);
     f->state = NULL;
     f->http = NULL;
+}
+
+const cs_lookup *cs_flow_lookup(cs_flow *f, const cs_json *at, const char *parent, const char *key,
+                                const char *const *columns)
+{
+    cs_config *c = &f->config;
+    cs_str name = cs_config_string(c, at, parent, key, false);
+    const cs_lookup *t = name.len ? cs_mapping_lookup(f->mapping, name) : NULL;
+    if (name.len && !t) {
+        cs_problems_add(&c->problems, cs_arena_sprintf(c->arena, "%s.%s", parent, key),
+                        "unknown_lookup", "no lookup table '%.*s'", CS_STR_FMT(name));
+    }
+    for (size_t i = 0; t && columns && columns[i]; i++) {
+        if (!cs_lookup_has_column(t, cs_str_from_c(columns[i]))) {
+            cs_problems_add(&c->problems,
+                            cs_arena_sprintf(c->arena, "lookups.%.*s", CS_STR_FMT(name)), "column",
+                            "every row needs '%s'", columns[i]);
+        }
+    }
+    return t;
 }
 
 /* The error queue entry for a failed record; attempts count up across

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "core/log.h"
+#include "mapping/mapping.h"
 #include "net/http.h"
 #include "state/state.h"
 
@@ -39,18 +40,27 @@ typedef struct cs_flow {
     bool has_aws; /* credentials were in the environment */
     cs_state *state;
     cs_config config;
+    cs_mapping *mapping; /* the config's maps and lookup tables */
     int64_t records_in;
     int64_t counts[CS_OUTCOME__COUNT];
 } cs_flow;
 
 /* At init, for the life of the process: the HTTP client, AWS clients when
- * credentials are set, the config (CS_CONFIG) and the state, from
- * STATE_DB and SNAPSHOT_DIR (SQLite and a directory) or else STATE_TABLE
- * and SNAPSHOT_BUCKET (DynamoDB and S3). Config problems are collected in
- * f->config for the function's own settings; call cs_config_check after. */
+ * credentials are set, the config (CS_CONFIG) with its maps and lookup
+ * tables, and the state, from STATE_DB and SNAPSHOT_DIR (SQLite and a
+ * directory) or else STATE_TABLE and SNAPSHOT_BUCKET (DynamoDB and S3).
+ * Config problems (the mapping's among them) are collected in f->config
+ * for the function's own settings; call cs_config_check after. */
 cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_logger *log,
                       cs_diag *diag);
 void cs_flow_clean_up(cs_flow *f);
+
+/* The lookup table a setting names (parent.key), for a function's own
+ * settings: a problem when the setting is missing or names no table, or
+ * when the table lacks one of columns (NULL-ended; NULL for a string
+ * table). NULL when there is no such table. */
+const cs_lookup *cs_flow_lookup(cs_flow *f, const cs_json *at, const char *parent, const char *key,
+                                const char *const *columns);
 
 /* One record's result, as the function reports it. */
 typedef struct cs_record_result {
