@@ -1370,23 +1370,11 @@ void sb_shopify_place_order(sb_shopify *s, cs_str shop_name, sb_reply *reply)
     pthread_mutex_unlock(&s->mu);
 }
 
-void sb_shopify_refund_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
-{
-    pthread_mutex_lock(&s->mu);
-    sb_shop *shop = find_shop(s, shop_name);
-    sb_order *o = shop ? find_order(shop, order_id) : NULL;
-    if (!o) {
-        plain_error(reply, 404, "Not Found");
-    } else {
-        o->refunded_partly = true;
-        o->updated_ms = cs_time_now_ms();
-        static const char *const topics[] = {"orders/updated", NULL};
-        emit_order(s, shop, o, topics, reply);
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-void sb_shopify_cancel_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
+/* The merchant changes an order: change() edits it (now is the time), and
+ * it goes out under topics; 404 when the shop has no such order. */
+static void merchant_changes(sb_shopify *s, cs_str shop_name, int64_t order_id,
+                             void (*change)(sb_order *o, int64_t now), const char *const *topics,
+                             sb_reply *reply)
 {
     pthread_mutex_lock(&s->mu);
     sb_shop *shop = find_shop(s, shop_name);
@@ -1395,15 +1383,37 @@ void sb_shopify_cancel_order(sb_shopify *s, cs_str shop_name, int64_t order_id, 
         plain_error(reply, 404, "Not Found");
     } else {
         int64_t now = cs_time_now_ms();
-        o->cancelled_ms = o->cancelled_ms ? o->cancelled_ms : now;
+        change(o, now);
         o->updated_ms = now;
-        for (int f = 0; f < o->fulfillment_order_count; f++) {
-            o->fulfillment_orders[f].closed = true;
-        }
-        static const char *const topics[] = {"orders/cancelled", "orders/updated", NULL};
         emit_order(s, shop, o, topics, reply);
     }
     pthread_mutex_unlock(&s->mu);
+}
+
+static void refund(sb_order *o, int64_t now)
+{
+    (void)now;
+    o->refunded_partly = true;
+}
+
+static void cancel(sb_order *o, int64_t now)
+{
+    o->cancelled_ms = o->cancelled_ms ? o->cancelled_ms : now;
+    for (int f = 0; f < o->fulfillment_order_count; f++) {
+        o->fulfillment_orders[f].closed = true;
+    }
+}
+
+void sb_shopify_refund_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
+{
+    static const char *const topics[] = {"orders/updated", NULL};
+    merchant_changes(s, shop_name, order_id, refund, topics, reply);
+}
+
+void sb_shopify_cancel_order(sb_shopify *s, cs_str shop_name, int64_t order_id, sb_reply *reply)
+{
+    static const char *const topics[] = {"orders/cancelled", "orders/updated", NULL};
+    merchant_changes(s, shop_name, order_id, cancel, topics, reply);
 }
 
 /* ---- inspection ---- */
