@@ -20,11 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "connectors/commercetools/actions.h"
 #include "connectors/exactmax/records.h"
-#include "core/timestamp.h"
 #include "flow/connections.h"
 #include "runtime.h"
 
@@ -170,32 +168,40 @@ static cs_error map_lines(callback *x, cs_shipment *s, cs_arena *arena, cs_diag 
                : CS_ERR_OK;
 }
 
+/* A shipment with where it goes, for cs_flow_once. */
+typedef struct delivery {
+    callback *x;
+    cs_shipment *shipment;
+    cs_system system;
+    const char *key; /* the storefront order */
+    cs_arena *arena;
+} delivery;
+
+static cs_error deliver(void *user, char result[256], bool *existed, cs_diag *diag)
+{
+    const delivery *d = user;
+    (void)existed;
+    snprintf(result, 256, "%s", d->key);
+    return d->system == CS_SYS_SHOPIFY
+               ? ship_shopify(d->x, d->key, d->shipment, d->arena, diag)
+               : ship_commercetools(d->x, d->key, d->shipment, d->arena, diag);
+}
+
 /* Sends the shipment once, under its idempotency record. */
 static cs_outcome apply_once(callback *x, cs_shipment *s, cs_system system, const char *key,
                              cs_arena *arena, cs_error *error, cs_diag *diag)
 {
-    cs_str record =
-        cs_str_from_c(cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id)));
-    cs_str version = CS_STR_LIT("applied");
-    cs_idem_result idem;
-    *error = cs_state_idem_begin(x->flow.state, x->flow.name, record, version, x->owner,
-                                 cs_time_now_ms(), LEASE_MS, IDEM_TTL_MS, &idem, diag);
-    if (*error || idem.status == CS_IDEM_BUSY) {
-        *error = *error ? *error : cs_diag_set(diag, CS_ERR_BUSY, "another run is applying it");
-        return CS_OUTCOME_RETRY;
-    }
-    if (idem.status == CS_IDEM_DONE) {
-        return CS_OUTCOME_DUPLICATE;
-    }
-    *error = system == CS_SYS_SHOPIFY ? ship_shopify(x, key, s, arena, diag)
-                                      : ship_commercetools(x, key, s, arena, diag);
-    if (*error) {
-        cs_state_idem_release(x->flow.state, x->flow.name, record, version, x->owner, NULL);
-        return transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
-    }
-    *error = cs_state_idem_complete(x->flow.state, x->flow.name, record, version, x->owner,
-                                    cs_str_from_c(key), cs_time_now_ms(), IDEM_TTL_MS, diag);
-    return *error ? CS_OUTCOME_RETRY : CS_OUTCOME_WRITTEN;
+    cs_once o = {.record = cs_str_from_c(
+                     cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id))),
+                 .version = CS_STR_LIT("applied"),
+                 .owner = x->owner,
+                 .lease_ms = LEASE_MS,
+                 .ttl_ms = IDEM_TTL_MS,
+                 .attempts = 1,
+                 .transient = transient};
+    delivery d = {x, s, system, key, arena};
+    char result[256];
+    return cs_flow_once(&x->flow, &o, deliver, &d, result, error, diag);
 }
 
 static bool blocked(const callback *x, cs_str ord_num)

@@ -9,12 +9,10 @@
  * repeated cancel finds the order cancelled. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "core/timestamp.h"
 #include "order_export.h"
 
-enum { BUSY_WAITS = 40, BUSY_WAIT_MS = 50 };
+enum { BUSY_WAITS = 40 };                      /* 2 s: a duplicate another instance is exporting */
 static const int64_t LEASE_MS = 5 * 60 * 1000; /* longer than the function's timeout */
 /* Far past Shopify's 48 hours of redelivery and SQS's 14 days of retention. */
 static const int64_t IDEM_TTL_MS = 90LL * 24 * 3600 * 1000;
@@ -30,59 +28,45 @@ bool export_transient(cs_error e)
 typedef cs_error (*change_fn)(order_export *x, const export_job *job, const void *arg,
                               cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag);
 
-/* Takes the change's idempotency record. A duplicate delivered to another
- * instance at the same moment holds it for milliseconds: waiting for it to
- * finish, while time allows, answers "duplicate" now instead of a
- * redelivery after the visibility timeout. */
-static cs_error begin(order_export *x, cs_str key, cs_str version, cs_idem_result *idem,
-                      cs_diag *diag)
+/* A change with what it needs, for cs_flow_once. */
+typedef struct change_step {
+    order_export *x;
+    const export_job *job;
+    change_fn fn;
+    const void *arg;
+    cs_arena *arena;
+} change_step;
+
+static cs_error run_step(void *user, char result[256], bool *existed, cs_diag *diag)
 {
-    cs_error r = CS_ERR_OK;
-    for (int attempt = 0; attempt < BUSY_WAITS; attempt++) {
-        r = cs_state_idem_begin(x->flow.state, x->flow.name, key, version, x->owner,
-                                cs_time_now_ms(), LEASE_MS, IDEM_TTL_MS, idem, diag);
-        bool time_left = !x->deadline_ms || cs_time_now_ms() + 2 * BUSY_WAIT_MS < x->deadline_ms;
-        if (r || idem->status != CS_IDEM_BUSY || !time_left) {
-            break;
-        }
-        nanosleep(&(struct timespec){.tv_nsec = BUSY_WAIT_MS * 1000000L}, NULL);
-    }
+    const change_step *s = user;
+    char ord_num[16] = "";
+    cs_error r = s->fn(s->x, s->job, s->arg, s->arena, ord_num, existed, diag);
+    snprintf(result, 256, "%s", ord_num);
     return r;
 }
 
-/* Runs the change under its idempotency record. */
+/* Runs the change under its idempotency record (the order's key and the
+ * change). MAX's own keys stand behind a change whose state write fails:
+ * the redelivery finds it in MAX, a retry, never an error-queue entry for
+ * a change that went through. */
 static cs_outcome once(order_export *x, const export_job *job, cs_str version, change_fn fn,
                        const void *arg, cs_arena *arena, char ord_num[16], cs_error *error,
                        cs_diag *diag)
 {
-    cs_idem_result idem;
-    *error = begin(x, job->key, version, &idem, diag);
-    if (*error) {
-        return CS_OUTCOME_RETRY;
-    }
-    if (idem.status == CS_IDEM_DONE) {
-        snprintf(ord_num, 16, "%.15s", idem.result);
-        return CS_OUTCOME_DUPLICATE;
-    }
-    if (idem.status == CS_IDEM_BUSY) {
-        *error = cs_diag_set(diag, CS_ERR_BUSY, "another instance is exporting this order");
-        return CS_OUTCOME_RETRY;
-    }
-    bool existed = false;
-    *error = fn(x, job, arg, arena, ord_num, &existed, diag);
-    if (*error) {
-        cs_state_idem_release(x->flow.state, x->flow.name, job->key, version, x->owner, NULL);
-        return export_transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
-    }
-    /* MAX has the change now. If its state cannot be written (or the lease
-     * was lost meanwhile), the redelivery finds it in MAX: a retry, never
-     * an error-queue entry for a change that went through. */
-    *error = cs_state_idem_complete(x->flow.state, x->flow.name, job->key, version, x->owner,
-                                    cs_str_from_c(ord_num), cs_time_now_ms(), IDEM_TTL_MS, diag);
-    if (*error) {
-        return CS_OUTCOME_RETRY;
-    }
-    return existed ? CS_OUTCOME_DUPLICATE : CS_OUTCOME_WRITTEN;
+    cs_once o = {.record = job->key,
+                 .version = version,
+                 .owner = x->owner,
+                 .lease_ms = LEASE_MS,
+                 .ttl_ms = IDEM_TTL_MS,
+                 .attempts = BUSY_WAITS,
+                 .deadline_ms = x->deadline_ms,
+                 .transient = export_transient};
+    change_step s = {x, job, fn, arg, arena};
+    char result[256] = "";
+    cs_outcome outcome = cs_flow_once(&x->flow, &o, run_step, &s, result, error, diag);
+    snprintf(ord_num, 16, "%.15s", result);
+    return outcome;
 }
 
 /* The site's order options with the store's account and stockroom. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/timestamp.h"
@@ -79,6 +80,56 @@ const cs_lookup *cs_flow_lookup(cs_flow *f, const cs_json *at, const char *paren
         }
     }
     return t;
+}
+
+/* Takes the record; while another instance holds it (a duplicate
+ * delivered at the same moment holds it for milliseconds), waits for it to
+ * finish, so that the answer is "duplicate" now instead of a redelivery
+ * after the visibility timeout. */
+static cs_error take(cs_flow *f, const cs_once *o, cs_idem_result *idem, cs_diag *diag)
+{
+    enum { WAIT_MS = 50 };
+    cs_error r = CS_ERR_OK;
+    for (int attempt = 0; attempt < (o->attempts > 0 ? o->attempts : 1); attempt++) {
+        r = cs_state_idem_begin(f->state, f->name, o->record, o->version, o->owner,
+                                cs_time_now_ms(), o->lease_ms, o->ttl_ms, idem, diag);
+        bool time_left = !o->deadline_ms || cs_time_now_ms() + 2 * WAIT_MS < o->deadline_ms;
+        if (r || idem->status != CS_IDEM_BUSY || !time_left) {
+            break;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = WAIT_MS * 1000000L}, NULL);
+    }
+    return r;
+}
+
+cs_outcome cs_flow_once(cs_flow *f, const cs_once *o, cs_change_fn change, void *user,
+                        char result[256], cs_error *error, cs_diag *diag)
+{
+    cs_idem_result idem;
+    *error = take(f, o, &idem, diag);
+    if (*error) {
+        return CS_OUTCOME_RETRY;
+    }
+    if (idem.status == CS_IDEM_DONE) {
+        snprintf(result, 256, "%s", idem.result);
+        return CS_OUTCOME_DUPLICATE;
+    }
+    if (idem.status == CS_IDEM_BUSY) {
+        *error = cs_diag_set(diag, CS_ERR_BUSY, "another instance is making this change");
+        return CS_OUTCOME_RETRY;
+    }
+    bool existed = false;
+    *error = change(user, result, &existed, diag);
+    if (*error) {
+        cs_state_idem_release(f->state, f->name, o->record, o->version, o->owner, NULL);
+        return o->transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
+    }
+    *error = cs_state_idem_complete(f->state, f->name, o->record, o->version, o->owner,
+                                    cs_str_from_c(result), cs_time_now_ms(), o->ttl_ms, diag);
+    if (*error) {
+        return CS_OUTCOME_RETRY;
+    }
+    return existed ? CS_OUTCOME_DUPLICATE : CS_OUTCOME_WRITTEN;
 }
 
 /* The error queue entry for a failed record; attempts count up across

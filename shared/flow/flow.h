@@ -79,6 +79,35 @@ typedef struct cs_record_result {
  * lost. Returns the outcome that stands. */
 cs_outcome cs_flow_record(cs_flow *f, const cs_record_result *r);
 
+/* A change to a target system made once and only once, under an
+ * idempotency record (record + version): taken with a lease, completed
+ * with what the target calls the result, released when the change fails
+ * so that a retry need not wait out the lease. */
+typedef struct cs_once {
+    cs_str record;     /* the source record's key: "shopify:us:5001" */
+    cs_str version;    /* the change: "create", "cancel", "applied" */
+    const char *owner; /* this invocation */
+    int64_t lease_ms, ttl_ms;
+    /* Takes of the record while another instance holds it, 50 ms apart
+     * and while deadline_ms (epoch ms; 0: none) allows; at least 1. */
+    int attempts;
+    int64_t deadline_ms;
+    bool (*transient)(cs_error e); /* the change's errors a retry may cure */
+} cs_once;
+
+/* Makes the change and writes its result (at most 255 bytes); *existed
+ * when the target already had it (a repeat after a crash). */
+typedef cs_error (*cs_change_fn)(void *user, char result[256], bool *existed, cs_diag *diag);
+
+/* Runs the change under its record: duplicate (result is what the first
+ * run stored) when it was done; retry when another holds it, or state
+ * fails, or the change fails in a transient way; failed when the change
+ * fails otherwise; written, or duplicate when the target had it already.
+ * A change that went through but could not be recorded is a retry: the
+ * target's own key must find it again. *error and diag say why. */
+cs_outcome cs_flow_once(cs_flow *f, const cs_once *once, cs_change_fn change, void *user,
+                        char result[256], cs_error *error, cs_diag *diag);
+
 /* One message of an SQS batch, as Lambda delivers it. */
 typedef struct cs_sqs_record {
     cs_str message_id;
