@@ -271,7 +271,7 @@ static cs_error serve(em_instance *inst, cs_diag *diag)
 
 /* ---- the process ---- */
 
-enum { LAMBDA_VARS = 16 };
+enum { LAMBDA_VARS = 19 };
 
 static bool add_var(char **env, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -326,7 +326,13 @@ static char **lambda_environment(const em_instance *inst)
               add_var(env, &n, "LAMBDA_TASK_ROOT=%s", c->task_root) &&
               add_var(env, &n, "LAMBDA_RUNTIME_DIR=%s", c->task_root) &&
               add_var(env, &n, "_HANDLER=%s", c->handler ? c->handler : "bootstrap") &&
-              add_var(env, &n, "TZ=:UTC") && add_var(env, &n, "LANG=en_US.UTF-8");
+              add_var(env, &n, "TZ=:UTC") && add_var(env, &n, "LANG=en_US.UTF-8") &&
+              /* The execution role's credentials, as Lambda gives them; the
+               * emulator's own SQS API answers whatever signs with them. */
+              add_var(env, &n, "AWS_ACCESS_KEY_ID=EMULATOR") &&
+              add_var(env, &n, "AWS_SECRET_ACCESS_KEY=emulator") &&
+              (!c->sqs_endpoint || !c->sqs_endpoint[0] ||
+               add_var(env, &n, "AWS_ENDPOINT_URL_SQS=%s", c->sqs_endpoint));
     for (size_t i = 0; ok && i < extra; i++) {
         ok = add_var(env, &n, "%s", c->env[i]);
     }

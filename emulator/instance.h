@@ -31,6 +31,10 @@ typedef struct em_function_config {
     int64_t memory_mb;
     const char *const *env; /* "KEY=value" from the template; NULL-terminated or NULL */
     int log_fd;             /* the process's output, each line prefixed "name: " */
+    /* The emulator's SQS API (http://127.0.0.1:port), given to the function
+     * as AWS_ENDPOINT_URL_SQS so that its SendMessage reaches the template's
+     * queues; NULL or "" for none. */
+    const char *sqs_endpoint;
 } em_function_config;
 
 typedef enum em_outcome {

@@ -67,6 +67,7 @@ struct em_service {
     em_queues *queues;
     struct MHD_Daemon *daemon;
     uint16_t port;
+    char sqs_endpoint[40]; /* http://127.0.0.1:port, once serving */
     char region[32];
     pthread_mutex_t mu;
     pthread_cond_t wake; /* an event arrived, or stopping */
@@ -115,6 +116,7 @@ static cs_error configure(em_service *svc, const em_function *fn, const char *te
         .memory_mb = fn->memory_mb,
         .env = (const char *const *)out->env,
         .log_fd = log_fd,
+        .sqs_endpoint = svc->sqs_endpoint,
     };
     if (!out->config.name || !out->config.bootstrap || !out->config.handler || a->exhausted) {
         return cs_arena_full(a, diag);
@@ -780,6 +782,8 @@ static cs_error serve(em_service *svc, uint16_t port, cs_diag *diag)
         return cs_diag_set(diag, CS_ERR_IO, "cannot listen on 127.0.0.1:%u", (unsigned)port);
     }
     svc->port = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+    snprintf(svc->sqs_endpoint, sizeof(svc->sqs_endpoint), "http://127.0.0.1:%u",
+             (unsigned)svc->port);
     return CS_ERR_OK;
 }
 

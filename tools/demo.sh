@@ -2,8 +2,9 @@
 # make demo: the sandbox (Shopify shops, commercetools, the Exact MAX bridge)
 # and the emulator on the project's template.yaml, running both
 # integrations on seeded data:
-# - shopify-exactmax: order webhooks delivered twice onto the order queue
-#   (one order with SKUs MAX does not know, one cancelled, one refunded),
+# - shopify-exactmax: order webhooks delivered twice to webhook-ingress's
+#   function URL, which verifies them onto the order queue (one order with
+#   SKUs MAX does not know, one cancelled, one refunded, one unsigned),
 #   a stock run, MAX's warehouse shipping, the fulfillment callback;
 # - commercetools-exactmax: subscription messages duplicated and swapped,
 #   the same stock, shipping and callback runs.
@@ -63,6 +64,7 @@ start_integration() {
         --parameter "LocalStateDb=$dir/state.db" --parameter "LocalSnapshotDir=$dir/snapshots"
     log="$dir/emulator.log"
     queue="$emulator/000000000000/order-events"
+    ingress="$emulator/_url/webhook-ingress/"
     echo "emulator $emulator ($name)"
 }
 
@@ -104,7 +106,7 @@ stock_ship_callback() {
 start_integration shopify-exactmax
 started=$(now_ms)
 for shop in us-store eu-store jp-store; do
-    post -d "{\"address\":\"sqs:$queue\",\"secret\":\"$secret\",\"duplicates\":1}" \
+    post -d "{\"address\":\"$ingress\",\"secret\":\"$secret\",\"duplicates\":1}" \
         "$sandbox/_sandbox/shopify/$shop/webhooks" >/dev/null
 done
 ids=()
@@ -115,17 +117,18 @@ for _ in $(seq "$ORDERS_PER_SHOP"); do
     done
 done
 
-# An order whose SKUs MAX does not know, signed as Shopify signs it.
+# An order whose SKUs MAX does not know, signed as Shopify signs it, and
+# the same body unsigned, which the ingress turns away.
 body=$(tr -d '\n' <tests/fixtures/shopify/order-webhook.json)
 hmac=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -binary | base64)
-attr() { printf '"%s":{"DataType":"String","StringValue":"%s"}' "$1" "$2"; }
-message=$(printf '{"QueueUrl":"%s","MessageBody":%s,"MessageAttributes":{%s,%s,%s,%s,%s}}' \
-    "$queue" "\"$(printf '%s' "$body" | sed 's/\\/\\\\/g; s/"/\\"/g')\"" \
-    "$(attr X-Shopify-Topic orders/create)" "$(attr X-Shopify-Hmac-Sha256 "$hmac")" \
-    "$(attr X-Shopify-Shop-Domain us-store.myshopify.com)" \
-    "$(attr X-Shopify-Webhook-Id demo-unmapped-order)" "$(attr X-Shopify-API-Version 2026-01)")
-post -H 'X-Amz-Target: AmazonSQS.SendMessage' -H 'Content-Type: application/x-amz-json-1.0' \
-    -d "$message" "$emulator/" >/dev/null
+shopify_post() {
+    curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        -H 'X-Shopify-Topic: orders/create' -H 'X-Shopify-Shop-Domain: us-store.myshopify.com' \
+        -H "X-Shopify-Webhook-Id: $1" -H 'X-Shopify-API-Version: 2026-01' \
+        -H "X-Shopify-Hmac-Sha256: $2" -d "$body" "$ingress"
+}
+[ "$(shopify_post demo-unmapped-order "$hmac")" = 200 ]
+[ "$(shopify_post demo-unsigned-order "c2lnbmVkIGJ5IG5vYm9keQ==")" = 401 ]
 orders=$((ORDERS_PER_SHOP * 3))
 wait_for order-export $((orders * 2 + 1))
 # The merchant cancels the first order and refunds the second (orders/cancelled
@@ -133,6 +136,7 @@ wait_for order-export $((orders * 2 + 1))
 post -d '' "$sandbox/_sandbox/shopify/${ids[0]%/*}/orders/${ids[0]#*/}/cancel" >/dev/null
 post -d '' "$sandbox/_sandbox/shopify/${ids[1]%/*}/orders/${ids[1]#*/}/refund" >/dev/null
 wait_for order-export $((orders * 2 + 1 + 6))
+row shopify-exactmax webhook-ingress $(($(now_ms) - started))
 row shopify-exactmax order-export $(($(now_ms) - started))
 stock_ship_callback shopify-exactmax
 shopify_log=$log

@@ -50,7 +50,8 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
         return r;
     }
     cs_config *c = &x->flow.config;
-    cs_connections_read(&x->systems, c, CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
+    cs_connections_read(&x->systems, c,
+                        CS_USE_EXACTMAX | CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
     const cs_json *s = cs_config_object(c, SECTION, false);
     const cs_lookup *skus = cs_flow_lookup(&x->flow, s, SECTION, "sku_lookup", NULL);
     if (skus) {

@@ -93,7 +93,8 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
         return r;
     }
     cs_config *c = &x->flow.config;
-    cs_connections_read(&x->systems, c, CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
+    cs_connections_read(&x->systems, c,
+                        CS_USE_EXACTMAX | CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS);
     read_settings(x, c);
     r = cs_config_check(c, log, diag);
     return r ? r : cs_connections_open(&x->systems, &x->flow, diag);

@@ -59,9 +59,11 @@ static void read_commercetools(cs_connections *k, cs_config *c, unsigned uses)
 void cs_connections_read(cs_connections *k, cs_config *c, unsigned uses)
 {
     memset(k, 0, sizeof(*k));
-    const cs_json *max = cs_config_object(c, "connections.exactmax", false);
-    k->max_url = cs_config_string(c, max, "connections.exactmax", "url", false);
-    k->max_key = cs_config_secret(c, max, "connections.exactmax", "key");
+    if (uses & CS_USE_EXACTMAX) {
+        const cs_json *max = cs_config_object(c, "connections.exactmax", false);
+        k->max_url = cs_config_string(c, max, "connections.exactmax", "url", false);
+        k->max_key = cs_config_secret(c, max, "connections.exactmax", "key");
+    }
     read_shopify(k, c, uses);
     read_commercetools(k, c, uses);
     if (!k->has_shopify && !k->has_commercetools) {
@@ -121,10 +123,13 @@ cs_error cs_connections_open(cs_connections *k, cs_flow *f, cs_diag *diag)
     cs_log_add_secret(f->log, k->max_key);
     cs_log_add_secret(f->log, k->webhook_secret);
     cs_log_add_secret(f->log, k->ct_secret);
-    cs_exactmax_config mc = {.base_url = cs_arena_strndup(arena, k->max_url), .key = k->max_key};
-    k->max = cs_exactmax_new(f->http, &mc, diag);
-    if (!k->max) {
-        return diag->code;
+    if (k->max_url.len) {
+        cs_exactmax_config mc = {.base_url = cs_arena_strndup(arena, k->max_url),
+                                 .key = k->max_key};
+        k->max = cs_exactmax_new(f->http, &mc, diag);
+        if (!k->max) {
+            return diag->code;
+        }
     }
     if (k->tokens.len) {
         cs_error r = open_shops(k, f, diag);

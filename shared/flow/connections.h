@@ -21,11 +21,12 @@
 
 enum { CS_MAX_SHOPS = 32 };
 
-/* What a function uses of the storefronts beyond the ERP. */
+/* What a function uses of the systems. */
 enum {
     CS_USE_WEBHOOKS = 1,      /* the Shopify webhook secret */
     CS_USE_SHOPIFY_API = 2,   /* a client per shop */
     CS_USE_COMMERCETOOLS = 4, /* the commercetools client */
+    CS_USE_EXACTMAX = 8,      /* the ERP client */
 };
 
 typedef struct cs_shop {
@@ -35,7 +36,7 @@ typedef struct cs_shop {
 } cs_shop;
 
 typedef struct cs_connections {
-    cs_exactmax *max;
+    cs_exactmax *max; /* with CS_USE_EXACTMAX */
     bool has_shopify, has_commercetools;
     cs_shop shops[CS_MAX_SHOPS];
     size_t shop_count;

@@ -36,6 +36,13 @@ static cs_error open_state(cs_flow *f, cs_diag *diag)
 cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_logger *log,
                       cs_diag *diag)
 {
+    cs_error r = cs_flow_init_stateless(f, name, process_arena, log, diag);
+    return r ? r : open_state(f, diag);
+}
+
+cs_error cs_flow_init_stateless(cs_flow *f, const char *name, cs_arena *process_arena,
+                                cs_logger *log, cs_diag *diag)
+{
     *f = (cs_flow){.name = name, .log = log};
     f->http = cs_http_client_new(NULL, diag);
     if (!f->http) {
@@ -47,9 +54,6 @@ cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_
     if (!r && cs_mapping_load(process_arena, f->config.root, &f->mapping, &f->config.problems) ==
                   CS_ERR_ARENA_FULL) {
         r = cs_arena_full(process_arena, diag);
-    }
-    if (!r) {
-        r = open_state(f, diag);
     }
     return r;
 }

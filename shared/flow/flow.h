@@ -53,6 +53,10 @@ typedef struct cs_flow {
  * for the function's own settings; call cs_config_check after. */
 cs_error cs_flow_init(cs_flow *f, const char *name, cs_arena *process_arena, cs_logger *log,
                       cs_diag *diag);
+/* The same without the state (f->state NULL), for a function that keeps
+ * none: it must not call cs_flow_record or cs_flow_once. */
+cs_error cs_flow_init_stateless(cs_flow *f, const char *name, cs_arena *process_arena,
+                                cs_logger *log, cs_diag *diag);
 void cs_flow_clean_up(cs_flow *f);
 
 /* The lookup table a setting names (parent.key), for a function's own

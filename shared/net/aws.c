@@ -33,6 +33,7 @@ cs_error cs_aws_init(cs_aws *aws, cs_http_client *http, const char *endpoint, cs
         return result;
     }
     const char *token = getenv("AWS_SESSION_TOKEN");
+    aws->endpoint_given = endpoint != NULL;
     endpoint = endpoint ? endpoint : getenv("AWS_ENDPOINT_URL");
     if ((size_t)snprintf(aws->userpwd, sizeof(aws->userpwd), "%s:%s", key, secret) >=
             sizeof(aws->userpwd) ||
@@ -130,10 +131,29 @@ static cs_error named_error(cs_error result, const char *what, cs_str body, cs_d
     return code;
 }
 
+/* The endpoint for one service: the argument to cs_aws_init, else the
+ * service's own variable (AWS_ENDPOINT_URL_SQS, as the AWS SDKs read it),
+ * else AWS_ENDPOINT_URL; "" for AWS's own. */
+static const char *endpoint_of(const cs_aws *aws, const char *service)
+{
+    static const char *const vars[][2] = {{"dynamodb", "AWS_ENDPOINT_URL_DYNAMODB"},
+                                          {"sqs", "AWS_ENDPOINT_URL_SQS"},
+                                          {"secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER"},
+                                          {"s3", "AWS_ENDPOINT_URL_S3"}};
+    for (size_t i = 0; !aws->endpoint_given && i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *own = strcmp(vars[i][0], service) == 0 ? getenv(vars[i][1]) : NULL;
+        if (own && own[0]) {
+            return own;
+        }
+    }
+    return aws->endpoint;
+}
+
 static void service_url(const cs_aws *aws, const char *service, char *out, size_t out_len)
 {
-    if (aws->endpoint[0]) {
-        snprintf(out, out_len, "%s/", aws->endpoint);
+    const char *endpoint = endpoint_of(aws, service);
+    if (endpoint[0]) {
+        snprintf(out, out_len, "%s/", endpoint);
     } else {
         snprintf(out, out_len, "https://%s.%s.amazonaws.com/", service, aws->region);
     }
@@ -235,10 +255,10 @@ static cs_error object_url(const cs_aws *aws, const char *bucket, const char *ke
     path[n] = '\0';
     curl_free(escaped);
     const char *slash = key[0] ? "/" : "";
-    int written = aws->endpoint[0]
-                      ? snprintf(out, out_len, "%s/%s%s%s", aws->endpoint, bucket, slash, path)
-                      : snprintf(out, out_len, "https://%s.s3.%s.amazonaws.com/%s", bucket,
-                                 aws->region, path);
+    const char *endpoint = endpoint_of(aws, "s3");
+    int written = endpoint[0] ? snprintf(out, out_len, "%s/%s%s%s", endpoint, bucket, slash, path)
+                              : snprintf(out, out_len, "https://%s.s3.%s.amazonaws.com/%s", bucket,
+                                         aws->region, path);
     if (written < 0 || (size_t)written >= out_len) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "S3 key too long");
     }

@@ -5,7 +5,10 @@
  * Credentials come from the environment exactly as Lambda provides them:
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional) and
  * AWS_REGION. An endpoint override (AWS_ENDPOINT_URL, or the argument) sends
- * every service to one local peer such as moto_server. AWS error bodies
+ * every service to one local peer such as moto_server; a service's own
+ * variable (AWS_ENDPOINT_URL_SQS, _DYNAMODB, _S3, _SECRETS_MANAGER) sends
+ * just that one, as the AWS SDKs do, which is how the emulator offers its
+ * queues to the functions it runs. AWS error bodies
  * become named errors: ConditionalCheckFailedException is
  * CS_ERR_CONDITION_FAILED, ResourceNotFoundException, QueueDoesNotExist and
  * NoSuchKey are CS_ERR_NOT_FOUND, and throttling
@@ -23,6 +26,7 @@ typedef struct cs_aws {
     char userpwd[256];         /* "key:secret" for SigV4 */
     char session_header[2200]; /* "x-amz-security-token: ..." or "" */
     char endpoint[256];        /* override, or "" for AWS's own */
+    bool endpoint_given;       /* by the caller: every service goes there */
 } cs_aws;
 
 /* Reads the environment; endpoint (may be NULL) overrides AWS_ENDPOINT_URL.

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +41,60 @@ static void parameters(const test_project *p, const char *config, char params[PA
              "\"shpat_sandbox_eu-store\",\"jp\":\"shpat_sandbox_jp-store\"}");
 }
 
+/* The functions' output goes to stderr, as it comes, and to functions.log
+ * for test_project_log. */
+static void *copy_log(void *arg)
+{
+    test_project *p = arg;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(p->log_pipe[0], chunk, sizeof(chunk))) > 0) {
+        if (write(2, chunk, (size_t)n) < 0 || write(p->log_file, chunk, (size_t)n) < 0) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+static int start_log(test_project *p)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "%s/functions.log", p->dir);
+    p->log_file = open(path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+    if (p->log_file < 0 || pipe2(p->log_pipe, O_CLOEXEC) != 0 ||
+        pthread_create(&p->log_thread, NULL, copy_log, p) != 0) {
+        perror("functions.log");
+        return -1;
+    }
+    p->logging = true;
+    return 0;
+}
+
+static void stop_log(test_project *p)
+{
+    if (p->logging) {
+        close(p->log_pipe[1]);
+        pthread_join(p->log_thread, NULL);
+        close(p->log_pipe[0]);
+        close(p->log_file);
+        p->logging = false;
+    }
+}
+
+char *test_project_log(const test_project *p)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "%s/functions.log", p->dir);
+    FILE *f = fopen(path, "rb");
+    char *text = cs_arena_alloc(&test_arena, TEST_LOG_MAX + 1);
+    size_t n = f ? fread(text, 1, TEST_LOG_MAX, f) : 0;
+    text[n] = '\0';
+    if (f) {
+        fclose(f);
+    }
+    return text;
+}
+
 int test_project_start(test_project *p, const sb_opts *sandbox, const char *config)
 {
     memset(p, 0, sizeof(*p));
@@ -60,9 +116,12 @@ int test_project_start(test_project *p, const sb_opts *sandbox, const char *conf
     const char *build = getenv("BUILD");
     char build_dir[256];
     snprintf(build_dir, sizeof(build_dir), "%s/sam", build ? build : "build");
+    if (start_log(p)) {
+        return -1;
+    }
     em_service_opts opts = {.template_path = "template.yaml",
                             .state_dir = p->dir,
-                            .log_fd = 2,
+                            .log_fd = p->log_pipe[1],
                             .overrides = overrides,
                             .build_dir = build_dir};
     if (em_service_start(&opts, NULL, &p->emulator, &diag)) {
@@ -77,6 +136,7 @@ int test_project_start(test_project *p, const sb_opts *sandbox, const char *conf
 void test_project_stop(test_project *p)
 {
     em_service_stop(p->emulator);
+    stop_log(p);
     sb_stop(p->sandbox);
     cs_http_client_destroy(p->http);
     char command[64];

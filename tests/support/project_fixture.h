@@ -5,6 +5,9 @@
 #ifndef CS_TESTS_PROJECT_FIXTURE_H
 #define CS_TESTS_PROJECT_FIXTURE_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include "core/json.h"
 #include "emulator/sandbox/sandbox.h"
 #include "emulator/service.h"
@@ -18,6 +21,9 @@ typedef struct test_project {
     char dir[40];
     char sandbox_url[64];  /* http://127.0.0.1:port */
     char emulator_url[64]; /* the same for the emulator */
+    int log_pipe[2], log_file;
+    pthread_t log_thread;
+    bool logging;
 } test_project;
 
 /* Starts both; config names the integration ("shopify-exactmax"). The
@@ -52,6 +58,11 @@ void test_project_send(test_project *p, const char *queue_url, cs_str body,
 /* Invokes a function of the template and waits for its answer (JSON, in
  * test_arena); fails the test when the function fails. */
 const cs_json *test_project_invoke(test_project *p, const char *function, const char *payload);
+
+/* What the functions have written to stdout and stderr so far (at most
+ * TEST_LOG_MAX bytes), in test_arena. */
+enum { TEST_LOG_MAX = 4 * 1024 * 1024 };
+char *test_project_log(const test_project *p);
 
 /* The state the functions keep; NULL before any function has written it. */
 cs_state *test_project_state(const test_project *p);

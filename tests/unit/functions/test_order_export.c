@@ -29,26 +29,44 @@
 static const char *const shops[] = {"us-store", "eu-store", "jp-store"};
 enum { ORDERS_PER_SHOP = 10, CT_ORDERS = 12 };
 
-/* The bad order, signed as Shopify signs it, sent twice to the queue. */
+/* POSTs a delivery to webhook-ingress's function URL as Shopify does
+ * (hmac NULL: no signature header); the answer's body in test_arena. */
+static char *post_webhook(cs_str body, const char *webhook_id, const char *hmac, long *status)
+{
+    char url[160], id[128], signature[96];
+    snprintf(url, sizeof(url), "%s/_url/webhook-ingress/", test_scenario.emulator_url);
+    snprintf(id, sizeof(id), "X-Shopify-Webhook-Id: %s", webhook_id);
+    snprintf(signature, sizeof(signature), "X-Shopify-Hmac-Sha256: %s", hmac ? hmac : "");
+    const char *headers[] = {"Content-Type: application/json",
+                             "X-Shopify-Topic: orders/create",
+                             "X-Shopify-Shop-Domain: us-store.myshopify.com",
+                             "X-Shopify-API-Version: 2026-01",
+                             id,
+                             hmac ? signature : NULL,
+                             NULL};
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_http_request req = {.method = "POST", .url = url, .headers = headers, .body = body};
+    cs_http_response resp = {.body = &out};
+    cs_http_send(test_scenario.http, &req, &resp, NULL);
+    *status = resp.status;
+    char *text = cs_arena_strndup(&test_arena, cs_buf_view(&out));
+    cs_buf_clean_up(&out);
+    return text;
+}
+
+/* The bad order, signed as Shopify signs it, delivered twice. */
 static void send_unmapped_order(void)
 {
     size_t len;
     char *order = fixture_read("shopify/order-webhook.json", &len);
     char hmac[45];
     cs_shopify_webhook_sign(cs_str_make(order, len), CS_STR_LIT(TEST_WEBHOOK_SECRET), hmac);
-    const char *attributes[] = {"X-Shopify-Topic",
-                                "orders/create",
-                                "X-Shopify-Hmac-Sha256",
-                                hmac,
-                                "X-Shopify-Shop-Domain",
-                                "us-store.myshopify.com",
-                                "X-Shopify-Webhook-Id",
-                                "b54557e4-bad-order",
-                                "X-Shopify-API-Version",
-                                "2026-01",
-                                NULL};
     for (int i = 0; i < 2; i++) {
-        test_project_send(&test_scenario, test_scenario_queue, cs_str_make(order, len), attributes);
+        long status;
+        char *answer = post_webhook(cs_str_make(order, len), "b54557e4-bad-order", hmac, &status);
+        assert_int_equal(status, 200);
+        assert_non_null(strstr(answer, "\"queued\""));
     }
     free(order);
 }
@@ -108,8 +126,8 @@ static void each_order_lands_once(void **st)
     long status;
     char subscribe[512], path[96];
     snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"sqs:%s\",\"secret\":\"%s\",\"duplicates\":1}", test_scenario_queue,
-             TEST_WEBHOOK_SECRET);
+             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\",\"duplicates\":1}",
+             test_scenario.emulator_url, TEST_WEBHOOK_SECRET);
     for (size_t s = 0; s < 3; s++) {
         snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
         test_project_sandbox_post(&test_scenario, path, subscribe, &status);
@@ -300,9 +318,39 @@ static void ct_orders_land_once_and_cancel(void **st)
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }
 
+/* The ingress turns away what Shopify did not sign, and its log names the
+ * delivery without showing the body. */
+static void the_ingress_refuses_unsigned_deliveries(void **st)
+{
+    (void)st;
+    static const char body[] = "{\"id\":987001,\"email\":\"forged-buyer@example.com\"}";
+    char wrong[45];
+    cs_shopify_webhook_sign(CS_STR_LIT(body), CS_STR_LIT("not-the-app-secret"), wrong);
+    long status;
+    char *answer = post_webhook(CS_STR_LIT(body), "forged-1", wrong, &status);
+    assert_int_equal(status, 401);
+    assert_non_null(strstr(answer, "signature"));
+    answer = post_webhook(CS_STR_LIT(body), "forged-2", NULL, &status);
+    assert_int_equal(status, 400);
+    assert_non_null(strstr(answer, "X-Shopify-Hmac-Sha256"));
+
+    const char *log = test_project_log(&test_scenario);
+    assert_non_null(strstr(log, "\"sourceId\":\"forged-1\""));
+    assert_non_null(strstr(log, "\"sourceId\":\"forged-2\""));
+    assert_null(strstr(log, "forged-buyer"));
+    assert_null(strstr(log, "987001"));
+    /* Nothing reached order-export (the group's first test): no order and
+     * no error entry. */
+    usleep(500 * 1000);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+    assert_int_equal(max_orders("CU", "", NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest shopify[] = {
+        cmocka_unit_test(the_ingress_refuses_unsigned_deliveries),
         cmocka_unit_test(each_order_lands_once),
         cmocka_unit_test(a_cancel_and_a_refund_land_once),
     };
