@@ -246,6 +246,26 @@ static void requests_are_signed_and_throttling_retried(void **state)
     fake_http_stop(fake);
 }
 
+/* AWS_ENDPOINT_URL_SQS sends SQS alone to its peer (as the emulator sets it
+ * for the functions it runs); the other services keep AWS_ENDPOINT_URL. */
+static void a_service_has_its_own_endpoint(void **state)
+{
+    (void)state;
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9", 1); /* nothing listens there */
+    setenv("AWS_ENDPOINT_URL_SQS", peer.endpoint, 1);
+    cs_aws own;
+    cs_diag diag;
+    assert_int_equal(cs_aws_init(&own, http, NULL, &diag), CS_ERR_OK);
+    assert_int_equal(
+        cs_sqs(&own, "CreateQueue", CS_STR_LIT("{\"QueueName\":\"own\"}"), &out, &diag),
+        CS_ERR_OK);
+    assert_non_null(strstr(out.data, "/own"));
+    assert_int_not_equal(cs_dynamodb(&own, "ListTables", CS_STR_LIT("{}"), &out, &diag),
+                         CS_ERR_OK);
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_SQS");
+}
+
 static void missing_credentials_are_named(void **state)
 {
     (void)state;
@@ -268,6 +288,7 @@ int main(void)
         cmocka_unit_test(a_secret_is_read_by_its_id),
         cmocka_unit_test(s3_objects_round_trip),
         cmocka_unit_test(requests_are_signed_and_throttling_retried),
+        cmocka_unit_test(a_service_has_its_own_endpoint),
         cmocka_unit_test(missing_credentials_are_named),
     };
     return cmocka_run_group_tests_name("aws", tests, group_setup, group_teardown);
