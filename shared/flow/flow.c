@@ -86,6 +86,11 @@ const cs_lookup *cs_flow_lookup(cs_flow *f, const cs_json *at, const char *paren
     return t;
 }
 
+static const char *scope_of(const cs_flow *f, const cs_once *o)
+{
+    return o->scope ? o->scope : f->name;
+}
+
 /* Takes the record; while another instance holds it (a duplicate
  * delivered at the same moment holds it for milliseconds), waits for it to
  * finish, so that the answer is "duplicate" now instead of a redelivery
@@ -95,7 +100,7 @@ static cs_error take(cs_flow *f, const cs_once *o, cs_idem_result *idem, cs_diag
     enum { WAIT_MS = 50 };
     cs_error r = CS_ERR_OK;
     for (int attempt = 0; attempt < (o->attempts > 0 ? o->attempts : 1); attempt++) {
-        r = cs_state_idem_begin(f->state, f->name, o->record, o->version, o->owner,
+        r = cs_state_idem_begin(f->state, scope_of(f, o), o->record, o->version, o->owner,
                                 cs_time_now_ms(), o->lease_ms, o->ttl_ms, idem, diag);
         bool time_left = !o->deadline_ms || cs_time_now_ms() + 2 * WAIT_MS < o->deadline_ms;
         if (r || idem->status != CS_IDEM_BUSY || !time_left) {
@@ -125,10 +130,10 @@ cs_outcome cs_flow_once(cs_flow *f, const cs_once *o, cs_change_fn change, void 
     bool existed = false;
     *error = change(user, result, &existed, diag);
     if (*error) {
-        cs_state_idem_release(f->state, f->name, o->record, o->version, o->owner, NULL);
+        cs_state_idem_release(f->state, scope_of(f, o), o->record, o->version, o->owner, NULL);
         return o->transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
     }
-    *error = cs_state_idem_complete(f->state, f->name, o->record, o->version, o->owner,
+    *error = cs_state_idem_complete(f->state, scope_of(f, o), o->record, o->version, o->owner,
                                     cs_str_from_c(result), cs_time_now_ms(), o->ttl_ms, diag);
     if (*error) {
         return CS_OUTCOME_RETRY;

@@ -90,6 +90,8 @@ cs_outcome cs_flow_record(cs_flow *f, const cs_record_result *r);
 typedef struct cs_once {
     cs_str record;     /* the source record's key: "shopify:us:5001" */
     cs_str version;    /* the change: "create", "cancel", "applied" */
+    const char *scope; /* whose records: NULL for the flow's own; "order-export"
+                        * for every function that exports orders */
     const char *owner; /* this invocation */
     int64_t lease_ms, ttl_ms;
     /* Takes of the record while another instance holds it, 50 ms apart

@@ -257,11 +257,9 @@ static void a_service_has_its_own_endpoint(void **state)
     cs_diag diag;
     assert_int_equal(cs_aws_init(&own, http, NULL, &diag), CS_ERR_OK);
     assert_int_equal(
-        cs_sqs(&own, "CreateQueue", CS_STR_LIT("{\"QueueName\":\"own\"}"), &out, &diag),
-        CS_ERR_OK);
+        cs_sqs(&own, "CreateQueue", CS_STR_LIT("{\"QueueName\":\"own\"}"), &out, &diag), CS_ERR_OK);
     assert_non_null(strstr(out.data, "/own"));
-    assert_int_not_equal(cs_dynamodb(&own, "ListTables", CS_STR_LIT("{}"), &out, &diag),
-                         CS_ERR_OK);
+    assert_int_not_equal(cs_dynamodb(&own, "ListTables", CS_STR_LIT("{}"), &out, &diag), CS_ERR_OK);
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_SQS");
 }

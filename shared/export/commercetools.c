@@ -10,15 +10,15 @@
  * messages (shipments and returns, which the ERP originates, or state
  * changes that ask nothing of MAX) are skipped. */
 #include "connectors/commercetools/message.h"
-#include "order_export.h"
+#include "export/export.h"
 
 static bool cancels(const cs_commercetools_message *m)
 {
     return m->payload == CS_CT_STATE && cs_str_eq_c(m->order_state, "cancelled");
 }
 
-bool commercetools_job(order_export *x, const cs_json *message, cs_arena *arena, export_job *job,
-                       cs_record_result *out)
+bool cs_export_commercetools_job(cs_export *x, const cs_json *message, cs_arena *arena,
+                                 cs_export_job *job, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
     cs_commercetools_message *m = cs_arena_calloc(arena, 1, sizeof(*m));
@@ -41,7 +41,7 @@ bool commercetools_job(order_export *x, const cs_json *message, cs_arena *arena,
         return false;
     }
     if (m->payload == CS_CT_ORDER) {
-        export_map_and_validate(x, &m->order, &problems);
+        cs_export_map_and_validate(x, &m->order, &problems);
     } else if (m->payload_not_included && cs_str_eq_c(m->type, "OrderCreated")) {
         cs_problems_add(&problems, "payloadNotIncluded", "payload",
                         "the subscription left the order out; its messages must include it");
@@ -54,9 +54,9 @@ bool commercetools_job(order_export *x, const cs_json *message, cs_arena *arena,
         out->outcome = CS_OUTCOME_SKIPPED;
         return false;
     }
-    *job = (export_job){.source = CS_SYS_COMMERCETOOLS,
-                        .key = out->correlation_id,
-                        .order = m->payload == CS_CT_ORDER ? &m->order : NULL,
-                        .cancel = cancels(m)};
+    *job = (cs_export_job){.source = CS_SYS_COMMERCETOOLS,
+                           .key = out->correlation_id,
+                           .order = m->payload == CS_CT_ORDER ? &m->order : NULL,
+                           .cancel = cancels(m)};
     return true;
 }

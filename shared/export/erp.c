@@ -10,14 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "order_export.h"
+#include "export/export.h"
 
 enum { BUSY_WAITS = 40 };                      /* 2 s: a duplicate another instance is exporting */
 static const int64_t LEASE_MS = 5 * 60 * 1000; /* longer than the function's timeout */
 /* Far past Shopify's 48 hours of redelivery and SQS's 14 days of retention. */
 static const int64_t IDEM_TTL_MS = 90LL * 24 * 3600 * 1000;
 
-bool export_transient(cs_error e)
+bool cs_export_transient(cs_error e)
 {
     return e == CS_ERR_HTTP_TRANSIENT || e == CS_ERR_HTTP || e == CS_ERR_DEADLINE ||
            e == CS_ERR_BUSY || e == CS_ERR_STORAGE || e == CS_ERR_AWS || e == CS_ERR_TLS ||
@@ -25,13 +25,13 @@ bool export_transient(cs_error e)
 }
 
 /* One change: does it and says what MAX calls the result (an order number). */
-typedef cs_error (*change_fn)(order_export *x, const export_job *job, const void *arg,
+typedef cs_error (*change_fn)(cs_export *x, const cs_export_job *job, const void *arg,
                               cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag);
 
 /* A change with what it needs, for cs_flow_once. */
 typedef struct change_step {
-    order_export *x;
-    const export_job *job;
+    cs_export *x;
+    const cs_export_job *job;
     change_fn fn;
     const void *arg;
     cs_arena *arena;
@@ -50,18 +50,19 @@ static cs_error run_step(void *user, char result[256], bool *existed, cs_diag *d
  * change). MAX's own keys stand behind a change whose state write fails:
  * the redelivery finds it in MAX, a retry, never an error-queue entry for
  * a change that went through. */
-static cs_outcome once(order_export *x, const export_job *job, cs_str version, change_fn fn,
+static cs_outcome once(cs_export *x, const cs_export_job *job, cs_str version, change_fn fn,
                        const void *arg, cs_arena *arena, char ord_num[16], cs_error *error,
                        cs_diag *diag)
 {
     cs_once o = {.record = job->key,
                  .version = version,
+                 .scope = CS_EXPORT_SCOPE,
                  .owner = x->owner,
                  .lease_ms = LEASE_MS,
                  .ttl_ms = IDEM_TTL_MS,
                  .attempts = BUSY_WAITS,
                  .deadline_ms = x->deadline_ms,
-                 .transient = export_transient};
+                 .transient = cs_export_transient};
     change_step s = {x, job, fn, arg, arena};
     char result[256] = "";
     cs_outcome outcome = cs_flow_once(&x->flow, &o, run_step, &s, result, error, diag);
@@ -70,7 +71,7 @@ static cs_outcome once(order_export *x, const export_job *job, cs_str version, c
 }
 
 /* The site's order options with the store's account and stockroom. */
-static bool store_opts(const order_export *x, cs_str store, cs_exactmax_order_opts *opts,
+static bool store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
                        cs_problems *problems)
 {
     *opts = x->opts;
@@ -84,7 +85,7 @@ static bool store_opts(const order_export *x, cs_str store, cs_exactmax_order_op
 }
 
 /* Sends a POST /sales-orders body that encode() writes. */
-static cs_error post_order(order_export *x, const export_job *job, const cs_return *ret,
+static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_return *ret,
                            cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag)
 {
     cs_problems problems;
@@ -110,7 +111,7 @@ static cs_error post_order(order_export *x, const export_job *job, const cs_retu
 /* The create, and the id map the cancel of a message without the order
  * reads (written before the idempotency record completes, so a completed
  * create always has it). */
-static cs_error create(order_export *x, const export_job *job, const void *arg, cs_arena *arena,
+static cs_error create(cs_export *x, const cs_export_job *job, const void *arg, cs_arena *arena,
                        char ord_num[16], bool *existed, cs_diag *diag)
 {
     (void)arg;
@@ -120,7 +121,7 @@ static cs_error create(order_export *x, const export_job *job, const void *arg, 
                                   cs_str_from_c(ord_num), diag);
 }
 
-static cs_error credit(order_export *x, const export_job *job, const void *arg, cs_arena *arena,
+static cs_error credit(cs_export *x, const cs_export_job *job, const void *arg, cs_arena *arena,
                        char ord_num[16], bool *existed, cs_diag *diag)
 {
     return post_order(x, job, arg, arena, ord_num, existed, diag);
@@ -130,7 +131,7 @@ static cs_error credit(order_export *x, const export_job *job, const void *arg, 
  * is cancelled already, as after a crash before the state write: read, it
  * is a duplicate; closed any other way (shipped, invoiced) it cannot be
  * cancelled, which is the record's error. */
-static cs_error cancel(order_export *x, const export_job *job, const void *arg, cs_arena *arena,
+static cs_error cancel(cs_export *x, const cs_export_job *job, const void *arg, cs_arena *arena,
                        char ord_num[16], bool *existed, cs_diag *diag)
 {
     (void)job;
@@ -155,7 +156,7 @@ static cs_error cancel(order_export *x, const export_job *job, const void *arg, 
 /* MAX's number for an order exported before, for a message that does not
  * carry the order. Not there yet (the create is still on its way, behind
  * this message): a retry. */
-static cs_outcome find_exported(order_export *x, const export_job *job, char ord_num[16],
+static cs_outcome find_exported(cs_export *x, const cs_export_job *job, char ord_num[16],
                                 cs_error *error, cs_diag *diag)
 {
     bool found = false;
@@ -180,7 +181,7 @@ static bool stops(cs_outcome o)
     return o == CS_OUTCOME_RETRY || o == CS_OUTCOME_FAILED;
 }
 
-void export_apply(order_export *x, const export_job *job, cs_arena *arena, cs_record_result *out)
+void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
     char ord_num[16] = "";

@@ -11,7 +11,7 @@
 #include "connectors/shopify/order.h"
 #include "connectors/shopify/refund.h"
 #include "connectors/shopify/webhook.h"
-#include "order_export.h"
+#include "export/export.h"
 
 static const char *const TOPICS[] = {"orders/create", "orders/paid", "orders/updated",
                                      "orders/cancelled"};
@@ -27,7 +27,7 @@ static bool exported_topic(cs_str topic)
 }
 
 /* Verifies the delivery from its attributes; fills the webhook's facts. */
-static cs_error verify(const order_export *x, const cs_sqs_record *rec, cs_shopify_webhook *w,
+static cs_error verify(const cs_export *x, const cs_sqs_record *rec, cs_shopify_webhook *w,
                        cs_diag *diag)
 {
     static const char *names[] = {"X-Shopify-Topic",       "X-Shopify-Hmac-Sha256",
@@ -45,8 +45,8 @@ static cs_error verify(const order_export *x, const cs_sqs_record *rec, cs_shopi
 }
 
 /* The order, mapped and validated, and its refunds. */
-static cs_error decode(const order_export *x, const cs_json *json, cs_str store, cs_arena *arena,
-                       export_job *job, cs_diag *diag)
+static cs_error decode(const cs_export *x, const cs_json *json, cs_str store, cs_arena *arena,
+                       cs_export_job *job, cs_diag *diag)
 {
     cs_problems problems;
     cs_problems_init(&problems, arena);
@@ -56,7 +56,7 @@ static cs_error decode(const order_export *x, const cs_json *json, cs_str store,
     }
     cs_shopify_order_opts opts = {.store_code = store};
     if (!cs_shopify_order_decode(json, &opts, arena, o, &problems)) {
-        export_map_and_validate(x, o, &problems);
+        cs_export_map_and_validate(x, o, &problems);
         cs_return *returns = NULL;
         cs_shopify_order_refunds(json, false, o, false, arena, &returns, &job->return_count,
                                  &problems);
@@ -69,8 +69,8 @@ static cs_error decode(const order_export *x, const cs_json *json, cs_str store,
                : CS_ERR_OK;
 }
 
-bool shopify_job(order_export *x, const cs_sqs_record *rec, cs_arena *arena, export_job *job,
-                 cs_record_result *out)
+bool cs_export_shopify_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
+                           cs_export_job *job, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
     if (!x->systems.has_shopify) {
@@ -103,7 +103,7 @@ bool shopify_job(order_export *x, const cs_sqs_record *rec, cs_arena *arena, exp
         out->outcome = CS_OUTCOME_SKIPPED;
         return false;
     }
-    *job = (export_job){.source = CS_SYS_SHOPIFY, .key = out->correlation_id};
+    *job = (cs_export_job){.source = CS_SYS_SHOPIFY, .key = out->correlation_id};
     out->error = decode(x, json, store, arena, job, diag);
     return !out->error;
 }

@@ -1,0 +1,25 @@
+/* The order_export settings, read once at init. */
+#include "export/export.h"
+
+void cs_export_read_config(cs_export *x, cs_config *c)
+{
+    const cs_json *o = cs_config_object(c, "order_export", false);
+    static const char *const store_columns[] = {"account", "stockroom", NULL};
+    x->skus = cs_flow_lookup(&x->flow, o, "order_export", "sku_lookup", NULL);
+    x->stores = cs_flow_lookup(&x->flow, o, "order_export", "stores_lookup", store_columns);
+    cs_str charges = cs_config_string(c, o, "order_export", "charges", false);
+    bool as_lines = cs_str_eq_c(charges, "lines");
+    if (charges.len && !as_lines && !cs_str_eq_c(charges, "header")) {
+        cs_problems_add(&c->problems, "order_export.charges", "enum",
+                        "discounts and shipping go as \"lines\" or on the \"header\"");
+    }
+    x->opts = (cs_exactmax_order_opts){
+        .terms = cs_config_string(c, o, "order_export", "terms", true),
+        .tax_code = cs_config_string(c, o, "order_export", "tax_code", true),
+        .ship_via = cs_config_string(c, o, "order_export", "ship_via", true),
+        .charges = as_lines ? CS_EXACTMAX_CHARGES_AS_LINES : CS_EXACTMAX_CHARGES_ON_HEADER,
+        .discount_part = cs_config_string(c, o, "order_export", "discount_part", !as_lines),
+        .freight_part = cs_config_string(c, o, "order_export", "freight_part", !as_lines),
+        .due_days = (int)cs_config_int(c, o, "order_export", "due_days", 0, 365, 0),
+    };
+}

@@ -1,0 +1,97 @@
+/* Storefront orders into the ERP, each exactly once, whichever way they
+ * arrive: a message of the order queue (message.c, turned into a job by
+ * shopify.c or commercetools.c), or an order read from a storefront's API
+ * by the reconciliation poll or a backfill (poll.c). erp.c applies a job
+ * to MAX, each change under an idempotency record of the "order-export"
+ * scope, so an order exported by a webhook, the poll, a backfill and a
+ * replay is still one sales order. */
+#ifndef CS_EXPORT_EXPORT_H
+#define CS_EXPORT_EXPORT_H
+
+#include "connectors/exactmax/order.h"
+#include "flow/connections.h"
+#include "mapping/mapping.h"
+
+#define CS_EXPORT_SCOPE "order-export"
+
+typedef struct cs_export {
+    cs_flow flow;
+    cs_connections systems;      /* MAX, the shops, commercetools */
+    const cs_lookup *skus;       /* SKU to MAX part number */
+    const cs_lookup *stores;     /* store code to account, stockroom */
+    cs_exactmax_order_opts opts; /* cust_id and stockroom set per order */
+    char owner[64];              /* this invocation, for idempotency leases */
+    int64_t deadline_ms;         /* this invocation's, epoch ms; 0: none */
+} cs_export;
+
+/* What one message asks of MAX. */
+typedef struct cs_export_job {
+    cs_system source;
+    cs_str key;               /* "shopify:us:5001": the order's idempotency and id-map key */
+    cs_order *order;          /* to create when MAX has not got it; NULL: by key only */
+    bool cancel;              /* then cancel it */
+    const cs_return *returns; /* a credit memo each */
+    size_t return_count;
+} cs_export_job;
+
+/* The config's order_export section (lookup tables, MAX order options);
+ * problems go to the config's. */
+void cs_export_read_config(cs_export *x, cs_config *c);
+
+/* One message of the order queue: its outcome, ids and snapshot (the
+ * message as received) in *out, for cs_flow_record. */
+void cs_export_message(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
+                       cs_record_result *out);
+
+/* A message turned into a job. false: *out is final (skipped, or failed
+ * with its error), there is nothing to do. */
+bool cs_export_shopify_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
+                           cs_export_job *job, cs_record_result *out);
+bool cs_export_commercetools_job(cs_export *x, const cs_json *message, cs_arena *arena,
+                                 cs_export_job *job, cs_record_result *out);
+
+/* Part numbers from the SKU table for lines that have none, and the
+ * order's checks; problems name the line. */
+void cs_export_map_and_validate(const cs_export *x, cs_order *o, cs_problems *problems);
+
+/* Does the job: the order created (or found), cancelled, credited, each
+ * step under its own idempotency record. Fills outcome, target_id, error. */
+void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena,
+                     cs_record_result *out);
+
+/* Whether an error may pass with time (a retry) rather than being the
+ * record's fault (the error queue). */
+bool cs_export_transient(cs_error e);
+
+/* ---- orders read from the storefronts' APIs (poll.c) ---- */
+
+/* Where a read of orders updated in [from_ms, to_ms) stands: `done` is
+ * the last order applied, the checkpoint to resume from. */
+typedef struct cs_export_read {
+    int64_t from_ms, to_ms; /* to_ms 0: no end */
+    cs_cursor done;
+    cs_str after;     /* Shopify: the page cursor within this run; "" to start at done */
+    int64_t since_ms; /* Shopify: the query's start while `after` pages it */
+    bool more;        /* another page may follow */
+    bool blocked;     /* an order needs a retry: the read stops before it */
+    int64_t read;     /* orders read past the checkpoint */
+} cs_export_read;
+
+/* Reads one page (up to `first` orders) of a shop's orders, applies each
+ * and records it (cs_flow_record; a failure goes to the error queue with
+ * the order as the API gave it). Moves r->done past every order that is
+ * through; stops at an order that needs a retry (r->blocked) or at to_ms.
+ * The error is the page's own (transport, throttling past the deadline). */
+cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_read *r, int first,
+                                cs_arena *arena, cs_diag *diag);
+/* The same for commercetools' orders (keyset on lastModifiedAt, id). */
+cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
+                                      cs_diag *diag);
+
+/* Applies an error-queue entry's snapshot again (a message, or an order
+ * as an API gave it) under its correlation id, and records the outcome:
+ * a failure puts the entry back, open, with one more attempt. */
+cs_outcome cs_export_replay(cs_export *x, const cs_error_entry *entry, cs_str snapshot,
+                            cs_arena *arena);
+
+#endif

@@ -1,0 +1,286 @@
+/* Orders read from the storefronts' APIs, for the reconciliation poll and
+ * backfills, and error-queue entries applied again (replay).
+ *
+ * An order read from an API becomes the same job a webhook would (its key
+ * is the webhook's: "shopify:<store>:<id>", "commercetools:<id>"), so an
+ * order that both a webhook and a poll bring is one sales order. Its
+ * snapshot, for the error queue, is the order as the API gave it:
+ * {"source": "shopify", "shop": "<domain>", "order": {GraphQL node}} or
+ * {"source": "commercetools", "order": {...}}. */
+#include <stdio.h>
+#include <string.h>
+
+#include "connectors/commercetools/order.h"
+#include "connectors/shopify/order.h"
+#include "connectors/shopify/refund.h"
+#include "export/export.h"
+
+static cs_str polled_snapshot(const char *source, cs_str shop, const cs_json *order,
+                              cs_arena *arena)
+{
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "source");
+    cs_json_write_string_c(&w, source);
+    if (shop.len) {
+        cs_json_write_key_c(&w, "shop");
+        cs_json_write_string(&w, shop);
+    }
+    cs_json_write_key_c(&w, "order");
+    cs_json_write_value(&w, order);
+    cs_json_write_object_end(&w);
+    cs_json_writer_finish(&w, NULL);
+    cs_json_writer_clean_up(&w);
+    char *copy = cs_arena_strndup(arena, cs_buf_view(&out));
+    cs_str s = cs_str_make(copy, copy ? out.len : 0);
+    cs_buf_clean_up(&out);
+    return s;
+}
+
+/* The job of a decoded order: its part numbers mapped and its checks run;
+ * false (with *out failed) when it has problems. */
+static bool order_job(cs_export *x, cs_system source, cs_order *o, cs_problems *problems,
+                      cs_export_job *job, cs_record_result *out)
+{
+    if (!cs_problems_total(problems)) {
+        cs_export_map_and_validate(x, o, problems);
+    }
+    if (cs_problems_total(problems)) {
+        out->error = cs_problems_to_diag(problems, CS_ERR_INVALID_ARGUMENT, (cs_diag *)out->diag);
+        return false;
+    }
+    *job = (cs_export_job){.source = source,
+                           .key = out->correlation_id,
+                           .order = o,
+                           .cancel = cs_str_eq_c(o->order_status, "cancelled")};
+    return true;
+}
+
+/* A result for an order before its job: failed until applied. */
+static bool begin(cs_record_result *out, cs_str key, cs_str source_id, cs_str snapshot,
+                  cs_arena *arena)
+{
+    cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
+    *out = (cs_record_result){.outcome = CS_OUTCOME_FAILED,
+                              .correlation_id = key,
+                              .source_id = source_id,
+                              .diag = diag,
+                              .snapshot = snapshot};
+    if (!diag || !key.len || !snapshot.len) {
+        *out = (cs_record_result){.outcome = CS_OUTCOME_RETRY, .error = CS_ERR_ARENA_FULL};
+        return false;
+    }
+    return true;
+}
+
+static void apply_or_classify(cs_export *x, bool ok, const cs_export_job *job, cs_arena *arena,
+                              cs_record_result *out)
+{
+    if (ok) {
+        cs_export_apply(x, job, arena, out);
+    } else if (out->error && cs_export_transient(out->error)) {
+        out->outcome = CS_OUTCOME_RETRY;
+    }
+}
+
+/* ---- Shopify ---- */
+
+static void shopify_order(cs_export *x, const cs_shop *shop, cs_order *o, cs_return *refunds,
+                          size_t refund_count, cs_problems *problems, const cs_json *node,
+                          cs_arena *arena, cs_record_result *out)
+{
+    cs_str key = cs_str_from_c(cs_arena_sprintf(arena, "shopify:%.*s:%.*s", CS_STR_FMT(shop->store),
+                                                CS_STR_FMT(o->meta.source_id)));
+    if (!begin(out, key, o->meta.source_id, polled_snapshot("shopify", shop->domain, node, arena),
+               arena)) {
+        return;
+    }
+    cs_export_job job;
+    bool ok = order_job(x, CS_SYS_SHOPIFY, o, problems, &job, out);
+    job.returns = refunds;
+    job.return_count = refund_count;
+    apply_or_classify(x, ok, &job, arena, out);
+}
+
+/* Whether the read goes on past this order; moves the checkpoint. */
+static bool next(cs_export_read *r, cs_outcome outcome, int64_t updated_ms, cs_str id)
+{
+    if (outcome == CS_OUTCOME_RETRY) {
+        r->blocked = true;
+        r->more = true;
+        return false;
+    }
+    r->done.updated_at_ms = updated_ms;
+    snprintf(r->done.id, sizeof(r->done.id), "%.*s", CS_STR_FMT(id));
+    r->read++;
+    return true;
+}
+
+cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_read *r, int first,
+                                cs_arena *arena, cs_diag *diag)
+{
+    if (!r->after.len) {
+        r->since_ms = r->done.updated_at_ms > r->from_ms ? r->done.updated_at_ms : r->from_ms;
+    }
+    cs_shopify_order_opts opts = {.store_code = shop->store};
+    cs_shopify_order_item *items;
+    size_t count;
+    cs_shopify_page page;
+    cs_error e = cs_shopify_orders_page(shop->api, r->since_ms, r->after, first, &opts, arena,
+                                        &items, &count, &page, diag);
+    if (e) {
+        return e;
+    }
+    r->more = page.has_next;
+    r->after = page.end_cursor;
+    for (size_t i = 0; i < count; i++) {
+        cs_shopify_order_item *it = &items[i];
+        const cs_order *o = &it->order;
+        if (r->to_ms && o->updated_at_ms >= r->to_ms) {
+            r->more = false;
+            break;
+        }
+        if (!cs_cursor_after(&r->done, o->updated_at_ms, o->meta.source_id)) {
+            continue; /* applied before the checkpoint */
+        }
+        cs_record_result out;
+        shopify_order(x, shop, &it->order, it->refunds, it->refund_count, &it->problems, it->source,
+                      arena, &out);
+        if (!next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, o->meta.source_id)) {
+            break;
+        }
+    }
+    return CS_ERR_OK;
+}
+
+/* ---- commercetools ---- */
+
+/* A decoded commercetools order (problems from its decoding) applied. */
+static void ct_order(cs_export *x, const cs_json *json, cs_order *o, cs_problems *problems,
+                     cs_arena *arena, cs_record_result *out)
+{
+    const cs_json *id = cs_json_object_get(json, CS_STR_LIT("id"));
+    cs_str source_id = id ? id->text : CS_STR_NULL;
+    cs_str key =
+        cs_str_from_c(cs_arena_sprintf(arena, "commercetools:%.*s", CS_STR_FMT(source_id)));
+    if (!begin(out, key, source_id, polled_snapshot("commercetools", CS_STR_NULL, json, arena),
+               arena)) {
+        return;
+    }
+    cs_export_job job;
+    bool ok = order_job(x, CS_SYS_COMMERCETOOLS, o, problems, &job, out);
+    apply_or_classify(x, ok, &job, arena, out);
+}
+
+static cs_order *ct_decode(const cs_json *json, cs_arena *arena, cs_problems *problems)
+{
+    cs_order *o = cs_arena_calloc(arena, 1, sizeof(*o));
+    if (o) {
+        cs_problems_init(problems, arena);
+        cs_commercetools_order_decode(json, arena, o, problems);
+    }
+    return o;
+}
+
+cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
+                                      cs_diag *diag)
+{
+    bool resume = r->done.updated_at_ms >= r->from_ms && r->done.id[0];
+    cs_commercetools_cursor cursor = {.modified_ms = resume ? r->done.updated_at_ms : r->from_ms};
+    if (resume) {
+        snprintf(cursor.last_id, sizeof(cursor.last_id), "%.63s", r->done.id);
+    }
+    const cs_json *results;
+    cs_error e = cs_commercetools_orders_page(x->systems.ct, &cursor, limit, arena, &results, diag);
+    if (e) {
+        return e;
+    }
+    r->more = results && results->count == (size_t)limit;
+    for (const cs_json *json = results ? results->first : NULL; json; json = json->next) {
+        cs_problems problems;
+        cs_order *o = ct_decode(json, arena, &problems);
+        if (!o) {
+            return cs_arena_full(arena, diag);
+        }
+        if (r->to_ms && o->updated_at_ms >= r->to_ms) {
+            r->more = false;
+            break;
+        }
+        cs_record_result out;
+        ct_order(x, json, o, &problems, arena, &out);
+        if (!next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, out.source_id)) {
+            break;
+        }
+    }
+    return CS_ERR_OK;
+}
+
+/* ---- replay ---- */
+
+static void replay_polled(cs_export *x, const cs_json *doc, cs_arena *arena, cs_record_result *out)
+{
+    const cs_json *order = cs_json_object_get(doc, CS_STR_LIT("order"));
+    const cs_json *source = cs_json_object_get(doc, CS_STR_LIT("source"));
+    const cs_json *shop_domain = cs_json_object_get(doc, CS_STR_LIT("shop"));
+    cs_problems problems;
+    cs_order *o = source && cs_str_eq_c(source->text, "commercetools")
+                      ? ct_decode(order, arena, &problems)
+                      : cs_arena_calloc(arena, 1, sizeof(*o));
+    if (!o) {
+        *out = (cs_record_result){.outcome = CS_OUTCOME_RETRY, .error = CS_ERR_ARENA_FULL};
+        return;
+    }
+    if (source && cs_str_eq_c(source->text, "commercetools")) {
+        ct_order(x, order, o, &problems, arena, out);
+        return;
+    }
+    const cs_shop *shop = shop_domain ? cs_connections_shop(&x->systems, shop_domain->text) : NULL;
+    cs_problems_init(&problems, arena);
+    cs_shopify_order_opts opts = {.store_code = shop ? shop->store : CS_STR_NULL};
+    cs_return *refunds = NULL;
+    size_t refund_count = 0;
+    if (!cs_shopify_order_decode_graphql(order, &opts, arena, o, &problems)) {
+        cs_shopify_order_refunds(order, true, o, false, arena, &refunds, &refund_count, &problems);
+    }
+    if (!shop) {
+        cs_problems_add(&problems, "shop", "unknown_shop", "shop %.*s is not configured",
+                        shop_domain ? (int)shop_domain->text.len : 0,
+                        shop_domain ? shop_domain->text.ptr : "");
+    }
+    cs_shop none = {.store = CS_STR_LIT("?")};
+    shopify_order(x, shop ? shop : &none, o, refunds, refund_count, &problems, order, arena, out);
+}
+
+cs_outcome cs_export_replay(cs_export *x, const cs_error_entry *entry, cs_str snapshot,
+                            cs_arena *arena)
+{
+    cs_record_result out = {.outcome = CS_OUTCOME_FAILED};
+    cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
+    cs_json *doc = NULL;
+    cs_error e = diag ? cs_json_parse(arena, snapshot, &doc, diag) : CS_ERR_ARENA_FULL;
+    const cs_json *body = e ? NULL : cs_json_object_get(doc, CS_STR_LIT("body"));
+    if (e) {
+        out = (cs_record_result){.outcome = CS_OUTCOME_FAILED,
+                                 .correlation_id = cs_str_from_c(entry->correlation_id),
+                                 .error = e,
+                                 .diag = diag,
+                                 .snapshot = snapshot};
+    } else if (body) {
+        cs_sqs_record rec = {.message_id = cs_str_from_c(entry->correlation_id),
+                             .body = body->text,
+                             .attributes =
+                                 cs_json_object_get(doc, CS_STR_LIT("messageAttributes"))};
+        cs_export_message(x, &rec, arena, &out);
+    } else {
+        replay_polled(x, doc, arena, &out);
+    }
+    /* The entry stays its own flow's, whichever function replays it. */
+    const char *own = x->flow.name;
+    x->flow.name = entry->flow;
+    cs_outcome outcome = cs_flow_record(&x->flow, &out);
+    x->flow.name = own;
+    return outcome;
+}
