@@ -56,7 +56,7 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 FLOWS := $(notdir $(wildcard functions/*))
 FLOW_BINS := $(FLOWS:%=$(BUILD)/functions/%/bootstrap)
 # template.yaml's logical ids and their flows, for SAM's build-<LogicalId>.
-SAM_FUNCTIONS := WebhookIngress=webhook-ingress OrderExport=order-export StockUpdate=stock-update FulfillmentCallback=fulfillment-callback
+SAM_FUNCTIONS := WebhookIngress=webhook-ingress OrderExport=order-export StockUpdate=stock-update FulfillmentCallback=fulfillment-callback Backfill=backfill
 SAM_IDS := $(foreach f,$(SAM_FUNCTIONS),$(firstword $(subst =, ,$(f))))
 flow_of = $(word 2,$(subst =, ,$(filter $(1)=%,$(SAM_FUNCTIONS))))
 

@@ -77,7 +77,7 @@ typedef struct cs_export_read {
     int64_t read;     /* orders read past the checkpoint */
 } cs_export_read;
 
-/* Reads one page (up to `first` orders) of a shop's orders, applies each
+/* Reads one page (up to `first` orders, at most 100) of a shop's orders, applies each
  * and records it (cs_flow_record; a failure goes to the error queue with
  * the order as the API gave it). Moves r->done past every order that is
  * through; stops at an order that needs a retry (r->blocked) or at to_ms.
@@ -87,6 +87,23 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
 /* The same for commercetools' orders (keyset on lastModifiedAt, id). */
 cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
                                       cs_diag *diag);
+
+/* Every storefront the config connects (each shop with an API client,
+ * commercetools), from its checkpoint (state cursor flow + source + store
+ * code or "commercetools") through to_ms, a page at a time, until no page
+ * may start after stop_at_ms. */
+typedef struct cs_export_sweep_opts {
+    const char *flow, *source; /* the checkpoints' keys */
+    int64_t from_ms, to_ms;
+    int page_size;
+    int64_t stop_at_ms;
+    bool progress; /* a "progress" log line per page */
+    int64_t done;  /* in: orders done by earlier invocations; out: plus this one's */
+    int64_t read;  /* out: orders this sweep applied */
+    bool complete; /* out: every source read through to_ms */
+    bool blocked;  /* out: an order waits for a retry */
+} cs_export_sweep_opts;
+cs_error cs_export_sweep(cs_export *x, cs_export_sweep_opts *s, cs_diag *diag);
 
 /* Applies an error-queue entry's snapshot again (a message, or an order
  * as an API gave it) under its correlation id, and records the outcome:

@@ -13,7 +13,12 @@
 #include "connectors/commercetools/order.h"
 #include "connectors/shopify/order.h"
 #include "connectors/shopify/refund.h"
+#include "core/timestamp.h"
 #include "export/export.h"
+
+/* Orders per Shopify page: a query's cost must fit the shop's bucket
+ * (1,000 points), and an order with its lines costs several. */
+enum { SHOPIFY_MAX_PAGE = 100 };
 
 static cs_str polled_snapshot(const char *source, cs_str shop, const cs_json *order,
                               cs_arena *arena)
@@ -129,8 +134,9 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
     cs_shopify_order_item *items;
     size_t count;
     cs_shopify_page page;
-    cs_error e = cs_shopify_orders_page(shop->api, r->since_ms, r->after, first, &opts, arena,
-                                        &items, &count, &page, diag);
+    cs_error e = cs_shopify_orders_page(shop->api, r->since_ms, r->after,
+                                        first < SHOPIFY_MAX_PAGE ? first : SHOPIFY_MAX_PAGE, &opts,
+                                        arena, &items, &count, &page, diag);
     if (e) {
         return e;
     }
@@ -146,6 +152,7 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
         if (!cs_cursor_after(&r->done, o->updated_at_ms, o->meta.source_id)) {
             continue; /* applied before the checkpoint */
         }
+        x->flow.records_in++;
         cs_record_result out;
         shopify_order(x, shop, &it->order, it->refunds, it->refund_count, &it->problems, it->source,
                       arena, &out);
@@ -209,6 +216,7 @@ cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit
             r->more = false;
             break;
         }
+        x->flow.records_in++;
         cs_record_result out;
         ct_order(x, json, o, &problems, arena, &out);
         if (!next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, out.source_id)) {
@@ -257,6 +265,7 @@ static void replay_polled(cs_export *x, const cs_json *doc, cs_arena *arena, cs_
 cs_outcome cs_export_replay(cs_export *x, const cs_error_entry *entry, cs_str snapshot,
                             cs_arena *arena)
 {
+    x->flow.records_in++;
     cs_record_result out = {.outcome = CS_OUTCOME_FAILED};
     cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
     cs_json *doc = NULL;
@@ -283,4 +292,79 @@ cs_outcome cs_export_replay(cs_export *x, const cs_error_entry *entry, cs_str sn
     cs_outcome outcome = cs_flow_record(&x->flow, &out);
     x->flow.name = own;
     return outcome;
+}
+
+/* ---- sweeps: every source, page by page, from checkpoints ---- */
+
+static void log_progress(cs_export *x, const cs_export_sweep_opts *s, const char *store,
+                         const cs_export_read *r, int64_t started_ms)
+{
+    int64_t now = cs_time_now_ms(), span = s->to_ms - s->from_ms;
+    int64_t covered_ms =
+        r->done.updated_at_ms > s->from_ms ? r->done.updated_at_ms - s->from_ms : 0;
+    int64_t pct = span > 0 ? covered_ms * 100 / span : 0;
+    int64_t elapsed = now - started_ms > 0 ? now - started_ms : 1;
+    int64_t total = covered_ms > 0 && span > 0
+                        ? (int64_t)((double)s->done * (double)span / (double)covered_ms)
+                        : 0;
+    int64_t rate = s->read * 1000 / elapsed;
+    int64_t eta_s = rate > 0 && total > s->done ? (total - s->done) / rate : 0;
+    CS_LOG(x->flow.log, CS_LOG_INFO, "progress", CS_LOG_CSTR("flow", x->flow.name),
+           CS_LOG_CSTR("run", s->source), CS_LOG_CSTR("store", store), CS_LOG_INT("done", s->done),
+           CS_LOG_INT("total", total), CS_LOG_INT("coveredPct", pct), CS_LOG_INT("ratePerS", rate),
+           CS_LOG_INT("etaS", eta_s), CS_LOG_BOOL("blocked", r->blocked));
+}
+
+/* One source from its checkpoint until it is through, blocked, or time is
+ * up. Each page in an arena of its own, so memory does not grow with the
+ * order count. */
+static cs_error sweep_source(cs_export *x, cs_export_sweep_opts *s, const cs_shop *shop,
+                             int64_t started_ms, cs_diag *diag)
+{
+    const char *store =
+        shop ? cs_arena_strndup(x->flow.config.arena, shop->store) : "commercetools";
+    cs_export_read r = {.from_ms = s->from_ms, .to_ms = s->to_ms, .more = true};
+    bool found = false;
+    cs_error e =
+        cs_state_cursor_get(x->flow.state, s->flow, s->source, store, &r.done, &found, diag);
+    char after[1024] = "";
+    cs_arena page;
+    cs_arena_init(&page, 0, 0);
+    while (!e && r.more && !r.blocked && cs_time_now_ms() < s->stop_at_ms) {
+        cs_arena_reset(&page);
+        int64_t before = r.read;
+        r.after = cs_str_from_c(after);
+        e = shop ? cs_export_shopify_page(x, shop, &r, s->page_size, &page, diag)
+                 : cs_export_commercetools_page(x, &r, s->page_size, &page, diag);
+        snprintf(after, sizeof(after), "%.*s", CS_STR_FMT(r.after));
+        if (!e && r.read > before) {
+            s->read += r.read - before;
+            s->done += r.read - before;
+            e = cs_state_cursor_put(x->flow.state, s->flow, s->source, store, &r.done, diag);
+        }
+        if (s->progress) {
+            log_progress(x, s, store, &r, started_ms);
+        }
+    }
+    cs_arena_clean_up(&page);
+    s->complete = s->complete && !e && !r.more && !r.blocked;
+    s->blocked = s->blocked || r.blocked;
+    return e;
+}
+
+cs_error cs_export_sweep(cs_export *x, cs_export_sweep_opts *s, cs_diag *diag)
+{
+    int64_t started_ms = cs_time_now_ms();
+    s->complete = true;
+    cs_error e = CS_ERR_OK;
+    for (size_t i = 0; !e && i < x->systems.shop_count; i++) {
+        if (x->systems.shops[i].api) {
+            e = sweep_source(x, s, &x->systems.shops[i], started_ms, diag);
+        }
+    }
+    if (!e && x->systems.ct) {
+        e = sweep_source(x, s, NULL, started_ms, diag);
+    }
+    s->complete = s->complete && !e;
+    return e;
 }

@@ -18,12 +18,17 @@
 #include "testing.h"
 
 enum { PARAMS = 13 };
+/* params hold a config path (160) and its parameter name. */
 
 /* The template's parameters that point the functions at the sandbox. */
 static void parameters(const test_project *p, const char *config, char params[PARAMS][256])
 {
     const char *url = p->sandbox_url;
-    snprintf(params[0], 256, "IntegrationConfig=config/%s.json", config);
+    if (config[0] == '/') {
+        snprintf(params[0], 256, "IntegrationConfig=%s", config);
+    } else {
+        snprintf(params[0], 256, "IntegrationConfig=config/%s.json", config);
+    }
     snprintf(params[1], 256, "ExactMaxUrl=%s/max/v1", url);
     snprintf(params[2], 256, "ExactMaxKey=%s", SB_EXACTMAX_KEY);
     snprintf(params[3], 256, "ShopifyWebhookSecret=%s", TEST_WEBHOOK_SECRET);
@@ -95,10 +100,40 @@ char *test_project_log(const test_project *p)
     return text;
 }
 
+/* The emulator on the template, with the project's parameters; on `port`
+ * (0: the OS picks). */
+static int start_emulator(test_project *p, uint16_t port)
+{
+    char params[PARAMS][256];
+    parameters(p, p->config, params);
+    const char *overrides[PARAMS + 1] = {NULL};
+    for (size_t i = 0; i < PARAMS; i++) {
+        overrides[i] = params[i];
+    }
+    const char *build = getenv("BUILD");
+    char build_dir[256];
+    snprintf(build_dir, sizeof(build_dir), "%s/sam", build ? build : "build");
+    em_service_opts opts = {.template_path = "template.yaml",
+                            .port = port,
+                            .state_dir = p->dir,
+                            .log_fd = p->log_pipe[1],
+                            .overrides = overrides,
+                            .build_dir = build_dir};
+    cs_diag diag;
+    if (em_service_start(&opts, NULL, &p->emulator, &diag)) {
+        fprintf(stderr, "%s\n", diag.message);
+        return -1;
+    }
+    snprintf(p->emulator_url, sizeof(p->emulator_url), "http://127.0.0.1:%u",
+             (unsigned)em_service_port(p->emulator));
+    return 0;
+}
+
 int test_project_start(test_project *p, const sb_opts *sandbox, const char *config)
 {
     memset(p, 0, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "/tmp/cs-project-XXXXXX");
+    snprintf(p->config, sizeof(p->config), "%s", config);
     cs_diag diag;
     if (!mkdtemp(p->dir) || sb_start(sandbox, &p->sandbox, &diag) ||
         !(p->http = cs_http_client_new(NULL, &diag))) {
@@ -107,30 +142,15 @@ int test_project_start(test_project *p, const sb_opts *sandbox, const char *conf
     }
     snprintf(p->sandbox_url, sizeof(p->sandbox_url), "http://127.0.0.1:%u",
              (unsigned)sb_port(p->sandbox));
-    char params[PARAMS][256];
-    parameters(p, config, params);
-    const char *overrides[PARAMS + 1] = {NULL};
-    for (size_t i = 0; i < PARAMS; i++) {
-        overrides[i] = params[i];
-    }
-    const char *build = getenv("BUILD");
-    char build_dir[256];
-    snprintf(build_dir, sizeof(build_dir), "%s/sam", build ? build : "build");
-    if (start_log(p)) {
-        return -1;
-    }
-    em_service_opts opts = {.template_path = "template.yaml",
-                            .state_dir = p->dir,
-                            .log_fd = p->log_pipe[1],
-                            .overrides = overrides,
-                            .build_dir = build_dir};
-    if (em_service_start(&opts, NULL, &p->emulator, &diag)) {
-        fprintf(stderr, "%s\n", diag.message);
-        return -1;
-    }
-    snprintf(p->emulator_url, sizeof(p->emulator_url), "http://127.0.0.1:%u",
-             (unsigned)em_service_port(p->emulator));
-    return 0;
+    return start_log(p) ? -1 : start_emulator(p, 0);
+}
+
+int test_project_restart(test_project *p)
+{
+    uint16_t port = em_service_port(p->emulator);
+    em_service_stop(p->emulator);
+    p->emulator = NULL;
+    return start_emulator(p, port);
 }
 
 void test_project_stop(test_project *p)

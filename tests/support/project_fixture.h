@@ -19,6 +19,7 @@ typedef struct test_project {
     em_service *emulator;
     cs_http_client *http;
     char dir[40];
+    char config[160];
     char sandbox_url[64];  /* http://127.0.0.1:port */
     char emulator_url[64]; /* the same for the emulator */
     int log_pipe[2], log_file;
@@ -26,11 +27,15 @@ typedef struct test_project {
     bool logging;
 } test_project;
 
-/* Starts both; config names the integration ("shopify-exactmax"). The
+/* Starts both; config names the integration ("shopify-exactmax") or is
+ * the absolute path of a config file. The
  * Shopify webhook secret is TEST_WEBHOOK_SECRET. -1 (with the reason on
  * stderr) when either does not start. */
 int test_project_start(test_project *p, const sb_opts *sandbox, const char *config);
 void test_project_stop(test_project *p);
+/* Stops the emulator and starts it again on the same port and state, as a
+ * redeploy does: the functions start afresh and read their config again. */
+int test_project_restart(test_project *p);
 
 #define TEST_WEBHOOK_SECRET "scenario-app-secret"
 

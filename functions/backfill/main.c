@@ -1,0 +1,237 @@
+/* backfill: a full load of a date range's orders into the ERP, and replay
+ * of the error queue.
+ *
+ * Invoked directly (or by its schedule, with the same payload):
+ *
+ *   {"run": "autumn", "from": "2026-09-01T00:00:00Z", "to": "2026-11-01T00:00:00Z",
+ *    "page_size": 250}
+ *     Every storefront's orders updated in [from, to), page by page, each
+ *     applied as a webhook would be (shared/export: one sales order per
+ *     order, whichever way it came). The checkpoint (the last order
+ *     through, per store) is saved after every page, so an invocation that
+ *     runs out of time, or dies, is resumed by invoking the same payload
+ *     again. A "progress" line per page: done, total (estimated from the
+ *     share of the range covered), rate and ETA.
+ *     Answers {"run", "read", "done", "complete", "blocked"}.
+ *
+ *   {"replay": {"max": 100}}
+ *     The open error-queue entries of the order exporters (order-export,
+ *     backfill) applied again from their snapshots, after the config or the
+ *     data was fixed: an entry that goes through is marked "replayed"; one
+ *     that fails again stays open with one more attempt.
+ *     Answers {"entries", "replayed", "failed", "retry", "skipped"}. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/timestamp.h"
+#include "export/export.h"
+#include "runtime.h"
+
+enum { DEFAULT_PAGE = 100, MAX_PAGE = 250, DEFAULT_REPLAY = 100, MAX_REPLAY = 1000 };
+static const int64_t STOP_BEFORE_DEADLINE_MS = 20000;
+
+static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
+{
+    cs_export *x = user;
+    cs_error r = cs_flow_init(&x->flow, "backfill", arena, log, diag);
+    if (r) {
+        return r;
+    }
+    cs_config *c = &x->flow.config;
+    cs_connections_read(&x->systems, c,
+                        CS_USE_EXACTMAX | CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS |
+                            CS_USE_WEBHOOKS); /* replayed webhooks are verified again */
+    cs_export_read_config(x, c);
+    r = cs_config_check(c, log, diag);
+    return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
+}
+
+/* No page starts after this: time enough left to save and answer. */
+static int64_t stop_at(const cs_invocation *inv)
+{
+    int64_t now = cs_time_now_ms();
+    if (!inv->deadline_ms) {
+        return INT64_MAX;
+    }
+    int64_t left = inv->deadline_ms - now;
+    return now + (left > 2 * STOP_BEFORE_DEADLINE_MS ? left - STOP_BEFORE_DEADLINE_MS : left / 2);
+}
+
+/* ---- the load ---- */
+
+typedef struct load_request {
+    char run[64];
+    int64_t from_ms, to_ms;
+    int page_size;
+} load_request;
+
+static cs_error read_time(const cs_json *doc, const char *key, int64_t *out, cs_diag *diag)
+{
+    cs_str text;
+    cs_error r = cs_json_get_string(doc, key, &text, diag);
+    if (!r && cs_time_parse_rfc3339(text, out, NULL, diag)) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "%s: not an RFC 3339 time: '%.*s'", key,
+                        CS_STR_FMT(text));
+    }
+    return r;
+}
+
+static cs_error read_load(const cs_json *doc, load_request *req, cs_diag *diag)
+{
+    cs_str run;
+    int64_t page = DEFAULT_PAGE;
+    cs_error r = cs_json_get_string(doc, "run", &run, diag);
+    if (!r && (run.len == 0 || run.len >= sizeof(req->run))) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "run: a name of 1 to %zu characters",
+                        sizeof(req->run) - 1);
+    }
+    if (!r) {
+        snprintf(req->run, sizeof(req->run), "%.*s", CS_STR_FMT(run));
+        r = read_time(doc, "from", &req->from_ms, diag);
+    }
+    if (!r) {
+        r = read_time(doc, "to", &req->to_ms, diag);
+    }
+    if (!r && req->to_ms <= req->from_ms) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "to: must be after from");
+    }
+    if (!r && cs_json_object_get(doc, CS_STR_LIT("page_size"))) {
+        r = cs_json_get_int64(doc, "page_size", &page, diag);
+        if (!r && (page < 1 || page > MAX_PAGE)) {
+            r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "page_size: 1 to %d", MAX_PAGE);
+        }
+    }
+    req->page_size = (int)page;
+    return r;
+}
+
+/* The run's count of orders done, kept beside its checkpoints. */
+static cs_error run_done(cs_export *x, const char *run, int64_t *done, bool save, cs_diag *diag)
+{
+    cs_cursor c = {.updated_at_ms = *done};
+    if (save) {
+        return cs_state_cursor_put(x->flow.state, x->flow.name, run, "#done", &c, diag);
+    }
+    bool found = false;
+    cs_error r = cs_state_cursor_get(x->flow.state, x->flow.name, run, "#done", &c, &found, diag);
+    *done = found ? c.updated_at_ms : 0;
+    return r;
+}
+
+static cs_error load(cs_export *x, const cs_invocation *inv, const cs_json *doc, cs_buf *response,
+                     cs_diag *diag)
+{
+    load_request req;
+    cs_error r = read_load(doc, &req, diag);
+    char source[80];
+    snprintf(source, sizeof(source), "run:%s", req.run);
+    cs_export_sweep_opts s = {.flow = x->flow.name,
+                              .source = source,
+                              .from_ms = req.from_ms,
+                              .to_ms = req.to_ms,
+                              .page_size = req.page_size,
+                              .stop_at_ms = stop_at(inv),
+                              .progress = true};
+    if (!r) {
+        r = run_done(x, source, &s.done, false, diag);
+    }
+    if (!r) {
+        r = cs_export_sweep(x, &s, diag);
+        cs_diag ignored;
+        run_done(x, source, &s.done, true, r ? &ignored : diag);
+    }
+    if (!r) {
+        r = cs_buf_appendf(response,
+                           "{\"run\":\"%s\",\"read\":%lld,\"done\":%lld,\"complete\":%s,"
+                           "\"blocked\":%s}",
+                           req.run, (long long)s.read, (long long)s.done,
+                           s.complete ? "true" : "false", s.blocked ? "true" : "false");
+    }
+    return r;
+}
+
+/* ---- replay ---- */
+
+static bool exporter_entry(const cs_error_entry *e)
+{
+    return strcmp(e->flow, CS_EXPORT_SCOPE) == 0 || strcmp(e->flow, "backfill") == 0;
+}
+
+static cs_error replay(cs_export *x, const cs_invocation *inv, const cs_json *what,
+                       cs_buf *response, cs_diag *diag)
+{
+    int64_t max = DEFAULT_REPLAY;
+    cs_error r = cs_json_object_get(what, CS_STR_LIT("max"))
+                     ? cs_json_get_int64(what, "max", &max, diag)
+                     : CS_ERR_OK;
+    if (!r && (max < 1 || max > MAX_REPLAY)) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "replay.max: 1 to %d", MAX_REPLAY);
+    }
+    cs_error_entry *entries = NULL;
+    size_t count = 0;
+    if (!r) {
+        r = cs_state_error_list(x->flow.state, "open", (size_t)max, inv->arena, &entries, &count,
+                                diag);
+    }
+    int64_t tally[CS_OUTCOME__COUNT] = {0}, skipped = 0;
+    cs_buf snapshot;
+    cs_buf_init(&snapshot, 0);
+    int64_t stop = stop_at(inv);
+    for (size_t i = 0; !r && i < count && cs_time_now_ms() < stop; i++) {
+        if (!exporter_entry(&entries[i])) {
+            skipped++; /* other flows' snapshots are not orders */
+            continue;
+        }
+        cs_error_entry full;
+        cs_buf_reset(&snapshot);
+        r = cs_state_error_get(x->flow.state, entries[i].correlation_id, inv->arena, &full,
+                               &snapshot, diag);
+        if (r) {
+            break;
+        }
+        cs_outcome o = cs_export_replay(x, &full, cs_buf_view(&snapshot), inv->arena);
+        tally[o]++;
+        if (o != CS_OUTCOME_RETRY && o != CS_OUTCOME_FAILED) {
+            r = cs_state_error_set_status(x->flow.state, full.correlation_id, "replayed",
+                                          cs_time_now_ms(), diag);
+        }
+    }
+    cs_buf_clean_up(&snapshot);
+    if (!r) {
+        r = cs_buf_appendf(response,
+                           "{\"entries\":%zu,\"replayed\":%lld,\"failed\":%lld,\"retry\":%lld,"
+                           "\"skipped\":%lld}",
+                           count,
+                           (long long)(tally[CS_OUTCOME_WRITTEN] + tally[CS_OUTCOME_DUPLICATE] +
+                                       tally[CS_OUTCOME_SKIPPED]),
+                           (long long)tally[CS_OUTCOME_FAILED], (long long)tally[CS_OUTCOME_RETRY],
+                           (long long)skipped);
+    }
+    return r;
+}
+
+static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
+{
+    cs_export *x = user;
+    snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(inv->request_id));
+    x->deadline_ms = inv->deadline_ms;
+    cs_http_set_deadline(x->flow.http, inv->deadline_ms);
+    cs_json *doc;
+    cs_error r = cs_json_parse(inv->arena, inv->event, &doc, diag);
+    const cs_json *what = r ? NULL : cs_json_object_get(doc, CS_STR_LIT("replay"));
+    if (!r) {
+        r = what ? replay(x, inv, what, response, diag) : load(x, inv, doc, response, diag);
+    }
+    cs_flow_emit_metrics(&x->flow);
+    return r;
+}
+
+int main(void)
+{
+    static cs_export x;
+    cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
+    int status = cs_runtime_main(&opts);
+    cs_connections_close(&x.systems);
+    cs_flow_clean_up(&x.flow);
+    return status;
+}

@@ -1,0 +1,250 @@
+/* backfill and order-export's reconciliation under the emulator, on the
+ * project's template.yaml, against the sandbox's Shopify shops (160 seeded
+ * orders each, over 60 days) and MAX:
+ * - a backfill of the whole range makes one MAX sales order per Shopify
+ *   order, resumes from its checkpoint, and a second run finds every order
+ *   a duplicate; its progress is in the log;
+ * - the reconciliation schedule finds an order whose webhook was lost;
+ * - an order that failed for an unknown SKU is replayed: still failing, it
+ *   stays open with one more attempt; after the mapping is fixed (and the
+ *   functions redeployed), replay lands it and marks it replayed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "connectors/shopify/webhook.h"
+#include "core/timestamp.h"
+#include "fixture.h"
+#include "project_fixture.h"
+#include "testing.h"
+
+enum { SEEDED_ORDERS = 3 * 160 };
+
+static char config_path[64];
+
+/* Writes text with `insert` put before the first `before`. */
+static bool write_with(const char *path, const char *text, const char *before, const char *insert)
+{
+    const char *mark = strstr(text, before);
+    FILE *f = mark ? fopen(path, "w") : NULL;
+    if (!f) {
+        return false;
+    }
+    fwrite(text, 1, (size_t)(mark - text), f);
+    fputs(insert, f);
+    fputs(mark, f);
+    return fclose(f) == 0;
+}
+
+/* The integration's config with the reconciliation's settle time off (an
+ * order placed a moment ago is polled at once), in a file of its own so
+ * that a test can fix its mapping. */
+static int setup(void **state)
+{
+    snprintf(config_path, sizeof(config_path), "/tmp/cs-backfill-XXXXXX.json");
+    int fd = mkstemps(config_path, 5);
+    char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
+    bool ok = fd >= 0 && text &&
+              write_with(config_path, text, "\"sku_lookup\"", "\"reconcile_settle_seconds\": 0, ");
+    free(text);
+    if (fd >= 0) {
+        close(fd);
+    }
+    sb_opts sopts = {.shopify = {.seed = 11}};
+    if (!ok || test_project_start(&test_scenario, &sopts, config_path)) {
+        return -1;
+    }
+    return test_arena_setup(state);
+}
+
+static int teardown(void **state)
+{
+    unlink(config_path);
+    return test_scenario_stop(state);
+}
+
+static const cs_json *invoke(const char *payload)
+{
+    return test_project_invoke(&test_scenario, "backfill", payload);
+}
+
+static int64_t number(const cs_json *o, const char *key)
+{
+    int64_t n = -1;
+    cs_json_get_int64(o, key, &n, NULL);
+    return n;
+}
+
+static bool flag(const cs_json *o, const char *key)
+{
+    bool b = false;
+    cs_json_get_bool(o, key, &b, NULL);
+    return b;
+}
+
+static char *range(const char *run, int page_size)
+{
+    char from[CS_TIME_RFC3339_MAX], to[CS_TIME_RFC3339_MAX];
+    int64_t now = cs_time_now_ms();
+    cs_time_format_rfc3339(now - 70LL * 86400000, 0, from);
+    cs_time_format_rfc3339(now + 60000, 0, to);
+    return cs_arena_sprintf(&test_arena,
+                            "{\"run\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"page_size\":%d}", run,
+                            from, to, page_size);
+}
+
+static void a_backfill_loads_every_order_once(void **st)
+{
+    (void)st;
+    const cs_json *first = invoke(range("all", 50));
+    assert_true(flag(first, "complete"));
+    assert_int_equal(number(first, "read"), SEEDED_ORDERS);
+    size_t count;
+    test_project_max_orders(&test_scenario, "CU", &count);
+    assert_int_equal(count, SEEDED_ORDERS);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+
+    /* The same run again starts at its checkpoint: nothing left to read. */
+    const cs_json *again = invoke(range("all", 50));
+    assert_true(flag(again, "complete"));
+    assert_int_equal(number(again, "read"), 0);
+    assert_int_equal(number(again, "done"), SEEDED_ORDERS);
+
+    /* Another run reads them all, and every one is a duplicate. */
+    const cs_json *other = invoke(range("other", 250));
+    assert_int_equal(number(other, "read"), SEEDED_ORDERS);
+    test_project_max_orders(&test_scenario, "CU", &count);
+    assert_int_equal(count, SEEDED_ORDERS);
+
+    const char *log = test_project_log(&test_scenario);
+    assert_non_null(strstr(log, "\"message\":\"progress\""));
+    assert_non_null(strstr(log, "\"run\":\"run:all\""));
+    assert_non_null(strstr(log, "\"done\":480"));
+}
+
+/* An order placed with no webhook subscription, its webhook as good as
+ * lost: the reconciliation poll exports it, and only it. */
+static void reconciliation_finds_a_lost_order(void **st)
+{
+    (void)st;
+    long status;
+    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
+    assert_int_equal(status, 200);
+    size_t before, after;
+    test_project_max_orders(&test_scenario, "CU", &before);
+    const cs_json *run = test_project_invoke(&test_scenario, "order-export", "{}");
+    assert_true(flag(run, "complete"));
+    assert_int_equal(number(run, "written"), 1);
+    assert_int_equal(number(run, "failed"), 0);
+    test_project_max_orders(&test_scenario, "CU", &after);
+    assert_int_equal(after, before + 1);
+
+    /* The next run starts after it: nothing new. */
+    run = test_project_invoke(&test_scenario, "order-export", "{}");
+    assert_int_equal(number(run, "read"), 0);
+}
+
+static void send_unmapped_order(void)
+{
+    size_t len;
+    char *order = fixture_read("shopify/order-webhook.json", &len);
+    char hmac[45];
+    cs_shopify_webhook_sign(cs_str_make(order, len), CS_STR_LIT(TEST_WEBHOOK_SECRET), hmac);
+    const char *attributes[] = {"X-Shopify-Topic",
+                                "orders/create",
+                                "X-Shopify-Hmac-Sha256",
+                                hmac,
+                                "X-Shopify-Shop-Domain",
+                                "us-store.myshopify.com",
+                                "X-Shopify-Webhook-Id",
+                                "replay-me",
+                                "X-Shopify-API-Version",
+                                "2026-01",
+                                NULL};
+    char queue[128];
+    test_project_queue_url(&test_scenario, "order-events", queue, sizeof(queue));
+    test_project_send(&test_scenario, queue, cs_str_make(order, len), attributes);
+    free(order);
+}
+
+static void fix_mapping(void)
+{
+    char *text = fixture_read_absolute(config_path);
+    assert_true(write_with(config_path, text, "\"SKU-0001\": \"P-SKU-0001\"",
+                           "\"IPOD2008GREEN\": \"P-SKU-0001\", \"IPOD2008RED\": \"P-SKU-0002\", "));
+    free(text);
+}
+
+static void replay_lands_a_fixed_order(void **st)
+{
+    (void)st;
+    send_unmapped_order();
+    cs_error_entry *entries = NULL;
+    for (int i = 0; i < 100 && test_project_errors(&test_scenario, "open", &entries) == 0; i++) {
+        usleep(100 * 1000);
+    }
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
+    assert_string_equal(entries[0].correlation_id, "shopify:us:450789469");
+
+    /* Nothing fixed yet: it fails again and stays open, one attempt more. */
+    const cs_json *first = invoke("{\"replay\":{}}");
+    assert_int_equal(number(first, "entries"), 1);
+    assert_int_equal(number(first, "failed"), 1);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
+    assert_int_equal(entries[0].attempts, 2);
+
+    fix_mapping();
+    assert_int_equal(test_project_restart(&test_scenario), 0);
+    const cs_json *second = invoke("{\"replay\":{\"max\":10}}");
+    assert_int_equal(number(second, "replayed"), 1);
+    assert_int_equal(number(second, "failed"), 0);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+    assert_int_equal(test_project_errors(&test_scenario, "replayed", &entries), 1);
+    size_t count;
+    const cs_json **orders = test_project_max_orders(&test_scenario, "CU", &count);
+    size_t landed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const cs_json *po = cs_json_object_get(orders[i], CS_STR_LIT("custPo"));
+        landed += po && cs_str_eq_c(po->text, "us-1001");
+    }
+    assert_int_equal(landed, 1);
+}
+
+static void bad_requests_are_named(void **st)
+{
+    (void)st;
+    char url[160];
+    snprintf(url, sizeof(url), "%s/2015-03-31/functions/backfill/invocations",
+             test_scenario.emulator_url);
+    long status;
+    char *answer =
+        test_post(test_scenario.http, url, NULL,
+                  "{\"run\":\"x\",\"from\":\"2026-13-01T00:00:00Z\",\"to\":\"x\"}", &status);
+    assert_non_null(strstr(answer, "from"));
+    answer = test_post(test_scenario.http, url, NULL,
+                       "{\"run\":\"x\",\"from\":\"2026-02-01T00:00:00Z\","
+                       "\"to\":\"2026-01-01T00:00:00Z\"}",
+                       &status);
+    assert_non_null(strstr(answer, "to: must be after from"));
+    answer = test_post(test_scenario.http, url, NULL, "{\"replay\":{\"max\":0}}", &status);
+    assert_non_null(strstr(answer, "replay.max"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_backfill_loads_every_order_once),
+        cmocka_unit_test(reconciliation_finds_a_lost_order),
+        cmocka_unit_test(replay_lands_a_fixed_order),
+        cmocka_unit_test(bad_requests_are_named),
+    };
+    return cmocka_run_group_tests_name("backfill", tests, setup, teardown);
+}
