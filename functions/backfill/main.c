@@ -213,9 +213,7 @@ static cs_error replay(cs_export *x, const cs_invocation *inv, const cs_json *wh
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
 {
     cs_export *x = user;
-    snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(inv->request_id));
-    x->deadline_ms = inv->deadline_ms;
-    cs_http_set_deadline(x->flow.http, inv->deadline_ms);
+    cs_export_start(x, inv->request_id, inv->deadline_ms);
     cs_json *doc;
     cs_error r = cs_json_parse(inv->arena, inv->event, &doc, diag);
     const cs_json *what = r ? NULL : cs_json_object_get(doc, CS_STR_LIT("replay"));

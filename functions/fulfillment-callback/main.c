@@ -224,8 +224,7 @@ static cs_str snapshot(const cs_json *item, cs_arena *arena)
     cs_json_write_value(&w, item);
     cs_json_writer_finish(&w, NULL);
     cs_json_writer_clean_up(&w);
-    char *copy = cs_arena_strndup(arena, cs_buf_view(&out));
-    cs_str s = cs_str_make(copy, copy ? out.len : 0);
+    cs_str s = cs_arena_copy(arena, cs_buf_view(&out));
     cs_buf_clean_up(&out);
     return s;
 }

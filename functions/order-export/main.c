@@ -92,9 +92,7 @@ static bool is_batch(cs_str event)
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
 {
     cs_export *x = user;
-    snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(inv->request_id));
-    x->deadline_ms = inv->deadline_ms;
-    cs_http_set_deadline(x->flow.http, inv->deadline_ms);
+    cs_export_start(x, inv->request_id, inv->deadline_ms);
     cs_error r = is_batch(inv->event) ? cs_flow_sqs_batch(&x->flow, inv->event, inv->arena,
                                                           handle_record, x, response, diag)
                                       : reconcile(x, inv, response, diag);

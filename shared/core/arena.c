@@ -127,6 +127,12 @@ char *cs_arena_strndup(cs_arena *arena, cs_str s)
     return p;
 }
 
+cs_str cs_arena_copy(cs_arena *arena, cs_str s)
+{
+    char *p = cs_arena_strndup(arena, s);
+    return p ? cs_str_make(p, s.len) : CS_STR_NULL;
+}
+
 char *cs_arena_vsprintf(cs_arena *arena, const char *fmt, va_list ap)
 {
     va_list copy;

@@ -58,6 +58,8 @@ static inline void *cs_arena_alloc(cs_arena *arena, size_t size)
 void *cs_arena_calloc(cs_arena *arena, size_t n, size_t size);
 /* A NUL-terminated copy of the view; NULL when full. */
 char *cs_arena_strndup(cs_arena *arena, cs_str s);
+/* The same as a view (still NUL-terminated); empty when full. */
+cs_str cs_arena_copy(cs_arena *arena, cs_str s);
 /* printf into the arena; NULL when full. */
 char *cs_arena_sprintf(cs_arena *arena, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *cs_arena_vsprintf(cs_arena *arena, const char *fmt, va_list ap)

@@ -1,4 +1,7 @@
-/* The order_export settings, read once at init. */
+/* The order_export settings, read once at init, and what each invocation
+ * sets. */
+#include <stdio.h>
+
 #include "export/export.h"
 
 void cs_export_read_config(cs_export *x, cs_config *c)
@@ -22,4 +25,11 @@ void cs_export_read_config(cs_export *x, cs_config *c)
         .freight_part = cs_config_string(c, o, "order_export", "freight_part", !as_lines),
         .due_days = (int)cs_config_int(c, o, "order_export", "due_days", 0, 365, 0),
     };
+}
+
+void cs_export_start(cs_export *x, cs_str request_id, int64_t deadline_ms)
+{
+    snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(request_id));
+    x->deadline_ms = deadline_ms;
+    cs_http_set_deadline(x->flow.http, deadline_ms);
 }

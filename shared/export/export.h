@@ -34,6 +34,10 @@ typedef struct cs_export_job {
     size_t return_count;
 } cs_export_job;
 
+/* An invocation starts: its id owns the idempotency leases it takes, and
+ * its deadline bounds waits and HTTP calls. */
+void cs_export_start(cs_export *x, cs_str request_id, int64_t deadline_ms);
+
 /* The config's order_export section (lookup tables, MAX order options);
  * problems go to the config's. */
 void cs_export_read_config(cs_export *x, cs_config *c);
