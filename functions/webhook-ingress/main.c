@@ -174,6 +174,8 @@ static cs_error enqueue(ingress *x, const delivery *d, cs_arena *arena, cs_str *
     if (!r) {
         r = cs_json_get_string(doc, "MessageId", message_id, diag);
     }
+    /* The answer's DOM points into its buffer, freed below. */
+    *message_id = r ? CS_STR_NULL : cs_arena_copy(arena, *message_id);
     cs_buf_clean_up(&request);
     cs_buf_clean_up(&answer);
     return r;
