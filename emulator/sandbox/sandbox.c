@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/timestamp.h"
 #include "emulator/httpd.h"
+#include "net/aws.h"
 #include "commercetools.h"
 #include "exactmax.h"
 #include "webhooks.h"
@@ -394,37 +395,23 @@ static bool wants(const subscription *sub, const char *topic)
     return sub->topic_count == 0;
 }
 
-/* The SQS SendMessage request that puts a webhook on an emulator queue. */
+/* The SQS SendMessage request that puts a webhook on an emulator queue:
+ * its X-Shopify-* header lines ("Name: value") as attributes. */
 static void sqs_message(const char *queue_url, const char *const *headers, cs_str body, cs_buf *out)
 {
-    cs_json_writer w;
-    cs_json_writer_init(&w, out);
-    cs_json_write_object_begin(&w);
-    cs_json_write_key_c(&w, "QueueUrl");
-    cs_json_write_string_c(&w, queue_url);
-    cs_json_write_key_c(&w, "MessageBody");
-    cs_json_write_string(&w, body);
-    cs_json_write_key_c(&w, "MessageAttributes");
-    cs_json_write_object_begin(&w);
-    for (size_t i = 0; headers[i]; i++) {
+    cs_sqs_attr attrs[16];
+    size_t n = 0;
+    for (size_t i = 0; headers[i] && n < 16; i++) {
         cs_str line = cs_str_from_c(headers[i]);
         long colon = cs_str_find_char(line, ':', 0);
         if (colon <= 0 || !cs_str_starts_with(line, CS_STR_LIT("X-Shopify-"))) {
             continue;
         }
-        cs_json_write_key(&w, cs_str_sub(line, 0, (size_t)colon));
-        cs_json_write_object_begin(&w);
-        cs_json_write_key_c(&w, "DataType");
-        cs_json_write_string_c(&w, "String");
-        cs_json_write_key_c(&w, "StringValue");
-        cs_json_write_string(
-            &w, cs_str_trim(cs_str_sub(line, (size_t)colon + 1, line.len - (size_t)colon - 1)));
-        cs_json_write_object_end(&w);
+        attrs[n++] = (cs_sqs_attr){
+            cs_str_sub(line, 0, (size_t)colon),
+            cs_str_trim(cs_str_sub(line, (size_t)colon + 1, line.len - (size_t)colon - 1))};
     }
-    cs_json_write_object_end(&w);
-    cs_json_write_object_end(&w);
-    cs_json_writer_finish(&w, NULL);
-    cs_json_writer_clean_up(&w);
+    cs_sqs_send_request(cs_str_from_c(queue_url), body, attrs, n, out, NULL);
 }
 
 /* http://host:port of a URL. */
@@ -724,16 +711,7 @@ static void send_to_queue(sb_sandbox *sb, const char *queue_url, cs_str message,
     origin_of(queue_url, origin, sizeof(origin));
     cs_buf body;
     cs_buf_init(&body, 0);
-    cs_json_writer w;
-    cs_json_writer_init(&w, &body);
-    cs_json_write_object_begin(&w);
-    cs_json_write_key_c(&w, "QueueUrl");
-    cs_json_write_string_c(&w, queue_url);
-    cs_json_write_key_c(&w, "MessageBody");
-    cs_json_write_string(&w, message);
-    cs_json_write_object_end(&w);
-    cs_json_writer_finish(&w, NULL);
-    cs_json_writer_clean_up(&w);
+    cs_sqs_send_request(cs_str_from_c(queue_url), message, NULL, 0, &body, NULL);
     static const char *const headers[] = {"X-Amz-Target: AmazonSQS.SendMessage",
                                           "Content-Type: application/x-amz-json-1.0", NULL};
     static const int64_t delays_ms[] = {100, 500, 2000};

@@ -127,33 +127,12 @@ static cs_error read_event(cs_str event, cs_arena *arena, delivery *d, cs_diag *
 
 static cs_error send_request(const ingress *x, const delivery *d, cs_buf *out, cs_diag *diag)
 {
-    cs_json_writer w;
-    cs_json_writer_init(&w, out);
-    cs_json_write_object_begin(&w);
-    cs_json_write_key_c(&w, "QueueUrl");
-    cs_json_write_string_c(&w, x->queue_url);
-    cs_json_write_key_c(&w, "MessageBody");
-    cs_json_write_string(&w, d->body);
-    cs_json_write_key_c(&w, "MessageAttributes");
-    cs_json_write_object_begin(&w);
+    cs_sqs_attr attrs[FORWARDED_COUNT];
     for (size_t i = 0; i < FORWARDED_COUNT; i++) {
-        cs_str value = header(d, FORWARDED[i]);
-        if (!value.len) {
-            continue; /* SQS refuses an empty attribute */
-        }
-        cs_json_write_key_c(&w, FORWARDED[i]);
-        cs_json_write_object_begin(&w);
-        cs_json_write_key_c(&w, "DataType");
-        cs_json_write_string_c(&w, "String");
-        cs_json_write_key_c(&w, "StringValue");
-        cs_json_write_string(&w, value);
-        cs_json_write_object_end(&w);
+        attrs[i] = (cs_sqs_attr){cs_str_from_c(FORWARDED[i]), header(d, FORWARDED[i])};
     }
-    cs_json_write_object_end(&w);
-    cs_json_write_object_end(&w);
-    cs_error r = cs_json_writer_finish(&w, diag);
-    cs_json_writer_clean_up(&w);
-    return r;
+    return cs_sqs_send_request(cs_str_from_c(x->queue_url), d->body, attrs, FORWARDED_COUNT, out,
+                               diag);
 }
 
 /* SendMessage; *message_id is the queue's id for it. */

@@ -194,6 +194,43 @@ cs_error cs_sqs(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *
     return json_call(aws, "sqs", "AmazonSQS", op, body, out, diag);
 }
 
+cs_error cs_sqs_send_request(cs_str queue_url, cs_str body, const cs_sqs_attr *attrs, size_t n,
+                             cs_buf *out, cs_diag *diag)
+{
+    cs_json_writer w;
+    cs_json_writer_init(&w, out);
+    cs_json_write_object_begin(&w);
+    cs_json_write_key_c(&w, "QueueUrl");
+    cs_json_write_string(&w, queue_url);
+    cs_json_write_key_c(&w, "MessageBody");
+    cs_json_write_string(&w, body);
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!attrs[i].value.len) {
+            continue;
+        }
+        if (!any) {
+            cs_json_write_key_c(&w, "MessageAttributes");
+            cs_json_write_object_begin(&w);
+            any = true;
+        }
+        cs_json_write_key(&w, attrs[i].name);
+        cs_json_write_object_begin(&w);
+        cs_json_write_key_c(&w, "DataType");
+        cs_json_write_string_c(&w, "String");
+        cs_json_write_key_c(&w, "StringValue");
+        cs_json_write_string(&w, attrs[i].value);
+        cs_json_write_object_end(&w);
+    }
+    if (any) {
+        cs_json_write_object_end(&w);
+    }
+    cs_json_write_object_end(&w);
+    cs_error r = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    return r;
+}
+
 cs_error cs_secretsmanager(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag)
 {
     return json_call(aws, "secretsmanager", "secretsmanager", op, body, out, diag);

@@ -43,6 +43,18 @@ cs_error cs_dynamodb(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_d
  * "SendMessageBatch", "ReceiveMessage", "CreateQueue", ... */
 cs_error cs_sqs(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag);
 
+/* A String message attribute. */
+typedef struct cs_sqs_attr {
+    cs_str name;
+    cs_str value;
+} cs_sqs_attr;
+
+/* Writes the SendMessage request for a body and its String attributes to
+ * out; an attribute with an empty value is left out (SQS refuses it), and
+ * with none, so is MessageAttributes. */
+cs_error cs_sqs_send_request(cs_str queue_url, cs_str body, const cs_sqs_attr *attrs, size_t n,
+                             cs_buf *out, cs_diag *diag);
+
 /* One Secrets Manager call ("GetSecretValue", "CreateSecret", ...). */
 cs_error cs_secretsmanager(cs_aws *aws, const char *op, cs_str body, cs_buf *out, cs_diag *diag);
 /* A secret's SecretString, in arena; registered with the HTTP client so the

@@ -15,6 +15,7 @@
 
 #include "connectors/exactmax/client.h"
 #include "emulator/sandbox/exactmax.h"
+#include "net/aws.h"
 #include "testing.h"
 
 enum { PARAMS = 13 };
@@ -213,30 +214,15 @@ char *test_project_sandbox_post(test_project *p, const char *path, const char *b
 void test_project_send(test_project *p, const char *queue_url, cs_str body,
                        const char *const *attributes)
 {
+    cs_sqs_attr attrs[16];
+    size_t n = 0;
+    for (size_t i = 0; attributes && attributes[i] && n < 16; i += 2) {
+        attrs[n++] = (cs_sqs_attr){cs_str_from_c(attributes[i]), cs_str_from_c(attributes[i + 1])};
+    }
     cs_buf request;
     cs_buf_init(&request, 0);
-    cs_json_writer w;
-    cs_json_writer_init(&w, &request);
-    cs_json_write_object_begin(&w);
-    cs_json_write_key_c(&w, "QueueUrl");
-    cs_json_write_string_c(&w, queue_url);
-    cs_json_write_key_c(&w, "MessageBody");
-    cs_json_write_string(&w, body);
-    cs_json_write_key_c(&w, "MessageAttributes");
-    cs_json_write_object_begin(&w);
-    for (size_t i = 0; attributes && attributes[i]; i += 2) {
-        cs_json_write_key_c(&w, attributes[i]);
-        cs_json_write_object_begin(&w);
-        cs_json_write_key_c(&w, "DataType");
-        cs_json_write_string_c(&w, "String");
-        cs_json_write_key_c(&w, "StringValue");
-        cs_json_write_string_c(&w, attributes[i + 1]);
-        cs_json_write_object_end(&w);
-    }
-    cs_json_write_object_end(&w);
-    cs_json_write_object_end(&w);
-    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
-    cs_json_writer_clean_up(&w);
+    assert_int_equal(cs_sqs_send_request(cs_str_from_c(queue_url), body, attrs, n, &request, NULL),
+                     CS_ERR_OK);
     char url[96];
     snprintf(url, sizeof(url), "%s/", p->emulator_url);
     long status;
