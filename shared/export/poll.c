@@ -64,29 +64,35 @@ static bool order_job(cs_export *x, cs_system source, cs_order *o, cs_problems *
 }
 
 /* A result for an order before its job: failed until applied. */
-static bool begin(cs_record_result *out, cs_str key, cs_str source_id, cs_str snapshot,
-                  cs_arena *arena)
+static bool begin(cs_record_result *out, cs_str key, cs_str source_id, cs_arena *arena)
 {
     cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
-    *out = (cs_record_result){.outcome = CS_OUTCOME_FAILED,
-                              .correlation_id = key,
-                              .source_id = source_id,
-                              .diag = diag,
-                              .snapshot = snapshot};
-    if (!diag || !key.len || !snapshot.len) {
+    *out = (cs_record_result){
+        .outcome = CS_OUTCOME_FAILED, .correlation_id = key, .source_id = source_id, .diag = diag};
+    if (!diag || !key.len) {
         *out = (cs_record_result){.outcome = CS_OUTCOME_RETRY, .error = CS_ERR_ARENA_FULL};
         return false;
     }
     return true;
 }
 
-static void apply_or_classify(cs_export *x, bool ok, const cs_export_job *job, cs_arena *arena,
+/* Applies the job, and gives a failure its snapshot: written only then,
+ * since a backfill's orders mostly go through. */
+static void apply_or_classify(cs_export *x, bool ok, const cs_export_job *job, const char *source,
+                              cs_str shop, const cs_json *order, cs_arena *arena,
                               cs_record_result *out)
 {
     if (ok) {
         cs_export_apply(x, job, arena, out);
     } else if (out->error && cs_export_transient(out->error)) {
         out->outcome = CS_OUTCOME_RETRY;
+    }
+    if (out->outcome == CS_OUTCOME_FAILED) {
+        out->snapshot = polled_snapshot(source, shop, order, arena);
+        if (!out->snapshot.len) {
+            out->outcome = CS_OUTCOME_RETRY;
+            out->error = CS_ERR_ARENA_FULL;
+        }
     }
 }
 
@@ -98,15 +104,14 @@ static void shopify_order(cs_export *x, const cs_shop *shop, cs_order *o, cs_ret
 {
     cs_str key = cs_str_from_c(cs_arena_sprintf(arena, "shopify:%.*s:%.*s", CS_STR_FMT(shop->store),
                                                 CS_STR_FMT(o->meta.source_id)));
-    if (!begin(out, key, o->meta.source_id, polled_snapshot("shopify", shop->domain, node, arena),
-               arena)) {
+    if (!begin(out, key, o->meta.source_id, arena)) {
         return;
     }
     cs_export_job job;
     bool ok = order_job(x, CS_SYS_SHOPIFY, o, problems, &job, out);
     job.returns = refunds;
     job.return_count = refund_count;
-    apply_or_classify(x, ok, &job, arena, out);
+    apply_or_classify(x, ok, &job, "shopify", shop->domain, node, arena, out);
 }
 
 /* Whether the read goes on past this order; moves the checkpoint. */
@@ -172,13 +177,12 @@ static void ct_order(cs_export *x, const cs_json *json, cs_order *o, cs_problems
     cs_str source_id = id ? id->text : CS_STR_NULL;
     cs_str key =
         cs_str_from_c(cs_arena_sprintf(arena, "commercetools:%.*s", CS_STR_FMT(source_id)));
-    if (!begin(out, key, source_id, polled_snapshot("commercetools", CS_STR_NULL, json, arena),
-               arena)) {
+    if (!begin(out, key, source_id, arena)) {
         return;
     }
     cs_export_job job;
     bool ok = order_job(x, CS_SYS_COMMERCETOOLS, o, problems, &job, out);
-    apply_or_classify(x, ok, &job, arena, out);
+    apply_or_classify(x, ok, &job, "commercetools", CS_STR_NULL, json, arena, out);
 }
 
 static cs_order *ct_decode(const cs_json *json, cs_arena *arena, cs_problems *problems)
@@ -232,15 +236,15 @@ static void replay_polled(cs_export *x, const cs_json *doc, cs_arena *arena, cs_
     const cs_json *order = cs_json_object_get(doc, CS_STR_LIT("order"));
     const cs_json *source = cs_json_object_get(doc, CS_STR_LIT("source"));
     const cs_json *shop_domain = cs_json_object_get(doc, CS_STR_LIT("shop"));
+    bool commercetools = source && cs_str_eq_c(source->text, "commercetools");
     cs_problems problems;
-    cs_order *o = source && cs_str_eq_c(source->text, "commercetools")
-                      ? ct_decode(order, arena, &problems)
-                      : cs_arena_calloc(arena, 1, sizeof(*o));
+    cs_order *o =
+        commercetools ? ct_decode(order, arena, &problems) : cs_arena_calloc(arena, 1, sizeof(*o));
     if (!o) {
         *out = (cs_record_result){.outcome = CS_OUTCOME_RETRY, .error = CS_ERR_ARENA_FULL};
         return;
     }
-    if (source && cs_str_eq_c(source->text, "commercetools")) {
+    if (commercetools) {
         ct_order(x, order, o, &problems, arena, out);
         return;
     }
@@ -320,8 +324,11 @@ static void log_progress(cs_export *x, const cs_export_sweep_opts *s, const char
 static cs_error sweep_source(cs_export *x, cs_export_sweep_opts *s, const cs_shop *shop,
                              int64_t started_ms, cs_diag *diag)
 {
-    const char *store =
-        shop ? cs_arena_strndup(x->flow.config.arena, shop->store) : "commercetools";
+    /* The checkpoint's key, a C string; not in the process arena, which
+     * every sweep would grow. */
+    cs_str name = shop ? shop->store : CS_STR_LIT("commercetools");
+    char store[64];
+    snprintf(store, sizeof(store), "%.*s", CS_STR_FMT(name));
     cs_export_read r = {.from_ms = s->from_ms, .to_ms = s->to_ms, .more = true};
     bool found = false;
     cs_error e =
