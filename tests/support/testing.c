@@ -93,6 +93,13 @@ void test_expect_canonical(const cs_schema *schema, const void *record, const ch
     cs_buf_clean_up(&out);
 }
 
+int64_t test_json_int(const cs_json *o, const char *key)
+{
+    int64_t n = -1;
+    assert_int_equal(cs_json_get_int64(o, key, &n, NULL), CS_ERR_OK);
+    return n;
+}
+
 static char *request(cs_http_client *http, const char *method, const char *url, const char *target,
                      const char *body, long *status)
 {

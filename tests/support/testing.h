@@ -29,6 +29,9 @@ void test_expect_text(const char *what, const char *got, const char *expected);
  * golden fixture (a path under tests/fixtures), byte for byte. */
 void test_expect_canonical(const cs_schema *schema, const void *record, const char *golden);
 
+/* The integer at key (a path) in o; fails the test when it is not one. */
+int64_t test_json_int(const cs_json *o, const char *key);
+
 /* POSTs body to url and returns the answer's text (in test_arena) and its
  * status (0 when nothing answered); the caller asserts on the status. With
  * target, the request is an AWS JSON-protocol call (X-Amz-Target: target),

@@ -75,13 +75,6 @@ static const cs_json *invoke(const char *payload)
     return test_project_invoke(&test_scenario, "backfill", payload);
 }
 
-static int64_t number(const cs_json *o, const char *key)
-{
-    int64_t n = -1;
-    cs_json_get_int64(o, key, &n, NULL);
-    return n;
-}
-
 static bool flag(const cs_json *o, const char *key)
 {
     bool b = false;
@@ -105,7 +98,7 @@ static void a_backfill_loads_every_order_once(void **st)
     (void)st;
     const cs_json *first = invoke(range("all", 50));
     assert_true(flag(first, "complete"));
-    assert_int_equal(number(first, "read"), SEEDED_ORDERS);
+    assert_int_equal(test_json_int(first, "read"), SEEDED_ORDERS);
     size_t count;
     test_project_max_orders(&test_scenario, "CU", &count);
     assert_int_equal(count, SEEDED_ORDERS);
@@ -115,12 +108,12 @@ static void a_backfill_loads_every_order_once(void **st)
     /* The same run again starts at its checkpoint: nothing left to read. */
     const cs_json *again = invoke(range("all", 50));
     assert_true(flag(again, "complete"));
-    assert_int_equal(number(again, "read"), 0);
-    assert_int_equal(number(again, "done"), SEEDED_ORDERS);
+    assert_int_equal(test_json_int(again, "read"), 0);
+    assert_int_equal(test_json_int(again, "done"), SEEDED_ORDERS);
 
     /* Another run reads them all, and every one is a duplicate. */
     const cs_json *other = invoke(range("other", 250));
-    assert_int_equal(number(other, "read"), SEEDED_ORDERS);
+    assert_int_equal(test_json_int(other, "read"), SEEDED_ORDERS);
     test_project_max_orders(&test_scenario, "CU", &count);
     assert_int_equal(count, SEEDED_ORDERS);
 
@@ -142,14 +135,14 @@ static void reconciliation_finds_a_lost_order(void **st)
     test_project_max_orders(&test_scenario, "CU", &before);
     const cs_json *run = test_project_invoke(&test_scenario, "order-export", "{}");
     assert_true(flag(run, "complete"));
-    assert_int_equal(number(run, "written"), 1);
-    assert_int_equal(number(run, "failed"), 0);
+    assert_int_equal(test_json_int(run, "written"), 1);
+    assert_int_equal(test_json_int(run, "failed"), 0);
     test_project_max_orders(&test_scenario, "CU", &after);
     assert_int_equal(after, before + 1);
 
     /* The next run starts after it: nothing new. */
     run = test_project_invoke(&test_scenario, "order-export", "{}");
-    assert_int_equal(number(run, "read"), 0);
+    assert_int_equal(test_json_int(run, "read"), 0);
 }
 
 static void send_unmapped_order(void)
@@ -196,16 +189,16 @@ static void replay_lands_a_fixed_order(void **st)
 
     /* Nothing fixed yet: it fails again and stays open, one attempt more. */
     const cs_json *first = invoke("{\"replay\":{}}");
-    assert_int_equal(number(first, "entries"), 1);
-    assert_int_equal(number(first, "failed"), 1);
+    assert_int_equal(test_json_int(first, "entries"), 1);
+    assert_int_equal(test_json_int(first, "failed"), 1);
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
     assert_int_equal(entries[0].attempts, 2);
 
     fix_mapping();
     assert_int_equal(test_project_restart(&test_scenario), 0);
     const cs_json *second = invoke("{\"replay\":{\"max\":10}}");
-    assert_int_equal(number(second, "replayed"), 1);
-    assert_int_equal(number(second, "failed"), 0);
+    assert_int_equal(test_json_int(second, "replayed"), 1);
+    assert_int_equal(test_json_int(second, "failed"), 0);
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
     assert_int_equal(test_project_errors(&test_scenario, "replayed", &entries), 1);
     size_t count;

@@ -19,13 +19,6 @@
 
 enum { ORDERS = 4 };
 
-static int64_t field(const cs_json *o, const char *key)
-{
-    int64_t n = -1;
-    assert_int_equal(cs_json_get_int64(o, key, &n, NULL), CS_ERR_OK);
-    return n;
-}
-
 /* Waits until MAX has `want` customer orders. */
 static void wait_for_orders(size_t want)
 {
@@ -49,19 +42,19 @@ static int64_t ship(void)
         test_project_sandbox_post(&test_scenario, "/_sandbox/exactmax/warehouse", "{}", &status);
     assert_int_equal(status, 200);
     const cs_json *answer = test_parse(&test_arena, text, strlen(text));
-    return field(answer, "shipments");
+    return test_json_int(answer, "shipments");
 }
 
 /* Runs the callback twice: the shipments are applied by the first run only. */
 static void callback_applies(int64_t shipments)
 {
     const cs_json *first = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
-    assert_int_equal(field(first, "shipments"), shipments);
-    assert_int_equal(field(first, "written"), shipments);
-    assert_int_equal(field(first, "failed"), 0);
-    assert_int_equal(field(first, "retried"), 0);
+    assert_int_equal(test_json_int(first, "shipments"), shipments);
+    assert_int_equal(test_json_int(first, "written"), shipments);
+    assert_int_equal(test_json_int(first, "failed"), 0);
+    assert_int_equal(test_json_int(first, "retried"), 0);
     const cs_json *again = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
-    assert_int_equal(field(again, "shipments"), 0);
+    assert_int_equal(test_json_int(again, "shipments"), 0);
     cs_error_entry *entries;
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }

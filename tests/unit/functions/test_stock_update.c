@@ -21,17 +21,10 @@
  * to one (eu); in commercetools MAIN and EAST to one channel each. */
 enum { SHOPIFY_LEVELS = 72, CT_LEVELS = 48 };
 
-static int64_t field(const cs_json *o, const char *key)
-{
-    int64_t n = -1;
-    assert_int_equal(cs_json_get_int64(o, key, &n, NULL), CS_ERR_OK);
-    return n;
-}
-
 static const cs_json *run(void)
 {
     const cs_json *answer = test_project_invoke(&test_scenario, "stock-update", "{}");
-    assert_int_equal(field(answer, "retried"), 0);
+    assert_int_equal(test_json_int(answer, "retried"), 0);
     return answer;
 }
 
@@ -79,21 +72,22 @@ static void only_changes_are_published_to_shopify(void **st)
 {
     (void)st;
     const cs_json *first = run();
-    assert_int_equal(field(first, "levels"), SHOPIFY_LEVELS);
-    assert_true(field(first, "written") > 0);
-    assert_int_equal(field(first, "written") + field(first, "skipped"), SHOPIFY_LEVELS);
+    assert_int_equal(test_json_int(first, "levels"), SHOPIFY_LEVELS);
+    assert_true(test_json_int(first, "written") > 0);
+    assert_int_equal(test_json_int(first, "written") + test_json_int(first, "skipped"),
+                     SHOPIFY_LEVELS);
     int64_t before = shopify_available("us-store", "Louisville DC", "SKU-0005");
 
     /* Nothing changed: nothing is written. */
     const cs_json *again = run();
-    assert_int_equal(field(again, "written"), 0);
-    assert_int_equal(field(again, "skipped"), SHOPIFY_LEVELS);
+    assert_int_equal(test_json_int(again, "written"), 0);
+    assert_int_equal(test_json_int(again, "skipped"), SHOPIFY_LEVELS);
 
     /* Five units of one part fewer in MAIN: that SKU at MAIN's locations only. */
     int64_t jp = shopify_available("jp-store", "Tokyo", "SKU-0005");
     set_on_hand("P-SKU-0005", "MAIN", 35 - 5);
     const cs_json *changed = run();
-    assert_int_equal(field(changed, "written"), (before >= 0) + (jp >= 0));
+    assert_int_equal(test_json_int(changed, "written"), (before >= 0) + (jp >= 0));
     if (before >= 5) {
         assert_int_equal(shopify_available("us-store", "Louisville DC", "SKU-0005"), before - 5);
     }
@@ -141,7 +135,7 @@ static int64_t ct_quantity(const cs_json *entries, const char *sku, const char *
         cs_json_opt_string(e, "sku", &s, NULL);
         cs_json_opt_string(e, "channel", &c, NULL);
         if (cs_str_eq_c(s, sku) && cs_str_eq_c(c, channel)) {
-            return field(e, "quantityOnStock");
+            return test_json_int(e, "quantityOnStock");
         }
     }
     return -1;
@@ -152,18 +146,18 @@ static void stock_reaches_the_supply_channels(void **st)
     (void)st;
     set_on_hand("P-SKU-0004", "EAST", 0);
     const cs_json *first = run();
-    assert_int_equal(field(first, "levels"), CT_LEVELS);
-    assert_int_equal(field(first, "written") + field(first, "skipped"), CT_LEVELS);
+    assert_int_equal(test_json_int(first, "levels"), CT_LEVELS);
+    assert_int_equal(test_json_int(first, "written") + test_json_int(first, "skipped"), CT_LEVELS);
     const cs_json *entries = inventory();
     assert_int_equal(ct_quantity(entries, "SKU-0004", "wh-paris"), 0); /* 0 - 1 safety */
     int64_t berlin = ct_quantity(entries, "SKU-0007", "wh-berlin");
     assert_true(berlin >= 0);
 
     const cs_json *again = run();
-    assert_int_equal(field(again, "written"), 0);
+    assert_int_equal(test_json_int(again, "written"), 0);
     set_on_hand("P-SKU-0007", "MAIN", 40);
     const cs_json *changed = run();
-    assert_int_equal(field(changed, "written"), 1);
+    assert_int_equal(test_json_int(changed, "written"), 1);
     assert_true(ct_quantity(inventory(), "SKU-0007", "wh-berlin") > berlin);
 }
 
