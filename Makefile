@@ -65,7 +65,7 @@ EMULATOR_BIN := $(BUILD)/bin/emulator
 SANDBOX_BIN := $(BUILD)/bin/sandbox
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
-.PHONY: sam-artifacts run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator demo \
+.PHONY: sam-artifacts run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator bench-e2e demo \
         lint-template \
         fuzz fuzz-regress
 
@@ -192,6 +192,15 @@ bench-emulator: deps
 $(BUILD)/bench/emulator/bench_emulator: $(BUILD)/obj/bench/emulator/bench_emulator.o $(EMULATOR_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(EMULATOR_LIBS) $(CORE_LIBS) -o $@
+
+bench-e2e: deps
+	@$(MAKE) --no-print-directory all sam-artifacts $(BUILD)/bench/e2e/bench_e2e
+	@BUILD=$(BUILD) $(BUILD)/bench/e2e/bench_e2e $${BENCH_ORDERS_PER_SHOP:-33334} \
+	    $${BENCH_LIMITED_ORDERS_PER_SHOP:-2000}
+
+$(BUILD)/bench/e2e/bench_e2e: $(BUILD)/obj/bench/e2e/bench_e2e.o $(SUPPORT_LIB) $(EMULATOR_LIB) $(RUNTIME_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(SUPPORT_LIBS) $(EMULATOR_LIBS) $(RUNTIME_LIBS) $(CORE_LIBS) -lcmocka -o $@
 
 bench-state: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bench/state/bench_state

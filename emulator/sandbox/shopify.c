@@ -226,15 +226,6 @@ static bool after(int64_t updated, int64_t id, int64_t cursor_updated, int64_t c
     return updated > cursor_updated || (updated == cursor_updated && id > cursor_id);
 }
 
-static int by_updated(const void *a, const void *b)
-{
-    const sb_order *x = *(const sb_order *const *)a, *y = *(const sb_order *const *)b;
-    if (x->updated_ms != y->updated_ms) {
-        return x->updated_ms < y->updated_ms ? -1 : 1;
-    }
-    return (x->id > y->id) - (x->id < y->id);
-}
-
 /* A page of a connection: the items after the cursor, in order. */
 typedef struct page_args {
     int64_t first, since_ms, cursor_updated, cursor_id;
@@ -280,26 +271,33 @@ static void op_orders(call *c)
     if (!page_variables(c, &p)) {
         return;
     }
-    const sb_order *sorted[SB_ORDER_CAPACITY];
-    int n = 0;
-    for (int i = 0; i < c->shop->order_count; i++) {
-        const sb_order *o = &c->shop->orders[i];
-        if (in_page(&p, o->updated_ms, o->id)) {
-            sorted[n++] = o;
-        }
+    const sb_order_key *keys = sb_shop_orders_by_updated(c->shop);
+    if (!keys) {
+        top_error(c, "INTERNAL_SERVER_ERROR", "the sandbox is out of memory");
+        return;
     }
-    qsort(sorted, (size_t)n, sizeof(sorted[0]), by_updated);
+    /* The page starts at the first order past both the search and the
+     * cursor: each holds from some point of the sorted orders on. */
+    int lo = 0, hi = c->shop->order_count;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        bool in = in_page(&p, keys[mid].updated_ms, keys[mid].id);
+        lo = in ? lo : mid + 1;
+        hi = in ? mid : hi;
+    }
+    const sb_order_key *page = keys + lo;
+    int n = c->shop->order_count - lo;
     int shown = n < p.first ? n : (int)p.first;
     cs_json_write_key_c(&c->w, "orders");
     cs_json_write_object_begin(&c->w);
     cs_json_write_key_c(&c->w, "nodes");
     cs_json_write_array_begin(&c->w);
     for (int i = 0; i < shown; i++) {
-        sb_json_order(&c->w, SB_GRAPHQL, c->shop, sorted[i]);
+        sb_json_order(&c->w, SB_GRAPHQL, c->shop, &c->shop->orders[page[i].index]);
     }
     cs_json_write_array_end(&c->w);
-    w_page_info(c, n > shown, shown ? sorted[shown - 1]->updated_ms : 0,
-                shown ? sorted[shown - 1]->id : INT64_MIN);
+    w_page_info(c, n > shown, shown ? page[shown - 1].updated_ms : 0,
+                shown ? page[shown - 1].id : INT64_MIN);
     cs_json_write_object_end(&c->w);
     c->actual_cost = 2 + 5.0 * shown;
 }
@@ -372,16 +370,6 @@ static void op_customers(call *c)
 
 /* ---- fulfillment orders ---- */
 
-static sb_order *find_order(sb_shop *shop, int64_t id)
-{
-    for (int i = 0; i < shop->order_count; i++) {
-        if (shop->orders[i].id == id) {
-            return &shop->orders[i];
-        }
-    }
-    return NULL;
-}
-
 /* A fulfillment order line item's id: one per order line. */
 static int64_t fo_line_id(const sb_line *l)
 {
@@ -444,7 +432,7 @@ static void op_fulfillment_orders(call *c)
     if (!string_var(c, "id", true, &id)) {
         return;
     }
-    const sb_order *o = find_order(c->shop, gid_number(id, "Order"));
+    const sb_order *o = sb_shop_order(c->shop, gid_number(id, "Order"));
     cs_json_write_key_c(&c->w, "order");
     if (!o) {
         cs_json_write_null(&c->w); /* as Shopify answers an unknown id */
@@ -899,7 +887,7 @@ static void op_ship(call *c)
             plan[i].line->remaining -= plan[i].quantity;
         }
         close_finished(o);
-        o->updated_ms = now;
+        sb_shop_touch(c->shop, o, now);
         record_fulfillment(c, o, location, fulfillment, now);
         static const char *const topics[] = {"orders/updated", NULL};
         emit_fulfillment(c->s, c->shop, o,
@@ -920,7 +908,7 @@ static void op_ship(call *c)
 
 static const char *set_metafield(sb_shop *shop, const cs_json *m, sb_order **order)
 {
-    *order = find_order(shop, gid_number(cs_shopify_text(m, "ownerId"), "Order"));
+    *order = sb_shop_order(shop, gid_number(cs_shopify_text(m, "ownerId"), "Order"));
     cs_str ns = cs_shopify_text(m, "namespace"), key = cs_shopify_text(m, "key");
     cs_str type = cs_shopify_text(m, "type"), value = cs_shopify_text(m, "value");
     if (!*order) {
@@ -1378,13 +1366,13 @@ static void merchant_changes(sb_shopify *s, cs_str shop_name, int64_t order_id,
 {
     pthread_mutex_lock(&s->mu);
     sb_shop *shop = find_shop(s, shop_name);
-    sb_order *o = shop ? find_order(shop, order_id) : NULL;
+    sb_order *o = shop ? sb_shop_order(shop, order_id) : NULL;
     if (!o) {
         plain_error(reply, 404, "Not Found");
     } else {
         int64_t now = cs_time_now_ms();
         change(o, now);
-        o->updated_ms = now;
+        sb_shop_touch(shop, o, now);
         emit_order(s, shop, o, topics, reply);
     }
     pthread_mutex_unlock(&s->mu);
@@ -1491,7 +1479,7 @@ void sb_shopify_order_state(sb_shopify *s, cs_str shop_name, int64_t order_id, s
 {
     pthread_mutex_lock(&s->mu);
     sb_shop *shop = find_shop(s, shop_name);
-    const sb_order *o = shop ? find_order(shop, order_id) : NULL;
+    const sb_order *o = shop ? sb_shop_order(shop, order_id) : NULL;
     if (!o) {
         plain_error(reply, 404, "Not Found");
     } else {
@@ -1523,9 +1511,13 @@ sb_shopify *sb_shopify_new(const sb_shopify_opts *opts)
     if (!s) {
         return NULL;
     }
-    pthread_mutex_init(&s->mu, NULL);
     s->seed = opts && opts->seed ? opts->seed : 42;
-    sb_shopify_seed(s->shops, s->seed, opts && opts->now_ms ? opts->now_ms : cs_time_now_ms());
+    if (!sb_shopify_seed(s->shops, s->seed, opts && opts->now_ms ? opts->now_ms : cs_time_now_ms(),
+                         opts ? opts->orders_per_shop : 0)) {
+        free(s);
+        return NULL;
+    }
+    pthread_mutex_init(&s->mu, NULL);
     s->emit = opts ? opts->emit : NULL;
     s->emit_user = opts ? opts->emit_user : NULL;
     s->bucket_size = opts && opts->bucket_size > 0 ? opts->bucket_size : 1000;
@@ -1545,6 +1537,7 @@ void sb_shopify_destroy(sb_shopify *s)
     for (size_t i = 0; i < IDEMPOTENCY_KEYS; i++) {
         free(s->keys[i].data);
     }
+    sb_shopify_free(s->shops);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

@@ -39,6 +39,7 @@ typedef void (*sb_emit_fn)(void *user, const char *shop, const char *topic, cs_s
 
 typedef struct sb_shopify_opts {
     uint64_t seed;          /* 0: 42 */
+    int orders_per_shop;    /* seeded; 0: 160 (see shopify_store.h) */
     int64_t now_ms;         /* the seed's clock; 0: now */
     double bucket_size;     /* 0: 1000 points */
     double restore_rate;    /* 0: 50 points a second */

@@ -1,6 +1,7 @@
 #include "shopify_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/money.h"
@@ -189,7 +190,7 @@ static void seed_order(sb_shop *s, const shop_profile *p, int shop_index, int k,
     seed_fulfillment(s, o, r);
 }
 
-static void seed_shop(sb_shop *s, int shop_index, int64_t now_ms, rng *r)
+static bool seed_shop(sb_shop *s, int shop_index, int64_t now_ms, int orders, rng *r)
 {
     const shop_profile *p = &profiles[shop_index];
     memset(s, 0, sizeof(*s));
@@ -207,29 +208,69 @@ static void seed_shop(sb_shop *s, int shop_index, int64_t now_ms, rng *r)
     }
     seed_catalog(s, p, shop_index, r);
     seed_customers(s, shop_index, now_ms, r);
-    /* Spread over 60 days, in creation order; updated some time later. */
-    for (int k = 0; k < SB_ORDERS; k++) {
-        seed_order(s, p, shop_index, k,
-                   now_ms - (int64_t)(SB_ORDERS - k) * (60ll * 86400000 / SB_ORDERS), r);
+    s->orders = calloc((size_t)orders, sizeof(*s->orders));
+    if (!s->orders) {
+        return false;
     }
-    s->order_count = SB_ORDERS;
+    s->order_capacity = orders;
+    /* Spread over 60 days, in creation order; updated some time later. */
+    for (int k = 0; k < orders; k++) {
+        seed_order(s, p, shop_index, k, now_ms - (int64_t)(orders - k) * (60ll * 86400000 / orders),
+                   r);
+    }
+    s->order_count = orders;
+    s->by_updated_stale = true;
     s->next_id = 9000000000 + shop_index * 1000000;
+    return true;
 }
 
-void sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms)
+bool sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms, int orders_per_shop)
 {
     rng r = {seed};
+    int orders = orders_per_shop > 0 ? orders_per_shop : SB_ORDERS;
+    orders = orders < SB_ORDER_LIMIT ? orders : SB_ORDER_LIMIT;
     for (int i = 0; i < SB_SHOPS; i++) {
-        seed_shop(&shops[i], i, now_ms, &r);
+        if (!seed_shop(&shops[i], i, now_ms, orders, &r)) {
+            sb_shopify_free(shops);
+            return false;
+        }
     }
+    return true;
+}
+
+void sb_shopify_free(sb_shop *shops)
+{
+    for (int i = 0; i < SB_SHOPS; i++) {
+        free(shops[i].orders);
+        free(shops[i].by_updated);
+        shops[i].orders = NULL;
+        shops[i].by_updated = NULL;
+        shops[i].order_count = shops[i].order_capacity = 0;
+    }
+}
+
+static bool room_for_one_more(sb_shop *s)
+{
+    if (s->order_count < s->order_capacity) {
+        return true;
+    }
+    int capacity = s->order_capacity * 2 < SB_ORDER_LIMIT ? s->order_capacity * 2 : SB_ORDER_LIMIT;
+    sb_order *orders =
+        s->order_count < capacity ? realloc(s->orders, (size_t)capacity * sizeof(*orders)) : NULL;
+    sb_order_key *index = orders ? realloc(s->by_updated, (size_t)capacity * sizeof(*index)) : NULL;
+    s->orders = orders ? orders : s->orders;
+    s->by_updated = index ? index : s->by_updated;
+    s->order_capacity = index ? capacity : s->order_capacity;
+    return index != NULL;
 }
 
 sb_order *sb_shop_place_order(sb_shop *shops, int shop_index, uint64_t seed, int64_t now_ms)
 {
     sb_shop *s = &shops[shop_index];
-    if (s->order_count == SB_ORDER_CAPACITY) {
+    if (!room_for_one_more(s)) {
         return NULL;
     }
+    s->by_updated_stale = true;
     rng r = {seed ^ ((uint64_t)s->order_count * (uint64_t)0x9E3779B97F4A7C15ull)};
     int k = s->order_count++;
     seed_order(s, &profiles[shop_index], shop_index, k, now_ms, &r);
@@ -245,4 +286,47 @@ sb_order *sb_shop_place_order(sb_shop *shops, int shop_index, uint64_t seed, int
         o->fulfillment_orders[f].closed = false;
     }
     return o;
+}
+
+sb_order *sb_shop_order(sb_shop *shop, int64_t id)
+{
+    int64_t k = id - shop->orders[0].id;
+    return shop->order_count && k >= 0 && k < shop->order_count && shop->orders[k].id == id
+               ? &shop->orders[k]
+               : NULL;
+}
+
+void sb_shop_touch(sb_shop *shop, sb_order *order, int64_t now_ms)
+{
+    order->updated_ms = now_ms;
+    shop->by_updated_stale = true;
+}
+
+static int by_updated(const void *a, const void *b)
+{
+    const sb_order_key *x = a, *y = b;
+    if (x->updated_ms != y->updated_ms) {
+        return x->updated_ms < y->updated_ms ? -1 : 1;
+    }
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+const sb_order_key *sb_shop_orders_by_updated(sb_shop *shop)
+{
+    if (!shop->by_updated_stale) {
+        return shop->by_updated;
+    }
+    if (!shop->by_updated) {
+        shop->by_updated = malloc((size_t)shop->order_capacity * sizeof(*shop->by_updated));
+        if (!shop->by_updated) {
+            return NULL;
+        }
+    }
+    for (int i = 0; i < shop->order_count; i++) {
+        const sb_order *o = &shop->orders[i];
+        shop->by_updated[i] = (sb_order_key){o->updated_ms, o->id, i};
+    }
+    qsort(shop->by_updated, (size_t)shop->order_count, sizeof(*shop->by_updated), by_updated);
+    shop->by_updated_stale = false;
+    return shop->by_updated;
 }

@@ -20,8 +20,8 @@ enum {
     SB_LOCATIONS = 3,
     SB_VARIANTS = 24,
     SB_CUSTOMERS = 40,
-    SB_ORDERS = 160,         /* seeded */
-    SB_ORDER_CAPACITY = 400, /* seeded and placed later */
+    SB_ORDERS = 160,        /* seeded, unless asked for more */
+    SB_ORDER_LIMIT = 99999, /* seeded and placed later: order ids leave room for this many */
     SB_LINES = 4,
     SB_FULFILLMENTS = 8,
     SB_METAFIELDS = 4,
@@ -91,6 +91,12 @@ typedef struct sb_order {
     int metafield_count;
 } sb_order;
 
+/* Where an order is in the order of pages of orders. */
+typedef struct sb_order_key {
+    int64_t updated_ms, id;
+    int index;
+} sb_order_key;
+
 typedef struct sb_shop {
     char name[16];
     char currency[4];
@@ -104,19 +110,34 @@ typedef struct sb_shop {
     sb_variant variants[SB_VARIANTS];
     sb_level levels[SB_VARIANTS][SB_LOCATIONS];
     sb_customer customers[SB_CUSTOMERS];
-    sb_order orders[SB_ORDER_CAPACITY];
-    int order_count;
+    sb_order *orders; /* by index; an order's id names its index */
+    int order_count, order_capacity;
+    /* The orders by (updated_ms, id), for pages of orders; rebuilt
+     * when stale (an order was placed or changed). */
+    sb_order_key *by_updated;
+    bool by_updated_stale;
     int64_t next_id; /* for fulfillments and orders made later */
 } sb_shop;
 
-/* Fills shops (SB_SHOPS of them) from seed; now_ms is the seed's clock. The
- * same seed and clock give the same data. */
-void sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms);
+/* Fills shops (SB_SHOPS of them) from seed, orders_per_shop orders each
+ * (0: SB_ORDERS; at most SB_ORDER_LIMIT) spread over the 60 days before
+ * now_ms, the seed's clock. The same seed, count and clock give the same
+ * data. false without memory. */
+bool sb_shopify_seed(sb_shop *shops, uint64_t seed, int64_t now_ms, int orders_per_shop);
+void sb_shopify_free(sb_shop *shops);
 
 /* Places one more order now, as a customer checking out would (shops[i]
  * must come from sb_shopify_seed). NULL when the shop holds
- * SB_ORDER_CAPACITY orders. */
+ * SB_ORDER_LIMIT orders or without memory. */
 sb_order *sb_shop_place_order(sb_shop *shops, int shop_index, uint64_t seed, int64_t now_ms);
+
+/* The shop's order with this id, or NULL. */
+sb_order *sb_shop_order(sb_shop *shop, int64_t id);
+/* Marks an order changed now (its updated_at). */
+void sb_shop_touch(sb_shop *shop, sb_order *order, int64_t now_ms);
+/* The shop's orders by (updated_ms, id), ascending (order_count of them);
+ * NULL without memory. */
+const sb_order_key *sb_shop_orders_by_updated(sb_shop *shop);
 
 /* An order's amounts, as Shopify reports them. */
 typedef struct sb_totals {

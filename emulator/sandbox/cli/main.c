@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include "emulator/sandbox/sandbox.h"
+#include "emulator/sandbox/shopify_store.h"
 
 static const char usage[] =
-    "usage: sandbox [--port N] [--seed N]\n"
+    "usage: sandbox [--port N] [--seed N] [--shopify-orders N]\n"
     "\n"
     "Serves the Shopify fake (GraphQL Admin API 2026-01) at\n"
     "  http://127.0.0.1:PORT/shopify/{us-store|eu-store|jp-store}/admin/api/2026-01/graphql.json\n"
@@ -20,7 +21,8 @@ static const char usage[] =
     "The same --seed (default 42) gives the same shops, customers and orders.\n"
     "\n"
     "  --port N   listen on 127.0.0.1:N (default 3002; 0 lets the OS pick)\n"
-    "  --seed N   seed of the generated data\n";
+    "  --seed N   seed of the generated data\n"
+    "  --shopify-orders N   orders seeded in each shop (default 160, at most 99999)\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
 {
     static const struct option options[] = {{"port", required_argument, NULL, 'p'},
                                             {"seed", required_argument, NULL, 's'},
+                                            {"shopify-orders", required_argument, NULL, 'o'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     sb_opts opts = {.port = 3002};
@@ -54,6 +57,8 @@ int main(int argc, char **argv)
             opts.port = (uint16_t)n;
         } else if (c == 's' && !parse_number(optarg, ~0ull, &n)) {
             opts.shopify.seed = n;
+        } else if (c == 'o' && !parse_number(optarg, SB_ORDER_LIMIT, &n)) {
+            opts.shopify.orders_per_shop = (int)n;
         } else {
             fputs(usage, c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;

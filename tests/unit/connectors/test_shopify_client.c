@@ -440,6 +440,38 @@ static void a_partial_shipment_becomes_fulfillments_and_an_invoice_a_metafield(v
     cs_shopify_destroy(s);
 }
 
+/* A shop of thousands of orders pages the same way: every order once, in
+ * (updated_at, id) order, and one placed or changed after a read is in the
+ * next read from where it stopped. (Runs last: it replaces the sandbox.) */
+static void thousands_of_orders_page_in_order(void **st)
+{
+    (void)st;
+    sb_stop(sandbox);
+    sb_opts opts = {.shopify = {.seed = 42, .now_ms = NOW_MS, .orders_per_shop = 3000}};
+    cs_diag diag;
+    if (sb_start(&opts, &sandbox, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", (unsigned)sb_port(sandbox));
+    cs_shopify *s = connect_to("eu-store", "shpat_sandbox_eu-store");
+    long status;
+    sandbox_call("POST", "/_sandbox/shopify/bucket", "{\"restore_rate\": 100000}", &status);
+    assert_int_equal(status, 204);
+    int pages;
+    assert_int_equal(read_all_orders(s, 0, 100, &pages), 3000);
+    assert_int_equal(pages, 30);
+    sandbox_call("POST", "/_sandbox/shopify/eu-store/orders", "{}", &status);
+    assert_int_equal(status, 200);
+    char path[96];
+    snprintf(path, sizeof(path), "/_sandbox/shopify/eu-store/orders/%lld/cancel",
+             (long long)(5000000000 + 100000 + 7));
+    sandbox_call("POST", path, "{}", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(read_all_orders(s, NOW_MS + 1, 100, &pages), 2);
+    assert_int_equal(read_all_orders(s, 0, 100, &pages), 3001);
+    cs_shopify_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +482,7 @@ int main(void)
         cmocka_unit_test(a_wrong_token_is_a_permanent_error),
         cmocka_unit_test(stock_is_looked_up_and_set_with_compare_and_set),
         cmocka_unit_test(a_partial_shipment_becomes_fulfillments_and_an_invoice_a_metafield),
+        cmocka_unit_test(thousands_of_orders_page_in_order),
     };
     return cmocka_run_group_tests_name("shopify_client", tests, setup, teardown);
 }
