@@ -583,11 +583,14 @@ static bool check_references(sb_exactmax *m, const new_order *o, sb_reply *reply
     return true;
 }
 
-/* MAX(ORDNUM_27) + 1, as MAX's own screens allocate. */
+/* MAX(ORDNUM_27) + 1, as MAX's own screens allocate. Numbers are eight
+ * digits, so the greatest is the last in the key's index: no scan of every
+ * order for each new one. */
 static void next_number(sb_exactmax *m, char out[9])
 {
-    sqlite3_stmt *s = prepare(m, "SELECT COALESCE(MAX(CAST(ORDNUM_27 AS INTEGER)), 0) + 1 "
-                                 "FROM SO_Master");
+    sqlite3_stmt *s = prepare(m, "SELECT CAST(ORDNUM_27 AS INTEGER) + 1 FROM SO_Master WHERE "
+                                 "ORDNUM_27 GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' "
+                                 "ORDER BY ORDNUM_27 DESC LIMIT 1");
     long long n = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
     sqlite3_finalize(s);
     snprintf(out, 9, "%08lld", n);

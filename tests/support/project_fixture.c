@@ -136,8 +136,11 @@ int test_project_start(test_project *p, const sb_opts *sandbox, const char *conf
     snprintf(p->dir, sizeof(p->dir), "/tmp/cs-project-XXXXXX");
     snprintf(p->config, sizeof(p->config), "%s", config);
     cs_diag diag;
+    /* An invocation may take as long as the template lets a function run
+     * (15 minutes): sent again after the default 30 s, it would run twice. */
+    cs_http_options http = {.attempt_timeout_ms = 960000};
     if (!mkdtemp(p->dir) || sb_start(sandbox, &p->sandbox, &diag) ||
-        !(p->http = cs_http_client_new(NULL, &diag))) {
+        !(p->http = cs_http_client_new(&http, &diag))) {
         fprintf(stderr, "%s\n", diag.message);
         return -1;
     }

@@ -10,6 +10,38 @@ enum { CUST_PO_MAX = 20 };
 
 static const int64_t DAY_MS = 86400000;
 
+/* A return's id, short: a storefront's numeric id in base 36 (Shopify's
+ * twelve-digit refund ids take eight characters), any other id as 40 bits
+ * of its FNV-1a hash in base 36 (at most eight). Either is the same for the
+ * same id, so a retried credit memo finds the one it made. */
+static void return_token(cs_str id, char out[16])
+{
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    uint64_t n = 0;
+    bool numeric = id.len > 0 && id.len <= 19;
+    for (size_t i = 0; i < id.len && numeric; i++) {
+        numeric = id.ptr[i] >= '0' && id.ptr[i] <= '9';
+        n = n * 10 + (uint64_t)(id.ptr[i] - '0');
+    }
+    if (!numeric) {
+        n = 14695981039346656037ull;
+        for (size_t i = 0; i < id.len; i++) {
+            n = (n ^ (unsigned char)id.ptr[i]) * 1099511628211ull;
+        }
+        n >>= 24;
+    }
+    char reversed[16];
+    size_t len = 0;
+    do {
+        reversed[len++] = digits[n % 36];
+        n /= 36;
+    } while (n);
+    for (size_t i = 0; i < len; i++) {
+        out[i] = reversed[len - 1 - i];
+    }
+    out[len] = '\0';
+}
+
 cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str return_id, char out[41],
                              cs_diag *diag)
 {
@@ -17,15 +49,17 @@ cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str retu
     while (number.len && (number.ptr[0] == '#' || number.ptr[0] == ' ')) {
         number = cs_str_sub(number, 1, number.len - 1);
     }
+    char token[16];
+    return_token(return_id, token);
     int n = return_id.len
-                ? snprintf(out, 41, "%.*s-%.*s-R%.*s", CS_STR_FMT(store_code), CS_STR_FMT(number),
-                           CS_STR_FMT(return_id))
+                ? snprintf(out, 41, "%.*s-%.*s-R%s", CS_STR_FMT(store_code), CS_STR_FMT(number),
+                           token)
                 : snprintf(out, 41, "%.*s-%.*s", CS_STR_FMT(store_code), CS_STR_FMT(number));
     if (number.len == 0 || store_code.len == 0 || n < 0 || n > CUST_PO_MAX) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                           "customer PO '%.*s-%.*s' is empty or longer than MAX's %d characters "
+                           "customer PO '%.40s' is empty or longer than MAX's %d characters "
                            "(CUSTPO_27)",
-                           CS_STR_FMT(store_code), CS_STR_FMT(number), CUST_PO_MAX);
+                           out, CUST_PO_MAX);
     }
     return CS_ERR_OK;
 }

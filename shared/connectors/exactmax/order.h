@@ -5,7 +5,8 @@
  *
  * The customer PO, the bridge's idempotency key, is the store code and the
  * storefront's order number ("eu-1001"; a credit memo adds the return's id,
- * "eu-1001-R929361464"), so a retried create finds the order it made.
+ * "eu-1001-RFDBFW8": the id in base 36), so a retried create finds the
+ * order it made.
  * Lines need their MAX part number (cs_order_line.item_code, set by the
  * field map's SKU lookup). Prices are the storefront's unit prices, exact,
  * in the order's currency; discounts and shipping go either as lines of

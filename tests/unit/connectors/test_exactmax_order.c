@@ -130,12 +130,38 @@ static void what_max_cannot_take_is_named(void **st)
     cs_buf_clean_up(&out);
 }
 
+/* A credit memo's customer PO carries the refund's id in base 36, so that
+ * Shopify's twelve-digit refund ids fit MAX's 20 characters with a
+ * six-digit order number; an id that is not a number is hashed. */
+static void a_credit_memo_po_fits_max(void **st)
+{
+    (void)st;
+    char po[41];
+    assert_int_equal(cs_exactmax_cust_po(CS_STR_LIT("us"), CS_STR_LIT("#100000"),
+                                         CS_STR_LIT("987654321098"), po, NULL),
+                     CS_ERR_OK);
+    assert_string_equal(po, "us-100000-RCLPZVRGQ");
+    assert_int_equal(
+        cs_exactmax_cust_po(CS_STR_LIT("us"), CS_STR_LIT("1001"), CS_STR_LIT("7"), po, NULL),
+        CS_ERR_OK);
+    assert_string_equal(po, "us-1001-R7");
+    char again[41];
+    cs_str uuid = CS_STR_LIT("5d3ab1d4-2f1c-4ce1-9a6b-1c5e8e0f3a21");
+    assert_int_equal(cs_exactmax_cust_po(CS_STR_LIT("eu"), CS_STR_LIT("1001"), uuid, po, NULL),
+                     CS_ERR_OK);
+    assert_int_equal(cs_exactmax_cust_po(CS_STR_LIT("eu"), CS_STR_LIT("1001"), uuid, again, NULL),
+                     CS_ERR_OK);
+    assert_string_equal(po, again);
+    assert_true(strlen(po) <= 20 && strncmp(po, "eu-1001-R", 9) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_order_becomes_a_max_sales_order),
         cmocka_unit_test(a_refund_becomes_a_credit_memo),
         cmocka_unit_test(what_max_cannot_take_is_named),
+        cmocka_unit_test(a_credit_memo_po_fits_max),
     };
     return cmocka_run_group_tests_name("exactmax_order", tests, test_arena_setup,
                                        test_arena_teardown);
