@@ -667,7 +667,10 @@ static void answer_number(sb_reply *reply, unsigned status, const char *ordnum, 
 /* A repeated customer PO answers the order it made. */
 static bool duplicate(sb_exactmax *m, cs_str cust_po, sb_reply *reply)
 {
-    sqlite3_stmt *s = prepare(m, "SELECT ORDNUM_27, RowVersion FROM SO_Master WHERE CUSTPO_27 = ?");
+    /* The second condition lets SQLite use the partial index on CUSTPO_27
+     * (it cannot know that the bound value is not ''). */
+    sqlite3_stmt *s = prepare(m, "SELECT ORDNUM_27, RowVersion FROM SO_Master WHERE CUSTPO_27 = ? "
+                                 "AND CUSTPO_27 != ''");
     bind_str(s, 1, cust_po);
     bool found = s && sqlite3_step(s) == SQLITE_ROW;
     if (found) {
