@@ -44,6 +44,8 @@ typedef struct subscription {
     char address[512];
     char secret[128];
     int duplicates;
+    int duplicate_every; /* every Nth event once more; 0: none */
+    uint64_t events;     /* sent so far, for duplicate_every */
     int64_t delays_ms[16];
     size_t delay_count;
     char topics[16][32]; /* none: every topic */
@@ -55,6 +57,10 @@ typedef struct faults {
     int count;
     bool reset;
     int64_t latency_ms;
+    /* Besides: every Nth request answers every_status (0: none). */
+    unsigned every_status;
+    int every;
+    uint64_t seen;
 } faults;
 
 struct sb_sandbox {
@@ -189,7 +195,7 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
     cs_arena_init(&arena, 0, 1024 * 1024);
     cs_json *req;
     cs_str system = CS_STR_NULL;
-    int64_t status = 0, count = 0, latency = -1;
+    int64_t status = 0, count = 0, latency = -1, every = -1;
     bool reset = false;
     cs_diag diag = {0};
     cs_error r = cs_json_parse(&arena, body, &req, &diag);
@@ -208,6 +214,9 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
     if (!r) {
         r = cs_json_opt_bool(req, "reset", &reset, &diag);
     }
+    if (!r) {
+        r = cs_json_opt_int64(req, "every", &every, &diag);
+    }
     int index = cs_str_eq_c(system, "shopify")         ? 0
                 : cs_str_eq_c(system, "exactmax")      ? 1
                 : cs_str_eq_c(system, "commercetools") ? 2
@@ -216,9 +225,11 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
         r = cs_diag_set(&diag, CS_ERR_INVALID_ARGUMENT, "system '%.*s' is not served",
                         CS_STR_FMT(system));
     }
-    if (!r && (status < 0 || status > 599 || count < 0 || latency > 60000)) {
+    if (!r && (status < 0 || status > 599 || count < 0 || latency > 60000 || every > 1000000 ||
+               (every > 0 && (count > 0 || reset)))) {
         r = cs_diag_set(&diag, CS_ERR_INVALID_ARGUMENT,
-                        "status is 100-599, count 0 or more, latency_ms at most 60000");
+                        "status is 100-599, count 0 or more, latency_ms at most 60000, every at "
+                        "most 1000000 and without count or reset");
     }
     cs_arena_clean_up(&arena);
     if (r) {
@@ -226,7 +237,11 @@ static enum MHD_Result set_faults(sb_sandbox *sb, struct MHD_Connection *conn, c
     }
     pthread_mutex_lock(&sb->mu);
     faults *f = &sb->faults[index];
-    if (count > 0 || status > 0 || reset) {
+    if (every >= 0) {
+        f->every = (int)every;
+        f->every_status = (unsigned)status;
+        f->seen = 0;
+    } else if (count > 0 || status > 0 || reset) {
         f->status = (unsigned)status;
         f->count = (int)count;
         f->reset = reset;
@@ -247,6 +262,8 @@ static faults take_fault(sb_sandbox *sb, faults *pending)
         now.status = pending->status;
         now.reset = pending->reset;
         pending->count--;
+    } else if (pending->every > 0 && ++pending->seen % (uint64_t)pending->every == 0) {
+        now.status = pending->every_status;
     }
     pthread_mutex_unlock(&sb->mu);
     return now;
@@ -424,7 +441,7 @@ static void origin_of(const char *url, char *out, size_t len)
 }
 
 /* Signs and queues one webhook, as Shopify sends it. */
-static void send_webhook(sb_sandbox *sb, const subscription *sub, const char *shop,
+static void send_webhook(sb_sandbox *sb, const subscription *sub, int copies, const char *shop,
                          const char *topic, cs_str body)
 {
     char signature[45], webhook_id[CS_UUID_STR_LEN], event_id[CS_UUID_STR_LEN];
@@ -448,7 +465,7 @@ static void send_webhook(sb_sandbox *sb, const subscription *sub, const char *sh
                                lines[5], lines[6], lines[7], NULL,     NULL};
     if (!to_queue) {
         sb_webhooks_send(sb->webhooks, sub->address, headers, body, sub->delays_ms,
-                         sub->delay_count, 1 + sub->duplicates);
+                         sub->delay_count, copies);
         return;
     }
     char origin[512];
@@ -458,7 +475,7 @@ static void send_webhook(sb_sandbox *sb, const subscription *sub, const char *sh
     cs_buf_init(&message, 0);
     sqs_message(sub->address + 4, headers, body, &message);
     sb_webhooks_send(sb->webhooks, origin, headers + 7, cs_buf_view(&message), sub->delays_ms,
-                     sub->delay_count, 1 + sub->duplicates);
+                     sub->delay_count, copies);
     cs_buf_clean_up(&message);
 }
 
@@ -469,9 +486,12 @@ static void on_event(void *user, const char *shop, const char *topic, cs_str bod
     int i = shop_index(cs_str_from_c(shop));
     pthread_mutex_lock(&sb->mu);
     subscription sub = i >= 0 ? sb->subscriptions[i] : (subscription){0};
+    bool wanted = sub.active && wants(&sub, topic);
+    uint64_t event = wanted ? ++sb->subscriptions[i].events : 0;
     pthread_mutex_unlock(&sb->mu);
-    if (sub.active && wants(&sub, topic)) {
-        send_webhook(sb, &sub, shop, topic, body);
+    if (wanted) {
+        bool again = sub.duplicate_every > 0 && event % (uint64_t)sub.duplicate_every == 0;
+        send_webhook(sb, &sub, 1 + sub.duplicates + again, shop, topic, body);
     }
 }
 
@@ -517,14 +537,15 @@ static cs_error read_topics(const cs_json *req, subscription *sub, cs_diag *diag
 }
 
 /* POST /_sandbox/shopify/{shop}/webhooks {"address", "secret", "duplicates",
- * "retry_delays_ms", "topics"}; {"address": ""} turns them off. */
+ * "duplicate_every", "retry_delays_ms", "topics"}; {"address": ""} turns
+ * them off. */
 static cs_error read_subscription(cs_str body, subscription *sub, cs_diag *diag)
 {
     cs_arena arena;
     cs_arena_init(&arena, 0, 1024 * 1024);
     cs_json *req;
     cs_str address = CS_STR_NULL, secret = CS_STR_NULL;
-    int64_t duplicates = 0;
+    int64_t duplicates = 0, every = 0;
     *sub = (subscription){0};
     cs_error r = cs_json_parse(&arena, body, &req, diag);
     if (!r) {
@@ -537,19 +558,25 @@ static cs_error read_subscription(cs_str body, subscription *sub, cs_diag *diag)
         r = cs_json_opt_int64(req, "duplicates", &duplicates, diag);
     }
     if (!r) {
+        r = cs_json_opt_int64(req, "duplicate_every", &every, diag);
+    }
+    if (!r) {
         r = read_delays(req, sub, diag);
     }
     if (!r) {
         r = read_topics(req, sub, diag);
     }
     if (!r && (address.len >= sizeof(sub->address) || secret.len >= sizeof(sub->secret) ||
-               duplicates < 0 || duplicates > 10 || (address.len && secret.len == 0))) {
+               duplicates < 0 || duplicates > 10 || every < 0 || every > 1000000 ||
+               (address.len && secret.len == 0))) {
         r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                        "an address needs a secret; duplicates is 0 to 10");
+                        "an address needs a secret; duplicates is 0 to 10, duplicate_every 0 to "
+                        "1000000");
     }
     snprintf(sub->address, sizeof(sub->address), "%.*s", CS_STR_FMT(address));
     snprintf(sub->secret, sizeof(sub->secret), "%.*s", CS_STR_FMT(secret));
     sub->duplicates = (int)duplicates;
+    sub->duplicate_every = (int)every;
     sub->active = address.len > 0;
     cs_arena_clean_up(&arena);
     return r;

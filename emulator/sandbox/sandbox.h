@@ -9,17 +9,21 @@
  *        the next `count` requests to the system answer `status` (or, with
  *        reset, have their connection closed without an answer), each after
  *        latency_ms; {"system":"shopify","latency_ms":50} alone slows every
- *        request down until changed
+ *        request down until changed; {"system":"exactmax","status":503,
+ *        "every":20} makes every 20th request answer 503 until changed
+ *        ("every":0), alongside the next-count faults
  *   POST /_sandbox/shopify/bucket  {"size":1000,"restore_rate":50,"with_429":false}
  *        sets the cost bucket of every shop and fills it
  *   POST /_sandbox/shopify/{shop}/webhooks  {"address":"http://...","secret":"...",
- *                            "duplicates":0,"retry_delays_ms":[...],"topics":[...]}
+ *                            "duplicates":0,"duplicate_every":0,
+ *                            "retry_delays_ms":[...],"topics":[...]}
  *        where the shop's webhooks go, signed with the secret: an HTTP(S)
  *        address, or "sqs:" and an emulator queue URL (SendMessage with the
  *        X-Shopify-* headers as message attributes). A delivery that is not
  *        answered 2xx within 5 s is retried after each delay (default:
  *        Shopify's 8 retries over about 4 hours); duplicates sends each one
- *        again with the same webhook id. Attempts are in the journal as
+ *        again with the same webhook id, duplicate_every N every Nth once
+ *        more. Attempts are in the journal as
  *        system "shopify-webhooks".
  *   POST /_sandbox/shopify/{shop}/orders      a customer places an order
  *   POST /_sandbox/shopify/{shop}/orders/{id}/cancel

@@ -51,10 +51,10 @@ cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str retu
     }
     char token[16];
     return_token(return_id, token);
-    int n = return_id.len
-                ? snprintf(out, 41, "%.*s-%.*s-R%s", CS_STR_FMT(store_code), CS_STR_FMT(number),
-                           token)
-                : snprintf(out, 41, "%.*s-%.*s", CS_STR_FMT(store_code), CS_STR_FMT(number));
+    int n =
+        return_id.len
+            ? snprintf(out, 41, "%.*s-%.*s-R%s", CS_STR_FMT(store_code), CS_STR_FMT(number), token)
+            : snprintf(out, 41, "%.*s-%.*s", CS_STR_FMT(store_code), CS_STR_FMT(number));
     if (number.len == 0 || store_code.len == 0 || n < 0 || n > CUST_PO_MAX) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
                            "customer PO '%.40s' is empty or longer than MAX's %d characters "

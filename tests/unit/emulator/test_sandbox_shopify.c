@@ -149,6 +149,51 @@ static void an_order_webhook_is_signed_retried_and_duplicated(void **st)
     fake_http_stop(receiver);
 }
 
+/* duplicate_every: every Nth event goes out once more; faults' every: every
+ * Nth request to a system answers the status, until turned off. */
+static void some_events_twice_and_some_requests_refused(void **st)
+{
+    (void)st;
+    fake_http *receiver = fake_http_start(NULL, NULL);
+    char subscribe[512];
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"address\":\"%s/webhooks\",\"secret\":\"%s\",\"duplicate_every\":3,"
+             "\"topics\":[\"orders/create\"]}",
+             fake_http_base(receiver), secret);
+    long status;
+    sandbox_post("/_sandbox/shopify/us-store/webhooks", subscribe, &status);
+    assert_int_equal(status, 204);
+    for (int i = 0; i < 6; i++) {
+        sandbox_post("/_sandbox/shopify/us-store/orders", "{}", &status);
+        assert_int_equal(status, 200);
+    }
+    wait_for_requests(receiver, 8);
+    sandbox_post("/_sandbox/shopify/us-store/webhooks", "{\"address\":\"\"}", &status);
+    fake_http_stop(receiver);
+
+    sandbox_post("/_sandbox/faults", "{\"system\":\"shopify\",\"status\":503,\"every\":4}",
+                 &status);
+    assert_int_equal(status, 204);
+    cs_http_options once = {.max_attempts = 1};
+    cs_http_client *plain = cs_http_client_new(&once, NULL);
+    char url[256];
+    snprintf(url, sizeof(url), "%s/shopify/us-store/admin/api/2026-01/graphql.json", base);
+    int refused = 0;
+    for (int i = 0; i < 12; i++) {
+        test_post(plain, url, NULL, "{}", &status);
+        refused += status == 503;
+    }
+    assert_int_equal(refused, 3);
+    sandbox_post("/_sandbox/faults", "{\"system\":\"shopify\",\"every\":0}", &status);
+    for (int i = 0; i < 4; i++) {
+        test_post(plain, url, NULL, "{}", &status);
+        assert_int_not_equal(status, 503);
+    }
+    cs_http_client_destroy(plain);
+    sandbox_post("/_sandbox/faults", "{\"system\":\"shopify\",\"every\":2,\"count\":1}", &status);
+    assert_int_equal(status, 400);
+}
+
 /* Shopify's webhooks onto an emulator queue: the body is the message, the
  * headers its attributes, and the signature still holds. */
 static void webhooks_reach_an_emulator_queue(void **st)
@@ -214,6 +259,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_order_webhook_is_signed_retried_and_duplicated),
+        cmocka_unit_test(some_events_twice_and_some_requests_refused),
         cmocka_unit_test(webhooks_reach_an_emulator_queue),
         cmocka_unit_test(a_bad_subscription_is_named),
     };
