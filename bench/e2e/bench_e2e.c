@@ -14,7 +14,6 @@
  *   e2e: orders_per_s= limited_rate_fraction= surfaced_429= peak_rss_kb= ...
  *
  * Usage: bench_e2e [orders_per_shop [limited_orders_per_shop]] */
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +28,7 @@
 
 #include "core/timestamp.h"
 #include "emulator/sandbox/shopify_store.h"
+#include "proc.h"
 #include "project_fixture.h"
 #include "testing.h"
 
@@ -53,35 +53,16 @@ typedef struct outcome {
     long rss_kb;
 } outcome;
 
-/* The peak RSS (VmHWM) of this process's child running the backfill's
- * bootstrap: the function instance the emulator started, still warm. */
+/* The peak RSS (VmHWM) of the backfill's instance, still warm. */
 static long function_peak_rss_kb(void)
 {
-    DIR *proc = opendir("/proc");
+    pid_t pids[4];
+    size_t n = test_project_function_pids("Backfill", pids, 4);
     long best = 0;
-    for (struct dirent *d; proc && (d = readdir(proc));) {
-        char path[64], exe[512], line[256];
-        int pid = atoi(d->d_name), ppid = 0;
-        snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-        ssize_t n = pid > 0 ? readlink(path, exe, sizeof(exe) - 1) : -1;
-        if (n <= 0) {
-            continue;
-        }
-        exe[n] = '\0';
-        snprintf(path, sizeof(path), "/proc/%d/status", pid);
-        FILE *f = strstr(exe, "/Backfill/bootstrap") ? fopen(path, "r") : NULL;
-        long hwm = 0;
-        while (f && fgets(line, sizeof(line), f)) {
-            sscanf(line, "PPid: %d", &ppid);
-            sscanf(line, "VmHWM: %ld", &hwm);
-        }
-        if (f) {
-            fclose(f);
-        }
-        best = ppid == getpid() && hwm > best ? hwm : best;
-    }
-    if (proc) {
-        closedir(proc);
+    for (size_t i = 0; i < n; i++) {
+        test_proc instance = {.pid = pids[i]};
+        long hwm = test_proc_mem_kb(&instance, "VmHWM:");
+        best = hwm > best ? hwm : best;
     }
     return best;
 }

@@ -10,10 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/timestamp.h"
 #include "export/export.h"
 
-enum { BUSY_WAITS = 40 };                      /* 2 s: a duplicate another instance is exporting */
-static const int64_t LEASE_MS = 5 * 60 * 1000; /* longer than the function's timeout */
+enum { BUSY_WAITS = 40 }; /* 2 s: a duplicate another instance is exporting */
+/* A change's lease lasts until its invocation's deadline, past which Lambda
+ * has stopped the instance whatever happened to it, and a margin for the
+ * instances' clocks: a record whose owner was killed mid-change is free
+ * again as soon as that owner can no longer be running. Without a
+ * deadline, LEASE_MS. */
+static const int64_t LEASE_MARGIN_MS = 5000;
+static const int64_t LEASE_MS = 15 * 60 * 1000;
 /* Far past Shopify's 48 hours of redelivery and SQS's 14 days of retention. */
 static const int64_t IDEM_TTL_MS = 90LL * 24 * 3600 * 1000;
 
@@ -58,7 +65,8 @@ static cs_outcome once(cs_export *x, const cs_export_job *job, cs_str version, c
                  .version = version,
                  .scope = CS_EXPORT_SCOPE,
                  .owner = x->owner,
-                 .lease_ms = LEASE_MS,
+                 .lease_ms = x->deadline_ms ? x->deadline_ms - cs_time_now_ms() + LEASE_MARGIN_MS
+                                            : LEASE_MS,
                  .ttl_ms = IDEM_TTL_MS,
                  .attempts = BUSY_WAITS,
                  .deadline_ms = x->deadline_ms,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -107,9 +108,14 @@ static int start_emulator(test_project *p, uint16_t port)
 {
     char params[PARAMS][256];
     parameters(p, p->config, params);
-    const char *overrides[PARAMS + 1] = {NULL};
+    /* The template takes the first value given for a parameter. */
+    const char *overrides[PARAMS + 16 + 1] = {NULL};
+    size_t n = 0;
+    for (const char *const *extra = p->parameters; extra && *extra && n < 16; extra++) {
+        overrides[n++] = *extra;
+    }
     for (size_t i = 0; i < PARAMS; i++) {
-        overrides[i] = params[i];
+        overrides[n++] = params[i];
     }
     const char *build = getenv("BUILD");
     char build_dir[256];
@@ -132,7 +138,14 @@ static int start_emulator(test_project *p, uint16_t port)
 
 int test_project_start(test_project *p, const sb_opts *sandbox, const char *config)
 {
+    return test_project_start_with(p, sandbox, config, NULL);
+}
+
+int test_project_start_with(test_project *p, const sb_opts *sandbox, const char *config,
+                            const char *const *parameters)
+{
     memset(p, 0, sizeof(*p));
+    p->parameters = parameters;
     snprintf(p->dir, sizeof(p->dir), "/tmp/cs-project-XXXXXX");
     snprintf(p->config, sizeof(p->config), "%s", config);
     cs_diag diag;
@@ -244,6 +257,41 @@ const cs_json *test_project_invoke(test_project *p, const char *function, const 
         fail_msg("%s answered %ld: %s", function, status, answer);
     }
     return test_parse(&test_arena, answer, strlen(answer));
+}
+
+/* The emulator forks instances from this process: they are its children,
+ * each running $BUILD/sam/<LogicalId>/bootstrap. */
+size_t test_project_function_pids(const char *logical_id, pid_t *pids, size_t max)
+{
+    char suffix[96];
+    snprintf(suffix, sizeof(suffix), "/%s/bootstrap", logical_id);
+    DIR *proc = opendir("/proc");
+    size_t n = 0;
+    for (struct dirent *d; proc && n < max && (d = readdir(proc));) {
+        char path[64], exe[512], line[256];
+        int pid = atoi(d->d_name), ppid = 0;
+        snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+        ssize_t len = pid > 0 ? readlink(path, exe, sizeof(exe) - 1) : -1;
+        exe[len > 0 ? len : 0] = '\0';
+        size_t exe_len = strlen(exe);
+        if (exe_len < strlen(suffix) || strcmp(exe + exe_len - strlen(suffix), suffix) != 0) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%d/status", pid);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f) && sscanf(line, "PPid: %d", &ppid) != 1) {
+        }
+        if (f) {
+            fclose(f);
+        }
+        if (ppid == getpid()) {
+            pids[n++] = pid;
+        }
+    }
+    if (proc) {
+        closedir(proc);
+    }
+    return n;
 }
 
 cs_state *test_project_state(const test_project *p)

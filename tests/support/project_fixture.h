@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "core/json.h"
 #include "emulator/sandbox/sandbox.h"
@@ -25,6 +26,7 @@ typedef struct test_project {
     int log_pipe[2], log_file;
     pthread_t log_thread;
     bool logging;
+    const char *const *parameters;
 } test_project;
 
 /* Starts both; config names the integration ("shopify-exactmax") or is
@@ -32,6 +34,10 @@ typedef struct test_project {
  * Shopify webhook secret is TEST_WEBHOOK_SECRET. -1 (with the reason on
  * stderr) when either does not start. */
 int test_project_start(test_project *p, const sb_opts *sandbox, const char *config);
+/* The same with template parameters ("Name=value", NULL-ended; they win
+ * over the fixture's own and last as long as p). */
+int test_project_start_with(test_project *p, const sb_opts *sandbox, const char *config,
+                            const char *const *parameters);
 void test_project_stop(test_project *p);
 /* Stops the emulator and starts it again on the same port and state, as a
  * redeploy does: the functions start afresh and read their config again. */
@@ -68,6 +74,10 @@ const cs_json *test_project_invoke(test_project *p, const char *function, const 
  * TEST_LOG_MAX bytes), in test_arena. */
 enum { TEST_LOG_MAX = 4 * 1024 * 1024 };
 char *test_project_log(const test_project *p);
+
+/* The pids of the running instances of a function of the template (its
+ * logical id, "OrderExport"), at most max of them; how many. */
+size_t test_project_function_pids(const char *logical_id, pid_t *pids, size_t max);
 
 /* The state the functions keep; NULL before any function has written it. */
 cs_state *test_project_state(const test_project *p);

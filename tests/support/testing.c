@@ -130,3 +130,16 @@ char *test_get(cs_http_client *http, const char *url, long *status)
 {
     return request(http, "GET", url, NULL, NULL, status);
 }
+
+bool test_write_with(const char *path, const char *text, const char *before, const char *insert)
+{
+    const char *mark = strstr(text, before);
+    FILE *f = mark ? fopen(path, "w") : NULL;
+    if (!f) {
+        return false;
+    }
+    fwrite(text, 1, (size_t)(mark - text), f);
+    fputs(insert, f);
+    fputs(mark, f);
+    return fclose(f) == 0;
+}

@@ -29,20 +29,6 @@ enum { SEEDED_ORDERS = 3 * 160 };
 
 static char config_path[64];
 
-/* Writes text with `insert` put before the first `before`. */
-static bool write_with(const char *path, const char *text, const char *before, const char *insert)
-{
-    const char *mark = strstr(text, before);
-    FILE *f = mark ? fopen(path, "w") : NULL;
-    if (!f) {
-        return false;
-    }
-    fwrite(text, 1, (size_t)(mark - text), f);
-    fputs(insert, f);
-    fputs(mark, f);
-    return fclose(f) == 0;
-}
-
 /* The integration's config with the reconciliation's settle time off (an
  * order placed a moment ago is polled at once), in a file of its own so
  * that a test can fix its mapping. */
@@ -51,8 +37,9 @@ static int setup(void **state)
     snprintf(config_path, sizeof(config_path), "/tmp/cs-backfill-XXXXXX.json");
     int fd = mkstemps(config_path, 5);
     char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
-    bool ok = fd >= 0 && text &&
-              write_with(config_path, text, "\"sku_lookup\"", "\"reconcile_settle_seconds\": 0, ");
+    bool ok =
+        fd >= 0 && text &&
+        test_write_with(config_path, text, "\"sku_lookup\"", "\"reconcile_settle_seconds\": 0, ");
     free(text);
     if (fd >= 0) {
         close(fd);
@@ -171,8 +158,9 @@ static void send_unmapped_order(void)
 static void fix_mapping(void)
 {
     char *text = fixture_read_absolute(config_path);
-    assert_true(write_with(config_path, text, "\"SKU-0001\": \"P-SKU-0001\"",
-                           "\"IPOD2008GREEN\": \"P-SKU-0001\", \"IPOD2008RED\": \"P-SKU-0002\", "));
+    assert_true(
+        test_write_with(config_path, text, "\"SKU-0001\": \"P-SKU-0001\"",
+                        "\"IPOD2008GREEN\": \"P-SKU-0001\", \"IPOD2008RED\": \"P-SKU-0002\", "));
     free(text);
 }
 

@@ -1,0 +1,340 @@
+/* The Shopify integration under the emulator, on the project's
+ * template.yaml, against the sandbox, with what production brings:
+ * 1,000 orders placed across the three shops, their webhooks through
+ * webhook-ingress onto the order queue with every tenth delivered twice,
+ * every twentieth request to MAX answered 503, two bursts of 429 from MAX,
+ * one order-export instance killed (SIGKILL) while it works, and five
+ * orders with SKUs MAX does not know among them.
+ *
+ * It ends with exactly 1,000 MAX sales orders, one per order, each adding
+ * up to the Shopify order to the cent; the five bad orders, and only they,
+ * are open in the error queue with their snapshots; after their mapping is
+ * fixed, replay lands each of them once. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "connectors/shopify/order.h"
+#include "connectors/shopify/webhook.h"
+#include "core/money.h"
+#include "core/timestamp.h"
+#include "fixture.h"
+#include "project_fixture.h"
+#include "testing.h"
+
+enum { ORDERS = 1000, BAD_ORDERS = 5 };
+
+static const char *const shops[] = {"us-store", "eu-store", "jp-store"};
+static const char *const stores[] = {"us", "eu", "jp"};
+
+/* A killed instance's change is held until that invocation's deadline (30
+ * s, order-export's timeout) has passed: its messages must come back more
+ * often than that before they go to the dead-letter queue. */
+static const char *const parameters[] = {"QueueVisibilityTimeout=4", "MaxReceiveCount=20", NULL};
+
+static test_project project;
+static char config_path[64];
+
+/* What each placed order must come to in MAX: its customer PO and the sum
+ * of MAX's lines, in minor units. */
+typedef struct expected {
+    char po[24];
+    char currency[4];
+    int64_t amount;
+} expected;
+static expected placed[ORDERS];
+
+static int setup(void **state)
+{
+    snprintf(config_path, sizeof(config_path), "/tmp/cs-thousand-XXXXXX.json");
+    int fd = mkstemps(config_path, 5);
+    char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
+    bool ok = fd >= 0 && text && test_write_with(config_path, text, "{", "");
+    free(text);
+    if (fd >= 0) {
+        close(fd);
+    }
+    sb_opts sopts = {.shopify = {.seed = 5}};
+    if (!ok || test_project_start_with(&project, &sopts, config_path, parameters)) {
+        return -1;
+    }
+    return test_arena_setup(state);
+}
+
+static int teardown(void **state)
+{
+    unlink(config_path);
+    test_project_stop(&project);
+    return test_arena_teardown(state);
+}
+
+static cs_str text(const cs_json *o, const char *key)
+{
+    const cs_json *v = cs_json_object_get(o, cs_str_from_c(key));
+    return v ? v->text : CS_STR_NULL;
+}
+
+/* A customer checks out in shop s; records what MAX must hold for it. A
+ * shop whose prices include tax sends MAX its gross prices, one that adds
+ * tax its net prices (MAX adds its own tax). */
+static void place(size_t s, expected *out)
+{
+    char path[96];
+    long status;
+    snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shops[s]);
+    char *answer = test_project_sandbox_post(&project, path, "{}", &status);
+    assert_int_equal(status, 200);
+    const cs_json *json = test_parse(&test_arena, answer, strlen(answer));
+    cs_order order;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_shopify_order_decode(json, NULL, &test_arena, &order, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+    cs_str number = order.number;
+    number = number.len && number.ptr[0] == '#' ? cs_str_sub(number, 1, number.len - 1) : number;
+    snprintf(out->po, sizeof(out->po), "%s-%.*s", stores[s], CS_STR_FMT(number));
+    snprintf(out->currency, sizeof(out->currency), "%.*s", CS_STR_FMT(order.currency));
+    out->amount =
+        order.total.minor_units - (order.taxes_included ? 0 : order.tax_total.minor_units);
+}
+
+/* text with its first `from` replaced by `to`, in test_arena. */
+static char *replace(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    return cs_arena_sprintf(&test_arena, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+/* An order with SKUs MAX has no part for, signed as Shopify signs it. */
+static void send_bad_order(int k)
+{
+    size_t len;
+    char *fixture = fixture_read("shopify/order-webhook.json", &len);
+    char id[32], name[32], number[32], webhook[32], hmac[45];
+    snprintf(id, sizeof(id), "\"id\": %d", 450789469 + k);
+    snprintf(name, sizeof(name), "\"name\": \"#%d\"", 90001 + k);
+    snprintf(number, sizeof(number), "\"order_number\": %d", 90001 + k);
+    char *body = replace(fixture, "\"id\": 450789469", id);
+    body = replace(body, "\"name\": \"#1001\"", name);
+    body = replace(body, "\"order_number\": 1001", number);
+    free(fixture);
+    cs_shopify_webhook_sign(cs_str_from_c(body), CS_STR_LIT(TEST_WEBHOOK_SECRET), hmac);
+    snprintf(webhook, sizeof(webhook), "bad-order-%d", k);
+    const char *attributes[] = {"X-Shopify-Topic",
+                                "orders/create",
+                                "X-Shopify-Hmac-Sha256",
+                                hmac,
+                                "X-Shopify-Shop-Domain",
+                                "us-store.myshopify.com",
+                                "X-Shopify-Webhook-Id",
+                                webhook,
+                                "X-Shopify-API-Version",
+                                "2026-01",
+                                NULL};
+    char queue[128];
+    test_project_queue_url(&project, "order-events", queue, sizeof(queue));
+    test_project_send(&project, queue, cs_str_from_c(body), attributes);
+}
+
+static void fault(const char *body)
+{
+    long status;
+    test_project_sandbox_post(&project, "/_sandbox/faults", body, &status);
+    assert_int_equal(status, 204);
+}
+
+/* Kills an order-export instance while it waits for MAX (slowed down for
+ * the moment), so that MAX may make an order whose state is never written;
+ * fails the test when no instance runs within 10 s. */
+static void kill_an_instance(void)
+{
+    fault("{\"system\":\"exactmax\",\"latency_ms\":300}");
+    pid_t pids[8];
+    size_t n = 0;
+    for (int i = 0; i < 1000 && n == 0; i++) {
+        n = test_project_function_pids("OrderExport", pids, 8);
+        usleep(10 * 1000);
+    }
+    assert_true(n > 0);
+    usleep(150 * 1000);
+    assert_int_equal(kill(pids[0], SIGKILL), 0);
+    fault("{\"system\":\"exactmax\",\"latency_ms\":0}");
+}
+
+/* MAX's sales orders of our stores by customer PO; fails on a PO MAX holds
+ * twice. */
+static const cs_json **max_orders(size_t *count)
+{
+    size_t all;
+    const cs_json **orders = test_project_max_orders(&project, "CU", &all);
+    *count = 0;
+    for (size_t i = 0; i < all; i++) {
+        cs_str po = text(orders[i], "custPo");
+        if (po.len < 3 || po.ptr[2] != '-') {
+            continue;
+        }
+        for (size_t k = 0; k < *count; k++) {
+            if (cs_str_eq(po, text(orders[k], "custPo"))) {
+                fail_msg("customer PO %.*s is in MAX twice", CS_STR_FMT(po));
+            }
+        }
+        orders[(*count)++] = orders[i];
+    }
+    return orders;
+}
+
+static const cs_json *find(const cs_json **orders, size_t count, const char *po)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (cs_str_eq_c(text(orders[i], "custPo"), po)) {
+            return orders[i];
+        }
+    }
+    return NULL;
+}
+
+/* The sum of a MAX order's lines (price x quantity), in minor units. */
+static int64_t max_amount(const cs_json *order, const char *currency)
+{
+    const cs_currency *c = cs_currency_find(cs_str_from_c(currency));
+    int64_t sum = 0;
+    for (const cs_json *l = cs_json_object_get(order, CS_STR_LIT("lines"))->first; l; l = l->next) {
+        int64_t price, quantity;
+        assert_int_equal(cs_decimal_parse(text(l, "price"), c->exponent, &price, NULL), CS_ERR_OK);
+        assert_int_equal(cs_decimal_parse(text(l, "qty"), 0, &quantity, NULL), CS_ERR_OK);
+        sum += price * quantity;
+    }
+    return sum;
+}
+
+/* Waits until MAX holds n orders of ours and the error queue n_errors open
+ * entries, or three minutes pass; then a little longer, so that a late
+ * duplicate would have landed. */
+static void wait_for(size_t n, size_t n_errors)
+{
+    int64_t give_up = cs_time_monotonic_ms() + 180000;
+    size_t count = 0, errors = 0;
+    while ((count < n || errors < n_errors) && cs_time_monotonic_ms() < give_up) {
+        sleep(1);
+        cs_error_entry *entries;
+        max_orders(&count);
+        errors = test_project_errors(&project, "open", &entries);
+        cs_arena_reset(&test_arena);
+    }
+    sleep(5);
+}
+
+static void a_thousand_orders_land_once_through_faults(void **st)
+{
+    (void)st;
+    char subscribe[512];
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\",\"duplicate_every\":10}",
+             project.emulator_url, TEST_WEBHOOK_SECRET);
+    for (size_t s = 0; s < 3; s++) {
+        char path[96];
+        long status;
+        snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
+        test_project_sandbox_post(&project, path, subscribe, &status);
+        assert_int_equal(status, 204);
+    }
+    fault("{\"system\":\"exactmax\",\"status\":503,\"every\":20}");
+    for (int i = 0; i < ORDERS; i++) {
+        place((size_t)i % 3, &placed[i]);
+        if (i % 200 == 0) {
+            send_bad_order(i / 200);
+        }
+        if (i == 300 || i == 700) {
+            fault("{\"system\":\"exactmax\",\"status\":429,\"count\":8}");
+        }
+        if (i == 500) {
+            kill_an_instance();
+        }
+        cs_arena_reset(&test_arena);
+    }
+    wait_for(ORDERS, BAD_ORDERS);
+    fault("{\"system\":\"exactmax\",\"every\":0}");
+
+    size_t count;
+    const cs_json **orders = max_orders(&count);
+    assert_int_equal(count, ORDERS);
+    for (int i = 0; i < ORDERS; i++) {
+        const cs_json *order = find(orders, count, placed[i].po);
+        if (!order) {
+            fail_msg("%s is not in MAX", placed[i].po);
+        }
+        assert_true(cs_str_eq_c(text(order, "curr"), placed[i].currency));
+        int64_t amount = max_amount(order, placed[i].currency);
+        if (amount != placed[i].amount) {
+            fail_msg("%s: MAX's lines add up to %lld, the Shopify order to %lld", placed[i].po,
+                     (long long)amount, (long long)placed[i].amount);
+        }
+    }
+
+    cs_error_entry *entries;
+    size_t errors = test_project_errors(&project, "open", &entries);
+    assert_int_equal(errors, BAD_ORDERS);
+    cs_state *state = test_project_state(&project);
+    for (size_t i = 0; i < errors; i++) {
+        char expected_id[48];
+        snprintf(expected_id, sizeof(expected_id), "shopify:us:%d", 450789469 + (int)i);
+        bool known = false;
+        for (size_t k = 0; k < errors; k++) {
+            known = known || strcmp(entries[k].correlation_id, expected_id) == 0;
+        }
+        assert_true(known);
+        assert_non_null(strstr(entries[i].message, "unknown_sku"));
+        cs_buf snapshot;
+        cs_buf_init(&snapshot, 0);
+        cs_error_entry entry;
+        assert_int_equal(cs_state_error_get(state, entries[i].correlation_id, &test_arena, &entry,
+                                            &snapshot, NULL),
+                         CS_ERR_OK);
+        assert_non_null(memmem(snapshot.data, snapshot.len, "IPOD2008GREEN", 13));
+        cs_buf_clean_up(&snapshot);
+    }
+    cs_state_close(state);
+}
+
+static void replay_lands_the_fixed_orders(void **st)
+{
+    (void)st;
+    char *text_before = fixture_read_absolute(config_path);
+    assert_true(test_write_with(config_path, text_before, "\"SKU-0001\": \"P-SKU-0001\"",
+                                "\"IPOD2008GREEN\": \"P-SKU-0001\", "
+                                "\"IPOD2008RED\": \"P-SKU-0002\", "));
+    free(text_before);
+    assert_int_equal(test_project_restart(&project), 0);
+    const cs_json *replay = test_project_invoke(&project, "backfill", "{\"replay\":{}}");
+    assert_int_equal(test_json_int(replay, "replayed"), BAD_ORDERS);
+    assert_int_equal(test_json_int(replay, "failed"), 0);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&project, "open", &entries), 0);
+    size_t count;
+    const cs_json **orders = max_orders(&count);
+    assert_int_equal(count, ORDERS + BAD_ORDERS);
+    for (int k = 0; k < BAD_ORDERS; k++) {
+        char po[24];
+        snprintf(po, sizeof(po), "us-%d", 90001 + k);
+        assert_non_null(find(orders, count, po));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_thousand_orders_land_once_through_faults),
+        cmocka_unit_test(replay_lands_the_fixed_orders),
+    };
+    return cmocka_run_group_tests_name("thousand orders", tests, setup, teardown);
+}
