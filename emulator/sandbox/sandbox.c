@@ -78,6 +78,8 @@ struct sb_sandbox {
      * whether each message is held back until the next has gone. */
     char ct_queue[512];
     int ct_duplicates;
+    int ct_duplicate_every; /* every Nth message once more; 0: none */
+    uint64_t ct_messages;
     bool ct_reorder;
     char *ct_held;
     sb_webhooks *webhooks;
@@ -759,7 +761,8 @@ static void on_ct_message(void *user, cs_str message)
     }
     char queue[512];
     snprintf(queue, sizeof(queue), "%s", sb->ct_queue);
-    int copies = 1 + sb->ct_duplicates;
+    int every = sb->ct_duplicate_every;
+    int copies = 1 + sb->ct_duplicates + (every > 0 && ++sb->ct_messages % (uint64_t)every == 0);
     char *held = NULL;
     if (sb->ct_reorder && !sb->ct_held) {
         sb->ct_held = strndup(message.ptr, message.len);
@@ -777,14 +780,14 @@ static void on_ct_message(void *user, cs_str message)
 }
 
 /* POST /_sandbox/commercetools/subscription {"queue_url", "duplicates",
- * "reorder"}; an empty queue_url stops it. */
+ * "duplicate_every", "reorder"}; an empty queue_url stops it. */
 static cs_error read_ct_subscription(sb_sandbox *sb, cs_str body, cs_diag *diag)
 {
     cs_arena arena;
     cs_arena_init(&arena, 0, 1024 * 1024);
     cs_json *req;
     cs_str queue = CS_STR_NULL;
-    int64_t duplicates = 0;
+    int64_t duplicates = 0, every = 0;
     bool reorder = false;
     cs_error r = cs_json_parse(&arena, body, &req, diag);
     if (!r) {
@@ -794,16 +797,23 @@ static cs_error read_ct_subscription(sb_sandbox *sb, cs_str body, cs_diag *diag)
         r = cs_json_opt_int64(req, "duplicates", &duplicates, diag);
     }
     if (!r) {
+        r = cs_json_opt_int64(req, "duplicate_every", &every, diag);
+    }
+    if (!r) {
         r = cs_json_opt_bool(req, "reorder", &reorder, diag);
     }
-    if (!r && (queue.len >= sizeof(sb->ct_queue) || duplicates < 0 || duplicates > 10)) {
+    if (!r && (queue.len >= sizeof(sb->ct_queue) || duplicates < 0 || duplicates > 10 ||
+               every < 0 || every > 1000000)) {
         r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                        "queue_url is at most 511 characters, duplicates 0 to 10");
+                        "queue_url is at most 511 characters, duplicates 0 to 10, "
+                        "duplicate_every 0 to 1000000");
     }
     if (!r) {
         pthread_mutex_lock(&sb->mu);
         snprintf(sb->ct_queue, sizeof(sb->ct_queue), "%.*s", CS_STR_FMT(queue));
         sb->ct_duplicates = (int)duplicates;
+        sb->ct_duplicate_every = (int)every;
+        sb->ct_messages = 0;
         sb->ct_reorder = reorder;
         free(sb->ct_held);
         sb->ct_held = NULL;

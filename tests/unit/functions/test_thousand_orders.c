@@ -1,15 +1,16 @@
-/* The Shopify integration under the emulator, on the project's
- * template.yaml, against the sandbox, with what production brings:
- * 1,000 orders placed across the three shops, their webhooks through
- * webhook-ingress onto the order queue with every tenth delivered twice,
- * every twentieth request to MAX answered 503, two bursts of 429 from MAX,
- * one order-export instance killed (SIGKILL) while it works, and five
- * orders with SKUs MAX does not know among them.
+/* Both integrations under the emulator, on the project's template.yaml,
+ * against the sandbox, with what production brings: 1,000 orders placed in
+ * the storefront, their events on the order queue with every tenth
+ * delivered twice (Shopify's webhooks through webhook-ingress,
+ * commercetools' subscription messages), every twentieth request to MAX
+ * answered 503, two bursts of 429 from MAX, one order-export instance
+ * killed (SIGKILL) while it waits for MAX, and five orders with SKUs MAX
+ * does not know among them.
  *
- * It ends with exactly 1,000 MAX sales orders, one per order, each adding
- * up to the Shopify order to the cent; the five bad orders, and only they,
- * are open in the error queue with their snapshots; after their mapping is
- * fixed, replay lands each of them once. */
+ * Each ends with exactly 1,000 MAX sales orders, one per order, each adding
+ * up to the storefront's order to the cent; the five bad orders, and only
+ * they, are open in the error queue with their snapshots; after their
+ * mapping is fixed, replay lands each of them once. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "connectors/commercetools/order.h"
 #include "connectors/shopify/order.h"
 #include "connectors/shopify/webhook.h"
 #include "core/money.h"
@@ -52,11 +54,28 @@ typedef struct expected {
 } expected;
 static expected placed[ORDERS];
 
-static int setup(void **state)
+/* What differs between the integrations. */
+typedef struct integration {
+    const char *config;
+    void (*subscribe)(void);
+    void (*place)(int i, expected *out);
+    void (*send_bad)(int k);
+    const char *bad_sku; /* in each bad order's snapshot */
+    const char *fix;     /* SKU table entries that map the bad orders */
+    const char *bad_po;  /* printf format of bad order k's PO */
+    const char *bad_id;  /* ... and of its correlation id */
+    int bad_id_base;     /* k is added to this */
+} integration;
+static const integration *current;
+
+static int start(const integration *it)
 {
+    current = it;
     snprintf(config_path, sizeof(config_path), "/tmp/cs-thousand-XXXXXX.json");
     int fd = mkstemps(config_path, 5);
-    char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
+    char source[96];
+    snprintf(source, sizeof(source), "../../infra/config/%s.json", it->config);
+    char *text = fixture_read(source, NULL);
     bool ok = fd >= 0 && text && test_write_with(config_path, text, "{", "");
     free(text);
     if (fd >= 0) {
@@ -66,10 +85,10 @@ static int setup(void **state)
     if (!ok || test_project_start_with(&project, &sopts, config_path, parameters)) {
         return -1;
     }
-    return test_arena_setup(state);
+    return test_arena_setup(NULL);
 }
 
-static int teardown(void **state)
+static int stop(void **state)
 {
     unlink(config_path);
     test_project_stop(&project);
@@ -82,11 +101,25 @@ static cs_str text(const cs_json *o, const char *key)
     return v ? v->text : CS_STR_NULL;
 }
 
+/* What MAX must hold for an order: its customer PO (the store code and the
+ * order's number) and the sum of its lines. */
+static void expect(const cs_order *order, expected *out)
+{
+    cs_str number = order->number;
+    number = number.len && number.ptr[0] == '#' ? cs_str_sub(number, 1, number.len - 1) : number;
+    snprintf(out->po, sizeof(out->po), "%.*s-%.*s", CS_STR_FMT(order->store_code),
+             CS_STR_FMT(number));
+    snprintf(out->currency, sizeof(out->currency), "%.*s", CS_STR_FMT(order->currency));
+    out->amount =
+        order->total.minor_units - (order->taxes_included ? 0 : order->tax_total.minor_units);
+}
+
 /* A customer checks out in shop s; records what MAX must hold for it. A
  * shop whose prices include tax sends MAX its gross prices, one that adds
  * tax its net prices (MAX adds its own tax). */
-static void place(size_t s, expected *out)
+static void shopify_place(int i, expected *out)
 {
+    size_t s = (size_t)i % 3;
     char path[96];
     long status;
     snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shops[s]);
@@ -115,8 +148,24 @@ static char *replace(const char *text, const char *from, const char *to)
     return cs_arena_sprintf(&test_arena, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
+static void shopify_subscribe(void)
+{
+    char subscribe[512];
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\","
+             "\"duplicate_every\":10}",
+             project.emulator_url, TEST_WEBHOOK_SECRET);
+    for (size_t s = 0; s < 3; s++) {
+        char path[96];
+        long status;
+        snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
+        test_project_sandbox_post(&project, path, subscribe, &status);
+        assert_int_equal(status, 204);
+    }
+}
+
 /* An order with SKUs MAX has no part for, signed as Shopify signs it. */
-static void send_bad_order(int k)
+static void shopify_send_bad(int k)
 {
     size_t len;
     char *fixture = fixture_read("shopify/order-webhook.json", &len);
@@ -144,6 +193,71 @@ static void send_bad_order(int k)
     char queue[128];
     test_project_queue_url(&project, "order-events", queue, sizeof(queue));
     test_project_send(&project, queue, cs_str_from_c(body), attributes);
+}
+
+static void ct_subscribe(void)
+{
+    char queue[128], subscribe[256];
+    test_project_queue_url(&project, "order-events", queue, sizeof(queue));
+    snprintf(subscribe, sizeof(subscribe), "{\"queue_url\":\"%s\",\"duplicate_every\":10}", queue);
+    long status;
+    test_project_sandbox_post(&project, "/_sandbox/commercetools/subscription", subscribe, &status);
+    assert_int_equal(status, 204);
+}
+
+static void ct_place(int i, expected *out)
+{
+    (void)i;
+    long status;
+    char *answer =
+        test_project_sandbox_post(&project, "/_sandbox/commercetools/orders", "{}", &status);
+    assert_int_equal(status, 201);
+    cs_order order;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    if (cs_commercetools_order_decode(test_parse(&test_arena, answer, strlen(answer)), &test_arena,
+                                      &order, &problems)) {
+        fail_msg("%s", test_problems_text(&test_arena, &problems));
+    }
+    expect(&order, out);
+}
+
+/* text with every `from` replaced by `to`, in test_arena. */
+static char *replace_all(char *text, const char *from, const char *to)
+{
+    while (strstr(text, from)) {
+        text = replace(text, from, to);
+    }
+    return text;
+}
+
+/* An OrderCreated message, as commercetools' subscription writes it, of an
+ * order with a SKU MAX has no part for. */
+static void ct_send_bad(int k)
+{
+    size_t len;
+    char *fixture = fixture_read("commercetools/messages.json", &len);
+    const cs_json *created =
+        cs_json_object_get(test_parse(&test_arena, fixture, len), CS_STR_LIT("created"));
+    cs_buf message;
+    cs_buf_init(&message, 0);
+    assert_int_equal(cs_json_serialize(created, &message, NULL), CS_ERR_OK);
+    char id[48], number[24];
+    snprintf(id, sizeof(id), "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a%02d", k);
+    snprintf(number, sizeof(number), "CT-%d", 90001 + k);
+    char *body = replace_all(cs_arena_strndup(&test_arena, cs_buf_view(&message)),
+                             "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", id);
+    body = replace_all(body, "CT-10042", number);
+    /* Its hoodie's item code attribute names a part MAX has: only the socks
+     * (no attribute, not in the SKU table) are unknown. */
+    body = replace(body, "HD-100-BLK-M", "P-SKU-0003");
+    snprintf(id, sizeof(id), "\"msg-bad-%d\"", k);
+    body = replace(body, "\"msg-1\"", id);
+    cs_buf_clean_up(&message);
+    free(fixture);
+    char queue[128];
+    test_project_queue_url(&project, "order-events", queue, sizeof(queue));
+    test_project_send(&project, queue, cs_str_from_c(body), NULL);
 }
 
 static void fault(const char *body)
@@ -237,22 +351,12 @@ static void wait_for(size_t n, size_t n_errors)
 static void a_thousand_orders_land_once_through_faults(void **st)
 {
     (void)st;
-    char subscribe[512];
-    snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\",\"duplicate_every\":10}",
-             project.emulator_url, TEST_WEBHOOK_SECRET);
-    for (size_t s = 0; s < 3; s++) {
-        char path[96];
-        long status;
-        snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
-        test_project_sandbox_post(&project, path, subscribe, &status);
-        assert_int_equal(status, 204);
-    }
+    current->subscribe();
     fault("{\"system\":\"exactmax\",\"status\":503,\"every\":20}");
     for (int i = 0; i < ORDERS; i++) {
-        place((size_t)i % 3, &placed[i]);
+        current->place(i, &placed[i]);
         if (i % 200 == 0) {
-            send_bad_order(i / 200);
+            current->send_bad(i / 200);
         }
         if (i == 300 || i == 700) {
             fault("{\"system\":\"exactmax\",\"status\":429,\"count\":8}");
@@ -286,8 +390,8 @@ static void a_thousand_orders_land_once_through_faults(void **st)
     assert_int_equal(errors, BAD_ORDERS);
     cs_state *state = test_project_state(&project);
     for (size_t i = 0; i < errors; i++) {
-        char expected_id[48];
-        snprintf(expected_id, sizeof(expected_id), "shopify:us:%d", 450789469 + (int)i);
+        char expected_id[64];
+        snprintf(expected_id, sizeof(expected_id), current->bad_id, current->bad_id_base + (int)i);
         bool known = false;
         for (size_t k = 0; k < errors; k++) {
             known = known || strcmp(entries[k].correlation_id, expected_id) == 0;
@@ -300,7 +404,8 @@ static void a_thousand_orders_land_once_through_faults(void **st)
         assert_int_equal(cs_state_error_get(state, entries[i].correlation_id, &test_arena, &entry,
                                             &snapshot, NULL),
                          CS_ERR_OK);
-        assert_non_null(memmem(snapshot.data, snapshot.len, "IPOD2008GREEN", 13));
+        assert_non_null(
+            memmem(snapshot.data, snapshot.len, current->bad_sku, strlen(current->bad_sku)));
         cs_buf_clean_up(&snapshot);
     }
     cs_state_close(state);
@@ -310,9 +415,8 @@ static void replay_lands_the_fixed_orders(void **st)
 {
     (void)st;
     char *text_before = fixture_read_absolute(config_path);
-    assert_true(test_write_with(config_path, text_before, "\"SKU-0001\": \"P-SKU-0001\"",
-                                "\"IPOD2008GREEN\": \"P-SKU-0001\", "
-                                "\"IPOD2008RED\": \"P-SKU-0002\", "));
+    assert_true(
+        test_write_with(config_path, text_before, "\"SKU-0001\": \"P-SKU-0001\"", current->fix));
     free(text_before);
     assert_int_equal(test_project_restart(&project), 0);
     const cs_json *replay = test_project_invoke(&project, "backfill", "{\"replay\":{}}");
@@ -325,9 +429,45 @@ static void replay_lands_the_fixed_orders(void **st)
     assert_int_equal(count, ORDERS + BAD_ORDERS);
     for (int k = 0; k < BAD_ORDERS; k++) {
         char po[24];
-        snprintf(po, sizeof(po), "us-%d", 90001 + k);
+        snprintf(po, sizeof(po), current->bad_po, 90001 + k);
         assert_non_null(find(orders, count, po));
     }
+}
+
+static const integration shopify = {
+    .config = "shopify-exactmax",
+    .subscribe = shopify_subscribe,
+    .place = shopify_place,
+    .send_bad = shopify_send_bad,
+    .bad_sku = "IPOD2008GREEN",
+    .fix = "\"IPOD2008GREEN\": \"P-SKU-0001\", \"IPOD2008RED\": \"P-SKU-0002\", ",
+    .bad_po = "us-%d",
+    .bad_id = "shopify:us:%d",
+    .bad_id_base = 450789469,
+};
+
+static const integration commercetools = {
+    .config = "commercetools-exactmax",
+    .subscribe = ct_subscribe,
+    .place = ct_place,
+    .send_bad = ct_send_bad,
+    .bad_sku = "SOCKS-3P",
+    .fix = "\"SOCKS-3P\": \"P-SKU-0002\", ",
+    .bad_po = "de-store-CT-%d",
+    .bad_id = "commercetools:3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a%02d",
+    .bad_id_base = 0,
+};
+
+static int start_shopify(void **state)
+{
+    (void)state;
+    return start(&shopify);
+}
+
+static int start_commercetools(void **state)
+{
+    (void)state;
+    return start(&commercetools);
 }
 
 int main(void)
@@ -336,5 +476,6 @@ int main(void)
         cmocka_unit_test(a_thousand_orders_land_once_through_faults),
         cmocka_unit_test(replay_lands_the_fixed_orders),
     };
-    return cmocka_run_group_tests_name("thousand orders", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("shopify", tests, start_shopify, stop);
+    return failed + cmocka_run_group_tests_name("commercetools", tests, start_commercetools, stop);
 }
