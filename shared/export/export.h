@@ -51,6 +51,11 @@ void cs_export_message(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
  * with its error), there is nothing to do. */
 bool cs_export_shopify_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
                            cs_export_job *job, cs_record_result *out);
+/* Whether a queue message's JSON is one of Shopify's EventBridge events
+ * (source aws.partner/shopify.com/...), and the job it brings. */
+bool cs_export_is_shopify_event(const cs_json *event);
+bool cs_export_shopify_event_job(cs_export *x, const cs_json *event, cs_arena *arena,
+                                 cs_export_job *job, cs_record_result *out);
 bool cs_export_commercetools_job(cs_export *x, const cs_json *message, cs_arena *arena,
                                  cs_export_job *job, cs_record_result *out);
 

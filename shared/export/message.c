@@ -46,8 +46,9 @@ static cs_str snapshot(const cs_sqs_record *rec, cs_arena *arena)
     return s;
 }
 
-/* A commercetools message is JSON with notificationType "Message"; a
- * Shopify webhook comes with its topic attribute. */
+/* A Shopify webhook comes with its topic attribute; a Shopify EventBridge
+ * event and a commercetools message are JSON, told apart by their source
+ * and notificationType. */
 static bool to_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena, cs_export_job *job,
                    cs_record_result *out)
 {
@@ -57,11 +58,15 @@ static bool to_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena, cs_e
     }
     cs_json *json = NULL;
     out->error = cs_json_parse(arena, rec->body, &json, diag);
+    if (!out->error && cs_export_is_shopify_event(json)) {
+        return cs_export_shopify_event_job(x, json, arena, job, out);
+    }
     const cs_json *type = cs_json_object_get(json, CS_STR_LIT("notificationType"));
     if (!out->error && !(type && cs_str_eq_c(type->text, "Message"))) {
         out->error = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                                 "neither a Shopify webhook (no X-Shopify-Topic attribute) nor a "
-                                 "commercetools message (notificationType Message)");
+                                 "neither a Shopify webhook (no X-Shopify-Topic attribute), a "
+                                 "Shopify EventBridge event (source aws.partner/shopify.com/...) "
+                                 "nor a commercetools message (notificationType Message)");
     }
     return !out->error && cs_export_commercetools_job(x, json, arena, job, out);
 }

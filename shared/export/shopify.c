@@ -1,5 +1,11 @@
 /* Shopify order webhooks on the order queue: the body as Shopify sent it,
- * its X-Shopify-* headers as message attributes.
+ * its X-Shopify-* headers as message attributes (from webhook-ingress,
+ * which verified them, and verified again here); or Shopify's Amazon
+ * EventBridge events, the order in detail.payload and the headers in
+ * detail.metadata, which a rule on the partner event bus puts on the
+ * queue. EventBridge re-serialises the payload, so its HMAC no longer
+ * matches; such an event is trusted for its source, a partner event source
+ * only Shopify can write to, and the queue's policy.
  *
  * orders/create, orders/paid and orders/updated carry the whole order: it
  * is created in MAX when MAX has not got it, cancelled when Shopify has it
@@ -69,41 +75,91 @@ static cs_error decode(const cs_export *x, const cs_json *json, cs_str store, cs
                : CS_ERR_OK;
 }
 
-bool cs_export_shopify_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
-                           cs_export_job *job, cs_record_result *out)
+/* A verified delivery of topic from shop_domain whose body is json. */
+static bool webhook_job(cs_export *x, cs_str topic, cs_str shop_domain, const cs_json *json,
+                        cs_arena *arena, cs_export_job *job, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
-    if (!x->systems.has_shopify) {
-        out->error = cs_diag_set(diag, CS_ERR_CONFIG,
-                                 "a Shopify webhook, and the config has no "
-                                 "connections.shopify");
+    const cs_shop *shop = cs_connections_shop(&x->systems, shop_domain);
+    cs_str store = shop ? shop->store : CS_STR_NULL;
+    const cs_json *id = cs_json_object_get(json, CS_STR_LIT("id"));
+    out->source_id = id ? id->text : CS_STR_NULL;
+    out->correlation_id = cs_str_from_c(cs_arena_sprintf(
+        arena, "shopify:%.*s:%.*s", CS_STR_FMT(store), CS_STR_FMT(out->source_id)));
+    if (!store.len) {
+        out->error = cs_diag_set(diag, CS_ERR_CONFIG, "shop %.*s is not configured",
+                                 CS_STR_FMT(shop_domain));
         return false;
     }
-    cs_shopify_webhook w;
-    cs_json *json = NULL;
-    cs_str store = CS_STR_NULL;
-    out->error = verify(x, rec, &w, diag);
-    if (!out->error) {
-        const cs_shop *shop = cs_connections_shop(&x->systems, w.shop_domain);
-        store = shop ? shop->store : CS_STR_NULL;
-        out->error = store.len ? cs_json_parse(arena, rec->body, &json, diag)
-                               : cs_diag_set(diag, CS_ERR_CONFIG, "shop %.*s is not configured",
-                                             CS_STR_FMT(w.shop_domain));
-    }
-    if (json) {
-        const cs_json *id = cs_json_object_get(json, CS_STR_LIT("id"));
-        out->source_id = id ? id->text : CS_STR_NULL;
-        out->correlation_id = cs_str_from_c(cs_arena_sprintf(
-            arena, "shopify:%.*s:%.*s", CS_STR_FMT(store), CS_STR_FMT(out->source_id)));
-    }
-    if (out->error) {
-        return false;
-    }
-    if (!exported_topic(w.topic)) {
+    if (!exported_topic(topic)) {
         out->outcome = CS_OUTCOME_SKIPPED;
         return false;
     }
     *job = (cs_export_job){.source = CS_SYS_SHOPIFY, .key = out->correlation_id};
     out->error = decode(x, json, store, arena, job, diag);
     return !out->error;
+}
+
+static bool has_shopify(const cs_export *x, cs_record_result *out)
+{
+    if (!x->systems.has_shopify) {
+        out->error = cs_diag_set((cs_diag *)out->diag, CS_ERR_CONFIG,
+                                 "a Shopify webhook, and the config has no "
+                                 "connections.shopify");
+    }
+    return x->systems.has_shopify;
+}
+
+bool cs_export_shopify_job(cs_export *x, const cs_sqs_record *rec, cs_arena *arena,
+                           cs_export_job *job, cs_record_result *out)
+{
+    cs_diag *diag = (cs_diag *)out->diag;
+    cs_shopify_webhook w;
+    cs_json *json = NULL;
+    if (!has_shopify(x, out) || (out->error = verify(x, rec, &w, diag)) ||
+        (out->error = cs_json_parse(arena, rec->body, &json, diag))) {
+        return false;
+    }
+    return webhook_job(x, w.topic, w.shop_domain, json, arena, job, out);
+}
+
+bool cs_export_is_shopify_event(const cs_json *event)
+{
+    cs_str source = CS_STR_NULL;
+    cs_json_get_string(event, "source", &source, NULL);
+    return cs_str_starts_with(source, CS_STR_LIT("aws.partner/shopify.com/")) &&
+           cs_json_object_get(event, CS_STR_LIT("detail"));
+}
+
+/* A member of the event's metadata, whatever the case of its name (the
+ * headers keep Shopify's spelling, which varies). */
+static cs_str metadata(const cs_json *meta, const char *name)
+{
+    for (const cs_json *m = meta ? meta->first : NULL; m; m = m->next) {
+        if (m->type == CS_JSON_STRING && cs_str_eq_nocase(m->key, cs_str_from_c(name))) {
+            return m->text;
+        }
+    }
+    return CS_STR_NULL;
+}
+
+bool cs_export_shopify_event_job(cs_export *x, const cs_json *event, cs_arena *arena,
+                                 cs_export_job *job, cs_record_result *out)
+{
+    const cs_json *detail = cs_json_object_get(event, CS_STR_LIT("detail"));
+    const cs_json *meta = cs_json_object_get(detail, CS_STR_LIT("metadata"));
+    const cs_json *payload = cs_json_object_get(detail, CS_STR_LIT("payload"));
+    cs_str topic = metadata(meta, "X-Shopify-Topic");
+    cs_str shop_domain = metadata(meta, "X-Shopify-Shop-Domain");
+    if (!has_shopify(x, out)) {
+        return false;
+    }
+    if (!payload || payload->type != CS_JSON_OBJECT || !topic.len || !shop_domain.len) {
+        out->error = cs_diag_set((cs_diag *)out->diag, CS_ERR_INVALID_ARGUMENT,
+                                 "a Shopify EventBridge event needs detail.payload (an object) "
+                                 "and detail.metadata's X-Shopify-Topic and "
+                                 "X-Shopify-Shop-Domain");
+        return false;
+    }
+    return webhook_job(x, topic, shop_domain, payload, arena, job, out);
 }

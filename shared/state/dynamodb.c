@@ -1,7 +1,8 @@
 /* The DynamoDB state backend: one table with a composite key (pk, sk) and
  * conditional writes; payload snapshots in S3. Item layout:
  *
- *   cursor  pk = key, sk = "-", ts (N), id (S)
+ *   cursor  pk = key, sk = "-", ts (N), id (S), ord (S: the id as compared,
+ *           cs_cursor_order_key)
  *   idem    pk = key, sk = "-", status, owner, lease_until (N ms), result,
  *           expiresAt (N seconds: the table's TTL attribute), expires_ms (N)
  *   idmap   pk = key, sk = target system, id (S)
@@ -158,13 +159,16 @@ static cs_error cursor_put(cs_state *s, const char *key, const cs_cursor *c, cs_
     begin_item(&w, key, CS_STR_LIT("-"));
     attr_n(&w, "ts", c->updated_at_ms);
     attr_s(&w, "id", cs_str_from_c(c->id));
+    char ord[CS_CURSOR_KEY_MAX];
+    cs_cursor_order_key(cs_str_from_c(c->id), ord);
+    attr_s(&w, "ord", cs_str_from_c(ord));
     cs_json_write_object_end(&w);
     write_string(&w, "ConditionExpression",
-                 "attribute_not_exists(pk) OR ts < :ts OR (ts = :ts AND id < :id)");
+                 "attribute_not_exists(pk) OR ts < :ts OR (ts = :ts AND ord < :ord)");
     cs_json_write_key_c(&w, "ExpressionAttributeValues");
     cs_json_write_object_begin(&w);
     attr_n(&w, ":ts", c->updated_at_ms);
-    attr_s(&w, ":id", cs_str_from_c(c->id));
+    attr_s(&w, ":ord", cs_str_from_c(ord));
     cs_json_write_object_end(&w);
     cs_error r = call(st, &w, "PutItem", NULL, diag);
     /* An older position than the stored one is not an error: the cursor

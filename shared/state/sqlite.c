@@ -21,7 +21,7 @@ static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS cursors (key TEXT PRIMARY KEY, ts INTEGER NOT NULL,"
-    " id TEXT NOT NULL);"
+    " id TEXT NOT NULL, ord TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, status TEXT NOT NULL,"
     " owner TEXT, lease_until INTEGER, result TEXT, expires_at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS idmap (key TEXT NOT NULL, to_system TEXT NOT NULL,"
@@ -106,9 +106,10 @@ static cs_error cursor_put(cs_state *s, const char *key, const cs_cursor *c, cs_
     sqlite_state *st = (sqlite_state *)s;
     sqlite3_stmt *stmt;
     cs_error r = prepare(st,
-                         "INSERT INTO cursors (key, ts, id) VALUES (?, ?, ?) ON CONFLICT (key) DO "
-                         "UPDATE SET ts = excluded.ts, id = excluded.id WHERE excluded.ts > ts OR "
-                         "(excluded.ts = ts AND excluded.id > id)",
+                         "INSERT INTO cursors (key, ts, id, ord) VALUES (?, ?, ?, ?) ON CONFLICT "
+                         "(key) DO UPDATE SET ts = excluded.ts, id = excluded.id, ord = "
+                         "excluded.ord WHERE excluded.ts > ts OR (excluded.ts = ts AND "
+                         "excluded.ord > ord)",
                          &stmt, diag);
     if (r) {
         return r;
@@ -116,6 +117,9 @@ static cs_error cursor_put(cs_state *s, const char *key, const cs_cursor *c, cs_
     bind_c(stmt, 1, key);
     sqlite3_bind_int64(stmt, 2, c->updated_at_ms);
     bind_c(stmt, 3, c->id);
+    char ord[CS_CURSOR_KEY_MAX];
+    cs_cursor_order_key(cs_str_from_c(c->id), ord);
+    bind_c(stmt, 4, ord);
     return run(st, stmt, "cursor put", diag);
 }
 

@@ -5,15 +5,28 @@
 
 #include "backend.h"
 
+void cs_cursor_order_key(cs_str id, char out[CS_CURSOR_KEY_MAX])
+{
+    bool number = id.len > 0 && id.len <= 20 && id.ptr[0] != '0';
+    for (size_t i = 0; i < id.len && number; i++) {
+        number = id.ptr[i] >= '0' && id.ptr[i] <= '9';
+    }
+    size_t pad = number ? 20 - id.len : 0;
+    size_t len = id.len < CS_CURSOR_KEY_MAX - 1 - pad ? id.len : CS_CURSOR_KEY_MAX - 1 - pad;
+    memset(out, '0', pad);
+    memcpy(out + pad, id.ptr, len);
+    out[pad + len] = '\0';
+}
+
 bool cs_cursor_after(const cs_cursor *cursor, int64_t updated_at_ms, cs_str id)
 {
     if (updated_at_ms != cursor->updated_at_ms) {
         return updated_at_ms > cursor->updated_at_ms;
     }
-    cs_str at = cs_str_from_c(cursor->id);
-    size_t n = id.len < at.len ? id.len : at.len;
-    int c = n ? memcmp(id.ptr, at.ptr, n) : 0;
-    return c > 0 || (c == 0 && id.len > at.len);
+    char key[CS_CURSOR_KEY_MAX], at[CS_CURSOR_KEY_MAX];
+    cs_cursor_order_key(id, key);
+    cs_cursor_order_key(cs_str_from_c(cursor->id), at);
+    return strcmp(key, at) > 0;
 }
 
 /* Joins parts with '|', escaping '|' and '\\' inside them, so no two

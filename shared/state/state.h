@@ -33,8 +33,15 @@ typedef struct cs_cursor {
     char id[128];
 } cs_cursor;
 
-/* Whether a record (updated_at_ms, id) comes after the cursor. */
+/* Whether a record (updated_at_ms, id) comes after the cursor: by time,
+ * then by id, numerically when both ids are numbers (Shopify sorts 999
+ * before 1000), else bytewise (commercetools' UUIDs, as it sorts them). */
 bool cs_cursor_after(const cs_cursor *cursor, int64_t updated_at_ms, cs_str id);
+
+/* An id as the stores compare it: a number without leading zeros padded to
+ * 20 digits, anything else as it is (cut to fit). */
+enum { CS_CURSOR_KEY_MAX = 148 };
+void cs_cursor_order_key(cs_str id, char out[CS_CURSOR_KEY_MAX]);
 
 typedef enum cs_idem_status {
     CS_IDEM_ACQUIRED, /* this caller holds the record now */

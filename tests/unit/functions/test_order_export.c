@@ -228,6 +228,47 @@ static void a_cancel_and_a_refund_land_once(void **st)
     assert_false(cs_str_eq_c(text(original, "status"), "5"));
 }
 
+/* An order through Shopify's Amazon EventBridge destination instead: a
+ * rule on the partner event bus puts each event, envelope and all, on the
+ * order queue. Twice, as EventBridge may; one MAX order. */
+static bool in_max(void *po)
+{
+    return max_orders("CU", po, NULL, 0) >= 1;
+}
+
+static void an_eventbridge_event_lands_once(void **st)
+{
+    (void)st;
+    long status;
+    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/jp-store/webhooks",
+                              "{\"address\":\"\"}", &status);
+    assert_int_equal(status, 204);
+    char *order = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/jp-store/orders",
+                                            "{}", &status);
+    assert_int_equal(status, 200);
+    char po[32];
+    snprintf(po, sizeof(po), "jp-%.*s",
+             CS_STR_FMT(text(test_parse(&test_arena, order, strlen(order)), "order_number")));
+    char *event = cs_arena_sprintf(
+        &test_arena,
+        "{\"version\":\"0\",\"id\":\"5c8d2f6e-0b1a-4c3d-9e8f-7a6b5c4d3e2f\","
+        "\"detail-type\":\"shopifyWebhook\","
+        "\"source\":\"aws.partner/shopify.com/1234567/cs-orders\",\"account\":\"000000000000\","
+        "\"time\":\"2026-11-24T10:00:00Z\",\"region\":\"us-east-1\",\"resources\":[],"
+        "\"detail\":{\"payload\":%s,\"metadata\":{\"Content-Type\":\"application/json\","
+        "\"X-Shopify-Topic\":\"orders/create\",\"X-Shopify-Hmac-SHA256\":\"c2lnbmVk\","
+        "\"X-Shopify-Shop-Domain\":\"jp-store.myshopify.com\","
+        "\"X-Shopify-Webhook-Id\":\"eb-1\",\"X-Shopify-API-Version\":\"2026-01\"}}}",
+        order);
+    for (int i = 0; i < 2; i++) {
+        test_project_send(&test_scenario, test_scenario_queue, cs_str_from_c(event), NULL);
+    }
+    wait_for(in_max, po);
+    assert_int_equal(max_orders("CU", po, NULL, 0), 1);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1); /* the bad one */
+}
+
 /* ---- commercetools ---- */
 
 static cs_commercetools *ct_client(void)
@@ -353,6 +394,7 @@ int main(void)
         cmocka_unit_test(the_ingress_refuses_unsigned_deliveries),
         cmocka_unit_test(each_order_lands_once),
         cmocka_unit_test(a_cancel_and_a_refund_land_once),
+        cmocka_unit_test(an_eventbridge_event_lands_once),
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(ct_orders_land_once_and_cancel),

@@ -127,6 +127,15 @@ static void cursors_move_forward_by_time_then_id(void **st)
     assert_true(cs_cursor_after(&c, T0 + 1, CS_STR_LIT("0002")));
     assert_true(cs_cursor_after(&c, T0 + 2, CS_STR_LIT("0000")));
     assert_false(cs_cursor_after(&c, T0, CS_STR_LIT("9999")));
+    /* Numeric ids (Shopify's) compare as numbers: 1000 comes after 999. */
+    cs_cursor nines = {T0 + 3, "999"}, thousand = {T0 + 3, "1000"};
+    assert_true(cs_cursor_after(&nines, T0 + 3, CS_STR_LIT("1000")));
+    assert_false(cs_cursor_after(&thousand, T0 + 3, CS_STR_LIT("999")));
+    assert_int_equal(cs_state_cursor_put(state, "orders", "shopify", "eu", &nines, NULL), 0);
+    assert_int_equal(cs_state_cursor_put(state, "orders", "shopify", "eu", &thousand, NULL), 0);
+    assert_int_equal(cs_state_cursor_put(state, "orders", "shopify", "eu", &nines, NULL), 0);
+    assert_int_equal(cs_state_cursor_get(state, "orders", "shopify", "eu", &c, &found, NULL), 0);
+    assert_string_equal(c.id, "1000");
     /* Other stores keep their own cursor. */
     assert_int_equal(cs_state_cursor_get(state, "orders", "shopify", "us", &c, &found, NULL), 0);
     assert_false(found);
