@@ -27,7 +27,7 @@
 #include "export/export.h"
 #include "runtime.h"
 
-enum { DEFAULT_PAGE = 100, MAX_PAGE = 250, DEFAULT_REPLAY = 100, MAX_REPLAY = 1000 };
+enum { DEFAULT_PAGE = 100, MAX_PAGE = 250 };
 static const int64_t STOP_BEFORE_DEADLINE_MS = 20000;
 
 static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
@@ -157,57 +157,16 @@ static bool exporter_entry(const cs_error_entry *e)
     return strcmp(e->flow, CS_EXPORT_SCOPE) == 0 || strcmp(e->flow, "backfill") == 0;
 }
 
+static cs_outcome replay_one(void *user, const cs_error_entry *e, cs_str snapshot, cs_arena *arena)
+{
+    return cs_export_replay(user, e, snapshot, arena);
+}
+
 static cs_error replay(cs_export *x, const cs_invocation *inv, const cs_json *what,
                        cs_buf *response, cs_diag *diag)
 {
-    int64_t max = DEFAULT_REPLAY;
-    cs_error r = cs_json_object_get(what, CS_STR_LIT("max"))
-                     ? cs_json_get_int64(what, "max", &max, diag)
-                     : CS_ERR_OK;
-    if (!r && (max < 1 || max > MAX_REPLAY)) {
-        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "replay.max: 1 to %d", MAX_REPLAY);
-    }
-    cs_error_entry *entries = NULL;
-    size_t count = 0;
-    if (!r) {
-        r = cs_state_error_list(x->flow.state, "open", (size_t)max, inv->arena, &entries, &count,
-                                diag);
-    }
-    int64_t tally[CS_OUTCOME__COUNT] = {0}, skipped = 0;
-    cs_buf snapshot;
-    cs_buf_init(&snapshot, 0);
-    int64_t stop = stop_at(inv);
-    for (size_t i = 0; !r && i < count && cs_time_now_ms() < stop; i++) {
-        if (!exporter_entry(&entries[i])) {
-            skipped++; /* other flows' snapshots are not orders */
-            continue;
-        }
-        cs_error_entry full;
-        cs_buf_reset(&snapshot);
-        r = cs_state_error_get(x->flow.state, entries[i].correlation_id, inv->arena, &full,
-                               &snapshot, diag);
-        if (r) {
-            break;
-        }
-        cs_outcome o = cs_export_replay(x, &full, cs_buf_view(&snapshot), inv->arena);
-        tally[o]++;
-        if (o != CS_OUTCOME_RETRY && o != CS_OUTCOME_FAILED) {
-            r = cs_state_error_set_status(x->flow.state, full.correlation_id, "replayed",
-                                          cs_time_now_ms(), diag);
-        }
-    }
-    cs_buf_clean_up(&snapshot);
-    if (!r) {
-        r = cs_buf_appendf(response,
-                           "{\"entries\":%zu,\"replayed\":%lld,\"failed\":%lld,\"retry\":%lld,"
-                           "\"skipped\":%lld}",
-                           count,
-                           (long long)(tally[CS_OUTCOME_WRITTEN] + tally[CS_OUTCOME_DUPLICATE] +
-                                       tally[CS_OUTCOME_SKIPPED]),
-                           (long long)tally[CS_OUTCOME_FAILED], (long long)tally[CS_OUTCOME_RETRY],
-                           (long long)skipped);
-    }
-    return r;
+    cs_replay r = {.mine = exporter_entry, .apply = replay_one, .user = x, .stop_ms = stop_at(inv)};
+    return cs_flow_replay(&x->flow, &r, what, inv->arena, response, diag);
 }
 
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)

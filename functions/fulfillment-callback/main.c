@@ -16,7 +16,12 @@
  *
  *   "fulfillment_callback": {"sku_lookup": "sku_to_item", "notify_customer": false}
  *
- * The answer: {"shipments", "written", "skipped", "retried", "failed"}. */
+ * The answer: {"shipments", "written", "skipped", "retried", "failed"}.
+ *
+ * Invoked with {"replay": {"max": 100}} instead, it applies its open
+ * error-queue entries again from their snapshots, after the config or the
+ * storefront was fixed, and marks those that go through "replayed"
+ * (cs_flow_replay's answer). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +32,7 @@
 #include "runtime.h"
 
 enum { PAGE = 100, MAX_BLOCKED = 64 };
+static const int64_t REPLAY_MARGIN_MS = 5000; /* no replay starts closer to the deadline */
 static const int64_t LEASE_MS = 5 * 60 * 1000;
 static const int64_t IDEM_TTL_MS = 365LL * 24 * 3600 * 1000;
 static const char *const SECTION = "fulfillment_callback";
@@ -298,12 +304,51 @@ static cs_error run(callback *x, cs_arena *arena, cs_diag *diag)
     return r;
 }
 
+/* ---- replay ---- */
+
+static bool own_entry(const cs_error_entry *e)
+{
+    return strcmp(e->flow, "fulfillment-callback") == 0;
+}
+
+/* A snapshot is the shipment as MAX answered it: applied again as a run
+ * would. */
+static cs_outcome replay_one(void *user, const cs_error_entry *e, cs_str snapshot, cs_arena *arena)
+{
+    callback *x = user;
+    cs_json *item = NULL;
+    cs_diag diag;
+    if (cs_json_parse(arena, snapshot, &item, &diag)) {
+        x->flow.records_in++;
+        cs_record_result r = {.outcome = CS_OUTCOME_FAILED,
+                              .correlation_id = cs_str_from_c(e->correlation_id),
+                              .error = diag.code,
+                              .diag = &diag,
+                              .snapshot = snapshot};
+        return cs_flow_record(&x->flow, &r);
+    }
+    return apply(x, item, arena);
+}
+
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
 {
     callback *x = user;
     snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(inv->request_id));
     x->blocked_count = 0;
     cs_http_set_deadline(x->flow.http, inv->deadline_ms);
+    cs_json *doc = NULL;
+    const cs_json *what = cs_json_parse(inv->arena, inv->event, &doc, NULL)
+                              ? NULL
+                              : cs_json_object_get(doc, CS_STR_LIT("replay"));
+    if (what) {
+        cs_replay replay = {.mine = own_entry,
+                            .apply = replay_one,
+                            .user = x,
+                            .stop_ms = inv->deadline_ms - REPLAY_MARGIN_MS};
+        cs_error r = cs_flow_replay(&x->flow, &replay, what, inv->arena, response, diag);
+        cs_flow_emit_metrics(&x->flow);
+        return r;
+    }
     cs_error r = run(x, inv->arena, diag);
     if (!r) {
         const int64_t *n = x->flow.counts;

@@ -276,3 +276,60 @@ void cs_flow_emit_metrics(cs_flow *f)
     f->records_in = 0;
     memset(f->counts, 0, sizeof(f->counts));
 }
+
+enum { DEFAULT_REPLAY = 100, MAX_REPLAY = 1000 };
+
+static cs_error replay_max(const cs_json *what, int64_t *max, cs_diag *diag)
+{
+    *max = DEFAULT_REPLAY;
+    cs_error r = cs_json_object_get(what, CS_STR_LIT("max"))
+                     ? cs_json_get_int64(what, "max", max, diag)
+                     : CS_ERR_OK;
+    if (!r && (*max < 1 || *max > MAX_REPLAY)) {
+        r = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "replay.max: 1 to %d", MAX_REPLAY);
+    }
+    return r;
+}
+
+cs_error cs_flow_replay(cs_flow *f, const cs_replay *replay, const cs_json *what, cs_arena *arena,
+                        cs_buf *response, cs_diag *diag)
+{
+    int64_t max;
+    cs_error_entry *entries = NULL;
+    size_t count = 0;
+    cs_error r = replay_max(what, &max, diag);
+    if (!r) {
+        r = cs_state_error_list(f->state, "open", (size_t)max, arena, &entries, &count, diag);
+    }
+    int64_t tally[CS_OUTCOME__COUNT] = {0}, skipped = 0;
+    cs_buf snapshot;
+    cs_buf_init(&snapshot, 0);
+    for (size_t i = 0; !r && i < count && cs_time_now_ms() < replay->stop_ms; i++) {
+        if (!replay->mine(&entries[i])) {
+            skipped++;
+            continue;
+        }
+        cs_error_entry full;
+        cs_buf_reset(&snapshot);
+        r = cs_state_error_get(f->state, entries[i].correlation_id, arena, &full, &snapshot, diag);
+        cs_outcome o = r ? CS_OUTCOME_RETRY
+                         : replay->apply(replay->user, &full, cs_buf_view(&snapshot), arena);
+        tally[o] += !r;
+        if (!r && o != CS_OUTCOME_RETRY && o != CS_OUTCOME_FAILED) {
+            r = cs_state_error_set_status(f->state, full.correlation_id, "replayed",
+                                          cs_time_now_ms(), diag);
+        }
+    }
+    cs_buf_clean_up(&snapshot);
+    if (!r) {
+        r = cs_buf_appendf(response,
+                           "{\"entries\":%zu,\"replayed\":%lld,\"failed\":%lld,\"retry\":%lld,"
+                           "\"skipped\":%lld}",
+                           count,
+                           (long long)(tally[CS_OUTCOME_WRITTEN] + tally[CS_OUTCOME_DUPLICATE] +
+                                       tally[CS_OUTCOME_SKIPPED]),
+                           (long long)tally[CS_OUTCOME_FAILED], (long long)tally[CS_OUTCOME_RETRY],
+                           (long long)skipped);
+    }
+    return r;
+}

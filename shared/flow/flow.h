@@ -141,4 +141,19 @@ cs_error cs_flow_sqs_batch(cs_flow *f, cs_str event, cs_arena *arena, cs_sqs_rec
  * Skipped, Retried, Failed) to the log's descriptor, and zeroes them. */
 void cs_flow_emit_metrics(cs_flow *f);
 
+/* Replay of the error queue: {"max": N} (default 100, at most 1000) open
+ * entries, oldest first, of the flows `mine` accepts are applied again from
+ * their snapshots by `apply` (which records the outcome), until stop_ms.
+ * One that goes through (written, duplicate or skipped) is marked
+ * "replayed"; one that fails stays open. Other flows' entries are counted
+ * as skipped. Answers {"entries","replayed","failed","retry","skipped"}. */
+typedef struct cs_replay {
+    bool (*mine)(const cs_error_entry *e);
+    cs_outcome (*apply)(void *user, const cs_error_entry *e, cs_str snapshot, cs_arena *arena);
+    void *user;
+    int64_t stop_ms;
+} cs_replay;
+cs_error cs_flow_replay(cs_flow *f, const cs_replay *replay, const cs_json *what, cs_arena *arena,
+                        cs_buf *response, cs_diag *diag);
+
 #endif

@@ -1,7 +1,8 @@
 /* fulfillment-callback under the emulator against the sandbox: orders that
  * order-export put into MAX are shipped by MAX's warehouse, and each
  * shipment reaches its storefront order once (a Shopify fulfillment with
- * tracking, a commercetools delivery), however often the schedule runs. */
+ * tracking, a commercetools delivery), however often the schedule runs; a
+ * shipment the storefront refused is replayed from the error queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,39 @@ static void shipments_become_fulfillments_once(void **st)
     assert_true(fulfilled >= (size_t)shipments);
 }
 
+/* Shopify refuses a shipment (a 400): it goes to the error queue with the
+ * shipment as MAX answered it, the run goes on; replayed once Shopify takes
+ * it again, it lands and is marked replayed. */
+static void a_refused_shipment_is_replayed(void **st)
+{
+    (void)st;
+    long status;
+    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
+    assert_int_equal(status, 200);
+    wait_for_orders(ORDERS + 1);
+    int64_t shipments = ship();
+    assert_true(shipments > 0);
+    test_project_sandbox_post(&test_scenario, "/_sandbox/faults",
+                              "{\"system\":\"shopify\",\"status\":400,\"count\":1}", &status);
+    assert_int_equal(status, 204);
+    const cs_json *run = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
+    assert_int_equal(test_json_int(run, "failed"), 1);
+    assert_int_equal(test_json_int(run, "written"), shipments - 1);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
+    assert_string_equal(entries[0].flow, "fulfillment-callback");
+
+    const cs_json *replay =
+        test_project_invoke(&test_scenario, "fulfillment-callback", "{\"replay\":{}}");
+    assert_int_equal(test_json_int(replay, "entries"), 1);
+    assert_int_equal(test_json_int(replay, "replayed"), 1);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+    assert_int_equal(test_project_errors(&test_scenario, "replayed", &entries), 1);
+    const cs_json *again =
+        test_project_invoke(&test_scenario, "fulfillment-callback", "{\"replay\":{}}");
+    assert_int_equal(test_json_int(again, "entries"), 0);
+}
+
 static void shipments_become_deliveries_once(void **st)
 {
     (void)st;
@@ -124,6 +158,7 @@ int main(void)
 {
     const struct CMUnitTest shopify[] = {
         cmocka_unit_test(shipments_become_fulfillments_once),
+        cmocka_unit_test(a_refused_shipment_is_replayed),
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(shipments_become_deliveries_once),
