@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "connectors/exactmax/client.h"
+#include "core/money.h"
 #include "emulator/sandbox/exactmax.h"
 #include "net/aws.h"
 #include "testing.h"
@@ -339,6 +340,24 @@ const cs_json **test_project_max_orders(test_project *p, const char *s_type, siz
     cs_exactmax_destroy(max);
     *count = n;
     return out;
+}
+
+int64_t test_max_order_amount(const cs_json *order)
+{
+    const cs_json *curr = cs_json_object_get(order, CS_STR_LIT("curr"));
+    const cs_currency *c = curr ? cs_currency_find(curr->text) : NULL;
+    assert_non_null(c);
+    int64_t sum = 0;
+    for (const cs_json *l = cs_json_object_get(order, CS_STR_LIT("lines"))->first; l; l = l->next) {
+        const cs_json *price = cs_json_object_get(l, CS_STR_LIT("price"));
+        const cs_json *qty = cs_json_object_get(l, CS_STR_LIT("qty"));
+        int64_t p, q;
+        assert_true(price && qty);
+        assert_int_equal(cs_decimal_parse(price->text, c->exponent, &p, NULL), CS_ERR_OK);
+        assert_int_equal(cs_decimal_parse(qty->text, 0, &q, NULL), CS_ERR_OK);
+        sum += p * q;
+    }
+    return sum;
 }
 
 size_t test_project_errors(test_project *p, const char *status, cs_error_entry **entries)

@@ -86,6 +86,10 @@ cs_state *test_project_state(const test_project *p);
  * order object, in test_arena; *count how many. */
 const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count);
 
+/* The sum of a MAX order's lines (price x quantity) in minor units of its
+ * currency; fails the test on an amount that is not one. */
+int64_t test_max_order_amount(const cs_json *order);
+
 /* The entries of the error queue with a status ("open"), in test_arena. */
 size_t test_project_errors(test_project *p, const char *status, cs_error_entry **entries);
 

@@ -257,6 +257,14 @@ cs_error cs_commercetools_business_units_of(cs_commercetools *ct, cs_str custome
     return query(ct, url, "business units", arena, results, diag);
 }
 
+cs_error cs_commercetools_get_order(cs_commercetools *ct, cs_str order_id, cs_arena *arena,
+                                    const cs_json **order, cs_diag *diag)
+{
+    char url[768];
+    snprintf(url, sizeof(url), "%s/orders/%.*s", ct->api_url, CS_STR_FMT(order_id));
+    return call(ct, "GET", url, CS_STR_NULL, arena, order, diag);
+}
+
 cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
                                        cs_commercetools_actions_fn build, void *user,
                                        cs_arena *arena, const cs_json **updated, cs_diag *diag)

@@ -56,6 +56,10 @@ cs_error cs_commercetools_business_units_of(cs_commercetools *ct, cs_str custome
                                             cs_arena *arena, const cs_json **results,
                                             cs_diag *diag);
 
+/* The order as it is now (GET /orders/{id}). */
+cs_error cs_commercetools_get_order(cs_commercetools *ct, cs_str order_id, cs_arena *arena,
+                                    const cs_json **order, cs_diag *diag);
+
 /* Builds an update's body ({"version", "actions"}) from the order as it is
  * now and its version. */
 typedef cs_error (*cs_commercetools_actions_fn)(void *user, const cs_json *order, int64_t version,

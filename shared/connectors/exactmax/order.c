@@ -10,26 +10,17 @@ enum { CUST_PO_MAX = 20 };
 
 static const int64_t DAY_MS = 86400000;
 
-/* A return's id, short: a storefront's numeric id in base 36 (Shopify's
- * twelve-digit refund ids take eight characters), any other id as 40 bits
- * of its FNV-1a hash in base 36 (at most eight). Either is the same for the
- * same id, so a retried credit memo finds the one it made. */
-static void return_token(cs_str id, char out[16])
+static uint64_t fnv1a(cs_str text, uint64_t h)
+{
+    for (size_t i = 0; i < text.len; i++) {
+        h = (h ^ (unsigned char)text.ptr[i]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static void base36(uint64_t n, char out[16])
 {
     static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    uint64_t n = 0;
-    bool numeric = id.len > 0 && id.len <= 19;
-    for (size_t i = 0; i < id.len && numeric; i++) {
-        numeric = id.ptr[i] >= '0' && id.ptr[i] <= '9';
-        n = n * 10 + (uint64_t)(id.ptr[i] - '0');
-    }
-    if (!numeric) {
-        n = 14695981039346656037ull;
-        for (size_t i = 0; i < id.len; i++) {
-            n = (n ^ (unsigned char)id.ptr[i]) * 1099511628211ull;
-        }
-        n >>= 24;
-    }
     char reversed[16];
     size_t len = 0;
     do {
@@ -40,6 +31,20 @@ static void return_token(cs_str id, char out[16])
         out[i] = reversed[len - 1 - i];
     }
     out[len] = '\0';
+}
+
+/* A return's id, short: a storefront's numeric id in base 36 (Shopify's
+ * twelve-digit refund ids take eight characters), any other id as 40 bits
+ * of its FNV-1a hash in base 36 (at most eight). */
+static void return_token(cs_str id, char out[16])
+{
+    uint64_t n = 0;
+    bool numeric = id.len > 0 && id.len <= 19;
+    for (size_t i = 0; i < id.len && numeric; i++) {
+        numeric = id.ptr[i] >= '0' && id.ptr[i] <= '9';
+        n = n * 10 + (uint64_t)(id.ptr[i] - '0');
+    }
+    base36(numeric ? n : fnv1a(id, 14695981039346656037ull) >> 24, out);
 }
 
 cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str return_id, char out[41],
@@ -55,6 +60,14 @@ cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str retu
         return_id.len
             ? snprintf(out, 41, "%.*s-%.*s-R%s", CS_STR_FMT(store_code), CS_STR_FMT(number), token)
             : snprintf(out, 41, "%.*s-%.*s", CS_STR_FMT(store_code), CS_STR_FMT(number));
+    if (return_id.len && number.len && store_code.len && (n < 0 || n > CUST_PO_MAX)) {
+        /* Too long to read (commercetools' store keys and order numbers):
+         * "R-" and 64 bits of the whole PO's hash, the same on every retry. */
+        base36(
+            fnv1a(cs_str_make(out, n < 0 ? 0 : (size_t)(n < 40 ? n : 40)), 14695981039346656037ull),
+            token);
+        n = snprintf(out, 41, "R-%s", token);
+    }
     if (number.len == 0 || store_code.len == 0 || n < 0 || n > CUST_PO_MAX) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
                            "customer PO '%.40s' is empty or longer than MAX's %d characters "

@@ -41,7 +41,9 @@ typedef struct cs_exactmax_order_opts {
 cs_error cs_exactmax_order_encode(const cs_order *order, const cs_exactmax_order_opts *opts,
                                   cs_buf *out, cs_problems *problems);
 
-/* The customer PO of an order (or, with a return id, of its credit memo),
+/* The customer PO of an order (or, with a return id, of its credit memo:
+ * "-R" and the id in base 36 or hashed; when that is past 20 characters,
+ * "R-" and a 64-bit hash of it in base 36),
  * into out (at most 40 bytes); CS_ERR_INVALID_ARGUMENT past MAX's 20. */
 cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str return_id, char out[41],
                              cs_diag *diag);

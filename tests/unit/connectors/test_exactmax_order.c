@@ -153,6 +153,20 @@ static void a_credit_memo_po_fits_max(void **st)
                      CS_ERR_OK);
     assert_string_equal(po, again);
     assert_true(strlen(po) <= 20 && strncmp(po, "eu-1001-R", 9) == 0);
+    /* Too long to read (a commercetools store key and order number): the
+     * PO's hash, the same every time. */
+    assert_int_equal(cs_exactmax_cust_po(CS_STR_LIT("de-store"), CS_STR_LIT("CT-10212"),
+                                         CS_STR_LIT("RT-1"), po, NULL),
+                     CS_ERR_OK);
+    assert_int_equal(cs_exactmax_cust_po(CS_STR_LIT("de-store"), CS_STR_LIT("CT-10212"),
+                                         CS_STR_LIT("RT-1"), again, NULL),
+                     CS_ERR_OK);
+    assert_string_equal(po, again);
+    assert_true(strlen(po) <= 20 && strncmp(po, "R-", 2) == 0);
+    assert_int_equal(cs_exactmax_cust_po(CS_STR_LIT("de-store"), CS_STR_LIT("CT-10212"),
+                                         CS_STR_LIT("RT-2"), again, NULL),
+                     CS_ERR_OK);
+    assert_string_not_equal(po, again);
 }
 
 int main(void)

@@ -20,6 +20,8 @@
 
 #include "connectors/commercetools/actions.h"
 #include "connectors/commercetools/client.h"
+#include "connectors/commercetools/order.h"
+#include "core/money.h"
 #include "connectors/shopify/webhook.h"
 #include "core/timestamp.h"
 #include "fixture.h"
@@ -359,6 +361,83 @@ static void ct_orders_land_once_and_cancel(void **st)
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }
 
+static cs_error return_action(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                              cs_diag *diag)
+{
+    (void)diag;
+    const cs_json *line = cs_json_array_at(cs_json_object_get(order, CS_STR_LIT("lineItems")), 0);
+    return cs_buf_appendf(body,
+                          "{\"version\":%lld,\"actions\":[{\"action\":\"addReturnInfo\","
+                          "\"returnTrackingId\":\"%s\",\"returnDate\":\"2026-11-24T10:00:00.000Z\","
+                          "\"items\":[{\"quantity\":1,\"lineItemId\":\"%.*s\","
+                          "\"shipmentState\":\"Returned\",\"comment\":\"too small\"}]}]}",
+                          (long long)version, (const char *)user, CS_STR_FMT(text(line, "id")));
+}
+
+/* MAX's credit memos of a storefront order (by its id, MAX's ordId): how
+ * many, and the first. */
+static size_t memos_of(const char *order_id, const cs_json **first)
+{
+    size_t count, n = 0;
+    const cs_json **all = test_project_max_orders(&test_scenario, "CR", &count);
+    for (size_t i = 0; i < count; i++) {
+        if (cs_str_eq_c(text(all[i], "ordId"), order_id)) {
+            *first = n++ ? *first : all[i];
+        }
+    }
+    return n;
+}
+
+static bool credited(void *order_id)
+{
+    const cs_json *memo;
+    return memos_of(order_id, &memo) >= 1;
+}
+
+/* A return (ReturnInfoAdded, delivered twice by the subscription of the
+ * test before) becomes one credit memo, crediting one unit of the line at
+ * its share of what the line cost. */
+static void a_ct_return_becomes_one_credit_memo(void **st)
+{
+    (void)st;
+    long status;
+    char *answer =
+        test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders", "{}", &status);
+    assert_int_equal(status, 201);
+    const cs_json *json = test_parse(&test_arena, answer, strlen(answer));
+    cs_order order;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_commercetools_order_decode(json, &test_arena, &order, &problems),
+                     CS_ERR_OK);
+    char po[48], id[64];
+    snprintf(po, sizeof(po), "%.*s-%.*s", CS_STR_FMT(order.store_code), CS_STR_FMT(order.number));
+    snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(text(json, "id")));
+    wait_for(in_max, po);
+
+    cs_commercetools *ct = ct_client();
+    const cs_json *updated;
+    cs_diag diag;
+    if (cs_commercetools_update_order(ct, cs_str_from_c(id), return_action, "RT-1", &test_arena,
+                                      &updated, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    cs_commercetools_destroy(ct);
+    wait_for(credited, id);
+    const cs_json *memo = NULL;
+    assert_int_equal(memos_of(id, &memo), 1);
+    /* "de-store-CT-10212-R..." would pass MAX's 20 characters. */
+    assert_true(cs_str_starts_with(text(memo, "custPo"), CS_STR_LIT("R-")));
+    const cs_order_line *l = &order.lines[0];
+    int64_t weights[2] = {1, l->quantity - 1}, shares[2];
+    assert_int_equal(
+        cs_money_allocate(l->unit_price.minor_units * l->quantity - l->discount.minor_units,
+                          weights, 2, shares),
+        CS_ERR_OK);
+    assert_int_equal(test_max_order_amount(memo), shares[0]);
+    assert_int_equal(max_orders("CU", po, NULL, 0), 1);
+}
+
 /* The ingress turns away what Shopify did not sign, and its log names the
  * delivery without showing the body. */
 static void the_ingress_refuses_unsigned_deliveries(void **st)
@@ -398,6 +477,7 @@ int main(void)
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(ct_orders_land_once_and_cancel),
+        cmocka_unit_test(a_ct_return_becomes_one_credit_memo),
     };
     return cmocka_run_group_tests_name("order_export_shopify", shopify, test_scenario_shopify,
                                        test_scenario_stop) |

@@ -26,7 +26,6 @@
 #include "connectors/commercetools/order.h"
 #include "connectors/shopify/order.h"
 #include "connectors/shopify/webhook.h"
-#include "core/money.h"
 #include "core/timestamp.h"
 #include "fixture.h"
 #include "project_fixture.h"
@@ -317,20 +316,6 @@ static const cs_json *find(const cs_json **orders, size_t count, const char *po)
     return NULL;
 }
 
-/* The sum of a MAX order's lines (price x quantity), in minor units. */
-static int64_t max_amount(const cs_json *order, const char *currency)
-{
-    const cs_currency *c = cs_currency_find(cs_str_from_c(currency));
-    int64_t sum = 0;
-    for (const cs_json *l = cs_json_object_get(order, CS_STR_LIT("lines"))->first; l; l = l->next) {
-        int64_t price, quantity;
-        assert_int_equal(cs_decimal_parse(text(l, "price"), c->exponent, &price, NULL), CS_ERR_OK);
-        assert_int_equal(cs_decimal_parse(text(l, "qty"), 0, &quantity, NULL), CS_ERR_OK);
-        sum += price * quantity;
-    }
-    return sum;
-}
-
 /* Waits until MAX holds n orders of ours and the error queue n_errors open
  * entries, or three minutes pass; then a little longer, so that a late
  * duplicate would have landed. */
@@ -378,7 +363,7 @@ static void a_thousand_orders_land_once_through_faults(void **st)
             fail_msg("%s is not in MAX", placed[i].po);
         }
         assert_true(cs_str_eq_c(text(order, "curr"), placed[i].currency));
-        int64_t amount = max_amount(order, placed[i].currency);
+        int64_t amount = test_max_order_amount(order);
         if (amount != placed[i].amount) {
             fail_msg("%s: MAX's lines add up to %lld, the Shopify order to %lld", placed[i].po,
                      (long long)amount, (long long)placed[i].amount);
