@@ -1001,11 +1001,19 @@ static void cancel_backorders(sb_exactmax *m, const char *ordnum)
             ordnum);
 }
 
+static int64_t invoice_count(sb_exactmax *m)
+{
+    sqlite3_stmt *s = prepare(m, "SELECT COUNT(*) FROM Invoice_Master");
+    int64_t n = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return n;
+}
+
 void sb_exactmax_ship(sb_exactmax *m, bool partial, bool cancel_short, const char *carrier,
                       sb_reply *reply)
 {
     pthread_mutex_lock(&m->mu);
-    int64_t now = cs_time_now_ms(), units = 0, events = 0;
+    int64_t now = cs_time_now_ms(), units = 0, events = 0, invoices = invoice_count(m);
     sqlite3_stmt *s = prepare(m, "SELECT ORDNUM_27 FROM SO_Master WHERE STYPE_27 = 'CU' AND "
                                  "STATUS_27 = '3' AND ModifiedDate > 0 ORDER BY ORDNUM_27");
     sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
@@ -1037,8 +1045,8 @@ void sb_exactmax_ship(sb_exactmax *m, bool partial, bool cancel_short, const cha
     sqlite3_finalize(s);
     sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL);
     reply->status = 200;
-    cs_buf_appendf(&reply->body, "{\"shipments\":%lld,\"units\":%lld}", (long long)events,
-                   (long long)units);
+    cs_buf_appendf(&reply->body, "{\"shipments\":%lld,\"units\":%lld,\"invoices\":%lld}",
+                   (long long)events, (long long)units, (long long)(invoice_count(m) - invoices));
     pthread_mutex_unlock(&m->mu);
 }
 

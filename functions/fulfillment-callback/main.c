@@ -16,7 +16,12 @@
  *
  *   "fulfillment_callback": {"sku_lookup": "sku_to_item", "notify_customer": false}
  *
- * The answer: {"shipments", "written", "skipped", "retried", "failed"}.
+ * Then MAX's invoices, after a cursor of their own: each invoice number goes
+ * onto its Shopify order once (the "erp.invoice_number" metafield);
+ * commercetools orders are skipped (no field for it without a custom type).
+ *
+ * The answer: {"shipments", "invoices", "written", "skipped", "retried",
+ * "failed"}.
  *
  * Invoked with {"replay": {"max": 100}} instead, it applies its open
  * error-queue entries again from their snapshots, after the config or the
@@ -90,22 +95,33 @@ static cs_error storefront_order(callback *x, cs_str ord_num, cs_system *system,
                        CS_STR_FMT(ord_num));
 }
 
+/* The shop and the order id of "shopify:<store>:<order id>". */
+static cs_error shopify_order(callback *x, const char *key, const cs_shop **shop, cs_str *order_id,
+                              cs_diag *diag)
+{
+    const char *store = key + strlen("shopify:");
+    const char *id = strchr(store, ':');
+    *shop = id ? cs_connections_store(&x->systems, cs_str_make(store, (size_t)(id - store))) : NULL;
+    if (!*shop || !(*shop)->api) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: its store is not configured", key);
+    }
+    *order_id = cs_str_from_c(id + 1);
+    return CS_ERR_OK;
+}
+
 static cs_error ship_shopify(callback *x, const char *key, const cs_shipment *shipment,
                              cs_arena *arena, cs_diag *diag)
 {
-    /* "shopify:<store>:<order id>" */
-    const char *store = key + strlen("shopify:");
-    const char *id = strchr(store, ':');
-    const cs_shop *shop =
-        id ? cs_connections_store(&x->systems, cs_str_make(store, (size_t)(id - store))) : NULL;
-    if (!shop || !shop->api) {
-        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: its store is not configured", key);
+    const cs_shop *shop;
+    cs_str order_id;
+    cs_error r = shopify_order(x, key, &shop, &order_id, diag);
+    if (r) {
+        return r;
     }
     cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_shopify_fulfillment_opts opts = {.notify_customer = x->notify_customer};
-    return cs_shopify_ship(shop->api, cs_str_from_c(id + 1), shipment, &opts, arena, &problems,
-                           diag);
+    return cs_shopify_ship(shop->api, order_id, shipment, &opts, arena, &problems, diag);
 }
 
 /* addDelivery for the shipment on the order as it is now: each line's
@@ -275,29 +291,101 @@ static cs_outcome apply(callback *x, const cs_json *item, cs_arena *arena)
     return outcome;
 }
 
+/* ---- one invoice ---- */
+
+/* An invoice to send, for cs_flow_once. */
+typedef struct billing {
+    callback *x;
+    const cs_exactmax_invoice *invoice;
+    const char *key; /* the storefront order */
+    cs_arena *arena;
+} billing;
+
+static cs_error bill(void *user, char result[256], bool *existed, cs_diag *diag)
+{
+    const billing *b = user;
+    (void)existed;
+    snprintf(result, 256, "%s", b->key);
+    const cs_shop *shop;
+    cs_str order_id;
+    cs_error r = shopify_order(b->x, b->key, &shop, &order_id, diag);
+    return r ? r
+             : cs_shopify_set_invoice(shop->api, order_id, b->invoice->invoice_number, b->arena,
+                                      diag);
+}
+
+/* A MAX invoice: its number onto the Shopify order (the "erp" /
+ * "invoice_number" metafield), once. A commercetools order has no field
+ * for it without a custom type the project would have to define: skipped. */
+static cs_outcome apply_invoice(callback *x, const cs_json *item, cs_arena *arena)
+{
+    x->flow.records_in++;
+    cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
+    cs_exactmax_invoice *inv = cs_arena_calloc(arena, 1, sizeof(*inv));
+    cs_record_result r = {
+        .outcome = CS_OUTCOME_FAILED, .diag = diag, .snapshot = snapshot(item, arena)};
+    if (!diag || !inv) {
+        return CS_OUTCOME_RETRY;
+    }
+    cs_problems problems;
+    cs_problems_init(&problems, arena);
+    r.error = cs_exactmax_invoice_decode(item, arena, inv, &problems);
+    if (r.error) {
+        cs_problems_to_diag(&problems, r.error, diag);
+    }
+    r.source_id = inv->invoice_number;
+    r.correlation_id =
+        cs_str_from_c(cs_arena_sprintf(arena, "invoice:%.*s", CS_STR_FMT(inv->invoice_number)));
+    char key[160] = "";
+    cs_system system = CS_SYS_NONE;
+    if (!r.error && (r.error = storefront_order(x, inv->order_number, &system, key, diag))) {
+        r.outcome = r.error == CS_ERR_NOT_FOUND ? CS_OUTCOME_SKIPPED : CS_OUTCOME_RETRY;
+    } else if (!r.error && system != CS_SYS_SHOPIFY) {
+        r.outcome = CS_OUTCOME_SKIPPED;
+    } else if (!r.error) {
+        r.target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
+        cs_once o = {.record = r.correlation_id,
+                     .version = CS_STR_LIT("applied"),
+                     .owner = x->owner,
+                     .lease_ms = LEASE_MS,
+                     .ttl_ms = IDEM_TTL_MS,
+                     .attempts = 1,
+                     .transient = transient};
+        billing b = {x, inv, key, arena};
+        char result[256];
+        r.outcome = cs_flow_once(&x->flow, &o, bill, &b, result, &r.error, diag);
+    }
+    return cs_flow_record(&x->flow, &r);
+}
+
 /* ---- a run ---- */
 
-static cs_error run(callback *x, cs_arena *arena, cs_diag *diag)
+typedef cs_outcome (*apply_fn)(callback *x, const cs_json *item, cs_arena *arena);
+
+/* MAX's records of a resource ("shipments", "invoices") after the cursor
+ * kept for it, each applied; the cursor moves past each page unless a
+ * record of it must be retried. */
+static cs_error sweep(callback *x, const char *resource, apply_fn apply_item, cs_arena *arena,
+                      cs_diag *diag)
 {
     cs_cursor saved;
     bool found = false;
-    cs_error r = cs_state_cursor_get(x->flow.state, x->flow.name, "exactmax", "shipments", &saved,
+    cs_error r = cs_state_cursor_get(x->flow.state, x->flow.name, "exactmax", resource, &saved,
                                      &found, diag);
     cs_exactmax_cursor cursor = {.modified_since_ms = found ? saved.updated_at_ms : 0};
     snprintf(cursor.after_key, sizeof(cursor.after_key), "%.63s", found ? saved.id : "");
     bool retry_seen = false;
     for (bool more = !r; more && !r;) {
         const cs_json *items;
-        r = cs_exactmax_page(x->systems.max, "shipments", NULL, PAGE, &cursor, arena, &items, &more,
+        r = cs_exactmax_page(x->systems.max, resource, NULL, PAGE, &cursor, arena, &items, &more,
                              diag);
         for (const cs_json *i = r ? NULL : items->first; i; i = i->next) {
-            retry_seen = apply(x, i, arena) == CS_OUTCOME_RETRY || retry_seen;
+            retry_seen = apply_item(x, i, arena) == CS_OUTCOME_RETRY || retry_seen;
         }
         if (!r && !retry_seen) {
             cs_cursor next = {.updated_at_ms = cursor.modified_since_ms};
             snprintf(next.id, sizeof(next.id), "%s", cursor.after_key);
-            r = cs_state_cursor_put(x->flow.state, x->flow.name, "exactmax", "shipments", &next,
-                                    diag);
+            r = cs_state_cursor_put(x->flow.state, x->flow.name, "exactmax", resource, &next, diag);
         }
         more = more && !retry_seen;
     }
@@ -311,8 +399,8 @@ static bool own_entry(const cs_error_entry *e)
     return strcmp(e->flow, "fulfillment-callback") == 0;
 }
 
-/* A snapshot is the shipment as MAX answered it: applied again as a run
- * would. */
+/* A snapshot is the shipment or invoice as MAX answered it: applied again
+ * as a run would. */
 static cs_outcome replay_one(void *user, const cs_error_entry *e, cs_str snapshot, cs_arena *arena)
 {
     callback *x = user;
@@ -327,7 +415,8 @@ static cs_outcome replay_one(void *user, const cs_error_entry *e, cs_str snapsho
                               .snapshot = snapshot};
         return cs_flow_record(&x->flow, &r);
     }
-    return apply(x, item, arena);
+    return strncmp(e->correlation_id, "invoice:", 8) == 0 ? apply_invoice(x, item, arena)
+                                                          : apply(x, item, arena);
 }
 
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
@@ -349,13 +438,18 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
         cs_flow_emit_metrics(&x->flow);
         return r;
     }
-    cs_error r = run(x, inv->arena, diag);
+    cs_error r = sweep(x, "shipments", apply, inv->arena, diag);
+    int64_t shipments = x->flow.records_in;
+    if (!r) {
+        r = sweep(x, "invoices", apply_invoice, inv->arena, diag);
+    }
     if (!r) {
         const int64_t *n = x->flow.counts;
         r = cs_buf_appendf(response,
-                           "{\"shipments\":%lld,\"written\":%lld,\"skipped\":%lld,"
-                           "\"retried\":%lld,\"failed\":%lld}",
-                           (long long)x->flow.records_in, (long long)n[CS_OUTCOME_WRITTEN],
+                           "{\"shipments\":%lld,\"invoices\":%lld,\"written\":%lld,"
+                           "\"skipped\":%lld,\"retried\":%lld,\"failed\":%lld}",
+                           (long long)shipments, (long long)(x->flow.records_in - shipments),
+                           (long long)n[CS_OUTCOME_WRITTEN],
                            (long long)(n[CS_OUTCOME_SKIPPED] + n[CS_OUTCOME_DUPLICATE]),
                            (long long)n[CS_OUTCOME_RETRY], (long long)n[CS_OUTCOME_FAILED]);
     }

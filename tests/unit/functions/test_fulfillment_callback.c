@@ -35,27 +35,32 @@ static void wait_for_orders(size_t want)
     fail_msg("MAX has %zu orders, not %zu", count, want);
 }
 
-/* MAX's warehouse ships what it can; the number of shipment events. */
-static int64_t ship(void)
+/* MAX's warehouse ships what it can; the number of shipment events and of
+ * invoices (an order shipped whole is invoiced). */
+static int64_t ship(int64_t *invoices)
 {
     long status;
     char *text =
         test_project_sandbox_post(&test_scenario, "/_sandbox/exactmax/warehouse", "{}", &status);
     assert_int_equal(status, 200);
     const cs_json *answer = test_parse(&test_arena, text, strlen(text));
+    *invoices = test_json_int(answer, "invoices");
     return test_json_int(answer, "shipments");
 }
 
-/* Runs the callback twice: the shipments are applied by the first run only. */
-static void callback_applies(int64_t shipments)
+/* Runs the callback twice: the shipments and invoices are applied by the
+ * first run only (invoices written: those that go to the storefront). */
+static void callback_applies(int64_t shipments, int64_t invoices, int64_t invoices_written)
 {
     const cs_json *first = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
     assert_int_equal(test_json_int(first, "shipments"), shipments);
-    assert_int_equal(test_json_int(first, "written"), shipments);
+    assert_int_equal(test_json_int(first, "invoices"), invoices);
+    assert_int_equal(test_json_int(first, "written"), shipments + invoices_written);
     assert_int_equal(test_json_int(first, "failed"), 0);
     assert_int_equal(test_json_int(first, "retried"), 0);
     const cs_json *again = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
     assert_int_equal(test_json_int(again, "shipments"), 0);
+    assert_int_equal(test_json_int(again, "invoices"), 0);
     cs_error_entry *entries;
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }
@@ -80,12 +85,14 @@ static void shipments_become_fulfillments_once(void **st)
         snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(id));
     }
     wait_for_orders(ORDERS);
-    int64_t shipments = ship();
-    assert_true(shipments > 0);
-    callback_applies(shipments);
+    int64_t invoices;
+    int64_t shipments = ship(&invoices);
+    assert_true(shipments > 0 && invoices > 0);
+    callback_applies(shipments, invoices, invoices);
 
-    /* Every shipped order has its fulfillment, with MAX's tracking number. */
-    size_t fulfilled = 0;
+    /* Every shipped order has its fulfillment, with MAX's tracking number,
+     * and every invoiced one MAX's invoice number in its "erp" metafield. */
+    size_t fulfilled = 0, invoiced = 0;
     for (int i = 0; i < ORDERS; i++) {
         char url[256];
         snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s",
@@ -98,8 +105,10 @@ static void shipments_become_fulfillments_once(void **st)
             assert_non_null(strstr(text, "1Z"));
             fulfilled++;
         }
+        invoiced += strstr(text, "invoice_number") != NULL;
     }
     assert_true(fulfilled >= (size_t)shipments);
+    assert_int_equal(invoiced, invoices);
 }
 
 /* Shopify refuses a shipment (a 400): it goes to the error queue with the
@@ -112,14 +121,15 @@ static void a_refused_shipment_is_replayed(void **st)
     test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
     assert_int_equal(status, 200);
     wait_for_orders(ORDERS + 1);
-    int64_t shipments = ship();
+    int64_t invoices;
+    int64_t shipments = ship(&invoices);
     assert_true(shipments > 0);
     test_project_sandbox_post(&test_scenario, "/_sandbox/faults",
                               "{\"system\":\"shopify\",\"status\":400,\"count\":1}", &status);
     assert_int_equal(status, 204);
     const cs_json *run = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
     assert_int_equal(test_json_int(run, "failed"), 1);
-    assert_int_equal(test_json_int(run, "written"), shipments - 1);
+    assert_int_equal(test_json_int(run, "written"), shipments - 1 + invoices);
     cs_error_entry *entries;
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
     assert_string_equal(entries[0].flow, "fulfillment-callback");
@@ -149,9 +159,10 @@ static void shipments_become_deliveries_once(void **st)
         assert_int_equal(status, 201);
     }
     wait_for_orders(ORDERS);
-    int64_t shipments = ship();
+    int64_t invoices;
+    int64_t shipments = ship(&invoices);
     assert_true(shipments > 0);
-    callback_applies(shipments);
+    callback_applies(shipments, invoices, 0); /* commercetools: invoices skipped */
 }
 
 int main(void)
