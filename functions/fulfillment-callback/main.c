@@ -16,6 +16,10 @@
  *
  *   "fulfillment_callback": {"sku_lookup": "sku_to_item", "notify_customer": false}
  *
+ * Shipments can also be pushed (a warehouse system's events): each message
+ * on the shipment queue is one shipment in MAX's /shipments shape, applied
+ * the same way; one to retry comes back as a batch item failure.
+ *
  * Then MAX's invoices, after a cursor of their own: each invoice number goes
  * onto its Shopify order once (the "erp.invoice_number" metafield);
  * commercetools orders are skipped (no field for it without a custom type).
@@ -251,44 +255,71 @@ static cs_str snapshot(const cs_json *item, cs_arena *arena)
     return s;
 }
 
-static cs_outcome apply(callback *x, const cs_json *item, cs_arena *arena)
+/* One shipment (as MAX answers it) applied; its result in *r for the flow
+ * to record. An order with a shipment to retry blocks its later ones. */
+static void ship_one(callback *x, const cs_json *item, cs_arena *arena, cs_record_result *r)
 {
-    x->flow.records_in++;
     cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
     cs_shipment *s = cs_arena_calloc(arena, 1, sizeof(*s));
-    cs_record_result r = {
+    *r = (cs_record_result){
         .outcome = CS_OUTCOME_FAILED, .diag = diag, .snapshot = snapshot(item, arena)};
     if (!diag || !s) {
-        return CS_OUTCOME_RETRY;
+        *r = (cs_record_result){.outcome = CS_OUTCOME_RETRY, .error = CS_ERR_ARENA_FULL};
+        return;
     }
     cs_problems problems;
     cs_problems_init(&problems, arena);
-    r.error = cs_exactmax_shipment_decode(item, arena, s, &problems);
-    if (r.error) {
-        cs_problems_to_diag(&problems, r.error, diag);
+    r->error = cs_exactmax_shipment_decode(item, arena, s, &problems);
+    if (r->error) {
+        cs_problems_to_diag(&problems, r->error, diag);
     }
     cs_str ord_num = s->order_ids.by_system[CS_SYS_EXACTMAX];
-    r.source_id = s->meta.source_id;
-    r.correlation_id =
+    r->source_id = s->meta.source_id;
+    r->correlation_id =
         cs_str_from_c(cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id)));
     char key[160] = "";
     cs_system system = CS_SYS_NONE;
-    if (!r.error && blocked(x, ord_num)) {
-        r.outcome = CS_OUTCOME_RETRY;
-        r.error = cs_diag_set(diag, CS_ERR_BUSY, "an earlier shipment of %.*s waits",
-                              CS_STR_FMT(ord_num));
-    } else if (!r.error && (r.error = storefront_order(x, ord_num, &system, key, diag))) {
-        r.outcome = r.error == CS_ERR_NOT_FOUND ? CS_OUTCOME_SKIPPED : CS_OUTCOME_RETRY;
-    } else if (!r.error && !(r.error = map_lines(x, s, arena, diag))) {
-        r.target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
-        r.outcome = apply_once(x, s, system, key, arena, &r.error, diag);
+    if (!r->error && blocked(x, ord_num)) {
+        r->outcome = CS_OUTCOME_RETRY;
+        r->error = cs_diag_set(diag, CS_ERR_BUSY, "an earlier shipment of %.*s waits",
+                               CS_STR_FMT(ord_num));
+    } else if (!r->error && (r->error = storefront_order(x, ord_num, &system, key, diag))) {
+        r->outcome = r->error == CS_ERR_NOT_FOUND ? CS_OUTCOME_SKIPPED : CS_OUTCOME_RETRY;
+    } else if (!r->error && !(r->error = map_lines(x, s, arena, diag))) {
+        r->target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
+        r->outcome = apply_once(x, s, system, key, arena, &r->error, diag);
     }
-    cs_outcome outcome = cs_flow_record(&x->flow, &r);
-    if (outcome == CS_OUTCOME_RETRY && ord_num.len && x->blocked_count < MAX_BLOCKED &&
+    if (r->outcome == CS_OUTCOME_RETRY && ord_num.len && x->blocked_count < MAX_BLOCKED &&
         !blocked(x, ord_num)) {
         x->blocked[x->blocked_count++] = ord_num;
     }
-    return outcome;
+}
+
+static cs_outcome apply(callback *x, const cs_json *item, cs_arena *arena)
+{
+    x->flow.records_in++;
+    cs_record_result r;
+    ship_one(x, item, arena, &r);
+    return cs_flow_record(&x->flow, &r);
+}
+
+/* A shipment pushed onto the shipment queue: the message body is the
+ * shipment as MAX's /shipments answers it. */
+static void pushed_shipment(void *user, const cs_sqs_record *rec, cs_arena *arena,
+                            cs_record_result *out)
+{
+    cs_json *item = NULL;
+    cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
+    cs_error e = diag ? cs_json_parse(arena, rec->body, &item, diag) : CS_ERR_ARENA_FULL;
+    if (e) {
+        *out = (cs_record_result){.outcome = diag ? CS_OUTCOME_FAILED : CS_OUTCOME_RETRY,
+                                  .correlation_id = rec->message_id,
+                                  .error = e,
+                                  .diag = diag,
+                                  .snapshot = rec->body};
+        return;
+    }
+    ship_one(user, item, arena, out);
 }
 
 /* ---- one invoice ---- */
@@ -429,6 +460,12 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
     const cs_json *what = cs_json_parse(inv->arena, inv->event, &doc, NULL)
                               ? NULL
                               : cs_json_object_get(doc, CS_STR_LIT("replay"));
+    if (cs_json_object_get(doc, CS_STR_LIT("Records"))) {
+        cs_error r =
+            cs_flow_sqs_batch(&x->flow, inv->event, inv->arena, pushed_shipment, x, response, diag);
+        cs_flow_emit_metrics(&x->flow);
+        return r;
+    }
     if (what) {
         cs_replay replay = {.mine = own_entry,
                             .apply = replay_one,

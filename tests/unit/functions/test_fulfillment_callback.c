@@ -1,8 +1,9 @@
 /* fulfillment-callback under the emulator against the sandbox: orders that
  * order-export put into MAX are shipped by MAX's warehouse, and each
  * shipment reaches its storefront order once (a Shopify fulfillment with
- * tracking, a commercetools delivery), however often the schedule runs; a
- * shipment the storefront refused is replayed from the error queue. */
+ * tracking, a commercetools delivery), however often the schedule runs or
+ * a shipment is pushed onto the shipment queue; a shipment the storefront
+ * refused is replayed from the error queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include "connectors/exactmax/client.h"
 #include "core/timestamp.h"
+#include "emulator/sandbox/exactmax.h"
 #include "project_fixture.h"
 #include "testing.h"
 
@@ -145,6 +148,83 @@ static void a_refused_shipment_is_replayed(void **st)
     assert_int_equal(test_json_int(again, "entries"), 0);
 }
 
+/* MAX's shipments of an order (its customer PO), as /shipments answers. */
+static const cs_json *max_shipment_of(const char *po)
+{
+    char url[96];
+    snprintf(url, sizeof(url), "%s/max/v1", test_scenario.sandbox_url);
+    cs_exactmax_config config = {.base_url = url, .key = CS_STR_LIT(SB_EXACTMAX_KEY)};
+    cs_exactmax *max = cs_exactmax_new(test_scenario.http, &config, NULL);
+    assert_non_null(max);
+    cs_exactmax_cursor cursor = {0};
+    const cs_json *found = NULL;
+    for (bool more = true; more && !found;) {
+        const cs_json *items;
+        assert_int_equal(cs_exactmax_page(max, "shipments", NULL, 500, &cursor, &test_arena, &items,
+                                          &more, NULL),
+                         CS_ERR_OK);
+        for (const cs_json *i = items->first; i && !found; i = i->next) {
+            const cs_json *cust_po = cs_json_object_get(i, CS_STR_LIT("custPo"));
+            found = cust_po && cs_str_eq_c(cust_po->text, po) ? i : NULL;
+        }
+    }
+    cs_exactmax_destroy(max);
+    return found;
+}
+
+static size_t fulfillments_of(const char *order_id)
+{
+    char url[256];
+    long status;
+    snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s", test_scenario.sandbox_url,
+             order_id);
+    char *text = test_get(test_scenario.http, url, &status);
+    assert_int_equal(status, 200);
+    const cs_json *list =
+        cs_json_object_get(test_parse(&test_arena, text, strlen(text)), CS_STR_LIT("fulfillments"));
+    return list ? list->count : 0;
+}
+
+/* A shipment pushed onto the shipment queue (twice) becomes one
+ * fulfillment; the next polled run finds it applied already. */
+static void a_pushed_shipment_lands_once(void **st)
+{
+    (void)st;
+    long status;
+    char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
+                                           "{}", &status);
+    assert_int_equal(status, 200);
+    const cs_json *order = test_parse(&test_arena, text, strlen(text));
+    char id[24], po[32];
+    snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("id"))->text));
+    snprintf(po, sizeof(po), "us-%.*s",
+             CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("order_number"))->text));
+    wait_for_orders(ORDERS + 2);
+    int64_t invoices;
+    assert_true(ship(&invoices) > 0);
+    const cs_json *shipment = max_shipment_of(po);
+    assert_non_null(shipment);
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    assert_int_equal(cs_json_serialize(shipment, &body, NULL), CS_ERR_OK);
+    char queue[128];
+    test_project_queue_url(&test_scenario, "shipment-events", queue, sizeof(queue));
+    for (int i = 0; i < 2; i++) {
+        test_project_send(&test_scenario, queue, cs_buf_view(&body), NULL);
+    }
+    cs_buf_clean_up(&body);
+    for (int i = 0; i < 100 && fulfillments_of(id) == 0; i++) {
+        usleep(100 * 1000);
+    }
+    usleep(1000 * 1000); /* the duplicate has landed too */
+    assert_int_equal(fulfillments_of(id), 1);
+    const cs_json *run = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
+    assert_int_equal(test_json_int(run, "failed"), 0);
+    assert_int_equal(fulfillments_of(id), 1);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+}
+
 static void shipments_become_deliveries_once(void **st)
 {
     (void)st;
@@ -170,6 +250,7 @@ int main(void)
     const struct CMUnitTest shopify[] = {
         cmocka_unit_test(shipments_become_fulfillments_once),
         cmocka_unit_test(a_refused_shipment_is_replayed),
+        cmocka_unit_test(a_pushed_shipment_lands_once),
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(shipments_become_deliveries_once),
