@@ -243,11 +243,19 @@ cs_str stock_sku_of(const stock_update *x, cs_str part)
     return sku;
 }
 
+/* The most specific setting: the SKU's, its category's, the stockroom's,
+ * the default. */
 static int64_t safety_of(const stock_update *x, cs_str sku, cs_str stockroom)
 {
     const cs_json *per_sku = cs_json_object_get(x->safety, CS_STR_LIT("skus"));
+    const cs_json *per_category = cs_json_object_get(x->safety, CS_STR_LIT("categories"));
     const cs_json *per_room = cs_json_object_get(x->safety, CS_STR_LIT("stockrooms"));
+    cs_str category = CS_STR_NULL;
+    if (x->categories) {
+        cs_lookup_find(x->categories, sku, CS_STR_NULL, &category);
+    }
     const cs_json *v = cs_json_object_get(per_sku, sku);
+    v = v || !category.len ? v : cs_json_object_get(per_category, category);
     v = v ? v : cs_json_object_get(per_room, stockroom);
     v = v ? v : cs_json_object_get(x->safety, CS_STR_LIT("default"));
     int64_t n = 0;

@@ -10,7 +10,10 @@
  *     "stores_lookup": "stores",     each store's stockroom
  *     "locations": [{"stockroom": "MAIN", "store": "us", "location": "Reno DC"},
  *                   {"stockroom": "EAST", "channel": "wh-berlin"}],
- *     "safety_stock": {"default": 0, "skus": {"SKU-0001": 2}, "stockrooms": {"EAST": 1}},
+ *     "safety_stock": {"default": 0, "skus": {"SKU-0001": 2}, "stockrooms": {"EAST": 1},
+ *                      "categories": {"posters": 3}, "category_lookup": "sku_category"},
+ *       (the most specific applies: SKU, its category by the lookup table,
+ *       stockroom, default)
  *     "open_order_days": 30, "unexported_minutes": 1440
  *   }
  *
@@ -51,8 +54,11 @@ static void read_safety(stock_update *x, cs_config *c, const cs_json *section)
     x->safety = cs_json_object_get(section, CS_STR_LIT("safety_stock"));
     const char *path = "stock_update.safety_stock";
     cs_config_int(c, x->safety, path, "default", 0, 1000000, 0);
-    const char *groups[] = {"skus", "stockrooms"};
-    for (size_t g = 0; g < 2; g++) {
+    if (cs_json_object_get(x->safety, CS_STR_LIT("categories"))) {
+        x->categories = cs_flow_lookup(&x->flow, x->safety, path, "category_lookup", NULL);
+    }
+    const char *groups[] = {"skus", "categories", "stockrooms"};
+    for (size_t g = 0; g < 3; g++) {
         const cs_json *per = cs_json_object_get(x->safety, cs_str_from_c(groups[g]));
         for (const cs_json *v = per ? per->first : NULL; v; v = v->next) {
             const char *at = cs_arena_sprintf(c->arena, "%s.%s", path, groups[g]);

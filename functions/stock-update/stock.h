@@ -21,9 +21,10 @@ typedef struct target {
 typedef struct stock_update {
     cs_flow flow;
     cs_connections systems;
-    const cs_lookup *skus;   /* SKU to part number */
-    const cs_lookup *stores; /* store code to its stockroom */
-    cs_lookup parts;         /* the SKU table turned round: part to SKU */
+    const cs_lookup *skus;       /* SKU to part number */
+    const cs_lookup *stores;     /* store code to its stockroom */
+    cs_lookup parts;             /* the SKU table turned round: part to SKU */
+    const cs_lookup *categories; /* SKU to category, for safety stock */
     target targets[MAX_TARGETS];
     size_t target_count;
     const cs_json *safety; /* {"default", "skus": {}, "stockrooms": {}} */

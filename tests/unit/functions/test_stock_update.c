@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "connectors/shopify/client.h"
+#include "fixture.h"
 #include "project_fixture.h"
 #include "testing.h"
 
@@ -161,6 +163,57 @@ static void stock_reaches_the_supply_channels(void **st)
     assert_true(ct_quantity(inventory(), "SKU-0007", "wh-berlin") > berlin);
 }
 
+/* Safety stock by category: the test's own copy of the config keeps 50
+ * units of every poster (SKU-0008, by a SKU-to-category table) whatever
+ * the stockroom; other SKUs keep their own. */
+static char config_path[64];
+
+static int start_with_categories(void **state)
+{
+    snprintf(config_path, sizeof(config_path), "/tmp/cs-stock-XXXXXX.json");
+    int fd = mkstemps(config_path, 5);
+    char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
+    char *tmp = NULL;
+    bool ok = fd >= 0 && text &&
+              test_write_with(config_path, text, "\"stockrooms\": {\n        \"EAST\"",
+                              "\"categories\": {\"posters\": 50}, \"category_lookup\": "
+                              "\"sku_category\", ") &&
+              (tmp = fixture_read_absolute(config_path)) &&
+              test_write_with(config_path, tmp, "\"sku_to_item\": {",
+                              "\"sku_category\": {\"values\": {\"SKU-0008\": \"posters\"}}, ");
+    free(text);
+    free(tmp);
+    if (fd >= 0) {
+        close(fd);
+    }
+    sb_opts sopts = {.shopify = {.seed = 11}};
+    if (!ok || test_project_start(&test_scenario, &sopts, config_path)) {
+        return -1;
+    }
+    return test_arena_setup(state);
+}
+
+static int stop_with_categories(void **state)
+{
+    unlink(config_path);
+    return test_scenario_stop(state);
+}
+
+static void a_category_keeps_its_safety_stock(void **st)
+{
+    (void)st;
+    set_on_hand("P-SKU-0008", "MAIN", 60);
+    set_on_hand("P-SKU-0009", "MAIN", 60);
+    run();
+    int64_t poster = shopify_available("us-store", "Louisville DC", "SKU-0008");
+    int64_t other = shopify_available("us-store", "Louisville DC", "SKU-0009");
+    assert_true(poster >= 0 && poster <= 10); /* 60 - 50, less what is sold */
+    assert_true(other > 10);
+    set_on_hand("P-SKU-0008", "MAIN", 40);
+    run();
+    assert_int_equal(shopify_available("us-store", "Louisville DC", "SKU-0008"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest shopify[] = {
@@ -170,8 +223,13 @@ int main(void)
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(stock_reaches_the_supply_channels),
     };
+    const struct CMUnitTest categories[] = {
+        cmocka_unit_test(a_category_keeps_its_safety_stock),
+    };
     return cmocka_run_group_tests_name("stock_update_shopify", shopify, test_scenario_shopify,
                                        test_scenario_stop) |
            cmocka_run_group_tests_name("stock_update_commercetools", commercetools,
-                                       test_scenario_commercetools, test_scenario_stop);
+                                       test_scenario_commercetools, test_scenario_stop) |
+           cmocka_run_group_tests_name("stock_update_categories", categories, start_with_categories,
+                                       stop_with_categories);
 }
