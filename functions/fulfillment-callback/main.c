@@ -214,21 +214,30 @@ static cs_error deliver(void *user, char result[256], bool *existed, cs_diag *di
                : ship_commercetools(d->x, d->key, d->shipment, d->arena, diag);
 }
 
-/* Sends the shipment once, under its idempotency record. */
-static cs_outcome apply_once(callback *x, cs_shipment *s, cs_system system, const char *key,
-                             cs_arena *arena, cs_error *error, cs_diag *diag)
+/* Makes a change to the storefront once, under its idempotency record
+ * ("shipment:<id>", "invoice:<number>"). */
+static cs_outcome once(callback *x, cs_str record, cs_change_fn change, void *user, cs_error *error,
+                       cs_diag *diag)
 {
-    cs_once o = {.record = cs_str_from_c(
-                     cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id))),
+    cs_once o = {.record = record,
                  .version = CS_STR_LIT("applied"),
                  .owner = x->owner,
                  .lease_ms = LEASE_MS,
                  .ttl_ms = IDEM_TTL_MS,
                  .attempts = 1,
                  .transient = transient};
-    delivery d = {x, s, system, key, arena};
     char result[256];
-    return cs_flow_once(&x->flow, &o, deliver, &d, result, error, diag);
+    return cs_flow_once(&x->flow, &o, change, user, result, error, diag);
+}
+
+/* Sends the shipment once. */
+static cs_outcome apply_once(callback *x, cs_shipment *s, cs_system system, const char *key,
+                             cs_arena *arena, cs_error *error, cs_diag *diag)
+{
+    delivery d = {x, s, system, key, arena};
+    cs_str record =
+        cs_str_from_c(cs_arena_sprintf(arena, "shipment:%.*s", CS_STR_FMT(s->meta.source_id)));
+    return once(x, record, deliver, &d, error, diag);
 }
 
 static bool blocked(const callback *x, cs_str ord_num)
@@ -375,16 +384,8 @@ static cs_outcome apply_invoice(callback *x, const cs_json *item, cs_arena *aren
         r.outcome = CS_OUTCOME_SKIPPED;
     } else if (!r.error) {
         r.target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
-        cs_once o = {.record = r.correlation_id,
-                     .version = CS_STR_LIT("applied"),
-                     .owner = x->owner,
-                     .lease_ms = LEASE_MS,
-                     .ttl_ms = IDEM_TTL_MS,
-                     .attempts = 1,
-                     .transient = transient};
         billing b = {x, inv, key, arena};
-        char result[256];
-        r.outcome = cs_flow_once(&x->flow, &o, bill, &b, result, &r.error, diag);
+        r.outcome = once(x, r.correlation_id, bill, &b, &r.error, diag);
     }
     return cs_flow_record(&x->flow, &r);
 }

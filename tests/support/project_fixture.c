@@ -18,6 +18,7 @@
 #include "core/money.h"
 #include "emulator/sandbox/exactmax.h"
 #include "net/aws.h"
+#include "fixture.h"
 #include "testing.h"
 
 enum { PARAMS = 13 };
@@ -182,6 +183,32 @@ void test_project_stop(test_project *p)
     if (p->dir[0] && system(command) != 0) {
         fprintf(stderr, "could not remove %s\n", p->dir);
     }
+}
+
+int test_config_edit(const char *path, const char *before, const char *insert)
+{
+    char *text = fixture_read_absolute(path);
+    bool ok = text && test_write_with(path, text, before, insert);
+    free(text);
+    return ok ? 0 : -1;
+}
+
+int test_config_copy(char *path, const char *integration, const char *const *edits)
+{
+    snprintf(path, 64, "/tmp/cs-config-XXXXXX.json");
+    int fd = mkstemps(path, 5);
+    char source[128];
+    snprintf(source, sizeof(source), "../../infra/config/%s.json", integration);
+    char *text = fixture_read(source, NULL);
+    bool ok = fd >= 0 && text && test_write_with(path, text, "{", "");
+    free(text);
+    if (fd >= 0) {
+        close(fd);
+    }
+    for (size_t i = 0; ok && edits && edits[i]; i += 2) {
+        ok = test_config_edit(path, edits[i], edits[i + 1]) == 0;
+    }
+    return ok ? 0 : -1;
 }
 
 test_project test_scenario;

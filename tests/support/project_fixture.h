@@ -39,6 +39,15 @@ int test_project_start(test_project *p, const sb_opts *sandbox, const char *conf
 int test_project_start_with(test_project *p, const sb_opts *sandbox, const char *config,
                             const char *const *parameters);
 void test_project_stop(test_project *p);
+/* A copy of infra/config/<integration>.json in a new file under /tmp
+ * (path, at least 64 bytes), with edits: pairs of (before, insert), each
+ * insert put before the first `before`, NULL-ended. -1 when a `before` is
+ * not found or the file cannot be written. */
+int test_config_copy(char *path, const char *integration, const char *const *edits);
+/* Inserts text before the first `before` in the file at path; -1 when
+ * before is not there. */
+int test_config_edit(const char *path, const char *before, const char *insert);
+
 /* Stops the emulator and starts it again on the same port and state, as a
  * redeploy does: the functions start afresh and read their config again. */
 int test_project_restart(test_project *p);

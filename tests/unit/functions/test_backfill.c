@@ -34,18 +34,11 @@ static char config_path[64];
  * that a test can fix its mapping. */
 static int setup(void **state)
 {
-    snprintf(config_path, sizeof(config_path), "/tmp/cs-backfill-XXXXXX.json");
-    int fd = mkstemps(config_path, 5);
-    char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
-    bool ok =
-        fd >= 0 && text &&
-        test_write_with(config_path, text, "\"sku_lookup\"", "\"reconcile_settle_seconds\": 0, ");
-    free(text);
-    if (fd >= 0) {
-        close(fd);
-    }
+    static const char *const edits[] = {"\"sku_lookup\"", "\"reconcile_settle_seconds\": 0, ",
+                                        NULL};
     sb_opts sopts = {.shopify = {.seed = 11}};
-    if (!ok || test_project_start(&test_scenario, &sopts, config_path)) {
+    if (test_config_copy(config_path, "shopify-exactmax", edits) ||
+        test_project_start(&test_scenario, &sopts, config_path)) {
         return -1;
     }
     return test_arena_setup(state);
@@ -157,11 +150,10 @@ static void send_unmapped_order(void)
 
 static void fix_mapping(void)
 {
-    char *text = fixture_read_absolute(config_path);
-    assert_true(
-        test_write_with(config_path, text, "\"SKU-0001\": \"P-SKU-0001\"",
-                        "\"IPOD2008GREEN\": \"P-SKU-0001\", \"IPOD2008RED\": \"P-SKU-0002\", "));
-    free(text);
+    assert_int_equal(test_config_edit(config_path, "\"SKU-0001\": \"P-SKU-0001\"",
+                                      "\"IPOD2008GREEN\": \"P-SKU-0001\", "
+                                      "\"IPOD2008RED\": \"P-SKU-0002\", "),
+                     0);
 }
 
 static void replay_lands_a_fixed_order(void **st)

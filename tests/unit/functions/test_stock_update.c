@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include "connectors/shopify/client.h"
-#include "fixture.h"
 #include "project_fixture.h"
 #include "testing.h"
 
@@ -170,24 +169,14 @@ static char config_path[64];
 
 static int start_with_categories(void **state)
 {
-    snprintf(config_path, sizeof(config_path), "/tmp/cs-stock-XXXXXX.json");
-    int fd = mkstemps(config_path, 5);
-    char *text = fixture_read("../../infra/config/shopify-exactmax.json", NULL);
-    char *tmp = NULL;
-    bool ok = fd >= 0 && text &&
-              test_write_with(config_path, text, "\"stockrooms\": {\n        \"EAST\"",
-                              "\"categories\": {\"posters\": 50}, \"category_lookup\": "
-                              "\"sku_category\", ") &&
-              (tmp = fixture_read_absolute(config_path)) &&
-              test_write_with(config_path, tmp, "\"sku_to_item\": {",
-                              "\"sku_category\": {\"values\": {\"SKU-0008\": \"posters\"}}, ");
-    free(text);
-    free(tmp);
-    if (fd >= 0) {
-        close(fd);
-    }
+    static const char *const edits[] = {
+        "\"stockrooms\": {\n        \"EAST\"",
+        "\"categories\": {\"posters\": 50}, \"category_lookup\": \"sku_category\", ",
+        "\"sku_to_item\": {", "\"sku_category\": {\"values\": {\"SKU-0008\": \"posters\"}}, ",
+        NULL};
     sb_opts sopts = {.shopify = {.seed = 11}};
-    if (!ok || test_project_start(&test_scenario, &sopts, config_path)) {
+    if (test_config_copy(config_path, "shopify-exactmax", edits) ||
+        test_project_start(&test_scenario, &sopts, config_path)) {
         return -1;
     }
     return test_arena_setup(state);

@@ -70,18 +70,9 @@ static const integration *current;
 static int start(const integration *it)
 {
     current = it;
-    snprintf(config_path, sizeof(config_path), "/tmp/cs-thousand-XXXXXX.json");
-    int fd = mkstemps(config_path, 5);
-    char source[96];
-    snprintf(source, sizeof(source), "../../infra/config/%s.json", it->config);
-    char *text = fixture_read(source, NULL);
-    bool ok = fd >= 0 && text && test_write_with(config_path, text, "{", "");
-    free(text);
-    if (fd >= 0) {
-        close(fd);
-    }
     sb_opts sopts = {.shopify = {.seed = 5}};
-    if (!ok || test_project_start_with(&project, &sopts, config_path, parameters)) {
+    if (test_config_copy(config_path, it->config, NULL) ||
+        test_project_start_with(&project, &sopts, config_path, parameters)) {
         return -1;
     }
     return test_arena_setup(NULL);
@@ -399,10 +390,8 @@ static void a_thousand_orders_land_once_through_faults(void **st)
 static void replay_lands_the_fixed_orders(void **st)
 {
     (void)st;
-    char *text_before = fixture_read_absolute(config_path);
-    assert_true(
-        test_write_with(config_path, text_before, "\"SKU-0001\": \"P-SKU-0001\"", current->fix));
-    free(text_before);
+    assert_int_equal(test_config_edit(config_path, "\"SKU-0001\": \"P-SKU-0001\"", current->fix),
+                     0);
     assert_int_equal(test_project_restart(&project), 0);
     const cs_json *replay = test_project_invoke(&project, "backfill", "{\"replay\":{}}");
     assert_int_equal(test_json_int(replay, "replayed"), BAD_ORDERS);
