@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "connectors/exactmax/client.h"
+#include "connectors/shopify/webhook.h"
 #include "core/money.h"
 #include "emulator/sandbox/exactmax.h"
 #include "net/aws.h"
@@ -237,6 +238,16 @@ int test_scenario_commercetools(void **state)
     return scenario("commercetools-exactmax");
 }
 
+int test_scenario_with_copy(char *config_path, const char *integration, const char *const *edits)
+{
+    sb_opts sopts = {.shopify = {.seed = 11}};
+    if (test_config_copy(config_path, integration, edits) ||
+        test_project_start(&test_scenario, &sopts, config_path)) {
+        return -1;
+    }
+    return test_arena_setup(NULL);
+}
+
 int test_scenario_stop(void **state)
 {
     test_project_stop(&test_scenario);
@@ -273,6 +284,27 @@ void test_project_send(test_project *p, const char *queue_url, cs_str body,
     test_post(p->http, url, "AmazonSQS.SendMessage", request.data, &status);
     assert_int_equal(status, 200);
     cs_buf_clean_up(&request);
+}
+
+void test_project_send_webhook(test_project *p, cs_str body, const char *shop_domain,
+                               const char *webhook_id)
+{
+    char hmac[45];
+    cs_shopify_webhook_sign(body, CS_STR_LIT(TEST_WEBHOOK_SECRET), hmac);
+    const char *attributes[] = {"X-Shopify-Topic",
+                                "orders/create",
+                                "X-Shopify-Hmac-Sha256",
+                                hmac,
+                                "X-Shopify-Shop-Domain",
+                                shop_domain,
+                                "X-Shopify-Webhook-Id",
+                                webhook_id,
+                                "X-Shopify-API-Version",
+                                "2026-01",
+                                NULL};
+    char queue[128];
+    test_project_queue_url(p, "order-events", queue, sizeof(queue));
+    test_project_send(p, queue, body, attributes);
 }
 
 const cs_json *test_project_invoke(test_project *p, const char *function, const char *payload)

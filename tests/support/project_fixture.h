@@ -62,6 +62,14 @@ extern char test_scenario_queue[128];
 int test_scenario_shopify(void **state);
 int test_scenario_commercetools(void **state);
 int test_scenario_stop(void **state);
+/* The same with a copy of the integration's config (test_config_copy, its
+ * path into config_path), for a group that edits it. */
+int test_scenario_with_copy(char *config_path, const char *integration, const char *const *edits);
+
+/* Sends a Shopify webhook of topic orders/create from the shop, signed
+ * with TEST_WEBHOOK_SECRET, onto the order queue as webhook-ingress would. */
+void test_project_send_webhook(test_project *p, cs_str body, const char *shop_domain,
+                               const char *webhook_id);
 
 /* The emulator's URL for a queue of the template. */
 void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len);

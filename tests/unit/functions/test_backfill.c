@@ -34,14 +34,10 @@ static char config_path[64];
  * that a test can fix its mapping. */
 static int setup(void **state)
 {
+    (void)state;
     static const char *const edits[] = {"\"sku_lookup\"", "\"reconcile_settle_seconds\": 0, ",
                                         NULL};
-    sb_opts sopts = {.shopify = {.seed = 11}};
-    if (test_config_copy(config_path, "shopify-exactmax", edits) ||
-        test_project_start(&test_scenario, &sopts, config_path)) {
-        return -1;
-    }
-    return test_arena_setup(state);
+    return test_scenario_with_copy(config_path, "shopify-exactmax", edits);
 }
 
 static int teardown(void **state)
@@ -129,22 +125,8 @@ static void send_unmapped_order(void)
 {
     size_t len;
     char *order = fixture_read("shopify/order-webhook.json", &len);
-    char hmac[45];
-    cs_shopify_webhook_sign(cs_str_make(order, len), CS_STR_LIT(TEST_WEBHOOK_SECRET), hmac);
-    const char *attributes[] = {"X-Shopify-Topic",
-                                "orders/create",
-                                "X-Shopify-Hmac-Sha256",
-                                hmac,
-                                "X-Shopify-Shop-Domain",
-                                "us-store.myshopify.com",
-                                "X-Shopify-Webhook-Id",
-                                "replay-me",
-                                "X-Shopify-API-Version",
-                                "2026-01",
-                                NULL};
-    char queue[128];
-    test_project_queue_url(&test_scenario, "order-events", queue, sizeof(queue));
-    test_project_send(&test_scenario, queue, cs_str_make(order, len), attributes);
+    test_project_send_webhook(&test_scenario, cs_str_make(order, len), "us-store.myshopify.com",
+                              "replay-me");
     free(order);
 }
 

@@ -174,12 +174,8 @@ static int start_with_categories(void **state)
         "\"categories\": {\"posters\": 50}, \"category_lookup\": \"sku_category\", ",
         "\"sku_to_item\": {", "\"sku_category\": {\"values\": {\"SKU-0008\": \"posters\"}}, ",
         NULL};
-    sb_opts sopts = {.shopify = {.seed = 11}};
-    if (test_config_copy(config_path, "shopify-exactmax", edits) ||
-        test_project_start(&test_scenario, &sopts, config_path)) {
-        return -1;
-    }
-    return test_arena_setup(state);
+    (void)state;
+    return test_scenario_with_copy(config_path, "shopify-exactmax", edits);
 }
 
 static int stop_with_categories(void **state)
