@@ -63,6 +63,8 @@ static void emit_order(sb_shopify *s, const sb_shop *shop, const sb_order *o,
                        const char *const *topics, sb_reply *reply);
 static void emit_fulfillment(sb_shopify *s, const sb_shop *shop, const sb_order *o,
                              const sb_fulfillment *f);
+/* What cancelling does to an order, the merchant's way or the API's. */
+static void cancel(sb_order *o, int64_t now);
 
 /* ---- errors ---- */
 
@@ -976,6 +978,110 @@ static void op_set_invoice(call *c)
     c->actual_cost = MUTATION_COST;
 }
 
+/* ---- order status and cancel ---- */
+
+static void op_order_status(call *c)
+{
+    cs_str id;
+    if (!string_var(c, "id", true, &id)) {
+        return;
+    }
+    const sb_order *o = sb_shop_order(c->shop, gid_number(id, "Order"));
+    cs_json_write_key_c(&c->w, "order");
+    if (!o) {
+        cs_json_write_null(&c->w);
+    } else {
+        cs_json_write_object_begin(&c->w);
+        sb_json_gid(&c->w, "id", "Order", o->id);
+        if (o->cancelled_ms) {
+            sb_json_time(&c->w, "cancelledAt", o->cancelled_ms);
+        } else {
+            sb_json_str(&c->w, "cancelledAt", NULL);
+        }
+        cs_json_write_object_end(&c->w);
+    }
+    c->actual_cost = 1;
+}
+
+static bool bool_var(call *c, const char *name, bool required, bool *out)
+{
+    const cs_json *v = var(c, name);
+    if (!v && !required) {
+        return true;
+    }
+    if (!v || v->type != CS_JSON_BOOL) {
+        top_error(c, "INVALID_VARIABLE",
+                  "Variable $%s of type Boolean%s was provided invalid value", name,
+                  required ? "!" : "");
+        return false;
+    }
+    *out = v->boolean;
+    return true;
+}
+
+static bool cancel_reason(call *c)
+{
+    static const char *const cancel_reasons[] = {"CUSTOMER",  "DECLINED", "FRAUD",
+                                                 "INVENTORY", "OTHER",    "STAFF"};
+    cs_str reason;
+    if (!string_var(c, "reason", true, &reason)) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(cancel_reasons) / sizeof(cancel_reasons[0]); i++) {
+        if (cs_str_eq_c(reason, cancel_reasons[i])) {
+            return true;
+        }
+    }
+    top_error(c, "INVALID_VARIABLE",
+              "Variable $reason of type OrderCancelReason! was provided invalid value '%.*s'",
+              CS_STR_FMT(reason));
+    return false;
+}
+
+/* orderCancel: Shopify runs it as a job; the fake's is done at once, and
+ * the order's orders/cancelled and orders/updated webhooks go out. */
+static void op_order_cancel(call *c)
+{
+    cs_str id;
+    bool refund = false, restock = false, notify = false;
+    if (!string_var(c, "orderId", true, &id) || !cancel_reason(c) ||
+        !bool_var(c, "refund", true, &refund) || !bool_var(c, "restock", true, &restock) ||
+        !bool_var(c, "notifyCustomer", false, &notify)) {
+        return;
+    }
+    sb_order *o = sb_shop_order(c->shop, gid_number(id, "Order"));
+    const char *why = !o                ? "Order does not exist"
+                      : o->cancelled_ms ? "Order is already cancelled"
+                                        : NULL;
+    if (!why) {
+        int64_t now = cs_time_now_ms();
+        cancel(o, now);
+        sb_shop_touch(c->shop, o, now);
+        static const char *const topics[] = {"orders/cancelled", "orders/updated", NULL};
+        emit_order(c->s, c->shop, o, topics, NULL);
+    }
+    cs_json_write_key_c(&c->w, "orderCancel");
+    cs_json_write_object_begin(&c->w);
+    cs_json_write_key_c(&c->w, "job");
+    if (why) {
+        cs_json_write_null(&c->w);
+    } else {
+        cs_json_write_object_begin(&c->w);
+        sb_json_gid(&c->w, "id", "Job", o->id);
+        cs_json_write_key_c(&c->w, "done");
+        cs_json_write_bool(&c->w, true);
+        cs_json_write_object_end(&c->w);
+    }
+    cs_json_write_key_c(&c->w, "orderCancelUserErrors");
+    cs_json_write_array_begin(&c->w);
+    if (why) {
+        w_user_error(&c->w, o ? "INVALID" : "NOT_FOUND", "orderId", why);
+    }
+    cs_json_write_array_end(&c->w);
+    cs_json_write_object_end(&c->w);
+    c->actual_cost = MUTATION_COST;
+}
+
 /* ---- dispatch, cost and idempotency ---- */
 
 typedef struct operation {
@@ -995,6 +1101,8 @@ static const operation operations[] = {
     {"SetAvailable", true, op_set_available, 0, MUTATION_COST},
     {"Ship", true, op_ship, 0, MUTATION_COST},
     {"SetInvoice", true, op_set_invoice, 0, MUTATION_COST},
+    {"OrderStatus", false, op_order_status, 0, 1},
+    {"OrderCancel", true, op_order_cancel, 0, MUTATION_COST},
 };
 
 /* "query Orders(...)" or "mutation Ship(...)": the keyword and name. */
@@ -1271,8 +1379,8 @@ void sb_shopify_graphql(sb_shopify *s, cs_str shop_name, cs_str version, cs_str 
         char message[300];
         snprintf(message, sizeof(message),
                  "Unknown operation '%.*s': the sandbox serves the queries Orders, Customers, "
-                 "FulfillmentOrders, VariantsBySku, Locations and the mutations SetAvailable, "
-                 "Ship, SetInvoice",
+                 "FulfillmentOrders, VariantsBySku, Locations, OrderStatus and the mutations "
+                 "SetAvailable, Ship, SetInvoice, OrderCancel",
                  CS_STR_FMT(name));
         reply->status = 200;
         cs_json_writer w;
@@ -1441,6 +1549,8 @@ void sb_shopify_stock(sb_shopify *s, cs_str shop_name, sb_reply *reply)
 static void w_order_state(cs_json_writer *w, const sb_order *o)
 {
     cs_json_write_object_begin(w);
+    cs_json_write_key_c(w, "cancelled");
+    cs_json_write_bool(w, o->cancelled_ms != 0);
     cs_json_write_key_c(w, "fulfillments");
     cs_json_write_array_begin(w);
     int shown = o->fulfillment_count < SB_FULFILLMENTS ? o->fulfillment_count : SB_FULFILLMENTS;

@@ -5,7 +5,9 @@
  * X-Shopify-Access-Token "shpat_sandbox_{shop}" and {"query", "variables"}.
  * Operations are recognized by their name (the first word after "query" or
  * "mutation"): Orders, Customers, FulfillmentOrders, VariantsBySku, Locations,
- * SetAvailable, Ship, SetInvoice. Each checks its variables the way the
+ * OrderStatus, SetAvailable, Ship, SetInvoice, OrderCancel (orderCancel:
+ * done at once, with the order's orders/cancelled webhooks; an order
+ * cancelled already is an INVALID user error). Each checks its variables the way the
  * schema would and answers in Shopify's shapes: connections with pageInfo
  * and cursors, userErrors with codes and field paths, top-level errors for
  * invalid variables or unknown operations, and extensions.cost with the
@@ -64,8 +66,8 @@ void sb_shopify_graphql(sb_shopify *s, cs_str shop, cs_str version, cs_str token
 /* What the fake holds, for tests: a shop's stock as {"SKU-0001":
  * {"gid://shopify/Location/..": 12, ...}, ...} (stocked locations only). */
 void sb_shopify_stock(sb_shopify *s, cs_str shop, sb_reply *reply);
-/* An order's fulfillments and metafields:
- * {"fulfillments": [...], "metafields": [...], "remaining": {line id: n}}. */
+/* An order's state: {"cancelled": bool, "fulfillments": [...],
+ * "metafields": [...], "remaining": {line id: n}}. */
 void sb_shopify_order_state(sb_shopify *s, cs_str shop, int64_t order_id, sb_reply *reply);
 /* A customer checks out: a new order, answered as its REST JSON and sent as
  * an orders/create webhook. */

@@ -24,8 +24,13 @@
  * onto its Shopify order once (the "erp.invoice_number" metafield);
  * commercetools orders are skipped (no field for it without a custom type).
  *
- * The answer: {"shipments", "invoices", "written", "skipped", "retried",
- * "failed"}.
+ * Last, MAX's customer orders that changed, after their own cursor: one
+ * MAX has cancelled (status 5) gets its storefront order cancelled, once
+ * (Shopify orderCancel refunding the customer, commercetools orderState
+ * Cancelled); one the storefront cancelled first is a duplicate.
+ *
+ * The answer: {"shipments", "invoices", "cancellations", "written",
+ * "skipped", "retried", "failed"}.
  *
  * Invoked with {"replay": {"max": 100}} instead, it applies its open
  * error-queue entries again from their snapshots, after the config or the
@@ -55,6 +60,7 @@ typedef struct callback {
     /* MAX orders with a shipment to retry this run: their later ones wait */
     cs_str blocked[MAX_BLOCKED];
     size_t blocked_count;
+    int64_t cancellations; /* this run's */
 } callback;
 
 static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
@@ -390,6 +396,94 @@ static cs_outcome apply_invoice(callback *x, const cs_json *item, cs_arena *aren
     return cs_flow_record(&x->flow, &r);
 }
 
+/* ---- one cancellation ---- */
+
+/* A MAX order cancelled (status 5) whose storefront order is to be, for
+ * cs_flow_once. */
+typedef struct withdrawal {
+    callback *x;
+    cs_system system;
+    const char *key; /* the storefront order */
+    cs_arena *arena;
+} withdrawal;
+
+static cs_error ct_cancel(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                          cs_diag *diag)
+{
+    (void)user;
+    (void)order;
+    return cs_commercetools_order_state_update(CS_STR_LIT("cancelled"), version, body, diag);
+}
+
+static cs_error withdraw_commercetools(callback *x, const char *key, cs_arena *arena, bool *already,
+                                       cs_diag *diag)
+{
+    if (!x->systems.ct) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: no commercetools connection", key);
+    }
+    cs_str id = cs_str_from_c(key + strlen("commercetools:"));
+    const cs_json *order = NULL, *updated = NULL;
+    cs_error r = cs_commercetools_get_order(x->systems.ct, id, arena, &order, diag);
+    const cs_json *state = r ? NULL : cs_json_object_get(order, CS_STR_LIT("orderState"));
+    *already = state && cs_str_eq_c(state->text, "Cancelled");
+    return r || *already ? r
+                         : cs_commercetools_update_order(x->systems.ct, id, ct_cancel, NULL, arena,
+                                                         &updated, diag);
+}
+
+static cs_error withdraw(void *user, char result[256], bool *existed, cs_diag *diag)
+{
+    const withdrawal *w = user;
+    snprintf(result, 256, "%s", w->key);
+    if (w->system != CS_SYS_SHOPIFY) {
+        return withdraw_commercetools(w->x, w->key, w->arena, existed, diag);
+    }
+    const cs_shop *shop;
+    cs_str order_id;
+    cs_error r = shopify_order(w->x, w->key, &shop, &order_id, diag);
+    return r ? r
+             : cs_shopify_cancel_order(shop->api, order_id, w->x->notify_customer, w->arena,
+                                       existed, diag);
+}
+
+/* A MAX customer order that changed: when MAX has it cancelled (status 5:
+ * a MAX user cancelled it, or the warehouse gave up on every line), its
+ * storefront order is cancelled too, once (the customer refunded, nothing
+ * restocked: stock-update publishes MAX's stock). One the storefront
+ * cancelled first, which order-export cancelled in MAX, is a duplicate.
+ * Other changes are not this flow's records. */
+static cs_outcome apply_cancellation(callback *x, const cs_json *item, cs_arena *arena)
+{
+    const cs_json *status = cs_json_object_get(item, CS_STR_LIT("status"));
+    const cs_json *type = cs_json_object_get(item, CS_STR_LIT("sType"));
+    if (!status || !cs_str_eq_c(status->text, "5") || !type || !cs_str_eq_c(type->text, "CU")) {
+        return CS_OUTCOME_SKIPPED;
+    }
+    x->flow.records_in++;
+    x->cancellations++;
+    cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
+    if (!diag) {
+        return CS_OUTCOME_RETRY;
+    }
+    const cs_json *ord_num = cs_json_object_get(item, CS_STR_LIT("ordNum"));
+    cs_record_result r = {.outcome = CS_OUTCOME_FAILED,
+                          .source_id = ord_num ? ord_num->text : CS_STR_NULL,
+                          .diag = diag,
+                          .snapshot = snapshot(item, arena)};
+    r.correlation_id =
+        cs_str_from_c(cs_arena_sprintf(arena, "cancel:%.*s", CS_STR_FMT(r.source_id)));
+    char key[160] = "";
+    cs_system system = CS_SYS_NONE;
+    if ((r.error = storefront_order(x, r.source_id, &system, key, diag))) {
+        r.outcome = r.error == CS_ERR_NOT_FOUND ? CS_OUTCOME_SKIPPED : CS_OUTCOME_RETRY;
+    } else {
+        r.target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
+        withdrawal w = {x, system, key, arena};
+        r.outcome = once(x, r.correlation_id, withdraw, &w, &r.error, diag);
+    }
+    return cs_flow_record(&x->flow, &r);
+}
+
 /* ---- a run ---- */
 
 typedef cs_outcome (*apply_fn)(callback *x, const cs_json *item, cs_arena *arena);
@@ -447,8 +541,9 @@ static cs_outcome replay_one(void *user, const cs_error_entry *e, cs_str snapsho
                               .snapshot = snapshot};
         return cs_flow_record(&x->flow, &r);
     }
-    return strncmp(e->correlation_id, "invoice:", 8) == 0 ? apply_invoice(x, item, arena)
-                                                          : apply(x, item, arena);
+    return strncmp(e->correlation_id, "invoice:", 8) == 0  ? apply_invoice(x, item, arena)
+           : strncmp(e->correlation_id, "cancel:", 7) == 0 ? apply_cancellation(x, item, arena)
+                                                           : apply(x, item, arena);
 }
 
 static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, cs_diag *diag)
@@ -481,12 +576,17 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
     if (!r) {
         r = sweep(x, "invoices", apply_invoice, inv->arena, diag);
     }
+    int64_t invoices = x->flow.records_in - shipments;
+    x->cancellations = 0;
+    if (!r) {
+        r = sweep(x, "sales-orders", apply_cancellation, inv->arena, diag);
+    }
     if (!r) {
         const int64_t *n = x->flow.counts;
         r = cs_buf_appendf(response,
-                           "{\"shipments\":%lld,\"invoices\":%lld,\"written\":%lld,"
-                           "\"skipped\":%lld,\"retried\":%lld,\"failed\":%lld}",
-                           (long long)shipments, (long long)(x->flow.records_in - shipments),
+                           "{\"shipments\":%lld,\"invoices\":%lld,\"cancellations\":%lld,"
+                           "\"written\":%lld,\"skipped\":%lld,\"retried\":%lld,\"failed\":%lld}",
+                           (long long)shipments, (long long)invoices, (long long)x->cancellations,
                            (long long)n[CS_OUTCOME_WRITTEN],
                            (long long)(n[CS_OUTCOME_SKIPPED] + n[CS_OUTCOME_DUPLICATE]),
                            (long long)n[CS_OUTCOME_RETRY], (long long)n[CS_OUTCOME_FAILED]);

@@ -848,3 +848,65 @@ cs_error cs_shopify_set_invoice(cs_shopify *s, cs_str order_id, cs_str invoice_n
     cs_buf_clean_up(&variables);
     return r ? r : user_errors(cs_shopify_object(data, "metafieldsSet"), "metafieldsSet", diag);
 }
+
+static const char order_status_query[] =
+    "query OrderStatus($id: ID!) { order(id: $id) { id cancelledAt } }";
+static const char order_cancel_mutation[] =
+    "mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, "
+    "$restock: Boolean!, $notifyCustomer: Boolean) { orderCancel(orderId: $orderId, reason: "
+    "$reason, refund: $refund, restock: $restock, notifyCustomer: $notifyCustomer) { job { id "
+    "done } orderCancelUserErrors { field message code } } }";
+
+/* Whether Shopify has the order cancelled; CS_ERR_NOT_FOUND without it. */
+static cs_error cancelled(cs_shopify *s, const char *gid, cs_arena *arena, bool *yes, cs_diag *diag)
+{
+    cs_buf variables;
+    cs_buf_init(&variables, 0);
+    const cs_json *data = NULL;
+    cs_error r = id_variables(gid, &variables, diag);
+    if (!r) {
+        r = cs_shopify_request(s, order_status_query, cs_buf_view(&variables), arena, &data, diag);
+    }
+    cs_buf_clean_up(&variables);
+    const cs_json *order = r ? NULL : cs_shopify_object(data, "order");
+    if (!r && !order) {
+        r = cs_diag_set(diag, CS_ERR_NOT_FOUND, "Shopify has no order %s", gid);
+    }
+    *yes = order && cs_shopify_text(order, "cancelledAt").len > 0;
+    return r;
+}
+
+cs_error cs_shopify_cancel_order(cs_shopify *s, cs_str order_id, bool notify_customer,
+                                 cs_arena *arena, bool *already, cs_diag *diag)
+{
+    char *gid = order_gid(order_id, arena);
+    if (!gid) {
+        return cs_arena_full(arena, diag);
+    }
+    cs_error r = cancelled(s, gid, arena, already, diag);
+    if (r || *already) {
+        return r;
+    }
+    cs_buf variables;
+    cs_buf_init(&variables, 0);
+    cs_buf_appendf(&variables,
+                   "{\"orderId\":\"%s\",\"reason\":\"OTHER\",\"refund\":true,\"restock\":false,"
+                   "\"notifyCustomer\":%s}",
+                   gid, notify_customer ? "true" : "false");
+    const cs_json *data = NULL;
+    r = cs_shopify_request(s, order_cancel_mutation, cs_buf_view(&variables), arena, &data, diag);
+    cs_buf_clean_up(&variables);
+    const cs_json *payload = r ? NULL : cs_shopify_object(data, "orderCancel");
+    const cs_json *error =
+        cs_json_array_at(cs_json_object_get(payload, CS_STR_LIT("orderCancelUserErrors")), 0);
+    if (!r && error) {
+        cs_str code = cs_shopify_text(error, "code");
+        r = cs_diag_set(diag,
+                        cs_str_eq_c(code, "INVALID") ? CS_ERR_HTTP_CONFLICT : CS_ERR_HTTP_PERMANENT,
+                        "orderCancel: %.*s: %.*s", CS_STR_FMT(code),
+                        CS_STR_FMT(cs_shopify_text(error, "message")));
+    } else if (!r && !payload) {
+        r = cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "orderCancel: Shopify answered no payload");
+    }
+    return r;
+}

@@ -162,4 +162,12 @@ cs_error cs_shopify_ship(cs_shopify *s, cs_str order_id, const cs_shipment *ship
 cs_error cs_shopify_set_invoice(cs_shopify *s, cs_str order_id, cs_str invoice_number,
                                 cs_arena *arena, cs_diag *diag);
 
+/* Cancels the order (orderCancel, reason OTHER, refunding the customer,
+ * not restocking: the ERP's stock is published on its own), unless it is
+ * cancelled already (*already then). An order Shopify does not have is
+ * CS_ERR_NOT_FOUND; one cancelled meanwhile by someone else is
+ * CS_ERR_HTTP_CONFLICT (read again, it is *already). */
+cs_error cs_shopify_cancel_order(cs_shopify *s, cs_str order_id, bool notify_customer,
+                                 cs_arena *arena, bool *already, cs_diag *diag);
+
 #endif

@@ -3,7 +3,8 @@
  * shipment reaches its storefront order once (a Shopify fulfillment with
  * tracking, a commercetools delivery), however often the schedule runs or
  * a shipment is pushed onto the shipment queue; a shipment the storefront
- * refused is replayed from the error queue. */
+ * refused is replayed from the error queue; an order MAX cancels is
+ * cancelled in the storefront. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "connectors/commercetools/client.h"
 #include "connectors/exactmax/client.h"
 #include "core/timestamp.h"
 #include "emulator/sandbox/exactmax.h"
@@ -225,6 +227,69 @@ static void a_pushed_shipment_lands_once(void **st)
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
 }
 
+/* A MAX user cancels the MAX order of the storefront order with this
+ * customer PO (waiting until order-export has made it). */
+static void cancel_in_max(const char *po)
+{
+    const cs_json *order = NULL;
+    for (int i = 0; i < 300 && !order; i++) {
+        size_t count;
+        const cs_json **all = test_project_max_orders(&test_scenario, "CU", &count);
+        for (size_t k = 0; k < count && !order; k++) {
+            const cs_json *cust_po = cs_json_object_get(all[k], CS_STR_LIT("custPo"));
+            order = cust_po && cs_str_eq_c(cust_po->text, po) ? all[k] : NULL;
+        }
+        usleep(order ? 0 : 100 * 1000);
+    }
+    assert_non_null(order);
+    char url[96];
+    snprintf(url, sizeof(url), "%s/max/v1", test_scenario.sandbox_url);
+    cs_exactmax_config config = {.base_url = url, .key = CS_STR_LIT(SB_EXACTMAX_KEY)};
+    cs_exactmax *max = cs_exactmax_new(test_scenario.http, &config, NULL);
+    const cs_json *updated;
+    cs_diag diag;
+    if (cs_exactmax_update_order(max, cs_json_object_get(order, CS_STR_LIT("ordNum"))->text,
+                                 CS_STR_LIT("{\"status\":\"5\"}"), CS_STR_NULL, &test_arena,
+                                 &updated, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    cs_exactmax_destroy(max);
+}
+
+/* The callback passes the cancellation on once; the storefront's own
+ * cancel message that follows finds MAX's order cancelled already. */
+static void callback_cancels_once(void)
+{
+    const cs_json *run = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
+    assert_int_equal(test_json_int(run, "cancellations"), 1);
+    assert_int_equal(test_json_int(run, "failed"), 0);
+    usleep(1500 * 1000);
+    const cs_json *again = test_project_invoke(&test_scenario, "fulfillment-callback", "{}");
+    assert_int_equal(test_json_int(again, "cancellations"), 0);
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+}
+
+static void a_max_cancellation_reaches_shopify(void **st)
+{
+    (void)st;
+    long status;
+    char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
+                                           "{}", &status);
+    assert_int_equal(status, 200);
+    const cs_json *order = test_parse(&test_arena, text, strlen(text));
+    char id[24], po[32], url[256];
+    snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("id"))->text));
+    snprintf(po, sizeof(po), "us-%.*s",
+             CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("order_number"))->text));
+    cancel_in_max(po);
+    callback_cancels_once();
+    snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s", test_scenario.sandbox_url,
+             id);
+    text = test_get(test_scenario.http, url, &status);
+    assert_non_null(strstr(text, "\"cancelled\":true"));
+}
+
 static void shipments_become_deliveries_once(void **st)
 {
     (void)st;
@@ -245,15 +310,45 @@ static void shipments_become_deliveries_once(void **st)
     callback_applies(shipments, invoices, 0); /* commercetools: invoices skipped */
 }
 
+static void a_max_cancellation_reaches_commercetools(void **st)
+{
+    (void)st;
+    long status;
+    char *text =
+        test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders", "{}", &status);
+    assert_int_equal(status, 201);
+    const cs_json *order = test_parse(&test_arena, text, strlen(text));
+    cs_str id = cs_json_object_get(order, CS_STR_LIT("id"))->text;
+    char po[48];
+    snprintf(po, sizeof(po), "%.*s-%.*s", CS_STR_FMT(cs_json_path(order, "store.key")->text),
+             CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("orderNumber"))->text));
+    cancel_in_max(po);
+    callback_cancels_once();
+    char auth[128], api[128];
+    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", test_scenario.sandbox_url);
+    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", test_scenario.sandbox_url);
+    cs_commercetools_config config = {.auth_url = auth,
+                                      .api_url = api,
+                                      .client_id = CS_STR_LIT("sandbox-client"),
+                                      .client_secret = CS_STR_LIT("sandbox-secret")};
+    cs_commercetools *ct = cs_commercetools_new(test_scenario.http, &config, NULL);
+    const cs_json *now = NULL;
+    assert_int_equal(cs_commercetools_get_order(ct, id, &test_arena, &now, NULL), CS_ERR_OK);
+    assert_true(cs_str_eq_c(cs_json_object_get(now, CS_STR_LIT("orderState"))->text, "Cancelled"));
+    cs_commercetools_destroy(ct);
+}
+
 int main(void)
 {
     const struct CMUnitTest shopify[] = {
         cmocka_unit_test(shipments_become_fulfillments_once),
         cmocka_unit_test(a_refused_shipment_is_replayed),
         cmocka_unit_test(a_pushed_shipment_lands_once),
+        cmocka_unit_test(a_max_cancellation_reaches_shopify),
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(shipments_become_deliveries_once),
+        cmocka_unit_test(a_max_cancellation_reaches_commercetools),
     };
     return cmocka_run_group_tests_name("fulfillment_shopify", shopify, test_scenario_shopify,
                                        test_scenario_stop) |
