@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/money.h"
 #include "core/timestamp.h"
 #include "export/export.h"
 
@@ -189,6 +190,104 @@ static bool stops(cs_outcome o)
     return o == CS_OUTCOME_RETRY || o == CS_OUTCOME_FAILED;
 }
 
+/* ---- an order changed after its export ---- */
+
+enum { MAX_PARTS = 64 };
+
+/* Units per part number. */
+typedef struct part_units {
+    cs_str part;
+    int64_t units;
+} part_units;
+
+static size_t add_units(part_units *list, size_t n, cs_str part, int64_t units)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cs_str_eq(list[i].part, part)) {
+            list[i].units += units;
+            return n;
+        }
+    }
+    if (n < MAX_PARTS) {
+        list[n++] = (part_units){part, units};
+    }
+    return n;
+}
+
+static int64_t units_of(const part_units *list, size_t n, cs_str part)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cs_str_eq(list[i].part, part)) {
+            return list[i].units;
+        }
+    }
+    return -1;
+}
+
+static bool same_units(const part_units *a, size_t na, const part_units *b, size_t nb)
+{
+    bool same = na == nb;
+    for (size_t i = 0; i < na && same; i++) {
+        same = units_of(b, nb, a[i].part) == a[i].units;
+    }
+    return same;
+}
+
+static void describe(const part_units *list, size_t n, char *out, size_t len)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && at < len; i++) {
+        int w = snprintf(out + at, len - at, "%s%.*s x%lld", i ? ", " : "",
+                         CS_STR_FMT(list[i].part), (long long)list[i].units);
+        at += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* MAX's order against the order as the storefront has it now: the same
+ * units of the same parts (discount and freight lines aside), or the order
+ * was edited after its export (or its SKUs mapped anew). The MAX bridge
+ * cannot change an order's lines, so that is the record's error, for a
+ * MAX user to resolve before the entry is replayed. */
+static cs_outcome check_lines(cs_export *x, const cs_export_job *job, const char *ord_num,
+                              cs_arena *arena, cs_error *error, cs_diag *diag)
+{
+    const cs_json *order = NULL;
+    *error = cs_exactmax_get_order(x->systems.max, cs_str_from_c(ord_num), arena, &order, diag);
+    if (*error) {
+        return cs_export_transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
+    }
+    part_units in_max[MAX_PARTS], now[MAX_PARTS];
+    size_t n_max = 0, n_now = 0;
+    const cs_json *lines = cs_json_object_get(order, CS_STR_LIT("lines"));
+    for (const cs_json *l = lines ? lines->first : NULL; l; l = l->next) {
+        const cs_json *part = cs_json_object_get(l, CS_STR_LIT("prtNum"));
+        const cs_json *qty = cs_json_object_get(l, CS_STR_LIT("qty"));
+        int64_t units = 0;
+        if (part && qty && !cs_decimal_parse(qty->text, 0, &units, NULL) &&
+            !cs_str_eq(part->text, x->opts.discount_part) &&
+            !cs_str_eq(part->text, x->opts.freight_part)) {
+            n_max = add_units(in_max, n_max, part->text, units);
+        }
+    }
+    for (size_t i = 0; i < job->order->line_count; i++) {
+        const cs_order_line *l = &job->order->lines[i];
+        n_now = add_units(now, n_now, l->item_code, l->quantity);
+    }
+    if (same_units(in_max, n_max, now, n_now)) {
+        return CS_OUTCOME_DUPLICATE;
+    }
+    char had[96], has[96];
+    describe(in_max, n_max, had, sizeof(had));
+    describe(now, n_now, has, sizeof(has));
+    *error = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                         "lines: MAX order %s has %s, the order now %s; the MAX bridge cannot "
+                         "change lines: change it in MAX, then replay this entry",
+                         ord_num, had, has);
+    cs_diag_set_field(diag, "lines");
+    return CS_OUTCOME_FAILED;
+}
+
 void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
@@ -197,6 +296,9 @@ void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena, cs
                                      &out->error, diag)
                               : find_exported(x, job, ord_num, &out->error, diag);
     bool wrote = o == CS_OUTCOME_WRITTEN;
+    if (job->order && o == CS_OUTCOME_DUPLICATE && !job->cancel) {
+        o = check_lines(x, job, ord_num, arena, &out->error, diag);
+    }
     if (job->cancel && !stops(o)) {
         char *number = cs_arena_strndup(arena, cs_str_from_c(ord_num));
         char cancelled[16] = "";

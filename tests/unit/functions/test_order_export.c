@@ -271,6 +271,57 @@ static void an_eventbridge_event_lands_once(void **st)
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1); /* the bad one */
 }
 
+/* An order edited after its export (a line's variant swapped): MAX's
+ * order still has the old part, and the bridge cannot change lines, so
+ * the update goes to the error queue naming both, for a MAX user. */
+static bool flagged(void *correlation_id)
+{
+    cs_error_entry *entries;
+    size_t n = test_project_errors(&test_scenario, "open", &entries);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(entries[i].correlation_id, correlation_id) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void an_edited_order_is_flagged(void **st)
+{
+    (void)st;
+    long status;
+    char *order = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
+                                            "{}", &status);
+    assert_int_equal(status, 200);
+    const cs_json *json = test_parse(&test_arena, order, strlen(order));
+    char po[32], correlation[64], absent[16] = "";
+    snprintf(po, sizeof(po), "us-%.*s", CS_STR_FMT(text(json, "order_number")));
+    snprintf(correlation, sizeof(correlation), "shopify:us:%.*s", CS_STR_FMT(text(json, "id")));
+    wait_for(in_max, po);
+    for (int k = 1; k <= 24 && !absent[0]; k++) {
+        char sku[16];
+        snprintf(sku, sizeof(sku), "SKU-%04d", k);
+        snprintf(absent, sizeof(absent), "%s", strstr(order, sku) ? "" : sku);
+    }
+    char *sku_at = strstr(order, "\"sku\":\"SKU-");
+    assert_non_null(sku_at);
+    memcpy(sku_at + strlen("\"sku\":\""), absent, 8);
+    test_project_send_webhook(&test_scenario, cs_str_from_c(order), "us-store.myshopify.com",
+                              "edited-order");
+    wait_for(flagged, correlation);
+    cs_state *state = test_project_state(&test_scenario);
+    cs_error_entry entry;
+    cs_buf snapshot;
+    cs_buf_init(&snapshot, 0);
+    assert_int_equal(cs_state_error_get(state, correlation, &test_arena, &entry, &snapshot, NULL),
+                     CS_ERR_OK);
+    assert_non_null(strstr(entry.message, "the MAX bridge cannot change lines"));
+    assert_non_null(strstr(entry.message, absent));
+    cs_buf_clean_up(&snapshot);
+    cs_state_close(state);
+    assert_int_equal(max_orders("CU", po, NULL, 0), 1);
+}
+
 /* ---- commercetools ---- */
 
 static cs_commercetools *ct_client(void)
@@ -474,6 +525,7 @@ int main(void)
         cmocka_unit_test(each_order_lands_once),
         cmocka_unit_test(a_cancel_and_a_refund_land_once),
         cmocka_unit_test(an_eventbridge_event_lands_once),
+        cmocka_unit_test(an_edited_order_is_flagged),
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(ct_orders_land_once_and_cancel),
