@@ -143,3 +143,10 @@ bool test_write_with(const char *path, const char *text, const char *before, con
     fputs(mark, f);
     return fclose(f) == 0;
 }
+
+char *test_replace(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    return cs_arena_sprintf(&test_arena, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}

@@ -29,6 +29,10 @@ void test_expect_text(const char *what, const char *got, const char *expected);
  * golden fixture (a path under tests/fixtures), byte for byte. */
 void test_expect_canonical(const cs_schema *schema, const void *record, const char *golden);
 
+/* text with its first `from` replaced by `to`, in test_arena; fails the
+ * test when from is not in text. */
+char *test_replace(const char *text, const char *from, const char *to);
+
 /* Writes text to path with `insert` put before the first `before`; false
  * when before is not in text or the file cannot be written. */
 bool test_write_with(const char *path, const char *text, const char *before, const char *insert);

@@ -130,14 +130,6 @@ static void shopify_place(int i, expected *out)
         order.total.minor_units - (order.taxes_included ? 0 : order.tax_total.minor_units);
 }
 
-/* text with its first `from` replaced by `to`, in test_arena. */
-static char *replace(const char *text, const char *from, const char *to)
-{
-    const char *at = strstr(text, from);
-    assert_non_null(at);
-    return cs_arena_sprintf(&test_arena, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-}
-
 static void shopify_subscribe(void)
 {
     char subscribe[512];
@@ -163,9 +155,9 @@ static void shopify_send_bad(int k)
     snprintf(id, sizeof(id), "\"id\": %d", 450789469 + k);
     snprintf(name, sizeof(name), "\"name\": \"#%d\"", 90001 + k);
     snprintf(number, sizeof(number), "\"order_number\": %d", 90001 + k);
-    char *body = replace(fixture, "\"id\": 450789469", id);
-    body = replace(body, "\"name\": \"#1001\"", name);
-    body = replace(body, "\"order_number\": 1001", number);
+    char *body = test_replace(fixture, "\"id\": 450789469", id);
+    body = test_replace(body, "\"name\": \"#1001\"", name);
+    body = test_replace(body, "\"order_number\": 1001", number);
     free(fixture);
     snprintf(webhook, sizeof(webhook), "bad-order-%d", k);
     test_project_send_webhook(&project, cs_str_from_c(body), "us-store.myshopify.com", webhook);
@@ -202,7 +194,7 @@ static void ct_place(int i, expected *out)
 static char *replace_all(char *text, const char *from, const char *to)
 {
     while (strstr(text, from)) {
-        text = replace(text, from, to);
+        text = test_replace(text, from, to);
     }
     return text;
 }
@@ -226,9 +218,9 @@ static void ct_send_bad(int k)
     body = replace_all(body, "CT-10042", number);
     /* Its hoodie's item code attribute names a part MAX has: only the socks
      * (no attribute, not in the SKU table) are unknown. */
-    body = replace(body, "HD-100-BLK-M", "P-SKU-0003");
+    body = test_replace(body, "HD-100-BLK-M", "P-SKU-0003");
     snprintf(id, sizeof(id), "\"msg-bad-%d\"", k);
-    body = replace(body, "\"msg-1\"", id);
+    body = test_replace(body, "\"msg-1\"", id);
     cs_buf_clean_up(&message);
     free(fixture);
     char queue[128];
