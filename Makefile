@@ -12,7 +12,7 @@ SAN ?=
 
 DEB_PACKAGES := build-essential pkg-config libcurl4-openssl-dev libyajl-dev uuid-dev \
                 libcmocka-dev libmicrohttpd-dev libsqlite3-dev libyaml-dev libssl-dev \
-                clang-format clang libclang-rt-14-dev curl openssl
+                clang-format clang libclang-rt-14-dev curl openssl zip unzip binutils
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -I. -Ishared -Iruntime -Itests/support
@@ -65,6 +65,8 @@ EMULATOR_BIN := $(BUILD)/bin/emulator
 SANDBOX_BIN := $(BUILD)/bin/sandbox
 ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
+
+.PHONY: package
 .PHONY: sam-artifacts run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator bench-e2e demo \
         lint-template \
         fuzz fuzz-regress
@@ -118,6 +120,16 @@ build-%: $$(BUILD)/functions/$$(call flow_of,%)/bootstrap
 	cp infra/config/*.json $(ARTIFACTS_DIR)/config/
 
 # The same layout under $(BUILD)/sam, for the emulator's --build-dir.
+# make package: build/package/<LogicalId>.zip per function, bootstrap and
+# the configs with every non-glibc shared library under lib/, checked to
+# need no glibc newer than Amazon Linux 2023's (tools/package.sh).
+package: $(FLOW_BINS)
+	@rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package
+	@for id in $(SAM_IDS); do \
+	    $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/package/$$id >/dev/null && \
+	    bash tools/package.sh $(BUILD)/package/$$id $(BUILD)/package/$$id.zip || exit 1; \
+	done
+
 sam-artifacts: $(FLOW_BINS)
 	@for id in $(SAM_IDS); do \
 	    $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/sam/$$id >/dev/null || exit 1; \
@@ -150,7 +162,7 @@ unit-tests: $(UNIT_BIN) $(TEST_FUNCTION) $(EMULATOR_BIN) sam-artifacts
 # Each test binary runs as its own process under a timeout; all run even when
 # one fails, and the exit status says whether any did.
 test: deps
-	@$(MAKE) --no-print-directory unit-tests all
+	@$(MAKE) --no-print-directory unit-tests all package
 	@BUILD=$(BUILD) bash tools/run-tests.sh $(UNIT_BIN)
 	@$(MAKE) --no-print-directory lint-template
 	@bash tests/node/run.sh $(BUILD)
@@ -162,6 +174,7 @@ lint-template:
 	else echo "cfn-lint not found: template.yaml NOT checked" >&2; fi
 
 test-asan: deps
+	@$(MAKE) --no-print-directory package
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit-tests
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    bash tools/run-tests.sh $(UNIT_BIN:$(BUILD)/%=build/asan/%)

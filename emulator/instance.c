@@ -271,7 +271,7 @@ static cs_error serve(em_instance *inst, cs_diag *diag)
 
 /* ---- the process ---- */
 
-enum { LAMBDA_VARS = 19 };
+enum { LAMBDA_VARS = 20 };
 
 static bool add_var(char **env, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -325,6 +325,9 @@ static char **lambda_environment(const em_instance *inst)
               add_var(env, &n, "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023") &&
               add_var(env, &n, "LAMBDA_TASK_ROOT=%s", c->task_root) &&
               add_var(env, &n, "LAMBDA_RUNTIME_DIR=%s", c->task_root) &&
+              /* Lambda's puts /var/task and /var/task/lib first: a package's
+               * own libraries (make package) win over the machine's. */
+              add_var(env, &n, "LD_LIBRARY_PATH=%s:%s/lib", c->task_root, c->task_root) &&
               add_var(env, &n, "_HANDLER=%s", c->handler ? c->handler : "bootstrap") &&
               add_var(env, &n, "TZ=:UTC") && add_var(env, &n, "LANG=en_US.UTF-8") &&
               /* The execution role's credentials, as Lambda gives them; the

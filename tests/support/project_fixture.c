@@ -120,9 +120,15 @@ static int start_emulator(test_project *p, uint16_t port)
     for (size_t i = 0; i < PARAMS; i++) {
         overrides[n++] = params[i];
     }
-    const char *build = getenv("BUILD");
+    /* The functions as make builds them, or (CS_FUNCTIONS_DIR) another
+     * directory of <LogicalId>/bootstrap, such as unpacked packages. */
+    const char *build = getenv("BUILD"), *functions = getenv("CS_FUNCTIONS_DIR");
     char build_dir[256];
-    snprintf(build_dir, sizeof(build_dir), "%s/sam", build ? build : "build");
+    snprintf(build_dir, sizeof(build_dir), "%s%s",
+             functions ? functions
+             : build   ? build
+                       : "build",
+             functions ? "" : "/sam");
     em_service_opts opts = {.template_path = "template.yaml",
                             .port = port,
                             .state_dir = p->dir,

@@ -1,7 +1,8 @@
 /* The product as a user runs it locally, for scenario tests: the sandbox,
  * and the emulator on the project's template.yaml with one integration
  * config, pointed at the sandbox, its state (SQLite) and snapshots in a new
- * temporary directory. Functions run from $BUILD/sam, as make fills it. */
+ * temporary directory. Functions run from $BUILD/sam, as make fills it, or
+ * from $CS_FUNCTIONS_DIR when set. */
 #ifndef CS_TESTS_PROJECT_FIXTURE_H
 #define CS_TESTS_PROJECT_FIXTURE_H
 
