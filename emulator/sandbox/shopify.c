@@ -428,17 +428,27 @@ static void w_fulfillment_order(cs_json_writer *w, const sb_shop *shop, const sb
     cs_json_write_object_end(w);
 }
 
-static void op_fulfillment_orders(call *c)
+/* The order $id names, its "order" key written; NULL after a bad
+ * variable, or with null written as Shopify answers an unknown id. */
+static const sb_order *order_of_id(call *c)
 {
     cs_str id;
     if (!string_var(c, "id", true, &id)) {
-        return;
+        return NULL;
     }
     const sb_order *o = sb_shop_order(c->shop, gid_number(id, "Order"));
     cs_json_write_key_c(&c->w, "order");
     if (!o) {
-        cs_json_write_null(&c->w); /* as Shopify answers an unknown id */
+        cs_json_write_null(&c->w);
         c->actual_cost = 1;
+    }
+    return o;
+}
+
+static void op_fulfillment_orders(call *c)
+{
+    const sb_order *o = order_of_id(c);
+    if (!o) {
         return;
     }
     cs_json_write_object_begin(&c->w);
@@ -982,24 +992,18 @@ static void op_set_invoice(call *c)
 
 static void op_order_status(call *c)
 {
-    cs_str id;
-    if (!string_var(c, "id", true, &id)) {
+    const sb_order *o = order_of_id(c);
+    if (!o) {
         return;
     }
-    const sb_order *o = sb_shop_order(c->shop, gid_number(id, "Order"));
-    cs_json_write_key_c(&c->w, "order");
-    if (!o) {
-        cs_json_write_null(&c->w);
+    cs_json_write_object_begin(&c->w);
+    sb_json_gid(&c->w, "id", "Order", o->id);
+    if (o->cancelled_ms) {
+        sb_json_time(&c->w, "cancelledAt", o->cancelled_ms);
     } else {
-        cs_json_write_object_begin(&c->w);
-        sb_json_gid(&c->w, "id", "Order", o->id);
-        if (o->cancelled_ms) {
-            sb_json_time(&c->w, "cancelledAt", o->cancelled_ms);
-        } else {
-            sb_json_str(&c->w, "cancelledAt", NULL);
-        }
-        cs_json_write_object_end(&c->w);
+        sb_json_str(&c->w, "cancelledAt", NULL);
     }
+    cs_json_write_object_end(&c->w);
     c->actual_cost = 1;
 }
 

@@ -272,6 +272,19 @@ char *test_project_sandbox_post(test_project *p, const char *path, const char *b
     return test_post(p->http, url, NULL, body, status);
 }
 
+const cs_json *test_project_place_order(test_project *p, const char *shop, char **text)
+{
+    char path[96];
+    long status;
+    snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shop);
+    char *answer = test_project_sandbox_post(p, path, "{}", &status);
+    assert_int_equal(status, 200);
+    if (text) {
+        *text = answer;
+    }
+    return test_parse(&test_arena, answer, strlen(answer));
+}
+
 void test_project_send(test_project *p, const char *queue_url, cs_str body,
                        const char *const *attributes)
 {

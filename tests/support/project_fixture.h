@@ -75,6 +75,10 @@ void test_project_send_webhook(test_project *p, cs_str body, const char *shop_do
 /* The emulator's URL for a queue of the template. */
 void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len);
 
+/* A customer checks out in a sandbox shop ("us-store"): the order as its
+ * REST JSON, parsed, and (when text is not NULL) its text, in test_arena. */
+const cs_json *test_project_place_order(test_project *p, const char *shop, char **text);
+
 /* POST to the sandbox (path from its root); the answer in test_arena. */
 char *test_project_sandbox_post(test_project *p, const char *path, const char *body, long *status);
 

@@ -82,10 +82,7 @@ static void shipments_become_fulfillments_once(void **st)
     assert_int_equal(status, 204);
     char ids[ORDERS][24];
     for (int i = 0; i < ORDERS; i++) {
-        char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
-                                               "{}", &status);
-        assert_int_equal(status, 200);
-        const cs_json *order = test_parse(&test_arena, text, strlen(text));
+        const cs_json *order = test_project_place_order(&test_scenario, "us-store", NULL);
         cs_str id = cs_json_object_get(order, CS_STR_LIT("id"))->text;
         snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(id));
     }
@@ -192,11 +189,7 @@ static size_t fulfillments_of(const char *order_id)
 static void a_pushed_shipment_lands_once(void **st)
 {
     (void)st;
-    long status;
-    char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
-                                           "{}", &status);
-    assert_int_equal(status, 200);
-    const cs_json *order = test_parse(&test_arena, text, strlen(text));
+    const cs_json *order = test_project_place_order(&test_scenario, "us-store", NULL);
     char id[24], po[32];
     snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("id"))->text));
     snprintf(po, sizeof(po), "us-%.*s",
@@ -274,10 +267,7 @@ static void a_max_cancellation_reaches_shopify(void **st)
 {
     (void)st;
     long status;
-    char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
-                                           "{}", &status);
-    assert_int_equal(status, 200);
-    const cs_json *order = test_parse(&test_arena, text, strlen(text));
+    const cs_json *order = test_project_place_order(&test_scenario, "us-store", NULL);
     char id[24], po[32], url[256];
     snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("id"))->text));
     snprintf(po, sizeof(po), "us-%.*s",
@@ -286,8 +276,8 @@ static void a_max_cancellation_reaches_shopify(void **st)
     callback_cancels_once();
     snprintf(url, sizeof(url), "%s/_sandbox/shopify/us-store/orders/%s", test_scenario.sandbox_url,
              id);
-    text = test_get(test_scenario.http, url, &status);
-    assert_non_null(strstr(text, "\"cancelled\":true"));
+    char *state = test_get(test_scenario.http, url, &status);
+    assert_non_null(strstr(state, "\"cancelled\":true"));
 }
 
 static void shipments_become_deliveries_once(void **st)

@@ -176,12 +176,7 @@ static void each_order_lands_once(void **st)
 /* A new order in a shop; its id and number from the fake's answer. */
 static void place(const char *shop, char id[24], char number[16])
 {
-    char path[96];
-    long status;
-    snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shop);
-    char *answer = test_project_sandbox_post(&test_scenario, path, "{}", &status);
-    assert_int_equal(status, 200);
-    const cs_json *order = test_parse(&test_arena, answer, strlen(answer));
+    const cs_json *order = test_project_place_order(&test_scenario, shop, NULL);
     snprintf(id, 24, "%.*s", CS_STR_FMT(text(order, "id")));
     snprintf(number, 16, "%.*s", CS_STR_FMT(text(order, "order_number")));
 }
@@ -245,12 +240,10 @@ static void an_eventbridge_event_lands_once(void **st)
     test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/jp-store/webhooks",
                               "{\"address\":\"\"}", &status);
     assert_int_equal(status, 204);
-    char *order = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/jp-store/orders",
-                                            "{}", &status);
-    assert_int_equal(status, 200);
+    char *order;
+    const cs_json *placed = test_project_place_order(&test_scenario, "jp-store", &order);
     char po[32];
-    snprintf(po, sizeof(po), "jp-%.*s",
-             CS_STR_FMT(text(test_parse(&test_arena, order, strlen(order)), "order_number")));
+    snprintf(po, sizeof(po), "jp-%.*s", CS_STR_FMT(text(placed, "order_number")));
     char *event = cs_arena_sprintf(
         &test_arena,
         "{\"version\":\"0\",\"id\":\"5c8d2f6e-0b1a-4c3d-9e8f-7a6b5c4d3e2f\","
@@ -289,11 +282,8 @@ static bool flagged(void *correlation_id)
 static void an_edited_order_is_flagged(void **st)
 {
     (void)st;
-    long status;
-    char *order = test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders",
-                                            "{}", &status);
-    assert_int_equal(status, 200);
-    const cs_json *json = test_parse(&test_arena, order, strlen(order));
+    char *order;
+    const cs_json *json = test_project_place_order(&test_scenario, "us-store", &order);
     char po[32], correlation[64], absent[16] = "";
     snprintf(po, sizeof(po), "us-%.*s", CS_STR_FMT(text(json, "order_number")));
     snprintf(correlation, sizeof(correlation), "shopify:us:%.*s", CS_STR_FMT(text(json, "id")));

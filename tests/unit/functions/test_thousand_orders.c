@@ -110,12 +110,7 @@ static void expect(const cs_order *order, expected *out)
 static void shopify_place(int i, expected *out)
 {
     size_t s = (size_t)i % 3;
-    char path[96];
-    long status;
-    snprintf(path, sizeof(path), "/_sandbox/shopify/%s/orders", shops[s]);
-    char *answer = test_project_sandbox_post(&project, path, "{}", &status);
-    assert_int_equal(status, 200);
-    const cs_json *json = test_parse(&test_arena, answer, strlen(answer));
+    const cs_json *json = test_project_place_order(&project, shops[s], NULL);
     cs_order order;
     cs_problems problems;
     cs_problems_init(&problems, &test_arena);
