@@ -285,6 +285,28 @@ const cs_json *test_project_place_order(test_project *p, const char *shop, char 
     return test_parse(&test_arena, answer, strlen(answer));
 }
 
+const cs_json *test_project_place_ct_order(test_project *p)
+{
+    long status;
+    char *answer = test_project_sandbox_post(p, "/_sandbox/commercetools/orders", "{}", &status);
+    assert_int_equal(status, 201);
+    return test_parse(&test_arena, answer, strlen(answer));
+}
+
+cs_commercetools *test_project_commercetools(test_project *p)
+{
+    char auth[128], api[128];
+    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", p->sandbox_url);
+    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", p->sandbox_url);
+    cs_commercetools_config config = {.auth_url = auth,
+                                      .api_url = api,
+                                      .client_id = CS_STR_LIT("sandbox-client"),
+                                      .client_secret = CS_STR_LIT("sandbox-secret")};
+    cs_commercetools *ct = cs_commercetools_new(p->http, &config, NULL);
+    assert_non_null(ct);
+    return ct;
+}
+
 void test_project_send(test_project *p, const char *queue_url, cs_str body,
                        const char *const *attributes)
 {

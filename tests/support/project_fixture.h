@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "connectors/commercetools/client.h"
 #include "core/json.h"
 #include "emulator/sandbox/sandbox.h"
 #include "emulator/service.h"
@@ -78,6 +79,11 @@ void test_project_queue_url(const test_project *p, const char *queue, char *out,
 /* A customer checks out in a sandbox shop ("us-store"): the order as its
  * REST JSON, parsed, and (when text is not NULL) its text, in test_arena. */
 const cs_json *test_project_place_order(test_project *p, const char *shop, char **text);
+
+/* The same in the sandbox's commercetools project (its Order JSON). */
+const cs_json *test_project_place_ct_order(test_project *p);
+/* A commercetools client of the sandbox's project; the caller destroys it. */
+cs_commercetools *test_project_commercetools(test_project *p);
 
 /* POST to the sandbox (path from its root); the answer in test_arena. */
 char *test_project_sandbox_post(test_project *p, const char *path, const char *body, long *status);

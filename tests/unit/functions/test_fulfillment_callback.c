@@ -303,25 +303,14 @@ static void shipments_become_deliveries_once(void **st)
 static void a_max_cancellation_reaches_commercetools(void **st)
 {
     (void)st;
-    long status;
-    char *text =
-        test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders", "{}", &status);
-    assert_int_equal(status, 201);
-    const cs_json *order = test_parse(&test_arena, text, strlen(text));
+    const cs_json *order = test_project_place_ct_order(&test_scenario);
     cs_str id = cs_json_object_get(order, CS_STR_LIT("id"))->text;
     char po[48];
     snprintf(po, sizeof(po), "%.*s-%.*s", CS_STR_FMT(cs_json_path(order, "store.key")->text),
              CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("orderNumber"))->text));
     cancel_in_max(po);
     callback_cancels_once();
-    char auth[128], api[128];
-    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", test_scenario.sandbox_url);
-    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", test_scenario.sandbox_url);
-    cs_commercetools_config config = {.auth_url = auth,
-                                      .api_url = api,
-                                      .client_id = CS_STR_LIT("sandbox-client"),
-                                      .client_secret = CS_STR_LIT("sandbox-secret")};
-    cs_commercetools *ct = cs_commercetools_new(test_scenario.http, &config, NULL);
+    cs_commercetools *ct = test_project_commercetools(&test_scenario);
     const cs_json *now = NULL;
     assert_int_equal(cs_commercetools_get_order(ct, id, &test_arena, &now, NULL), CS_ERR_OK);
     assert_true(cs_str_eq_c(cs_json_object_get(now, CS_STR_LIT("orderState"))->text, "Cancelled"));

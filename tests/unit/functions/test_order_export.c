@@ -314,21 +314,6 @@ static void an_edited_order_is_flagged(void **st)
 
 /* ---- commercetools ---- */
 
-static cs_commercetools *ct_client(void)
-{
-    char auth[128], api[128];
-    snprintf(auth, sizeof(auth), "%s/commercetools/oauth/token", test_scenario.sandbox_url);
-    snprintf(api, sizeof(api), "%s/commercetools/cs-sandbox", test_scenario.sandbox_url);
-    cs_commercetools_config config = {.auth_url = auth,
-                                      .api_url = api,
-                                      .client_id = CS_STR_LIT("sandbox-client"),
-                                      .client_secret = CS_STR_LIT("sandbox-secret")};
-    cs_diag diag;
-    cs_commercetools *ct = cs_commercetools_new(test_scenario.http, &config, &diag);
-    assert_non_null(ct);
-    return ct;
-}
-
 static cs_error cancel_action(void *user, const cs_json *order, int64_t version, cs_buf *body,
                               cs_diag *diag)
 {
@@ -376,16 +361,13 @@ static void ct_orders_land_once_and_cancel(void **st)
     assert_int_equal(status, 204);
     char ids[CT_ORDERS][40];
     for (int i = 0; i < CT_ORDERS; i++) {
-        char *answer = test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders",
-                                                 "{}", &status);
-        assert_int_equal(status, 201);
-        const cs_json *order = test_parse(&test_arena, answer, strlen(answer));
+        const cs_json *order = test_project_place_ct_order(&test_scenario);
         snprintf(ids[i], sizeof(ids[i]), "%.*s", CS_STR_FMT(text(order, "id")));
     }
     wait_for(all_ct_orders, NULL);
     assert_int_equal(ct_orders_in_max(NULL, 0), CT_ORDERS);
 
-    cs_commercetools *ct = ct_client();
+    cs_commercetools *ct = test_project_commercetools(&test_scenario);
     for (int i = 0; i < 2; i++) {
         const cs_json *updated;
         cs_diag diag;
@@ -441,11 +423,7 @@ static bool credited(void *order_id)
 static void a_ct_return_becomes_one_credit_memo(void **st)
 {
     (void)st;
-    long status;
-    char *answer =
-        test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders", "{}", &status);
-    assert_int_equal(status, 201);
-    const cs_json *json = test_parse(&test_arena, answer, strlen(answer));
+    const cs_json *json = test_project_place_ct_order(&test_scenario);
     cs_order order;
     cs_problems problems;
     cs_problems_init(&problems, &test_arena);
@@ -456,7 +434,7 @@ static void a_ct_return_becomes_one_credit_memo(void **st)
     snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(text(json, "id")));
     wait_for(in_max, po);
 
-    cs_commercetools *ct = ct_client();
+    cs_commercetools *ct = test_project_commercetools(&test_scenario);
     const cs_json *updated;
     cs_diag diag;
     if (cs_commercetools_update_order(ct, cs_str_from_c(id), return_action, "RT-1", &test_arena,

@@ -171,15 +171,11 @@ static void ct_subscribe(void)
 static void ct_place(int i, expected *out)
 {
     (void)i;
-    long status;
-    char *answer =
-        test_project_sandbox_post(&project, "/_sandbox/commercetools/orders", "{}", &status);
-    assert_int_equal(status, 201);
+    const cs_json *json = test_project_place_ct_order(&project);
     cs_order order;
     cs_problems problems;
     cs_problems_init(&problems, &test_arena);
-    if (cs_commercetools_order_decode(test_parse(&test_arena, answer, strlen(answer)), &test_arena,
-                                      &order, &problems)) {
+    if (cs_commercetools_order_decode(json, &test_arena, &order, &problems)) {
         fail_msg("%s", test_problems_text(&test_arena, &problems));
     }
     expect(&order, out);
