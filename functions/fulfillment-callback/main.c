@@ -60,7 +60,6 @@ typedef struct callback {
     /* MAX orders with a shipment to retry this run: their later ones wait */
     cs_str blocked[MAX_BLOCKED];
     size_t blocked_count;
-    int64_t cancellations; /* this run's */
 } callback;
 
 static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
@@ -263,11 +262,7 @@ static cs_str snapshot(const cs_json *item, cs_arena *arena)
     cs_json_writer w;
     cs_json_writer_init(&w, &out);
     cs_json_write_value(&w, item);
-    cs_json_writer_finish(&w, NULL);
-    cs_json_writer_clean_up(&w);
-    cs_str s = cs_arena_copy(arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return s;
+    return cs_json_writer_to_arena(&w, &out, arena);
 }
 
 /* One shipment (as MAX answers it) applied; its result in *r for the flow
@@ -460,7 +455,6 @@ static cs_outcome apply_cancellation(callback *x, const cs_json *item, cs_arena 
         return CS_OUTCOME_SKIPPED;
     }
     x->flow.records_in++;
-    x->cancellations++;
     cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
     if (!diag) {
         return CS_OUTCOME_RETRY;
@@ -577,16 +571,16 @@ static cs_error handle(void *user, const cs_invocation *inv, cs_buf *response, c
         r = sweep(x, "invoices", apply_invoice, inv->arena, diag);
     }
     int64_t invoices = x->flow.records_in - shipments;
-    x->cancellations = 0;
     if (!r) {
         r = sweep(x, "sales-orders", apply_cancellation, inv->arena, diag);
     }
+    int64_t cancellations = x->flow.records_in - shipments - invoices;
     if (!r) {
         const int64_t *n = x->flow.counts;
         r = cs_buf_appendf(response,
                            "{\"shipments\":%lld,\"invoices\":%lld,\"cancellations\":%lld,"
                            "\"written\":%lld,\"skipped\":%lld,\"retried\":%lld,\"failed\":%lld}",
-                           (long long)shipments, (long long)invoices, (long long)x->cancellations,
+                           (long long)shipments, (long long)invoices, (long long)cancellations,
                            (long long)n[CS_OUTCOME_WRITTEN],
                            (long long)(n[CS_OUTCOME_SKIPPED] + n[CS_OUTCOME_DUPLICATE]),
                            (long long)n[CS_OUTCOME_RETRY], (long long)n[CS_OUTCOME_FAILED]);

@@ -910,3 +910,12 @@ cs_error cs_json_serialize(const cs_json *value, cs_buf *out, cs_diag *diag)
     cs_json_writer_clean_up(&w);
     return result;
 }
+
+cs_str cs_json_writer_to_arena(cs_json_writer *w, cs_buf *out, cs_arena *arena)
+{
+    cs_json_writer_finish(w, NULL);
+    cs_json_writer_clean_up(w);
+    cs_str s = cs_arena_copy(arena, cs_buf_view(out));
+    cs_buf_clean_up(out);
+    return s;
+}

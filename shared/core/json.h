@@ -107,6 +107,10 @@ void cs_json_writer_clean_up(cs_json_writer *w);
 /* The sticky error, if any, with a message in diag; also reports a document
  * that is not complete (unclosed arrays or objects). */
 cs_error cs_json_writer_finish(cs_json_writer *w, cs_diag *diag);
+/* Finishes w, cleans it and out (the buffer it wrote to) up, and returns
+ * what was written copied into arena (CS_STR_NULL when arena is full). For
+ * snapshots kept with a record. */
+cs_str cs_json_writer_to_arena(cs_json_writer *w, cs_buf *out, cs_arena *arena);
 
 void cs_json_write_object_begin(cs_json_writer *w);
 void cs_json_write_object_end(cs_json_writer *w);

@@ -39,11 +39,7 @@ static cs_str snapshot(const cs_sqs_record *rec, cs_arena *arena)
     cs_json_write_key_c(&w, "body");
     cs_json_write_string(&w, rec->body);
     cs_json_write_object_end(&w);
-    cs_json_writer_finish(&w, NULL);
-    cs_json_writer_clean_up(&w);
-    cs_str s = cs_arena_copy(arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return s;
+    return cs_json_writer_to_arena(&w, &out, arena);
 }
 
 /* A Shopify webhook comes with its topic attribute; a Shopify EventBridge

@@ -37,11 +37,7 @@ static cs_str polled_snapshot(const char *source, cs_str shop, const cs_json *or
     cs_json_write_key_c(&w, "order");
     cs_json_write_value(&w, order);
     cs_json_write_object_end(&w);
-    cs_json_writer_finish(&w, NULL);
-    cs_json_writer_clean_up(&w);
-    cs_str s = cs_arena_copy(arena, cs_buf_view(&out));
-    cs_buf_clean_up(&out);
-    return s;
+    return cs_json_writer_to_arena(&w, &out, arena);
 }
 
 /* The job of a decoded order: its part numbers mapped and its checks run;
