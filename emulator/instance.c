@@ -271,7 +271,7 @@ static cs_error serve(em_instance *inst, cs_diag *diag)
 
 /* ---- the process ---- */
 
-enum { LAMBDA_VARS = 20 };
+enum { LAMBDA_VARS = 24 };
 
 static bool add_var(char **env, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -330,12 +330,15 @@ static char **lambda_environment(const em_instance *inst)
               add_var(env, &n, "LD_LIBRARY_PATH=%s:%s/lib", c->task_root, c->task_root) &&
               add_var(env, &n, "_HANDLER=%s", c->handler ? c->handler : "bootstrap") &&
               add_var(env, &n, "TZ=:UTC") && add_var(env, &n, "LANG=en_US.UTF-8") &&
-              /* The execution role's credentials, as Lambda gives them; the
-               * emulator's own SQS API answers whatever signs with them. */
-              add_var(env, &n, "AWS_ACCESS_KEY_ID=EMULATOR") &&
+              /* The execution role's credentials, as Lambda gives them. */
+              add_var(env, &n, "AWS_ACCESS_KEY_ID=%s",
+                      c->access_key_id ? c->access_key_id : "EMULATOR") &&
               add_var(env, &n, "AWS_SECRET_ACCESS_KEY=emulator") &&
               (!c->sqs_endpoint || !c->sqs_endpoint[0] ||
-               add_var(env, &n, "AWS_ENDPOINT_URL_SQS=%s", c->sqs_endpoint));
+               (add_var(env, &n, "AWS_ENDPOINT_URL_SQS=%s", c->sqs_endpoint) &&
+                add_var(env, &n, "AWS_ENDPOINT_URL_SECRETS_MANAGER=%s", c->sqs_endpoint))) &&
+              (!c->aws_endpoint || !c->aws_endpoint[0] ||
+               add_var(env, &n, "AWS_ENDPOINT_URL=%s", c->aws_endpoint));
     for (size_t i = 0; ok && i < extra; i++) {
         ok = add_var(env, &n, "%s", c->env[i]);
     }

@@ -31,10 +31,17 @@ typedef struct em_function_config {
     int64_t memory_mb;
     const char *const *env; /* "KEY=value" from the template; NULL-terminated or NULL */
     int log_fd;             /* the process's output, each line prefixed "name: " */
-    /* The emulator's SQS API (http://127.0.0.1:port), given to the function
-     * as AWS_ENDPOINT_URL_SQS so that its SendMessage reaches the template's
-     * queues; NULL or "" for none. */
+    /* The emulator's SQS and Secrets Manager APIs (http://127.0.0.1:port),
+     * given to the function as AWS_ENDPOINT_URL_SQS and
+     * AWS_ENDPOINT_URL_SECRETS_MANAGER so that its SendMessage reaches the
+     * template's queues and its GetSecretValue the template's secrets; NULL
+     * or "" for none. */
     const char *sqs_endpoint;
+    /* Its signing key id (AWS_ACCESS_KEY_ID): its logical id, standing for
+     * its own role, so that the emulator's APIs know who calls. */
+    const char *access_key_id;
+    /* AWS_ENDPOINT_URL for its other AWS calls; NULL or "" for AWS's own. */
+    const char *aws_endpoint;
 } em_function_config;
 
 typedef enum em_outcome {

@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "queue.h"
 #include "scheduler.h"
+#include "secrets_api.h"
 #include "sqs_api.h"
 #include "wait.h"
 
@@ -60,6 +61,7 @@ struct em_service {
     mapping *mappings;
     size_t mapping_count;
     em_sqs_api sqs;
+    em_secrets_api secrets;
     em_scheduler *scheduler;
     em_template template;
     function *functions;
@@ -91,8 +93,11 @@ static cs_error read_text(const char *path, cs_arena *arena, cs_str *out, cs_dia
 /* CodeUri is a directory holding `bootstrap`, relative to the template; a
  * function built by make runs from its artifacts directory instead. */
 static cs_error configure(em_service *svc, const em_function *fn, const char *template_dir,
-                          const char *build_dir, int log_fd, function *out, cs_diag *diag)
+                          const char *build_dir, const em_service_opts *opts, function *out,
+                          cs_diag *diag)
 {
+    const char *aws_endpoint = opts->aws_endpoint;
+    int log_fd = opts->log_fd;
     cs_arena *a = &svc->arena;
     char *code = fn->makefile_build
                      ? cs_arena_sprintf(a, "%s/%.*s", build_dir, CS_STR_FMT(fn->logical_id))
@@ -117,11 +122,40 @@ static cs_error configure(em_service *svc, const em_function *fn, const char *te
         .env = (const char *const *)out->env,
         .log_fd = log_fd,
         .sqs_endpoint = svc->sqs_endpoint,
+        .access_key_id = cs_arena_strndup(a, fn->logical_id),
+        .aws_endpoint = aws_endpoint,
     };
-    if (!out->config.name || !out->config.bootstrap || !out->config.handler || a->exhausted) {
+    if (!out->config.name || !out->config.bootstrap || !out->config.handler ||
+        !out->config.access_key_id || a->exhausted) {
         return cs_arena_full(a, diag);
     }
     snprintf(out->async_queue, sizeof(out->async_queue), "lambda-async-%s", out->config.name);
+    return CS_ERR_OK;
+}
+
+/* The --secret values, each in the slot of its template secret. */
+static cs_error load_secrets(em_service *svc, const char *const *given, cs_diag *diag)
+{
+    const em_template *t = &svc->template;
+    cs_str *values = cs_arena_calloc(&svc->arena, t->secret_count + 1, sizeof(cs_str));
+    if (!values) {
+        return cs_arena_full(&svc->arena, diag);
+    }
+    for (const char *const *g = given; g && *g; g++) {
+        const char *eq = strchr(*g, '=');
+        cs_str id = cs_str_make(*g, eq ? (size_t)(eq - *g) : strlen(*g));
+        const em_secret *s = eq ? em_template_secret(t, id) : NULL;
+        if (!s) {
+            return cs_diag_set(
+                diag, CS_ERR_CONFIG,
+                eq ? "--secret %.*s: the template has no AWS::SecretsManager::Secret "
+                     "of that logical id or name"
+                   : "--secret %.*s: expected SECRET=VALUE",
+                CS_STR_FMT(id));
+        }
+        values[s - t->secrets] = cs_str_from_c(eq + 1);
+    }
+    svc->secrets = (em_secrets_api){.template = t, .values = values};
     return CS_ERR_OK;
 }
 
@@ -155,7 +189,7 @@ static cs_error load_functions(em_service *svc, const em_service_opts *opts, cs_
         int max = fn->reserved_concurrency >= 0 ? (int)fn->reserved_concurrency
                   : opts->max_instances > 0     ? opts->max_instances
                                                 : DEFAULT_MAX_INSTANCES;
-        r = configure(svc, fn, dir, build, opts->log_fd, f, diag);
+        r = configure(svc, fn, dir, build, opts, f, diag);
         if (!r && max == 0) {
             r = cs_diag_set(diag, CS_ERR_CONFIG,
                             "function '%s': ReservedConcurrentExecutions 0 never runs",
@@ -753,6 +787,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return em_sqs_api_handle(&svc->sqs, conn, target,
                                  cs_str_make(up->data ? up->data : "", up->len));
     }
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0 && target &&
+        strncmp(target, "secretsmanager.", 15) == 0) {
+        const char *authorization =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        return em_secrets_api_handle(&svc->secrets, conn, target, authorization,
+                                     cs_str_make(up->data ? up->data : "", up->len));
+    }
     em_path_params params = {0};
     const char *rest;
     function *f = function_url(svc, url, &rest);
@@ -825,6 +866,9 @@ cs_error em_service_start(const em_service_opts *opts, cs_problems *warnings, em
     cs_error r = read_text(opts->template_path, &svc->arena, &text, diag);
     if (!r) {
         r = em_template_load(&svc->arena, text, &topts, &svc->template, warnings, diag);
+    }
+    if (!r) {
+        r = load_secrets(svc, opts->secrets, diag);
     }
     if (!r) {
         r = open_store(svc, opts->state_dir, diag);

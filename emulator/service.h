@@ -30,6 +30,13 @@ typedef struct em_service_opts {
      * DIR/<LogicalId>/bootstrap, as `sam build` lays them out. NULL:
      * .aws-sam/build beside the template. */
     const char *build_dir;
+    /* "Secret=value": the value of an AWS::SecretsManager::Secret (by
+     * logical id or name), which functions read through the emulator's
+     * Secrets Manager API (secrets_api.h). NULL-terminated, or NULL. */
+    const char *const *secrets;
+    /* Where the functions' other AWS calls go (DynamoDB, S3): a local peer
+     * such as moto_server, as AWS_ENDPOINT_URL. NULL: AWS's own. */
+    const char *aws_endpoint;
 } em_service_opts;
 
 /* Loads the template and starts serving; warnings name what is not

@@ -96,6 +96,21 @@ static cs_str physical_name(const resource *r)
     return name && name->type == EM_YAML_SCALAR && name->tag.len == 0 ? name->text : r->logical_id;
 }
 
+static cs_str resolve(loader *l, const em_yaml *node, bool *ok);
+
+/* Ref of a secret is its ARN; AWS adds six random characters to the name,
+ * which nothing here depends on. */
+static cs_str secret_arn(loader *l, const resource *r, bool *ok)
+{
+    const em_yaml *name = em_yaml_get(em_yaml_get(r->node, "Properties"), "Name");
+    cs_str text = name ? resolve(l, name, ok) : r->logical_id;
+    if (!*ok) {
+        return CS_STR_NULL;
+    }
+    return cs_str_from_c(cs_arena_sprintf(l->arena, "arn:aws:secretsmanager:%.*s:%s:secret:%.*s",
+                                          CS_STR_FMT(l->region), ACCOUNT, CS_STR_FMT(text)));
+}
+
 static cs_str ref_value(loader *l, const em_yaml *node, cs_str name, bool *ok)
 {
     const param *p = find_param(l, name);
@@ -116,6 +131,9 @@ static cs_str ref_value(loader *l, const em_yaml *node, cs_str name, bool *ok)
         return CS_STR_LIT("aws");
     }
     const resource *r = find_resource(l, name);
+    if (r && cs_str_eq_c(r->type, "AWS::SecretsManager::Secret")) {
+        return secret_arn(l, r, ok);
+    }
     if (r && cs_str_eq_c(r->type, "AWS::SQS::Queue")) {
         /* Ref of a queue is its URL. */
         return cs_str_from_c(cs_arena_sprintf(l->arena, "http://sqs.%.*s.localhost/%s/%.*s",
@@ -165,8 +183,6 @@ static bool split_getatt(const em_yaml *arg, cs_str *id, cs_str *attribute)
     }
     return false;
 }
-
-static cs_str resolve(loader *l, const em_yaml *node, bool *ok);
 
 /* ${Name} and ${X.Arn} in a !Sub string. */
 static cs_str substitute(loader *l, const em_yaml *node, cs_str text, bool *ok)
@@ -538,6 +554,99 @@ static cs_error load_events(loader *l, const char *path, const em_yaml *events, 
     return r;
 }
 
+/* The emulator checks one permission, secretsmanager:GetSecretValue, on
+ * its own secrets; the others are IAM's business. */
+static cs_error add_grant(loader *l, em_function *f, const em_yaml *arn)
+{
+    cs_str *grants = cs_arena_calloc(l->arena, f->secret_grant_count + 1, sizeof(cs_str));
+    if (!grants) {
+        return cs_arena_full(l->arena, l->diag);
+    }
+    if (f->secret_grant_count) {
+        memcpy(grants, f->secret_grants, f->secret_grant_count * sizeof(cs_str));
+    }
+    f->secret_grants = grants;
+    return text(l, arn, &f->secret_grants[f->secret_grant_count++]);
+}
+
+static bool names_get_secret_value(const em_yaml *action)
+{
+    if (action && action->type == EM_YAML_SCALAR) {
+        return cs_str_eq_c(action->text, "secretsmanager:GetSecretValue");
+    }
+    for (const em_yaml *a = action && action->type == EM_YAML_SEQ ? action->first : NULL; a;
+         a = a->next) {
+        if (names_get_secret_value(a)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Statements that allow GetSecretValue: each Resource is a grant. */
+static cs_error statement_grants(loader *l, const em_yaml *statements, em_function *f)
+{
+    cs_error e = CS_ERR_OK;
+    for (const em_yaml *st = statements && statements->type == EM_YAML_SEQ ? statements->first
+                                                                           : NULL;
+         st && !e; st = st->next) {
+        const em_yaml *effect = em_yaml_get(st, "Effect");
+        const em_yaml *on = em_yaml_get(st, "Resource");
+        if (!effect || !cs_str_eq_c(effect->text, "Allow") ||
+            !names_get_secret_value(em_yaml_get(st, "Action")) || !on) {
+            continue;
+        }
+        if (on->type != EM_YAML_SEQ) {
+            e = add_grant(l, f, on);
+        }
+        for (const em_yaml *r = on->type == EM_YAML_SEQ ? on->first : NULL; r && !e; r = r->next) {
+            e = add_grant(l, f, r);
+        }
+    }
+    return e;
+}
+
+/* SAM's Policies: AWSSecretsManagerGetSecretValuePolicy entries and
+ * inline Statement lists. */
+static cs_error load_policies(loader *l, const em_yaml *policies, em_function *f)
+{
+    cs_error e = CS_ERR_OK;
+    for (const em_yaml *p = policies->type == EM_YAML_SEQ ? policies->first : NULL; p && !e;
+         p = p->next) {
+        const em_yaml *grant = em_yaml_get(p, "AWSSecretsManagerGetSecretValuePolicy");
+        const em_yaml *arn = em_yaml_get(grant, "SecretArn");
+        if (grant && !arn) {
+            return fail(l, grant, "AWSSecretsManagerGetSecretValuePolicy needs SecretArn");
+        }
+        e = arn ? add_grant(l, f, arn) : statement_grants(l, em_yaml_get(p, "Statement"), f);
+    }
+    return e;
+}
+
+/* Role: !GetAtt X.Arn of an AWS::IAM::Role in the template: its policies'
+ * statements. */
+static cs_error load_role(loader *l, const em_yaml *role, em_function *f)
+{
+    const em_yaml *arg = role;
+    cs_str tag = role->tag.len ? role->tag : long_form(role, &arg);
+    cs_str id, attribute;
+    const resource *r = cs_str_eq_c(tag, "!GetAtt") && split_getatt(arg, &id, &attribute)
+                            ? find_resource(l, id)
+                            : NULL;
+    if (!r || !cs_str_eq_c(r->type, "AWS::IAM::Role")) {
+        return fail(l, role,
+                    "Role: only !GetAtt X.Arn of an AWS::IAM::Role of the template is "
+                    "emulated");
+    }
+    const em_yaml *policies = em_yaml_get(em_yaml_get(r->node, "Properties"), "Policies");
+    cs_error e = CS_ERR_OK;
+    for (const em_yaml *p = policies && policies->type == EM_YAML_SEQ ? policies->first : NULL;
+         p && !e; p = p->next) {
+        e = statement_grants(l, em_yaml_get(em_yaml_get(p, "PolicyDocument"), "Statement"), f);
+    }
+    return e;
+}
+
 /* One property of a function (from Globals or the function itself). */
 static cs_error function_property(loader *l, const char *path, const em_yaml *p, em_function *f)
 {
@@ -567,6 +676,12 @@ static cs_error function_property(loader *l, const char *path, const em_yaml *p,
     }
     if (cs_str_eq_c(p->key, "Events")) {
         return load_events(l, join(l, path, p->key), p, f);
+    }
+    if (cs_str_eq_c(p->key, "Policies")) {
+        return load_policies(l, p, f);
+    }
+    if (cs_str_eq_c(p->key, "Role")) {
+        return load_role(l, p, f);
     }
     if (cs_str_eq_c(p->key, "FunctionUrlConfig")) {
         f->function_url = true;
@@ -647,12 +762,29 @@ static cs_error collect_resources(loader *l, const em_yaml *root)
     return CS_ERR_OK;
 }
 
+static cs_error load_secret(loader *l, const resource *r, em_secret *out)
+{
+    bool ok;
+    out->logical_id = r->logical_id;
+    out->arn = secret_arn(l, r, &ok);
+    out->name = cs_str_after_last(out->arn, ':'); /* the ARN's last field */
+    const em_yaml *props = em_yaml_get(r->node, "Properties");
+    for (const em_yaml *p = props ? props->first : NULL; ok && p; p = p->next) {
+        if (cs_str_eq_c(p->key, "SecretString") || cs_str_eq_c(p->key, "GenerateSecretString")) {
+            warn(l, join(l, join(l, "Resources", r->logical_id), p->key), p,
+                 "a secret's value is given to the emulator with --secret, not taken from here");
+        }
+    }
+    return ok ? CS_ERR_OK : CS_ERR_CONFIG;
+}
+
 static cs_error load_resources(loader *l)
 {
     em_template *t = l->t;
     t->functions = cs_arena_calloc(l->arena, l->resource_count, sizeof(*t->functions));
     t->queues = cs_arena_calloc(l->arena, l->resource_count, sizeof(*t->queues));
-    if (!t->functions || !t->queues) {
+    t->secrets = cs_arena_calloc(l->arena, l->resource_count, sizeof(*t->secrets));
+    if (!t->functions || !t->queues || !t->secrets) {
         return cs_arena_full(l->arena, l->diag);
     }
     cs_error e = CS_ERR_OK;
@@ -663,7 +795,9 @@ static cs_error load_resources(loader *l)
             t->function_count++;
         } else if (cs_str_eq_c(r->type, "AWS::SQS::Queue")) {
             e = load_queue(l, r, &t->queues[t->queue_count++]);
-        } else {
+        } else if (cs_str_eq_c(r->type, "AWS::SecretsManager::Secret")) {
+            e = load_secret(l, r, &t->secrets[t->secret_count++]);
+        } else if (!cs_str_eq_c(r->type, "AWS::IAM::Role")) { /* read by its functions */
             char what[160];
             snprintf(what, sizeof(what), "resource type %.*s is not emulated", CS_STR_FMT(r->type));
             warn(l, join(l, "Resources", r->logical_id), r->node, what);
@@ -758,4 +892,25 @@ const em_queue *em_template_queue(const em_template *t, cs_str logical_id)
         }
     }
     return NULL;
+}
+
+const em_secret *em_template_secret(const em_template *t, cs_str id)
+{
+    for (size_t i = 0; i < t->secret_count; i++) {
+        const em_secret *s = &t->secrets[i];
+        if (cs_str_eq(s->logical_id, id) || cs_str_eq(s->name, id) || cs_str_eq(s->arn, id)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+bool em_function_may_read(const em_function *f, const em_secret *s)
+{
+    for (size_t i = 0; i < f->secret_grant_count; i++) {
+        if (cs_str_eq(f->secret_grants[i], s->arn)) {
+            return true;
+        }
+    }
+    return false;
 }

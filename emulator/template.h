@@ -57,6 +57,14 @@ typedef struct em_http_event {
     cs_str method; /* "GET" ...; "" for any */
 } em_http_event;
 
+/* An AWS::SecretsManager::Secret: its value is given to the emulator
+ * (--secret), never read from the template. */
+typedef struct em_secret {
+    cs_str logical_id;
+    cs_str name; /* Name, or the logical id */
+    cs_str arn;  /* what Ref gives */
+} em_secret;
+
 typedef struct em_function {
     cs_str logical_id;
     cs_str name; /* FunctionName, or the logical id */
@@ -76,6 +84,11 @@ typedef struct em_function {
     size_t http_count;
     bool function_url;
     bool makefile_build; /* Metadata.BuildMethod: makefile, built by make build-<LogicalId> */
+    /* The secret ARNs that its Role's statements or its Policies
+     * (AWSSecretsManagerGetSecretValuePolicy, Statement) allow
+     * secretsmanager:GetSecretValue on: the only secrets it may read. */
+    cs_str *secret_grants;
+    size_t secret_grant_count;
 } em_function;
 
 typedef struct em_template {
@@ -83,6 +96,8 @@ typedef struct em_template {
     size_t function_count;
     em_queue *queues;
     size_t queue_count;
+    em_secret *secrets;
+    size_t secret_count;
     cs_str region;
 } em_template;
 
@@ -99,5 +114,9 @@ cs_error em_template_load(cs_arena *arena, cs_str text, const em_template_opts *
 
 const em_function *em_template_function(const em_template *t, cs_str name);
 const em_queue *em_template_queue(const em_template *t, cs_str logical_id);
+/* A secret by logical id, name or ARN; NULL if the template has none. */
+const em_secret *em_template_secret(const em_template *t, cs_str id);
+/* Whether the function's Policies grant it GetSecretValue on the secret. */
+bool em_function_may_read(const em_function *f, const em_secret *s);
 
 #endif

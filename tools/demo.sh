@@ -53,14 +53,14 @@ start_integration() {
     start emulator "$dir/emulator.log" "$BUILD/bin/emulator" start --template template.yaml \
         --port 0 --state-dir "$dir" --build-dir "$BUILD/sam" \
         --parameter "IntegrationConfig=config/$name.json" \
-        --parameter "ExactMaxUrl=$sandbox/max/v1" --parameter ExactMaxKey=max-sandbox-key \
-        --parameter "ShopifyWebhookSecret=$secret" \
+        --parameter "ExactMaxUrl=$sandbox/max/v1" \
         --parameter "ShopifyAdminUrl=$sandbox/shopify/{shop}" \
-        --parameter 'ShopifyAccessTokens={"us":"shpat_sandbox_us-store","eu":"shpat_sandbox_eu-store","jp":"shpat_sandbox_jp-store"}' \
         --parameter "CommercetoolsAuthUrl=$sandbox/commercetools/oauth/token" \
         --parameter "CommercetoolsApiUrl=$sandbox/commercetools/cs-sandbox" \
         --parameter CommercetoolsClientId=sandbox-client \
-        --parameter CommercetoolsClientSecret=sandbox-secret \
+        --secret ExactMaxKeySecret=max-sandbox-key --secret "ShopifyAppSecret=$secret" \
+        --secret 'ShopifyTokensSecret={"us":"shpat_sandbox_us-store","eu":"shpat_sandbox_eu-store","jp":"shpat_sandbox_jp-store"}' \
+        --secret CommercetoolsSecret=sandbox-secret \
         --parameter QueueVisibilityTimeout=2 \
         --parameter "LocalStateDb=$dir/state.db" --parameter "LocalSnapshotDir=$dir/snapshots"
     log="$dir/emulator.log"

@@ -100,7 +100,7 @@ static outcome run(const run_spec *spec)
                                 .bucket_size = spec->limited ? LIMITED_BUCKET : 1e12,
                                 .restore_rate = spec->limited ? LIMITED_RATE : 1e12,
                                 .throttle_with_429 = spec->limited}};
-    test_project p;
+    test_project p = {0};
     if (test_project_start(&p, &opts, "shopify-exactmax")) {
         fprintf(stdout, "%s: the project did not start\n", spec->name);
         exit(1);

@@ -26,7 +26,8 @@ static const char usage[] = "usage: emulator COMMAND [OPTIONS]\n"
 static const char start_usage[] =
     "usage: emulator start --template FILE [--port N] [--state-dir DIR] [--region R]\n"
     "                      [--parameter NAME=VALUE]... [--max-instances N]\n"
-    "                      [--build-dir DIR]\n"
+    "                      [--build-dir DIR] [--secret SECRET=VALUE]...\n"
+    "                      [--aws-endpoint URL]\n"
     "\n"
     "Serves the template's functions on 127.0.0.1:N (default 3001; 0 picks a free\n"
     "port) with the Lambda Invoke API, until SIGINT or SIGTERM. Function output and\n"
@@ -34,7 +35,11 @@ static const char start_usage[] =
     "DIR/queues.db (default: the current directory) and survive a restart.\n"
     "Functions with Metadata BuildMethod makefile run from --build-dir's\n"
     "<LogicalId>/bootstrap (default: .aws-sam/build beside the template, where\n"
-    "`sam build` puts them).\n";
+    "`sam build` puts them).\n"
+    "--secret gives an AWS::SecretsManager::Secret of the template (logical id or\n"
+    "name) its value; functions read it through the emulator's GetSecretValue,\n"
+    "and only if their Policies grant it. --aws-endpoint sends the functions'\n"
+    "other AWS calls (DynamoDB, S3) to a local peer such as moto_server.\n";
 
 static const char invoke_usage[] =
     "usage: emulator invoke --function NAME [--payload JSON] [--port N] [--event]\n"
@@ -139,6 +144,17 @@ static int run(em_service_opts *opts)
     return 0;
 }
 
+/* Appends a repeated option's value to its NULL-terminated list. */
+static bool add_option(const char **list, int *count, const char *option, const char *value)
+{
+    if (*count == MAX_OVERRIDES) {
+        fprintf(stderr, "emulator: at most %d --%s options\n", MAX_OVERRIDES, option);
+        return false;
+    }
+    list[(*count)++] = value;
+    return true;
+}
+
 static int start(int argc, char **argv)
 {
     static const struct option options[] = {{"template", required_argument, NULL, 't'},
@@ -148,11 +164,14 @@ static int start(int argc, char **argv)
                                             {"parameter", required_argument, NULL, 'P'},
                                             {"max-instances", required_argument, NULL, 'm'},
                                             {"build-dir", required_argument, NULL, 'b'},
+                                            {"secret", required_argument, NULL, 'S'},
+                                            {"aws-endpoint", required_argument, NULL, 'a'},
                                             {NULL, 0, NULL, 0}};
     const char *overrides[MAX_OVERRIDES + 1] = {0};
-    int override_count = 0;
+    const char *secrets[MAX_OVERRIDES + 1] = {0};
+    int override_count = 0, secret_count = 0;
     long port = DEFAULT_PORT;
-    em_service_opts opts = {.log_fd = STDERR_FILENO, .overrides = overrides};
+    em_service_opts opts = {.log_fd = STDERR_FILENO, .overrides = overrides, .secrets = secrets};
     for (int c; (c = getopt_long(argc, argv, "", options, NULL)) != -1;) {
         switch (c) {
         case 't':
@@ -170,11 +189,17 @@ static int start(int argc, char **argv)
             opts.region = optarg;
             break;
         case 'P':
-            if (override_count == MAX_OVERRIDES) {
-                fprintf(stderr, "emulator: at most %d --parameter options\n", MAX_OVERRIDES);
+            if (!add_option(overrides, &override_count, "parameter", optarg)) {
                 return 2;
             }
-            overrides[override_count++] = optarg;
+            break;
+        case 'S':
+            if (!add_option(secrets, &secret_count, "secret", optarg)) {
+                return 2;
+            }
+            break;
+        case 'a':
+            opts.aws_endpoint = optarg;
             break;
         case 'm':
             opts.max_instances = atoi(optarg);

@@ -22,7 +22,7 @@
 #include "fixture.h"
 #include "testing.h"
 
-enum { PARAMS = 13 };
+enum { PARAMS = 10 };
 /* params hold a config path (160) and its parameter name. */
 
 /* The template's parameters that point the functions at the sandbox. */
@@ -35,21 +35,23 @@ static void parameters(const test_project *p, const char *config, char params[PA
         snprintf(params[0], 256, "IntegrationConfig=config/%s.json", config);
     }
     snprintf(params[1], 256, "ExactMaxUrl=%s/max/v1", url);
-    snprintf(params[2], 256, "ExactMaxKey=%s", SB_EXACTMAX_KEY);
-    snprintf(params[3], 256, "ShopifyWebhookSecret=%s", TEST_WEBHOOK_SECRET);
-    snprintf(params[4], 256, "CommercetoolsAuthUrl=%s/commercetools/oauth/token", url);
-    snprintf(params[5], 256, "CommercetoolsApiUrl=%s/commercetools/cs-sandbox", url);
-    snprintf(params[6], 256, "CommercetoolsClientId=sandbox-client");
-    snprintf(params[7], 256, "CommercetoolsClientSecret=sandbox-secret");
-    snprintf(params[8], 256, "LocalStateDb=%s/state.db", p->dir);
-    snprintf(params[9], 256, "LocalSnapshotDir=%s/snapshots", p->dir);
+    snprintf(params[2], 256, "CommercetoolsAuthUrl=%s/commercetools/oauth/token", url);
+    snprintf(params[3], 256, "CommercetoolsApiUrl=%s/commercetools/cs-sandbox", url);
+    snprintf(params[4], 256, "CommercetoolsClientId=sandbox-client");
+    snprintf(params[5], 256, "LocalStateDb=%s/state.db", p->dir);
+    snprintf(params[6], 256, "LocalSnapshotDir=%s/snapshots", p->dir);
     /* A retry comes back in seconds, not minutes. */
-    snprintf(params[10], 256, "QueueVisibilityTimeout=2");
-    snprintf(params[11], 256, "ShopifyAdminUrl=%s/shopify/{shop}", url);
-    snprintf(params[12], 256,
-             "ShopifyAccessTokens={\"us\":\"shpat_sandbox_us-store\",\"eu\":"
-             "\"shpat_sandbox_eu-store\",\"jp\":\"shpat_sandbox_jp-store\"}");
+    snprintf(params[7], 256, "QueueVisibilityTimeout=2");
+    snprintf(params[8], 256, "ShopifyAdminUrl=%s/shopify/{shop}", url);
+    snprintf(params[9], 256, "Architecture=x86_64");
 }
+
+/* The template's secrets, as the sandbox's systems expect them. */
+static const char *const secrets[] = {
+    "ExactMaxKeySecret=" SB_EXACTMAX_KEY, "ShopifyAppSecret=" TEST_WEBHOOK_SECRET,
+    "ShopifyTokensSecret={\"us\":\"shpat_sandbox_us-store\",\"eu\":\"shpat_sandbox_eu-store\","
+    "\"jp\":\"shpat_sandbox_jp-store\"}",
+    "CommercetoolsSecret=sandbox-secret", NULL};
 
 /* The functions' output goes to stderr, as it comes, and to functions.log
  * for test_project_log. */
@@ -134,7 +136,9 @@ static int start_emulator(test_project *p, uint16_t port)
                             .state_dir = p->dir,
                             .log_fd = p->log_pipe[1],
                             .overrides = overrides,
-                            .build_dir = build_dir};
+                            .build_dir = build_dir,
+                            .secrets = secrets,
+                            .aws_endpoint = p->aws_endpoint};
     cs_diag diag;
     if (em_service_start(&opts, NULL, &p->emulator, &diag)) {
         fprintf(stderr, "%s\n", diag.message);
@@ -153,8 +157,10 @@ int test_project_start(test_project *p, const sb_opts *sandbox, const char *conf
 int test_project_start_with(test_project *p, const sb_opts *sandbox, const char *config,
                             const char *const *parameters)
 {
+    const char *aws_endpoint = p->aws_endpoint;
     memset(p, 0, sizeof(*p));
     p->parameters = parameters;
+    p->aws_endpoint = aws_endpoint;
     snprintf(p->dir, sizeof(p->dir), "/tmp/cs-project-XXXXXX");
     snprintf(p->config, sizeof(p->config), "%s", config);
     cs_diag diag;

@@ -29,6 +29,9 @@ typedef struct test_project {
     pthread_t log_thread;
     bool logging;
     const char *const *parameters;
+    /* Set before starting: the functions' DynamoDB and S3 calls go there
+     * (a moto_server) instead of AWS's; NULL for none. */
+    const char *aws_endpoint;
 } test_project;
 
 /* Starts both; config names the integration ("shopify-exactmax") or is

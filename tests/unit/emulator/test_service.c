@@ -21,6 +21,7 @@
 #include "aws_cli.h"
 #include "core/base64.h"
 #include "emulator/service.h"
+#include "net/aws.h"
 #include "fixture.h"
 #include "testing.h"
 
@@ -55,7 +56,9 @@ static int setup(void **st)
     snprintf(log_path, sizeof(log_path), "%s/functions.log", dir);
     log_fd = open(log_path, O_CREAT | O_WRONLY | O_APPEND, 0600);
 
-    em_service_opts opts = {.template_path = template_path, .state_dir = dir, .log_fd = log_fd};
+    static const char *const secrets[] = {"ApiKey=s3cr3t", NULL};
+    em_service_opts opts = {
+        .template_path = template_path, .state_dir = dir, .log_fd = log_fd, .secrets = secrets};
     cs_diag diag;
     if (em_service_start(&opts, NULL, &svc, &diag)) {
         fprintf(stderr, "%s\n", diag.message);
@@ -551,6 +554,48 @@ static reply http(const char *method, const char *path, const char *header, cons
     return exchange(method, path, lines, body, body_len);
 }
 
+/* GetSecretValue signed as the function `caller` is (its logical id is its
+ * access key), with our own AWS client. */
+static cs_error read_secret(const char *caller, const char *id, cs_str *value, cs_diag *diag)
+{
+    setenv("AWS_ACCESS_KEY_ID", caller, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "emulator", 1);
+    setenv("AWS_REGION", "eu-west-1", 1);
+    cs_http_client *http = cs_http_client_new(&(cs_http_options){.max_attempts = 1}, NULL);
+    cs_aws client;
+    cs_error r = cs_aws_init(&client, http, endpoint, diag);
+    if (!r) {
+        r = cs_secret_string(&client, cs_str_from_c(id), &test_arena, value, diag);
+    }
+    cs_http_client_destroy(http);
+    return r;
+}
+
+static void a_function_reads_only_the_secrets_its_policies_grant(void **st)
+{
+    (void)st;
+    cs_str value;
+    cs_diag diag;
+    assert_int_equal(read_secret("Single", "local/api-key", &value, &diag), CS_ERR_OK);
+    assert_true(cs_str_eq_c(value, "s3cr3t"));
+    assert_int_equal(read_secret("Single",
+                                 "arn:aws:secretsmanager:eu-west-1:000000000000:secret:"
+                                 "local/api-key",
+                                 &value, &diag),
+                     CS_ERR_OK);
+    assert_true(cs_str_eq_c(value, "s3cr3t"));
+
+    assert_int_equal(read_secret("Echo", "local/api-key", &value, &diag), CS_ERR_AWS);
+    assert_string_equal(diag.field, "AccessDeniedException");
+    assert_non_null(strstr(diag.message, "assumed-role/EchoRole/echo is not authorized to "
+                                         "perform: secretsmanager:GetSecretValue"));
+    assert_int_equal(read_secret("Single", "Unset", &value, &diag), CS_ERR_NOT_FOUND);
+    assert_non_null(strstr(diag.message, "no --secret Unset=VALUE"));
+    assert_int_equal(read_secret("Single", "local/other", &value, &diag), CS_ERR_NOT_FOUND);
+    assert_int_equal(read_secret("Stranger", "local/api-key", &value, &diag), CS_ERR_AWS);
+    assert_string_equal(diag.field, "UnrecognizedClientException");
+}
+
 static void string_is(const cs_json *root, const char *path, const char *expected)
 {
     cs_str got;
@@ -633,6 +678,7 @@ int main(void)
         cmocka_unit_test(a_schedule_fires_on_demand_with_its_input),
         cmocka_unit_test(the_cli_sends_lists_fires_and_invokes),
         cmocka_unit_test(an_http_api_route_reaches_the_function_as_payload_2_0),
+        cmocka_unit_test(a_function_reads_only_the_secrets_its_policies_grant),
     };
     return cmocka_run_group_tests_name("service", tests, setup, teardown);
 }

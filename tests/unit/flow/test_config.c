@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "flow/config.h"
+#include "moto.h"
+#include "net/aws.h"
 #include "testing.h"
 
 static void load(cs_config *c, const char *fixture)
@@ -23,22 +25,61 @@ static void load(cs_config *c, const char *fixture)
     }
 }
 
+/* A secret in moto's Secrets Manager, its name in the variable `env`, as
+ * the template passes each secret's ARN. */
+static void put_secret(cs_aws *aws, const char *env, const char *name, const char *value)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"Name\":\"%s\",\"SecretString\":\"%s\"}", name, value);
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_diag diag;
+    if (cs_secretsmanager(aws, "CreateSecret", cs_str_from_c(body), &out, &diag)) {
+        fail_msg("CreateSecret %s: %s", name, diag.message);
+    }
+    cs_buf_clean_up(&out);
+    setenv(env, name, 1);
+}
+
+/* The shipped config, its secrets read from Secrets Manager (moto_server)
+ * and its other values from the environment. */
 static void references_are_resolved(void **st)
 {
     (void)st;
+    moto peer;
+    assert_int_equal(moto_start(&peer, true), 0);
+    cs_http_client *http = cs_http_client_new(&(cs_http_options){.max_attempts = 2}, NULL);
+    cs_aws aws;
+    cs_diag diag;
+    assert_int_equal(cs_aws_init(&aws, http, peer.endpoint, &diag), CS_ERR_OK);
+    put_secret(&aws, "EXACTMAX_KEY_SECRET_ARN", "test/exactmax-key", "k-123");
+    put_secret(&aws, "SHOPIFY_APP_SECRET_ARN", "test/shopify-app-secret", "s-456");
     setenv("EXACTMAX_URL", "http://127.0.0.1:1/max/v1", 1);
-    setenv("EXACTMAX_KEY", "k-123", 1);
-    setenv("SHOPIFY_WEBHOOK_SECRET", "s-456", 1);
     cs_config c;
-    load(&c, "../../infra/config/shopify-exactmax.json");
+    if (cs_config_load(&c, "infra/config/shopify-exactmax.json", &test_arena, &aws, &diag)) {
+        fail_msg("%s", diag.message);
+    }
     const cs_json *max = cs_config_object(&c, "connections.exactmax", false);
     assert_true(cs_str_eq_c(cs_config_string(&c, max, "connections.exactmax", "url", false),
                             "http://127.0.0.1:1/max/v1"));
     assert_true(cs_str_eq_c(cs_config_secret(&c, max, "connections.exactmax", "key"), "k-123"));
+    const cs_json *shopify = cs_config_object(&c, "connections.shopify", false);
+    assert_true(cs_str_eq_c(cs_config_secret(&c, shopify, "connections.shopify", "webhook_secret"),
+                            "s-456"));
     const cs_json *o = cs_config_object(&c, "order_export", false);
     assert_true(cs_str_eq_c(cs_config_string(&c, o, "order_export", "terms", false), "NET30"));
     assert_int_equal(cs_config_int(&c, o, "order_export", "due_days", 0, 365, 0), 3);
     assert_int_equal(cs_config_check(&c, NULL, NULL), CS_ERR_OK);
+
+    /* A secret the store does not have is a problem at its path. */
+    setenv("SHOPIFY_TOKENS_SECRET_ARN", "test/no-such-secret", 1);
+    cs_config_secret(&c, shopify, "connections.shopify", "access_tokens");
+    assert_int_equal(cs_config_check(&c, NULL, &diag), CS_ERR_CONFIG);
+    assert_non_null(strstr(diag.message, "connections.shopify.access_tokens: secret: secret "
+                                         "test/no-such-secret: "));
+    assert_non_null(strstr(diag.message, "ResourceNotFoundException"));
+    cs_http_client_destroy(http);
+    moto_stop(&peer);
 }
 
 static void every_problem_is_listed(void **st)
