@@ -111,13 +111,24 @@ endef
 $(foreach f,$(FLOWS),$(eval $(call flow_rule,$(f))))
 
 .SECONDEXPANSION:
-# What `sam build` calls for a function with BuildMethod makefile: its
-# bootstrap and the integration configs into ARTIFACTS_DIR.
-build-%: $$(BUILD)/functions/$$(call flow_of,%)/bootstrap
-	@test -n "$(ARTIFACTS_DIR)" || { echo "build-$*: ARTIFACTS_DIR is not set" >&2; exit 1; }
+# A function's bootstrap and the integration configs into ARTIFACTS_DIR:
+# what the emulator runs.
+stage-%: $$(BUILD)/functions/$$(call flow_of,%)/bootstrap
+	@test -n "$(ARTIFACTS_DIR)" || { echo "stage-$*: ARTIFACTS_DIR is not set" >&2; exit 1; }
 	@mkdir -p $(ARTIFACTS_DIR)/config
 	cp $< $(ARTIFACTS_DIR)/bootstrap
 	cp infra/config/*.json $(ARTIFACTS_DIR)/config/
+
+# What `sam build` calls for a function with BuildMethod makefile: the
+# build's packages (Debian, or Amazon Linux 2023 in SAM's build image), the
+# staged function, and every non-glibc library it needs under lib/, checked
+# against Amazon Linux 2023's glibc (tools/package.sh): an artifact that
+# runs on provided.al2023 as it is.
+build-%:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-$*: ARTIFACTS_DIR is not set" >&2; exit 1; }
+	@bash tools/build-deps.sh
+	@$(MAKE) --no-print-directory stage-$* ARTIFACTS_DIR=$(ARTIFACTS_DIR)
+	@bash tools/package.sh $(ARTIFACTS_DIR)
 
 # The same layout under $(BUILD)/sam, for the emulator's --build-dir.
 # make package: build/package/<LogicalId>.zip per function, bootstrap and
@@ -126,13 +137,13 @@ build-%: $$(BUILD)/functions/$$(call flow_of,%)/bootstrap
 package: $(FLOW_BINS)
 	@rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package
 	@for id in $(SAM_IDS); do \
-	    $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/package/$$id >/dev/null && \
+	    $(MAKE) --no-print-directory -s stage-$$id ARTIFACTS_DIR=$(BUILD)/package/$$id >/dev/null && \
 	    bash tools/package.sh $(BUILD)/package/$$id $(BUILD)/package/$$id.zip || exit 1; \
 	done
 
 sam-artifacts: $(FLOW_BINS)
 	@for id in $(SAM_IDS); do \
-	    $(MAKE) --no-print-directory -s build-$$id ARTIFACTS_DIR=$(BUILD)/sam/$$id >/dev/null || exit 1; \
+	    $(MAKE) --no-print-directory -s stage-$$id ARTIFACTS_DIR=$(BUILD)/sam/$$id >/dev/null || exit 1; \
 	done
 
 $(TEST_FUNCTION): $(BUILD)/obj/tests/functions/contract.o $(RUNTIME_LIB) $(CORE_LIB)

@@ -96,8 +96,6 @@ static cs_error configure(em_service *svc, const em_function *fn, const char *te
                           const char *build_dir, const em_service_opts *opts, function *out,
                           cs_diag *diag)
 {
-    const char *aws_endpoint = opts->aws_endpoint;
-    int log_fd = opts->log_fd;
     cs_arena *a = &svc->arena;
     char *code = fn->makefile_build
                      ? cs_arena_sprintf(a, "%s/%.*s", build_dir, CS_STR_FMT(fn->logical_id))
@@ -120,10 +118,10 @@ static cs_error configure(em_service *svc, const em_function *fn, const char *te
         .timeout_s = fn->timeout_s,
         .memory_mb = fn->memory_mb,
         .env = (const char *const *)out->env,
-        .log_fd = log_fd,
+        .log_fd = opts->log_fd,
         .sqs_endpoint = svc->sqs_endpoint,
         .access_key_id = cs_arena_strndup(a, fn->logical_id),
-        .aws_endpoint = aws_endpoint,
+        .aws_endpoint = opts->aws_endpoint,
     };
     if (!out->config.name || !out->config.bootstrap || !out->config.handler ||
         !out->config.access_key_id || a->exhausted) {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Packs one function for Lambda's provided.al2023 runtime:
-#   tools/package.sh DIR ZIP
-# DIR holds what build-<LogicalId> put there (bootstrap, config/). Every
+#   tools/package.sh DIR [ZIP]
+# DIR holds what stage-<LogicalId> put there (bootstrap, config/). Every
 # shared library bootstrap needs that is not part of glibc goes under
 # DIR/lib (Lambda puts /var/task/lib on LD_LIBRARY_PATH); then no file may
-# need a glibc symbol version newer than Amazon Linux 2023's 2.34, and DIR
-# is zipped into ZIP. Prints "package: NAME zip_kb=N bootstrap_kb=N libs=N".
+# need a glibc symbol version newer than Amazon Linux 2023's 2.34, and,
+# given ZIP, DIR is zipped into it. Prints
+# "package: NAME [zip_kb=N] bootstrap_kb=N libs=N".
 set -euo pipefail
-dir=$1 zip=$2
+dir=$1 zip=${2:-}
 max_glibc=2.34
 
 # glibc's own libraries: the runtime provides these, newer or not.
@@ -39,8 +40,12 @@ for f in "$dir/bootstrap" "$dir"/lib/*; do
 done
 [ $status -eq 0 ] || exit 1
 
+sizes="bootstrap_kb=$(($(stat -c %s "$dir/bootstrap") / 1024)) libs=$libs"
+if [ -z "$zip" ]; then
+    echo "package: $(basename "$dir") $sizes"
+    exit 0
+fi
 zip=$(realpath -m "$zip")
 rm -f "$zip"
 (cd "$dir" && zip -q -r -X "$zip" bootstrap config lib)
-echo "package: $(basename "$zip" .zip) zip_kb=$(($(stat -c %s "$zip") / 1024))" \
-    "bootstrap_kb=$(($(stat -c %s "$dir/bootstrap") / 1024)) libs=$libs"
+echo "package: $(basename "$zip" .zip) zip_kb=$(($(stat -c %s "$zip") / 1024)) $sizes"
