@@ -60,25 +60,15 @@ int main(int argc, char **argv)
     }
     cs_http_client *http = cs_http_client_new(NULL, NULL);
     cs_aws aws;
-    cs_buf out;
-    cs_buf_init(&out, 0);
     cs_state *dynamo;
     if (cs_aws_init(&aws, http, peer.endpoint, &diag) ||
-        cs_dynamodb(&aws, "CreateTable",
-                    CS_STR_LIT("{\"TableName\":\"bench\",\"BillingMode\":\"PAY_PER_REQUEST\","
-                               "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
-                               "\"AttributeType\":\"S\"},{\"AttributeName\":\"sk\","
-                               "\"AttributeType\":\"S\"}],\"KeySchema\":[{\"AttributeName\":"
-                               "\"pk\",\"KeyType\":\"HASH\"},{\"AttributeName\":\"sk\","
-                               "\"KeyType\":\"RANGE\"}]}"),
-                    &out, &diag) ||
-        cs_state_open_dynamodb(&aws, "bench", "unused", &dynamo, &diag)) {
+        moto_create_state(&aws, "bench", "bench-snapshots", &diag) ||
+        cs_state_open_dynamodb(&aws, "bench", "bench-snapshots", &dynamo, &diag)) {
         fprintf(stderr, "%s\n", diag.message);
         return 1;
     }
     double dynamo_rate = run(dynamo, count / 4, "dynamodb on moto");
     cs_state_close(dynamo);
-    cs_buf_clean_up(&out);
     cs_http_client_destroy(http);
     moto_stop(&peer);
     char command[128];

@@ -114,3 +114,20 @@ void moto_stop(moto *m)
         unlink(m->log_path);
     }
 }
+
+cs_error moto_create_state(cs_aws *aws, const char *table, const char *bucket, cs_diag *diag)
+{
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"TableName\":\"%s\",\"BillingMode\":\"PAY_PER_REQUEST\","
+             "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+             "{\"AttributeName\":\"sk\",\"AttributeType\":\"S\"}],\"KeySchema\":["
+             "{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
+             "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}]}",
+             table);
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_error r = cs_dynamodb(aws, "CreateTable", cs_str_from_c(body), &out, diag);
+    cs_buf_clean_up(&out);
+    return r ? r : cs_s3_create_bucket(aws, bucket, diag);
+}

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "net/aws.h"
+
 typedef struct moto {
     pid_t pid;
     char endpoint[64]; /* "http://127.0.0.1:PORT" */
@@ -19,5 +21,10 @@ typedef struct moto {
 /* 0 on success. */
 int moto_start(moto *m, bool verify_signatures);
 void moto_stop(moto *m);
+
+/* The state table (pk, sk; on demand) and the snapshot bucket, as the
+ * template declares them, created through aws; CS_ERR_OK or the call's
+ * error in diag. */
+cs_error moto_create_state(cs_aws *aws, const char *table, const char *bucket, cs_diag *diag);
 
 #endif

@@ -354,6 +354,18 @@ void test_project_send_webhook(test_project *p, cs_str body, const char *shop_do
     test_project_send(p, queue, body, attributes);
 }
 
+void test_project_subscribe(test_project *p, const char *shop, const char *extra)
+{
+    char subscribe[512], path[96];
+    snprintf(subscribe, sizeof(subscribe),
+             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\"%s%s}", p->emulator_url,
+             TEST_WEBHOOK_SECRET, extra[0] ? "," : "", extra);
+    snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shop);
+    long status;
+    test_project_sandbox_post(p, path, subscribe, &status);
+    assert_int_equal(status, 204);
+}
+
 const cs_json *test_project_invoke(test_project *p, const char *function, const char *payload)
 {
     char url[160];

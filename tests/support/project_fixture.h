@@ -76,6 +76,11 @@ int test_scenario_with_copy(char *config_path, const char *integration, const ch
 void test_project_send_webhook(test_project *p, cs_str body, const char *shop_domain,
                                const char *webhook_id);
 
+/* Points a sandbox shop's ("us-store") order webhooks at the project's
+ * webhook-ingress, signed with TEST_WEBHOOK_SECRET; `extra` adds members to
+ * the subscription ("\"duplicate_every\":10") or is "". */
+void test_project_subscribe(test_project *p, const char *shop, const char *extra);
+
 /* The emulator's URL for a queue of the template. */
 void test_project_queue_url(const test_project *p, const char *queue, char *out, size_t len);
 

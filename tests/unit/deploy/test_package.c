@@ -71,14 +71,8 @@ static bool maps(pid_t pid, const char *prefix)
 static void a_packaged_order_reaches_max(void **st)
 {
     (void)st;
-    char subscribe[512];
     long status;
-    snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\"}",
-             test_scenario.emulator_url, TEST_WEBHOOK_SECRET);
-    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/webhooks", subscribe,
-                              &status);
-    assert_int_equal(status, 204);
+    test_project_subscribe(&test_scenario, "us-store", "");
     test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
     assert_int_equal(status, 200);
     size_t count = 0;

@@ -34,28 +34,14 @@ static int create_state(void)
 {
     cs_http_client *http = cs_http_client_new(&(cs_http_options){.max_attempts = 2}, NULL);
     cs_aws aws;
-    cs_buf out;
-    cs_buf_init(&out, 0);
     cs_diag diag;
     cs_error r = cs_aws_init(&aws, http, peer.endpoint, &diag);
     if (!r) {
-        r = cs_dynamodb(
-            &aws, "CreateTable",
-            CS_STR_LIT(
-                "{\"TableName\":\"StateTable\",\"BillingMode\":\"PAY_PER_REQUEST\","
-                "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
-                "{\"AttributeName\":\"sk\",\"AttributeType\":\"S\"}],\"KeySchema\":["
-                "{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
-                "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}]}"),
-            &out, &diag);
-    }
-    if (!r) {
-        r = cs_s3_create_bucket(&aws, "SnapshotBucket", &diag);
+        r = moto_create_state(&aws, "StateTable", "SnapshotBucket", &diag);
     }
     if (r) {
         fprintf(stderr, "%s\n", diag.message);
     }
-    cs_buf_clean_up(&out);
     cs_http_client_destroy(http);
     return r ? -1 : 0;
 }
@@ -98,14 +84,8 @@ static int teardown(void **state)
  * config does not map, which goes to the error queue. */
 static void export_orders(void)
 {
-    char subscribe[512];
     long status;
-    snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\"}",
-             test_scenario.emulator_url, TEST_WEBHOOK_SECRET);
-    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/webhooks", subscribe,
-                              &status);
-    assert_int_equal(status, 204);
+    test_project_subscribe(&test_scenario, "us-store", "");
     for (int i = 0; i < 2; i++) {
         test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}",
                                   &status);

@@ -126,14 +126,9 @@ static void each_order_lands_once(void **st)
 {
     (void)st;
     long status;
-    char subscribe[512], path[96];
-    snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\",\"duplicates\":1}",
-             test_scenario.emulator_url, TEST_WEBHOOK_SECRET);
+    char path[96];
     for (size_t s = 0; s < 3; s++) {
-        snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
-        test_project_sandbox_post(&test_scenario, path, subscribe, &status);
-        assert_int_equal(status, 204);
+        test_project_subscribe(&test_scenario, shops[s], "\"duplicates\":1");
     }
     for (int i = 0; i < ORDERS_PER_SHOP; i++) {
         for (size_t s = 0; s < 3; s++) {

@@ -127,17 +127,8 @@ static void shopify_place(int i, expected *out)
 
 static void shopify_subscribe(void)
 {
-    char subscribe[512];
-    snprintf(subscribe, sizeof(subscribe),
-             "{\"address\":\"%s/_url/webhook-ingress/\",\"secret\":\"%s\","
-             "\"duplicate_every\":10}",
-             project.emulator_url, TEST_WEBHOOK_SECRET);
     for (size_t s = 0; s < 3; s++) {
-        char path[96];
-        long status;
-        snprintf(path, sizeof(path), "/_sandbox/shopify/%s/webhooks", shops[s]);
-        test_project_sandbox_post(&project, path, subscribe, &status);
-        assert_int_equal(status, 204);
+        test_project_subscribe(&project, shops[s], "\"duplicate_every\":10");
     }
 }
 

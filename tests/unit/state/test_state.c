@@ -64,22 +64,8 @@ static int setup_dynamodb(void **st)
     if (moto_start(&peer, false) != 0 || !(state = open_state(&http, &aws))) {
         return -1;
     }
-    cs_buf out;
-    cs_buf_init(&out, 0);
     cs_diag diag;
-    cs_error r = cs_dynamodb(
-        &aws, "CreateTable",
-        CS_STR_LIT("{\"TableName\":\"cs-state\",\"BillingMode\":\"PAY_PER_REQUEST\","
-                   "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
-                   "{\"AttributeName\":\"sk\",\"AttributeType\":\"S\"}],\"KeySchema\":["
-                   "{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
-                   "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}]}"),
-        &out, &diag);
-    if (!r) {
-        r = cs_s3_create_bucket(&aws, "cs-snapshots", &diag);
-    }
-    cs_buf_clean_up(&out);
-    if (r) {
+    if (moto_create_state(&aws, "cs-state", "cs-snapshots", &diag)) {
         fprintf(stderr, "%s\n", diag.message);
         return -1;
     }
