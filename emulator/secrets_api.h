@@ -4,8 +4,8 @@
  * emulator (--secret), never written in the template.
  *
  * Each function signs with its logical id as access key id, standing for
- * the role it has in AWS, and reads only the secrets its Policies grant
- * (AWSSecretsManagerGetSecretValuePolicy): any other is refused with
+ * the role it has in AWS, and reads only the secrets its Role's statements
+ * or its Policies allow (em_function_may_read): any other is refused with
  * AccessDeniedException, as IAM would, so a missing grant shows up locally
  * rather than after a deploy. */
 #ifndef CS_EMULATOR_SECRETS_API_H
