@@ -111,6 +111,16 @@ static const cs_json *var(const call *c, const char *name)
     return v && v->type != CS_JSON_NULL ? v : NULL;
 }
 
+/* GraphQL's error for a variable of `type` that is missing or wrong;
+ * `expected` ("" or ": expected ...") follows "invalid value". False. */
+static bool bad_var(call *c, const char *name, const char *type, bool required,
+                    const char *expected)
+{
+    top_error(c, "INVALID_VARIABLE", "Variable $%s of type %s%s was provided invalid value%s", name,
+              type, required ? "!" : "", expected);
+    return false;
+}
+
 /* An Int! or Int variable within [min, max]; false after setting the error. */
 static bool int_var(call *c, const char *name, bool required, int64_t min, int64_t max,
                     int64_t *out)
@@ -121,11 +131,10 @@ static bool int_var(call *c, const char *name, bool required, int64_t min, int64
     }
     if (!v || v->type != CS_JSON_NUMBER || cs_parse_int64(v->text, out) || *out < min ||
         *out > max) {
-        top_error(c, "INVALID_VARIABLE",
-                  "Variable $%s of type Int%s was provided invalid value: expected an integer "
-                  "from %" PRId64 " to %" PRId64,
-                  name, required ? "!" : "", min, max);
-        return false;
+        char expected[96];
+        snprintf(expected, sizeof(expected), ": expected an integer from %" PRId64 " to %" PRId64,
+                 min, max);
+        return bad_var(c, name, "Int", required, expected);
     }
     return true;
 }
@@ -138,12 +147,22 @@ static bool string_var(call *c, const char *name, bool required, cs_str *out)
         return true;
     }
     if (!v || v->type != CS_JSON_STRING) {
-        top_error(c, "INVALID_VARIABLE",
-                  "Variable $%s of type String%s was provided invalid value: expected a string",
-                  name, required ? "!" : "");
-        return false;
+        return bad_var(c, name, "String", required, ": expected a string");
     }
     *out = v->text;
+    return true;
+}
+
+static bool bool_var(call *c, const char *name, bool required, bool *out)
+{
+    const cs_json *v = var(c, name);
+    if (!v && !required) {
+        return true;
+    }
+    if (!v || v->type != CS_JSON_BOOL) {
+        return bad_var(c, name, "Boolean", required, "");
+    }
+    *out = v->boolean;
     return true;
 }
 
@@ -1005,22 +1024,6 @@ static void op_order_status(call *c)
     }
     cs_json_write_object_end(&c->w);
     c->actual_cost = 1;
-}
-
-static bool bool_var(call *c, const char *name, bool required, bool *out)
-{
-    const cs_json *v = var(c, name);
-    if (!v && !required) {
-        return true;
-    }
-    if (!v || v->type != CS_JSON_BOOL) {
-        top_error(c, "INVALID_VARIABLE",
-                  "Variable $%s of type Boolean%s was provided invalid value", name,
-                  required ? "!" : "");
-        return false;
-    }
-    *out = v->boolean;
-    return true;
 }
 
 static bool cancel_reason(call *c)
