@@ -105,13 +105,10 @@ static outcome run(const run_spec *spec)
         fprintf(stdout, "%s: the project did not start\n", spec->name);
         exit(1);
     }
-    char from[CS_TIME_RFC3339_MAX], to[CS_TIME_RFC3339_MAX], payload[256];
+    char payload[256];
     int64_t now = cs_time_now_ms();
-    cs_time_format_rfc3339(now - 61LL * 86400000, 0, from);
-    cs_time_format_rfc3339(now + 2LL * 86400000, 0, to);
-    snprintf(payload, sizeof(payload),
-             "{\"run\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"page_size\":%d}", spec->name, from,
-             to, PAGE);
+    test_backfill_payload(payload, sizeof(payload), spec->name, now - 61LL * 86400000,
+                          now + 2LL * 86400000, PAGE);
     outcome o = {0};
     int64_t start = cs_time_monotonic_us();
     for (bool complete = false; !complete; o.invocations++) {

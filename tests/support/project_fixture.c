@@ -17,6 +17,7 @@
 #include "connectors/exactmax/client.h"
 #include "connectors/shopify/webhook.h"
 #include "core/money.h"
+#include "core/timestamp.h"
 #include "emulator/sandbox/exactmax.h"
 #include "net/aws.h"
 #include "fixture.h"
@@ -352,6 +353,16 @@ void test_project_send_webhook(test_project *p, cs_str body, const char *shop_do
     char queue[128];
     test_project_queue_url(p, "order-events", queue, sizeof(queue));
     test_project_send(p, queue, body, attributes);
+}
+
+void test_backfill_payload(char *out, size_t len, const char *run, int64_t from_ms, int64_t to_ms,
+                           int page_size)
+{
+    char from[CS_TIME_RFC3339_MAX], to[CS_TIME_RFC3339_MAX];
+    cs_time_format_rfc3339(from_ms, 0, from);
+    cs_time_format_rfc3339(to_ms, 0, to);
+    snprintf(out, len, "{\"run\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"page_size\":%d}", run, from,
+             to, page_size);
 }
 
 void test_project_subscribe(test_project *p, const char *shop, const char *extra)

@@ -76,6 +76,11 @@ int test_scenario_with_copy(char *config_path, const char *integration, const ch
 void test_project_send_webhook(test_project *p, cs_str body, const char *shop_domain,
                                const char *webhook_id);
 
+/* backfill's payload for a run over [from_ms, to_ms), in pages of
+ * page_size, into out. */
+void test_backfill_payload(char *out, size_t len, const char *run, int64_t from_ms, int64_t to_ms,
+                           int page_size);
+
 /* Points a sandbox shop's ("us-store") order webhooks at the project's
  * webhook-ingress, signed with TEST_WEBHOOK_SECRET; `extra` adds members to
  * the subscription ("\"duplicate_every\":10") or is "". */

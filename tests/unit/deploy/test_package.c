@@ -71,10 +71,8 @@ static bool maps(pid_t pid, const char *prefix)
 static void a_packaged_order_reaches_max(void **st)
 {
     (void)st;
-    long status;
     test_project_subscribe(&test_scenario, "us-store", "");
-    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
-    assert_int_equal(status, 200);
+    test_project_place_order(&test_scenario, "us-store", NULL);
     size_t count = 0;
     for (int i = 0; i < 300 && count == 0; i++) {
         test_project_max_orders(&test_scenario, "CU", &count);

@@ -84,12 +84,9 @@ static int teardown(void **state)
  * config does not map, which goes to the error queue. */
 static void export_orders(void)
 {
-    long status;
     test_project_subscribe(&test_scenario, "us-store", "");
     for (int i = 0; i < 2; i++) {
-        test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}",
-                                  &status);
-        assert_int_equal(status, 200);
+        test_project_place_order(&test_scenario, "us-store", NULL);
     }
     size_t len;
     char *bad = fixture_read("shopify/order-webhook.json", &len);
@@ -116,14 +113,10 @@ static void export_orders(void)
 /* Orders of the last few days, loaded by backfill in pages of 50. */
 static const char *backfill_range(void)
 {
-    char from[CS_TIME_RFC3339_MAX], to[CS_TIME_RFC3339_MAX];
+    char *payload = cs_arena_alloc(&test_arena, 256);
     int64_t now = cs_time_now_ms();
-    cs_time_format_rfc3339(now - 3LL * 86400000, 0, from);
-    cs_time_format_rfc3339(now + 60000, 0, to);
-    return cs_arena_sprintf(&test_arena,
-                            "{\"run\":\"permissions\",\"from\":\"%s\",\"to\":\"%s\","
-                            "\"page_size\":50}",
-                            from, to);
+    test_backfill_payload(payload, 256, "permissions", now - 3LL * 86400000, now + 60000, 50);
+    return payload;
 }
 
 static void every_call_is_one_its_role_allows(void **st)

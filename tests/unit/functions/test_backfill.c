@@ -60,13 +60,10 @@ static bool flag(const cs_json *o, const char *key)
 
 static char *range(const char *run, int page_size)
 {
-    char from[CS_TIME_RFC3339_MAX], to[CS_TIME_RFC3339_MAX];
+    char *payload = cs_arena_alloc(&test_arena, 256);
     int64_t now = cs_time_now_ms();
-    cs_time_format_rfc3339(now - 70LL * 86400000, 0, from);
-    cs_time_format_rfc3339(now + 60000, 0, to);
-    return cs_arena_sprintf(&test_arena,
-                            "{\"run\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"page_size\":%d}", run,
-                            from, to, page_size);
+    test_backfill_payload(payload, 256, run, now - 70LL * 86400000, now + 60000, page_size);
+    return payload;
 }
 
 static void a_backfill_loads_every_order_once(void **st)
@@ -104,9 +101,7 @@ static void a_backfill_loads_every_order_once(void **st)
 static void reconciliation_finds_a_lost_order(void **st)
 {
     (void)st;
-    long status;
-    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
-    assert_int_equal(status, 200);
+    test_project_place_order(&test_scenario, "us-store", NULL);
     size_t before, after;
     test_project_max_orders(&test_scenario, "CU", &before);
     const cs_json *run = test_project_invoke(&test_scenario, "order-export", "{}");

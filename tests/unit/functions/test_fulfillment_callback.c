@@ -119,13 +119,12 @@ static void shipments_become_fulfillments_once(void **st)
 static void a_refused_shipment_is_replayed(void **st)
 {
     (void)st;
-    long status;
-    test_project_sandbox_post(&test_scenario, "/_sandbox/shopify/us-store/orders", "{}", &status);
-    assert_int_equal(status, 200);
+    test_project_place_order(&test_scenario, "us-store", NULL);
     wait_for_orders(ORDERS + 1);
     int64_t invoices;
     int64_t shipments = ship(&invoices);
     assert_true(shipments > 0);
+    long status;
     test_project_sandbox_post(&test_scenario, "/_sandbox/faults",
                               "{\"system\":\"shopify\",\"status\":400,\"count\":1}", &status);
     assert_int_equal(status, 204);
