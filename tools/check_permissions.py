@@ -38,9 +38,10 @@ class Template:
         props = self.resources[logical_id].get("Properties", {})
         kind = self.resources[logical_id]["Type"]
         key = {"AWS::SQS::Queue": "QueueName", "AWS::Logs::LogGroup": "LogGroupName",
-               "AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}.get(kind)
+               "AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName",
+               "AWS::SecretsManager::Secret": "Name"}.get(kind)
         value = props.get(key) if key else None
-        return value if isinstance(value, str) else logical_id
+        return self.resolve(value) if value is not None else logical_id
 
     def arn(self, logical_id):
         kind = self.resources[logical_id]["Type"]
@@ -58,16 +59,14 @@ class Template:
         return arns[kind]
 
     def ref(self, name):
-        if name in ("AWS::Partition",):
+        if name == "AWS::Partition":
             return "aws"
         if name == "AWS::Region":
             return self.region
         if name == "AWS::AccountId":
             return ACCOUNT
         if self.resources.get(name, {}).get("Type") == "AWS::SecretsManager::Secret":
-            props = self.resources[name].get("Properties", {})
-            secret = self.resolve(props["Name"]) if "Name" in props else name
-            return f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{secret}"
+            return self.arn(name)  # Ref of a secret is its ARN
         if name in self.resources:
             return self.name(name)
         raise SystemExit(f"!Ref {name}: not something a role statement can name here")
