@@ -192,8 +192,6 @@ static bool stops(cs_outcome o)
 
 /* ---- an order changed after its export ---- */
 
-enum { MAX_PARTS = 64 };
-
 /* Units per part number. */
 typedef struct part_units {
     cs_str part;
@@ -208,10 +206,8 @@ static size_t add_units(part_units *list, size_t n, cs_str part, int64_t units)
             return n;
         }
     }
-    if (n < MAX_PARTS) {
-        list[n++] = (part_units){part, units};
-    }
-    return n;
+    list[n] = (part_units){part, units}; /* room for every line: see check_lines */
+    return n + 1;
 }
 
 static int64_t units_of(const part_units *list, size_t n, cs_str part)
@@ -233,14 +229,29 @@ static bool same_units(const part_units *a, size_t na, const part_units *b, size
     return same;
 }
 
-static void describe(const part_units *list, size_t n, char *out, size_t len)
+/* The parts whose units differ, "P-1 x2 -> x0, P-7 x0 -> x2", as far as
+ * `len` allows ("..." when cut short). */
+static void describe_changes(const part_units *was, size_t n_was, const part_units *now,
+                             size_t n_now, char *out, size_t len)
 {
     size_t at = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < n && at < len; i++) {
-        int w = snprintf(out + at, len - at, "%s%.*s x%lld", i ? ", " : "",
-                         CS_STR_FMT(list[i].part), (long long)list[i].units);
-        at += w > 0 ? (size_t)w : 0;
+    for (size_t i = 0; i < n_was + n_now; i++) {
+        bool old_side = i < n_was;
+        const part_units *p = old_side ? &was[i] : &now[i - n_was];
+        int64_t before = old_side ? p->units : units_of(was, n_was, p->part);
+        int64_t after = old_side ? units_of(now, n_now, p->part) : p->units;
+        if ((!old_side && before >= 0) || before == after) {
+            continue; /* a part on both sides is described from the old side */
+        }
+        int w = snprintf(out + at, len - at, "%s%.*s x%lld -> x%lld", at ? ", " : "",
+                         CS_STR_FMT(p->part), (long long)(before < 0 ? 0 : before),
+                         (long long)(after < 0 ? 0 : after));
+        if (w < 0 || (size_t)w >= len - at) {
+            snprintf(out + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
+            return;
+        }
+        at += (size_t)w;
     }
 }
 
@@ -257,9 +268,14 @@ static cs_outcome check_lines(cs_export *x, const cs_export_job *job, const char
     if (*error) {
         return cs_export_transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
     }
-    part_units in_max[MAX_PARTS], now[MAX_PARTS];
-    size_t n_max = 0, n_now = 0;
     const cs_json *lines = cs_json_object_get(order, CS_STR_LIT("lines"));
+    size_t n_max = 0, n_now = 0, max_lines = lines ? lines->count : 0;
+    part_units *in_max = cs_arena_calloc(arena, max_lines + 1, sizeof(*in_max));
+    part_units *now = cs_arena_calloc(arena, job->order->line_count + 1, sizeof(*now));
+    if (!in_max || !now) {
+        *error = cs_arena_full(arena, diag);
+        return CS_OUTCOME_FAILED;
+    }
     for (const cs_json *l = lines ? lines->first : NULL; l; l = l->next) {
         const cs_json *part = cs_json_object_get(l, CS_STR_LIT("prtNum"));
         const cs_json *qty = cs_json_object_get(l, CS_STR_LIT("qty"));
@@ -277,13 +293,12 @@ static cs_outcome check_lines(cs_export *x, const cs_export_job *job, const char
     if (same_units(in_max, n_max, now, n_now)) {
         return CS_OUTCOME_DUPLICATE;
     }
-    char had[96], has[96];
-    describe(in_max, n_max, had, sizeof(had));
-    describe(now, n_now, has, sizeof(has));
+    char changes[128]; /* the diag's message holds 255 */
+    describe_changes(in_max, n_max, now, n_now, changes, sizeof(changes));
     *error = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                         "lines: MAX order %s has %s, the order now %s; the MAX bridge cannot "
-                         "change lines: change it in MAX, then replay this entry",
-                         ord_num, had, has);
+                         "lines: changed since MAX order %s: %s; the MAX bridge cannot change "
+                         "lines: change it in MAX, then replay this entry",
+                         ord_num, changes);
     cs_diag_set_field(diag, "lines");
     return CS_OUTCOME_FAILED;
 }
