@@ -37,11 +37,16 @@ struct sb_exactmax {
 /* An incremental read of the bridge (defined with the queries below). */
 typedef struct resource resource;
 
+/* The seed's columns: every one but ADDR2_23, which came later. */
+#define CUSTOMER_COLUMNS                                                                           \
+    "(CUSTID_23, NAME_23, ADDR1_23, CITY_23, STATE_23, ZIPCD_23, CNTRY_23, PHONE_23, CNTCT_23, "   \
+    "TERMS_23, SHPVIA_23, TXCDE1_23, CURR_23, EMAIL, ModifiedDate, RowVersion)"
+
 static const char schema[] =
     "CREATE TABLE Customer_Master (CUSTID_23 TEXT PRIMARY KEY, NAME_23 TEXT, ADDR1_23 TEXT,"
     " CITY_23 TEXT, STATE_23 TEXT, ZIPCD_23 TEXT, CNTRY_23 TEXT, PHONE_23 TEXT, CNTCT_23 TEXT,"
     " TERMS_23 TEXT, SHPVIA_23 TEXT, TXCDE1_23 TEXT, CURR_23 TEXT, EMAIL TEXT,"
-    " ModifiedDate INTEGER, RowVersion INTEGER);"
+    " ModifiedDate INTEGER, RowVersion INTEGER, ADDR2_23 TEXT DEFAULT '');"
     "CREATE TABLE Part_Master (PRTNUM_01 TEXT PRIMARY KEY, PMDES1_01 TEXT, TYPE_01 TEXT,"
     " STK_29 TEXT, ModifiedDate INTEGER);"
     /* MAX sites keep prices in different tables; this is the bridge's view. */
@@ -111,7 +116,7 @@ static void seed(sb_exactmax *m, int64_t now_ms)
                                    {"WEB-UK", "Web shop UK", "GB", "GBP", "GB20"}};
     for (int i = 0; i < 4; i++) {
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO Customer_Master VALUES ('%s', '%s', 'Main Street 1', 'City', '', "
+                 "INSERT INTO Customer_Master " CUSTOMER_COLUMNS " VALUES ('%s', '%s', 'Main Street 1', 'City', '', "
                  "'10001', '%s', '', 'Web Desk', 'NET30', 'UPS', '%s', '%s', '', %lld, %lld)",
                  web[i][0], web[i][1], web[i][2], web[i][4], web[i][3],
                  (long long)(now_ms - 86400000), (long long)next_version(m));
@@ -119,7 +124,7 @@ static void seed(sb_exactmax *m, int64_t now_ms)
     }
     for (int i = 1; i <= 20; i++) {
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO Customer_Master VALUES ('C%06d', 'Account %d', 'Trade Road %d', "
+                 "INSERT INTO Customer_Master " CUSTOMER_COLUMNS " VALUES ('C%06d', 'Account %d', 'Trade Road %d', "
                  "'Louisville', 'KY', '40202', 'US', '502-555-%04d', 'Pat Buyer%d', 'NET30', "
                  "'UPS', 'KY6', 'USD', 'buyer%d@account.example.com', %lld, %lld)",
                  i, i, i, i, i, i, (long long)(now_ms - i * 3600000ll), (long long)next_version(m));
@@ -770,10 +775,11 @@ static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request
 /* ---- other records ---- */
 
 static const column_spec customer_specs[] = {
-    {"custId", TEXT}, {"name", TEXT},  {"addr1", TEXT},        {"city", TEXT},
-    {"state", TEXT},  {"zipCd", TEXT}, {"cntry", TEXT},        {"phone", TEXT},
-    {"cntct", TEXT},  {"terms", TEXT}, {"shpVia", TEXT},       {"txCde1", TEXT},
-    {"curr", TEXT},   {"email", TEXT}, {"modifiedDate", TIME}, {"rowVersion", VERSION}};
+    {"custId", TEXT},       {"name", TEXT},          {"addr1", TEXT}, {"city", TEXT},
+    {"state", TEXT},        {"zipCd", TEXT},         {"cntry", TEXT}, {"phone", TEXT},
+    {"cntct", TEXT},        {"terms", TEXT},         {"shpVia", TEXT}, {"txCde1", TEXT},
+    {"curr", TEXT},         {"email", TEXT},         {"modifiedDate", TIME},
+    {"rowVersion", VERSION}, {"addr2", TEXT}};
 static const column_spec stock_specs[] = {
     {"prtNum", TEXT}, {"stk", TEXT}, {"qtyOh", QUANTITY}, {"modifiedDate", TIME}};
 static const column_spec shipment_specs[] = {
@@ -794,11 +800,13 @@ static const char parts_sql[] = "SELECT PRTNUM_01, PMDES1_01, TYPE_01, STK_29, '
                                 "FROM Part_Master" AFTER_CURSOR("ModifiedDate", "PRTNUM_01")
                                     IN_CURSOR_ORDER("ModifiedDate", "PRTNUM_01");
 
-static const char customers_sql[] =
-    "SELECT CUSTID_23, NAME_23, ADDR1_23, CITY_23, STATE_23, ZIPCD_23, CNTRY_23, PHONE_23, "
-    "CNTCT_23, TERMS_23, SHPVIA_23, TXCDE1_23, CURR_23, EMAIL, ModifiedDate, RowVersion FROM "
-    "Customer_Master" AFTER_CURSOR("ModifiedDate", "CUSTID_23")
-        IN_CURSOR_ORDER("ModifiedDate", "CUSTID_23");
+#define CUSTOMER_SELECT                                                                            \
+    "SELECT CUSTID_23, NAME_23, ADDR1_23, CITY_23, STATE_23, ZIPCD_23, CNTRY_23, PHONE_23, "       \
+    "CNTCT_23, TERMS_23, SHPVIA_23, TXCDE1_23, CURR_23, EMAIL, ModifiedDate, RowVersion, "         \
+    "ADDR2_23 FROM Customer_Master"
+
+static const char customers_sql[] = CUSTOMER_SELECT AFTER_CURSOR("ModifiedDate", "CUSTID_23")
+    IN_CURSOR_ORDER("ModifiedDate", "CUSTID_23");
 
 static const char stock_sql[] =
     "SELECT PRTNUM_06, STK_06, QTYOH_06, ModifiedDate, PRTNUM_06 || '@' || STK_06 AS K FROM "
@@ -1071,6 +1079,175 @@ void sb_exactmax_state(sb_exactmax *m, sb_reply *reply)
     pthread_mutex_unlock(&m->mu);
 }
 
+/* ---- writing a customer ---- */
+
+/* A field of PUT /customers/{custId}: its column and MAX's width. */
+typedef struct customer_field {
+    const char *key, *column;
+    size_t width;
+} customer_field;
+
+static const customer_field customer_fields[] = {
+    {"name", "NAME_23", 50},    {"addr1", "ADDR1_23", 50}, {"addr2", "ADDR2_23", 50},
+    {"city", "CITY_23", 30},    {"state", "STATE_23", 10}, {"zipCd", "ZIPCD_23", 12},
+    {"cntry", "CNTRY_23", 3},   {"phone", "PHONE_23", 25}, {"cntct", "CNTCT_23", 50},
+    {"terms", "TERMS_23", 10},  {"shpVia", "SHPVIA_23", 20}, {"txCde1", "TXCDE1_23", 10},
+    {"curr", "CURR_23", 3},     {"email", "EMAIL", 80}};
+enum { CUSTOMER_FIELDS = sizeof(customer_fields) / sizeof(customer_fields[0]) };
+
+static bool valid_cust_id(const char *id)
+{
+    size_t n = strlen(id);
+    bool ok = n >= 1 && n <= 12;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = (id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '-';
+    }
+    return ok;
+}
+
+/* The body's values by customer_fields' order (NULL view: left out), or an
+ * error reply naming the field at fault. */
+static bool parse_customer(const char *id, const cs_json *doc, cs_str values[CUSTOMER_FIELDS],
+                           sb_reply *reply)
+{
+    char why[160];
+    const char *column = "";
+    why[0] = '\0';
+    for (const cs_json *f = doc->first; f && !why[0]; f = f->next) {
+        size_t i = 0;
+        while (i < CUSTOMER_FIELDS && !cs_str_eq_c(f->key, customer_fields[i].key)) {
+            i++;
+        }
+        bool own_key = cs_str_eq_c(f->key, "custId") && f->type == CS_JSON_STRING &&
+                       cs_str_eq_c(f->text, id);
+        if (i == CUSTOMER_FIELDS && !own_key) {
+            snprintf(why, sizeof(why), "%.*s: no such customer field%s", CS_STR_FMT(f->key),
+                     cs_str_eq_c(f->key, "custId") ? " (custId is the path's)" : "");
+        } else if (i < CUSTOMER_FIELDS && f->type != CS_JSON_STRING) {
+            snprintf(why, sizeof(why), "%s: a string", customer_fields[i].key);
+            column = customer_fields[i].column;
+        } else if (i < CUSTOMER_FIELDS && f->text.len > customer_fields[i].width) {
+            snprintf(why, sizeof(why), "%s: at most %zu characters", customer_fields[i].key,
+                     customer_fields[i].width);
+            column = customer_fields[i].column;
+        } else if (i < CUSTOMER_FIELDS && cs_str_eq_c(f->key, "curr") && f->text.len &&
+                   !cs_currency_find(f->text)) {
+            snprintf(why, sizeof(why), "curr: not a currency MAX knows");
+            column = "CURR_23";
+        } else if (i < CUSTOMER_FIELDS) {
+            values[i] = f->text;
+        }
+    }
+    if (why[0]) {
+        error_reply(reply, 400, "INVALID_FIELD", why, "Customer_Master", column);
+    }
+    return !why[0];
+}
+
+static void answer_customer(sb_exactmax *m, const char *id, unsigned status, sb_reply *reply)
+{
+    sqlite3_stmt *s = prepare(m, CUSTOMER_SELECT " WHERE CUSTID_23 = ?");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    if (!s || sqlite3_step(s) != SQLITE_ROW) {
+        error_reply(reply, 503, "UNAVAILABLE", "the customer could not be read back",
+                    "Customer_Master", "CUSTID_23");
+    } else {
+        reply->status = status;
+        cs_json_writer w;
+        cs_json_writer_init(&w, &reply->body);
+        cs_json_write_object_begin(&w);
+        w_columns(&w, s, 0, SPECS(customer_specs));
+        cs_json_write_object_end(&w);
+        cs_json_writer_finish(&w, NULL);
+        cs_json_writer_clean_up(&w);
+    }
+    sqlite3_finalize(s);
+}
+
+/* Inserts the row when it is new, then sets each field the body gave (a
+ * field left out keeps its value; blank on a new row). */
+static void store_customer(sb_exactmax *m, const char *id, bool is_new,
+                           const cs_str values[CUSTOMER_FIELDS])
+{
+    sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
+    if (is_new) {
+        sqlite3_stmt *s = prepare(m, "INSERT INTO Customer_Master " CUSTOMER_COLUMNS
+                                     " VALUES (?, '', '', '', '', '', '', '', '', '', '', '', "
+                                     "'', '', 0, 0)");
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+        step_once(s);
+    }
+    for (size_t i = 0; i < CUSTOMER_FIELDS; i++) {
+        if (values[i].ptr) {
+            char sql[96];
+            snprintf(sql, sizeof(sql), "UPDATE Customer_Master SET %s = ? WHERE CUSTID_23 = ?",
+                     customer_fields[i].column);
+            sqlite3_stmt *s = prepare(m, sql);
+            bind_str(s, 1, values[i]);
+            sqlite3_bind_text(s, 2, id, -1, SQLITE_TRANSIENT);
+            step_once(s);
+        }
+    }
+    sqlite3_stmt *s = prepare(m, "UPDATE Customer_Master SET ModifiedDate = ?, RowVersion = ? "
+                                 "WHERE CUSTID_23 = ?");
+    sqlite3_bind_int64(s, 1, cs_time_now_ms());
+    sqlite3_bind_int64(s, 2, next_version(m));
+    sqlite3_bind_text(s, 3, id, -1, SQLITE_TRANSIENT);
+    step_once(s);
+    sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* The row's version as the bridge shows it; "" when there is no row. */
+static void customer_version(sb_exactmax *m, const char *id, char version[20])
+{
+    sqlite3_stmt *s = prepare(m, "SELECT RowVersion FROM Customer_Master WHERE CUSTID_23 = ?");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    version[0] = '\0';
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(version, 20, "%016llX", (unsigned long long)sqlite3_column_int64(s, 0));
+    }
+    sqlite3_finalize(s);
+}
+
+/* PUT /customers/{custId}: creates or updates. If-Match: the row version
+ * read (a change since is ROW_VERSION_CONFLICT); If-None-Match: * creates
+ * only (an existing row is DUPLICATE_CUSTID). */
+static void put_customer(sb_exactmax *m, const char *id, const sb_max_request *req,
+                         sb_reply *reply)
+{
+    char version[20];
+    customer_version(m, id, version);
+    bool is_new = !version[0];
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *doc = NULL;
+    cs_str values[CUSTOMER_FIELDS] = {0};
+    if (!valid_cust_id(id)) {
+        error_reply(reply, 400, "INVALID_FIELD", "custId: 1 to 12 of A-Z, 0-9 and -",
+                    "Customer_Master", "CUSTID_23");
+    } else if (req->if_none_match && strcmp(req->if_none_match, "*") == 0 && !is_new) {
+        error_reply(reply, 409, "DUPLICATE_CUSTID", "a customer with this custId exists",
+                    "Customer_Master", "CUSTID_23");
+    } else if (req->if_match && is_new) {
+        error_reply(reply, 404, "NOT_FOUND", "no such customer", "Customer_Master", "CUSTID_23");
+    } else if (req->if_match && strcmp(req->if_match, version) != 0) {
+        error_reply(reply, 409, "ROW_VERSION_CONFLICT",
+                    "the customer changed since it was read; read it again", "Customer_Master",
+                    "RowVersion");
+    } else if (cs_json_parse(&arena, req->body, &doc, NULL) || doc->type != CS_JSON_OBJECT) {
+        error_reply(reply, 400, "INVALID_FIELD", "the body is not a JSON object", "", "");
+    } else if (parse_customer(id, doc, values, reply)) {
+        if (is_new && !values[0].len) {
+            error_reply(reply, 400, "INVALID_FIELD", "name: a new customer needs one",
+                        "Customer_Master", "NAME_23");
+        } else {
+            store_customer(m, id, is_new, values);
+            answer_customer(m, id, is_new ? 201 : 200, reply);
+        }
+    }
+    cs_arena_clean_up(&arena);
+}
+
 /* ---- dispatch ---- */
 
 void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *reply)
@@ -1085,6 +1262,8 @@ void sb_exactmax_handle(sb_exactmax *m, const sb_max_request *req, sb_reply *rep
         create_order(m, req->body, reply);
     } else if (strcmp(req->method, "PATCH") == 0 && strncmp(path, "/sales-orders/", 14) == 0) {
         patch_order(m, path + 14, req, reply);
+    } else if (strcmp(req->method, "PUT") == 0 && strncmp(path, "/customers/", 11) == 0) {
+        put_customer(m, path + 11, req, reply);
     } else if (get && strncmp(path, "/sales-orders/", 14) == 0) {
         get_order(m, path + 14, reply);
     } else if (get && !read_cursor(req, &c, reply)) {

@@ -41,7 +41,7 @@ typedef struct sb_max_request {
     const char *method;
     const char *path;
     const char *modified_since, *after_key, *limit, *s_type;
-    const char *if_match;
+    const char *if_match, *if_none_match;
     const char *authorization;
     cs_str body;
 } sb_max_request;

@@ -660,6 +660,7 @@ static enum MHD_Result exactmax(sb_sandbox *sb, struct MHD_Connection *conn, con
             .limit = query_arg(conn, "limit"),
             .s_type = query_arg(conn, "sType"),
             .if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match"),
+            .if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match"),
             .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
             .body = body};
         sb_exactmax_handle(sb->exactmax, &req, &reply);

@@ -4,15 +4,18 @@
  * Invoked directly (or by its schedule, with the same payload):
  *
  *   {"run": "autumn", "from": "2026-09-01T00:00:00Z", "to": "2026-11-01T00:00:00Z",
- *    "page_size": 250}
- *     Every storefront's orders updated in [from, to), page by page, each
- *     applied as a webhook would be (shared/export: one sales order per
- *     order, whichever way it came). The checkpoint (the last order
- *     through, per store) is saved after every page, so an invocation that
- *     runs out of time, or dies, is resumed by invoking the same payload
- *     again. A "progress" line per page: done, total (estimated from the
- *     share of the range covered), rate and ETA.
- *     Answers {"run", "read", "done", "complete", "blocked"}.
+ *    "page_size": 250, "entities": ["customers", "orders"]}
+ *     Every storefront's customers, then orders, updated in [from, to),
+ *     page by page. A customer is found in MAX or given an account
+ *     (shared/export/customers.c; only with a customer_export section,
+ *     and then the default); an order is applied as a webhook would be
+ *     (one sales order per order, whichever way it came). The checkpoint
+ *     (the last record through, per store and entity) is saved after every
+ *     page, so an invocation that runs out of time, or dies, is resumed by
+ *     invoking the same payload again. A "progress" line per page: done,
+ *     total (estimated from the share of the range covered), rate and ETA.
+ *     Answers {"run", "read", "done", "complete", "blocked"} over both,
+ *     and each entity's {"read", "done", "complete"} under its name.
  *
  *   {"replay": {"max": 100}}
  *     The open error-queue entries of the order exporters (order-export,
@@ -42,6 +45,7 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
                         CS_USE_EXACTMAX | CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS |
                             CS_USE_WEBHOOKS); /* replayed webhooks are verified again */
     cs_export_read_config(x, c);
+    cs_export_read_customer_config(x, c);
     r = cs_config_check(c, log, diag);
     return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
 }
@@ -63,6 +67,7 @@ typedef struct load_request {
     char run[64];
     int64_t from_ms, to_ms;
     int page_size;
+    bool customers, orders;
 } load_request;
 
 static cs_error read_time(const cs_json *doc, const char *key, int64_t *out, cs_diag *diag)
@@ -76,7 +81,38 @@ static cs_error read_time(const cs_json *doc, const char *key, int64_t *out, cs_
     return r;
 }
 
-static cs_error read_load(const cs_json *doc, load_request *req, cs_diag *diag)
+/* "entities": which to load; customers (first, when configured) and orders
+ * by default. */
+static cs_error read_entities(const cs_export *x, const cs_json *doc, load_request *req,
+                              cs_diag *diag)
+{
+    const cs_json *list = cs_json_object_get(doc, CS_STR_LIT("entities"));
+    req->customers = !list && x->customers.enabled;
+    req->orders = !list;
+    if (list && (list->type != CS_JSON_ARRAY || !list->count)) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "entities: a list of \"customers\" and \"orders\"");
+    }
+    size_t i = 0;
+    for (const cs_json *e = list ? list->first : NULL; e; e = e->next, i++) {
+        bool customers = e->type == CS_JSON_STRING && cs_str_eq_c(e->text, "customers");
+        bool orders = e->type == CS_JSON_STRING && cs_str_eq_c(e->text, "orders");
+        if (!customers && !orders) {
+            return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                               "entities[%zu]: \"customers\" or \"orders\"", i);
+        }
+        if (customers && !x->customers.enabled) {
+            return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                               "entities[%zu]: customers need the config's customer_export", i);
+        }
+        req->customers = req->customers || customers;
+        req->orders = req->orders || orders;
+    }
+    return CS_ERR_OK;
+}
+
+static cs_error read_load(const cs_export *x, const cs_json *doc, load_request *req,
+                          cs_diag *diag)
 {
     cs_str run;
     int64_t page = DEFAULT_PAGE;
@@ -102,7 +138,7 @@ static cs_error read_load(const cs_json *doc, load_request *req, cs_diag *diag)
         }
     }
     req->page_size = (int)page;
-    return r;
+    return r ? r : read_entities(x, doc, req, diag);
 }
 
 /* The run's count of orders done, kept beside its checkpoints. */
@@ -118,34 +154,58 @@ static cs_error run_done(cs_export *x, const char *run, int64_t *done, bool save
     return r;
 }
 
-static cs_error load(cs_export *x, const cs_invocation *inv, const cs_json *doc, cs_buf *response,
-                     cs_diag *diag)
+/* One entity of the load, from its checkpoints; its answer under its name. */
+static cs_error load_entity(cs_export *x, const load_request *req, const cs_invocation *inv,
+                            bool customers, cs_export_sweep_opts *total, cs_buf *response,
+                            cs_diag *diag)
 {
-    load_request req;
-    cs_error r = read_load(doc, &req, diag);
-    char source[80];
-    snprintf(source, sizeof(source), "run:%s", req.run);
+    char source[96];
+    snprintf(source, sizeof(source), "run:%s%s", req->run, customers ? "/customers" : "");
     cs_export_sweep_opts s = {.flow = x->flow.name,
                               .source = source,
-                              .from_ms = req.from_ms,
-                              .to_ms = req.to_ms,
-                              .page_size = req.page_size,
+                              .from_ms = req->from_ms,
+                              .to_ms = req->to_ms,
+                              .page_size = req->page_size,
                               .stop_at_ms = stop_at(inv),
-                              .progress = true};
-    if (!r) {
-        r = run_done(x, source, &s.done, false, diag);
-    }
+                              .progress = true,
+                              .customers = customers};
+    cs_error r = run_done(x, source, &s.done, false, diag);
     if (!r) {
         r = cs_export_sweep(x, &s, diag);
         cs_diag ignored;
         run_done(x, source, &s.done, true, r ? &ignored : diag);
     }
+    total->read += s.read;
+    total->done += s.done;
+    total->complete = total->complete && s.complete;
+    total->blocked = total->blocked || s.blocked;
+    return r ? r
+             : cs_buf_appendf(response, "\"%s\":{\"read\":%lld,\"done\":%lld,\"complete\":%s},",
+                              customers ? "customers" : "orders", (long long)s.read,
+                              (long long)s.done, s.complete ? "true" : "false");
+}
+
+static cs_error load(cs_export *x, const cs_invocation *inv, const cs_json *doc, cs_buf *response,
+                     cs_diag *diag)
+{
+    load_request req;
+    cs_error r = read_load(x, doc, &req, diag);
+    cs_export_sweep_opts total = {.complete = true};
+    if (!r) {
+        r = cs_buf_append_c(response, "{");
+    }
+    if (!r && req.customers) {
+        r = load_entity(x, &req, inv, true, &total, response, diag);
+    }
+    if (!r && req.orders) {
+        r = load_entity(x, &req, inv, false, &total, response, diag);
+    }
     if (!r) {
         r = cs_buf_appendf(response,
-                           "{\"run\":\"%s\",\"read\":%lld,\"done\":%lld,\"complete\":%s,"
+                           "\"run\":\"%s\",\"read\":%lld,\"done\":%lld,\"complete\":%s,"
                            "\"blocked\":%s}",
-                           req.run, (long long)s.read, (long long)s.done,
-                           s.complete ? "true" : "false", s.blocked ? "true" : "false");
+                           req.run, (long long)total.read, (long long)total.done,
+                           total.complete ? "true" : "false", total.blocked ? "true" : "false");
     }
     return r;
 }
@@ -188,6 +248,7 @@ int main(void)
     static cs_export x;
     cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
     int status = cs_runtime_main(&opts);
+    cs_export_accounts_free(&x);
     cs_connections_close(&x.systems);
     cs_flow_clean_up(&x.flow);
     return status;

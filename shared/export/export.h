@@ -14,6 +14,17 @@
 
 #define CS_EXPORT_SCOPE "order-export"
 
+typedef struct cs_export_accounts cs_export_accounts;
+
+/* The customer_export section: storefront customers into MAX accounts. */
+typedef struct cs_export_customer_opts {
+    bool enabled; /* the config has the section */
+    bool all;     /* every customer gets an account; else companies only */
+    cs_str id_prefix;
+    const cs_identity *identity;   /* identity.customer */
+    const cs_ownership *ownership; /* ownership.customer */
+} cs_export_customer_opts;
+
 typedef struct cs_export {
     cs_flow flow;
     cs_connections systems;      /* MAX, the shops, commercetools */
@@ -22,6 +33,8 @@ typedef struct cs_export {
     cs_exactmax_order_opts opts; /* cust_id and stockroom set per order */
     char owner[64];              /* this invocation, for idempotency leases */
     int64_t deadline_ms;         /* this invocation's, epoch ms; 0: none */
+    cs_export_customer_opts customers;
+    cs_export_accounts *accounts; /* MAX's, read once per invocation when needed */
 } cs_export;
 
 /* What one message asks of MAX. */
@@ -97,6 +110,38 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
 cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
                                       cs_diag *diag);
 
+/* A result for a record before its job: failed until applied; false (a
+ * retry) when the arena is full. */
+bool cs_export_begin(cs_record_result *out, cs_str key, cs_str source_id, cs_arena *arena);
+/* Whether the read goes on past this record; moves the checkpoint. */
+bool cs_export_read_next(cs_export_read *r, cs_outcome outcome, int64_t updated_ms, cs_str id);
+/* A record read from an API, for the error queue: {"source", "shop"?,
+ * kind: record}; empty when the arena is full. */
+cs_str cs_export_snapshot(const char *source, cs_str shop, const char *kind, const cs_json *record,
+                          cs_arena *arena);
+
+/* ---- storefront customers into MAX accounts (customers.c) ---- */
+
+/* The customer_export section; problems go to the config's. */
+void cs_export_read_customer_config(cs_export *x, cs_config *c);
+
+/* As the order pages: one page of a shop's (or commercetools') customers
+ * updated in the read's range, each found in MAX or given an account,
+ * and recorded (a failure goes to the error queue with the customer as
+ * the API gave it). Correlation ids: "customer:shopify:<store>:<id>",
+ * "customer:commercetools:<id>". */
+cs_error cs_export_shopify_customers_page(cs_export *x, const cs_shop *shop, cs_export_read *r,
+                                          int first, cs_arena *arena, cs_diag *diag);
+cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r, int limit,
+                                                cs_arena *arena, cs_diag *diag);
+
+/* An error-queue snapshot of a customer ({"customer": ...}) applied again. */
+void cs_export_customer_replay(cs_export *x, const cs_json *doc, cs_arena *arena,
+                               cs_record_result *out);
+
+/* Forgets MAX's accounts (read again when next needed). */
+void cs_export_accounts_free(cs_export *x);
+
 /* Every storefront the config connects (each shop with an API client,
  * commercetools), from its checkpoint (state cursor flow + source + store
  * code or "commercetools") through to_ms, a page at a time, until no page
@@ -106,7 +151,8 @@ typedef struct cs_export_sweep_opts {
     int64_t from_ms, to_ms;
     int page_size;
     int64_t stop_at_ms;
-    bool progress; /* a "progress" log line per page */
+    bool progress;  /* a "progress" log line per page */
+    bool customers; /* customers into MAX accounts, not orders */
     int64_t done;  /* in: orders done by earlier invocations; out: plus this one's */
     int64_t read;  /* out: orders this sweep applied */
     bool complete; /* out: every source read through to_ms */

@@ -20,8 +20,8 @@
  * (1,000 points), and an order with its lines costs several. */
 enum { SHOPIFY_MAX_PAGE = 100 };
 
-static cs_str polled_snapshot(const char *source, cs_str shop, const cs_json *order,
-                              cs_arena *arena)
+cs_str cs_export_snapshot(const char *source, cs_str shop, const char *kind, const cs_json *record,
+                          cs_arena *arena)
 {
     cs_buf out;
     cs_buf_init(&out, 0);
@@ -34,8 +34,8 @@ static cs_str polled_snapshot(const char *source, cs_str shop, const cs_json *or
         cs_json_write_key_c(&w, "shop");
         cs_json_write_string(&w, shop);
     }
-    cs_json_write_key_c(&w, "order");
-    cs_json_write_value(&w, order);
+    cs_json_write_key_c(&w, kind);
+    cs_json_write_value(&w, record);
     cs_json_write_object_end(&w);
     return cs_json_writer_to_arena(&w, &out, arena);
 }
@@ -59,8 +59,7 @@ static bool order_job(cs_export *x, cs_system source, cs_order *o, cs_problems *
     return true;
 }
 
-/* A result for an order before its job: failed until applied. */
-static bool begin(cs_record_result *out, cs_str key, cs_str source_id, cs_arena *arena)
+bool cs_export_begin(cs_record_result *out, cs_str key, cs_str source_id, cs_arena *arena)
 {
     cs_diag *diag = cs_arena_calloc(arena, 1, sizeof(*diag));
     *out = (cs_record_result){
@@ -84,7 +83,7 @@ static void apply_or_classify(cs_export *x, bool ok, const cs_export_job *job, c
         out->outcome = CS_OUTCOME_RETRY;
     }
     if (out->outcome == CS_OUTCOME_FAILED) {
-        out->snapshot = polled_snapshot(source, shop, order, arena);
+        out->snapshot = cs_export_snapshot(source, shop, "order", order, arena);
         if (!out->snapshot.len) {
             out->outcome = CS_OUTCOME_RETRY;
             out->error = CS_ERR_ARENA_FULL;
@@ -100,7 +99,7 @@ static void shopify_order(cs_export *x, const cs_shop *shop, cs_order *o, cs_ret
 {
     cs_str key = cs_str_from_c(cs_arena_sprintf(arena, "shopify:%.*s:%.*s", CS_STR_FMT(shop->store),
                                                 CS_STR_FMT(o->meta.source_id)));
-    if (!begin(out, key, o->meta.source_id, arena)) {
+    if (!cs_export_begin(out, key, o->meta.source_id, arena)) {
         return;
     }
     cs_export_job job;
@@ -110,8 +109,7 @@ static void shopify_order(cs_export *x, const cs_shop *shop, cs_order *o, cs_ret
     apply_or_classify(x, ok, &job, "shopify", shop->domain, node, arena, out);
 }
 
-/* Whether the read goes on past this order; moves the checkpoint. */
-static bool next(cs_export_read *r, cs_outcome outcome, int64_t updated_ms, cs_str id)
+bool cs_export_read_next(cs_export_read *r, cs_outcome outcome, int64_t updated_ms, cs_str id)
 {
     if (outcome == CS_OUTCOME_RETRY) {
         r->blocked = true;
@@ -156,7 +154,7 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
         cs_record_result out;
         shopify_order(x, shop, &it->order, it->refunds, it->refund_count, &it->problems, it->source,
                       arena, &out);
-        if (!next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, o->meta.source_id)) {
+        if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, o->meta.source_id)) {
             break;
         }
     }
@@ -173,7 +171,7 @@ static void ct_order(cs_export *x, const cs_json *json, cs_order *o, cs_problems
     cs_str source_id = id ? id->text : CS_STR_NULL;
     cs_str key =
         cs_str_from_c(cs_arena_sprintf(arena, "commercetools:%.*s", CS_STR_FMT(source_id)));
-    if (!begin(out, key, source_id, arena)) {
+    if (!cs_export_begin(out, key, source_id, arena)) {
         return;
     }
     cs_export_job job;
@@ -218,7 +216,7 @@ cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit
         x->flow.records_in++;
         cs_record_result out;
         ct_order(x, json, o, &problems, arena, &out);
-        if (!next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, out.source_id)) {
+        if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, out.source_id)) {
             break;
         }
     }
@@ -282,6 +280,8 @@ cs_outcome cs_export_replay(cs_export *x, const cs_error_entry *entry, cs_str sn
                              .attributes =
                                  cs_json_object_get(doc, CS_STR_LIT("messageAttributes"))};
         cs_export_message(x, &rec, arena, &out);
+    } else if (cs_json_object_get(doc, CS_STR_LIT("customer"))) {
+        cs_export_customer_replay(x, doc, arena, &out);
     } else {
         replay_polled(x, doc, arena, &out);
     }
@@ -336,8 +336,13 @@ static cs_error sweep_source(cs_export *x, cs_export_sweep_opts *s, const cs_sho
         cs_arena_reset(&page);
         int64_t before = r.read;
         r.after = cs_str_from_c(after);
-        e = shop ? cs_export_shopify_page(x, shop, &r, s->page_size, &page, diag)
-                 : cs_export_commercetools_page(x, &r, s->page_size, &page, diag);
+        if (s->customers) {
+            e = shop ? cs_export_shopify_customers_page(x, shop, &r, s->page_size, &page, diag)
+                     : cs_export_commercetools_customers_page(x, &r, s->page_size, &page, diag);
+        } else {
+            e = shop ? cs_export_shopify_page(x, shop, &r, s->page_size, &page, diag)
+                     : cs_export_commercetools_page(x, &r, s->page_size, &page, diag);
+        }
         snprintf(after, sizeof(after), "%.*s", CS_STR_FMT(r.after));
         if (!e && r.read > before) {
             s->read += r.read - before;

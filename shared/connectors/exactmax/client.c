@@ -68,15 +68,14 @@ static cs_error named(cs_error r, long status, const cs_json *body, cs_diag *dia
 }
 
 /* One call; the answer (JSON) parsed into arena, also on an error status. */
+/* condition: an If-Match or If-None-Match header line, or NULL. */
 static cs_error call(cs_exactmax *m, const char *method, const char *path, cs_str body,
-                     const char *if_match, cs_arena *arena, const cs_json **answer, long *status,
+                     const char *condition, cs_arena *arena, const cs_json **answer, long *status,
                      cs_diag *diag)
 {
-    char url[1024], match[96];
+    char url[1024];
     snprintf(url, sizeof(url), "%s%s", m->base, path);
-    snprintf(match, sizeof(match), "If-Match: %s", if_match ? if_match : "");
-    const char *headers[] = {m->auth_header, "Content-Type: application/json",
-                             if_match ? match : NULL, NULL};
+    const char *headers[] = {m->auth_header, "Content-Type: application/json", condition, NULL};
     cs_http_request req = {.method = method, .url = url, .headers = headers, .body = body};
     cs_http_response resp = {.body = &m->response};
     cs_error r = cs_http_send(m->http, &req, &resp, diag);
@@ -132,7 +131,7 @@ static cs_str row_version(const cs_json *order)
 cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes, cs_str version,
                                   cs_arena *arena, const cs_json **order, cs_diag *diag)
 {
-    char path[96], match[64];
+    char path[96], match[96];
     snprintf(path, sizeof(path), "/sales-orders/%.*s", CS_STR_FMT(ord_num));
     cs_error r = CS_ERR_OK;
     if (version.len == 0) {
@@ -140,7 +139,7 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
         version = r ? version : row_version(*order);
     }
     for (int attempt = 1; !r && attempt <= CONFLICT_ATTEMPTS; attempt++) {
-        snprintf(match, sizeof(match), "%.*s", CS_STR_FMT(version));
+        snprintf(match, sizeof(match), "If-Match: %.*s", CS_STR_FMT(version));
         long status;
         r = call(m, "PATCH", path, changes, match, arena, order, &status, diag);
         if (r != CS_ERR_HTTP_CONFLICT || attempt == CONFLICT_ATTEMPTS) {
@@ -151,6 +150,21 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
         version = r ? version : row_version(*order);
     }
     return r;
+}
+
+cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body,
+                                  cs_str row_version, cs_arena *arena, const cs_json **customer,
+                                  cs_diag *diag)
+{
+    char path[96], condition[96];
+    snprintf(path, sizeof(path), "/customers/%.*s", CS_STR_FMT(cust_id));
+    if (row_version.len) {
+        snprintf(condition, sizeof(condition), "If-Match: %.*s", CS_STR_FMT(row_version));
+    } else {
+        snprintf(condition, sizeof(condition), "If-None-Match: *");
+    }
+    long status;
+    return call(m, "PUT", path, body, condition, arena, customer, &status, diag);
 }
 
 /* How the bridge orders each resource: by this time, then this key. */

@@ -47,6 +47,17 @@ static void return_token(cs_str id, char out[16])
     base36(numeric ? n : fnv1a(id, 14695981039346656037ull) >> 24, out);
 }
 
+void cs_exactmax_cust_id(cs_str prefix, cs_str source_key, char out[16])
+{
+    char digits[16], padded[9] = "00000000";
+    base36(fnv1a(source_key, 14695981039346656037ull) >> 23, digits); /* 36^8 > 2^41 */
+    size_t len = strlen(digits);
+    memcpy(padded + 8 - len, digits, len);
+    size_t head = prefix.len < 3 ? prefix.len : 3;
+    memcpy(out, prefix.ptr, head);
+    memcpy(out + head, padded, sizeof(padded));
+}
+
 cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str return_id, char out[41],
                              cs_diag *diag)
 {

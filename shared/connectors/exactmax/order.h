@@ -48,6 +48,11 @@ cs_error cs_exactmax_order_encode(const cs_order *order, const cs_exactmax_order
 cs_error cs_exactmax_cust_po(cs_str store_code, cs_str order_number, cs_str return_id, char out[41],
                              cs_diag *diag);
 
+/* A new customer account's custId: prefix (1 to 3 of A-Z, 0-9) and 41 bits
+ * of the FNV-1a hash of the storefront customer's key in base 36, eight
+ * characters ("W0K3ZQ81A"), the same on every retry. */
+void cs_exactmax_cust_id(cs_str prefix, cs_str source_key, char out[16]);
+
 /* The POST /sales-orders body of a credit memo (sType CR) for a return of
  * `original`: each returned line credits exactly the amount refunded for it.
  * When that amount does not divide by the quantity, the line is split in

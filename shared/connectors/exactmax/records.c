@@ -140,6 +140,43 @@ cs_error cs_exactmax_customer_decode(const cs_json *c, cs_arena *arena, cs_custo
     return done(&ctx, c);
 }
 
+static void put_field(cs_json_writer *w, const char *key, cs_str value)
+{
+    cs_str v = cs_str_trim(value);
+    if (v.len) {
+        cs_json_write_key_c(w, key);
+        cs_json_write_string(w, v);
+    }
+}
+
+void cs_exactmax_customer_encode(const cs_customer *c, const cs_exactmax_account_opts *new_account,
+                                 cs_json_writer *w)
+{
+    char person[160];
+    snprintf(person, sizeof(person), "%.*s%s%.*s", CS_STR_FMT(c->first_name),
+             c->first_name.len && c->last_name.len ? " " : "", CS_STR_FMT(c->last_name));
+    const cs_address *a = c->address_count ? &c->addresses[0] : NULL;
+    cs_json_write_object_begin(w);
+    put_field(w, "name", c->company.len ? c->company : cs_str_from_c(person));
+    put_field(w, "cntct", cs_str_from_c(person));
+    put_field(w, "email", c->email);
+    put_field(w, "phone", c->phone.len || !a ? c->phone : a->phone);
+    if (a) {
+        put_field(w, "addr1", a->line1);
+        put_field(w, "addr2", a->line2);
+        put_field(w, "city", a->city);
+        put_field(w, "state", a->region);
+        put_field(w, "zipCd", a->postal_code);
+        put_field(w, "cntry", a->country);
+    }
+    if (new_account) {
+        put_field(w, "terms", new_account->terms);
+        put_field(w, "shpVia", new_account->ship_via);
+        put_field(w, "curr", new_account->currency);
+    }
+    cs_json_write_object_end(w);
+}
+
 /* ---- parts ---- */
 
 /* The canonical price for the row's list and currency, made if new. */

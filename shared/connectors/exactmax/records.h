@@ -20,6 +20,20 @@
 cs_error cs_exactmax_customer_decode(const cs_json *customer, cs_arena *arena, cs_customer *out,
                                      cs_problems *problems);
 
+/* What a new account gets besides the customer's own fields (blank: left
+ * out, so MAX's defaults apply). */
+typedef struct cs_exactmax_account_opts {
+    cs_str terms, ship_via, currency;
+} cs_exactmax_account_opts;
+
+/* The PUT /customers/{custId} body for a canonical customer: name (the
+ * company, else the person), cntct (the person), email, phone and the first
+ * address (addr1, addr2, city, state, zipCd, cntry); new_account (NULL for
+ * an update) adds terms, shpVia and curr. Only fields with a value are
+ * written, so a blank never clears what MAX holds. */
+void cs_exactmax_customer_encode(const cs_customer *c, const cs_exactmax_account_opts *new_account,
+                                 cs_json_writer *w);
+
 /* A part with its prices: one canonical price per price list and currency,
  * its quantity 1 row the price and the others volume tiers. Parts of type
  * N (non-stock: discounts, freight) are not active for sale. */
