@@ -116,7 +116,8 @@ static void seed(sb_exactmax *m, int64_t now_ms)
                                    {"WEB-UK", "Web shop UK", "GB", "GBP", "GB20"}};
     for (int i = 0; i < 4; i++) {
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO Customer_Master " CUSTOMER_COLUMNS " VALUES ('%s', '%s', 'Main Street 1', 'City', '', "
+                 "INSERT INTO Customer_Master " CUSTOMER_COLUMNS
+                 " VALUES ('%s', '%s', 'Main Street 1', 'City', '', "
                  "'10001', '%s', '', 'Web Desk', 'NET30', 'UPS', '%s', '%s', '', %lld, %lld)",
                  web[i][0], web[i][1], web[i][2], web[i][4], web[i][3],
                  (long long)(now_ms - 86400000), (long long)next_version(m));
@@ -124,7 +125,8 @@ static void seed(sb_exactmax *m, int64_t now_ms)
     }
     for (int i = 1; i <= 20; i++) {
         snprintf(sql, sizeof(sql),
-                 "INSERT INTO Customer_Master " CUSTOMER_COLUMNS " VALUES ('C%06d', 'Account %d', 'Trade Road %d', "
+                 "INSERT INTO Customer_Master " CUSTOMER_COLUMNS
+                 " VALUES ('C%06d', 'Account %d', 'Trade Road %d', "
                  "'Louisville', 'KY', '40202', 'US', '502-555-%04d', 'Pat Buyer%d', 'NET30', "
                  "'UPS', 'KY6', 'USD', 'buyer%d@account.example.com', %lld, %lld)",
                  i, i, i, i, i, i, (long long)(now_ms - i * 3600000ll), (long long)next_version(m));
@@ -775,11 +777,11 @@ static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request
 /* ---- other records ---- */
 
 static const column_spec customer_specs[] = {
-    {"custId", TEXT},       {"name", TEXT},          {"addr1", TEXT}, {"city", TEXT},
-    {"state", TEXT},        {"zipCd", TEXT},         {"cntry", TEXT}, {"phone", TEXT},
-    {"cntct", TEXT},        {"terms", TEXT},         {"shpVia", TEXT}, {"txCde1", TEXT},
-    {"curr", TEXT},         {"email", TEXT},         {"modifiedDate", TIME},
-    {"rowVersion", VERSION}, {"addr2", TEXT}};
+    {"custId", TEXT}, {"name", TEXT},  {"addr1", TEXT},        {"city", TEXT},
+    {"state", TEXT},  {"zipCd", TEXT}, {"cntry", TEXT},        {"phone", TEXT},
+    {"cntct", TEXT},  {"terms", TEXT}, {"shpVia", TEXT},       {"txCde1", TEXT},
+    {"curr", TEXT},   {"email", TEXT}, {"modifiedDate", TIME}, {"rowVersion", VERSION},
+    {"addr2", TEXT}};
 static const column_spec stock_specs[] = {
     {"prtNum", TEXT}, {"stk", TEXT}, {"qtyOh", QUANTITY}, {"modifiedDate", TIME}};
 static const column_spec shipment_specs[] = {
@@ -1088,11 +1090,11 @@ typedef struct customer_field {
 } customer_field;
 
 static const customer_field customer_fields[] = {
-    {"name", "NAME_23", 50},    {"addr1", "ADDR1_23", 50}, {"addr2", "ADDR2_23", 50},
-    {"city", "CITY_23", 30},    {"state", "STATE_23", 10}, {"zipCd", "ZIPCD_23", 12},
-    {"cntry", "CNTRY_23", 3},   {"phone", "PHONE_23", 25}, {"cntct", "CNTCT_23", 50},
-    {"terms", "TERMS_23", 10},  {"shpVia", "SHPVIA_23", 20}, {"txCde1", "TXCDE1_23", 10},
-    {"curr", "CURR_23", 3},     {"email", "EMAIL", 80}};
+    {"name", "NAME_23", 50},   {"addr1", "ADDR1_23", 50},   {"addr2", "ADDR2_23", 50},
+    {"city", "CITY_23", 30},   {"state", "STATE_23", 10},   {"zipCd", "ZIPCD_23", 12},
+    {"cntry", "CNTRY_23", 3},  {"phone", "PHONE_23", 25},   {"cntct", "CNTCT_23", 50},
+    {"terms", "TERMS_23", 10}, {"shpVia", "SHPVIA_23", 20}, {"txCde1", "TXCDE1_23", 10},
+    {"curr", "CURR_23", 3},    {"email", "EMAIL", 80}};
 enum { CUSTOMER_FIELDS = sizeof(customer_fields) / sizeof(customer_fields[0]) };
 
 static bool valid_cust_id(const char *id)
@@ -1118,8 +1120,8 @@ static bool parse_customer(const char *id, const cs_json *doc, cs_str values[CUS
         while (i < CUSTOMER_FIELDS && !cs_str_eq_c(f->key, customer_fields[i].key)) {
             i++;
         }
-        bool own_key = cs_str_eq_c(f->key, "custId") && f->type == CS_JSON_STRING &&
-                       cs_str_eq_c(f->text, id);
+        bool own_key =
+            cs_str_eq_c(f->key, "custId") && f->type == CS_JSON_STRING && cs_str_eq_c(f->text, id);
         if (i == CUSTOMER_FIELDS && !own_key) {
             snprintf(why, sizeof(why), "%.*s: no such customer field%s", CS_STR_FMT(f->key),
                      cs_str_eq_c(f->key, "custId") ? " (custId is the path's)" : "");
@@ -1212,8 +1214,7 @@ static void customer_version(sb_exactmax *m, const char *id, char version[20])
 /* PUT /customers/{custId}: creates or updates. If-Match: the row version
  * read (a change since is ROW_VERSION_CONFLICT); If-None-Match: * creates
  * only (an existing row is DUPLICATE_CUSTID). */
-static void put_customer(sb_exactmax *m, const char *id, const sb_max_request *req,
-                         sb_reply *reply)
+static void put_customer(sb_exactmax *m, const char *id, const sb_max_request *req, sb_reply *reply)
 {
     char version[20];
     customer_version(m, id, version);

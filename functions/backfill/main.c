@@ -111,8 +111,7 @@ static cs_error read_entities(const cs_export *x, const cs_json *doc, load_reque
     return CS_ERR_OK;
 }
 
-static cs_error read_load(const cs_export *x, const cs_json *doc, load_request *req,
-                          cs_diag *diag)
+static cs_error read_load(const cs_export *x, const cs_json *doc, load_request *req, cs_diag *diag)
 {
     cs_str run;
     int64_t page = DEFAULT_PAGE;

@@ -203,8 +203,8 @@ typedef struct customer_job {
     cs_arena *arena;
 } customer_job;
 
-static cs_error put_account(customer_job *j, const cs_customer *c, cs_str cust_id,
-                            cs_str version, size_t *index, cs_diag *diag)
+static cs_error put_account(customer_job *j, const cs_customer *c, cs_str cust_id, cs_str version,
+                            size_t *index, cs_diag *diag)
 {
     cs_export *x = j->x;
     cs_exactmax_account_opts new_account = {.terms = x->opts.terms, .ship_via = x->opts.ship_via};
@@ -238,8 +238,8 @@ static cs_error create_account(void *user, char result[256], bool *existed, cs_d
     create_step *s = user;
     snprintf(result, 256, "%s", s->cust_id);
     size_t index;
-    cs_error r = put_account(s->job, s->job->customer, cs_str_from_c(s->cust_id), CS_STR_NULL,
-                             &index, diag);
+    cs_error r =
+        put_account(s->job, s->job->customer, cs_str_from_c(s->cust_id), CS_STR_NULL, &index, diag);
     /* Our own account from a run that stopped before its state write. */
     *existed = r == CS_ERR_HTTP_CONFLICT && strcmp(diag->field, "DUPLICATE_CUSTID") == 0;
     return *existed ? CS_ERR_OK : r;
@@ -264,7 +264,8 @@ static cs_outcome create(customer_job *j, cs_record_result *out, char cust_id[16
                     .deadline_ms = j->x->deadline_ms,
                     .transient = cs_export_transient};
     char result[256];
-    cs_outcome o = cs_flow_once(&j->x->flow, &once, create_account, &step, result, &out->error, diag);
+    cs_outcome o =
+        cs_flow_once(&j->x->flow, &once, create_account, &step, result, &out->error, diag);
     snprintf(cust_id, 16, "%.15s", result);
     return o;
 }
@@ -281,8 +282,7 @@ static cs_outcome update(customer_job *j, size_t index, cs_record_result *out, c
         out->error = cs_arena_full(j->arena, diag);
         return CS_OUTCOME_RETRY;
     }
-    memcpy(merged.addresses, a->list[index].addresses,
-           merged.address_count * sizeof(cs_address));
+    memcpy(merged.addresses, a->list[index].addresses, merged.address_count * sizeof(cs_address));
     cs_merge_result result;
     out->error = cs_ownership_merge(j->x->customers.ownership, j->source, j->customer, &merged,
                                     NULL, &merged, j->arena, &result);
@@ -303,8 +303,8 @@ static cs_outcome update(customer_job *j, size_t index, cs_record_result *out, c
 
 /* The account this customer is: linked before, or found by identity.
  * *found false: there is none. */
-static cs_outcome find_account(customer_job *j, size_t *index, bool *found,
-                               cs_record_result *out, cs_diag *diag)
+static cs_outcome find_account(customer_job *j, size_t *index, bool *found, cs_record_result *out,
+                               cs_diag *diag)
 {
     cs_export *x = j->x;
     char linked[64];
@@ -357,7 +357,8 @@ static void apply_customer(customer_job *j, cs_record_result *out)
     out->outcome = find_account(j, &index, &found, out, diag);
     char cust_id[16] = "";
     if (out->outcome == CS_OUTCOME_WRITTEN && found) {
-        snprintf(cust_id, sizeof(cust_id), "%.*s", CS_STR_FMT(x->accounts->list[index].account_code));
+        snprintf(cust_id, sizeof(cust_id), "%.*s",
+                 CS_STR_FMT(x->accounts->list[index].account_code));
         out->outcome = update(j, index, out, diag);
     } else if (out->outcome == CS_OUTCOME_WRITTEN) {
         out->outcome = create(j, out, cust_id, diag);
@@ -379,11 +380,11 @@ static void customer_record(cs_export *x, cs_system source, cs_str store, cs_str
                             cs_arena *arena, cs_record_result *out)
 {
     bool shopify = source == CS_SYS_SHOPIFY;
-    cs_str key = cs_str_from_c(
-        shopify ? cs_arena_sprintf(arena, "customer:shopify:%.*s:%.*s", CS_STR_FMT(store),
-                                   CS_STR_FMT(c->meta.source_id))
-                : cs_arena_sprintf(arena, "customer:commercetools:%.*s",
-                                   CS_STR_FMT(c->meta.source_id)));
+    cs_str key =
+        cs_str_from_c(shopify ? cs_arena_sprintf(arena, "customer:shopify:%.*s:%.*s",
+                                                 CS_STR_FMT(store), CS_STR_FMT(c->meta.source_id))
+                              : cs_arena_sprintf(arena, "customer:commercetools:%.*s",
+                                                 CS_STR_FMT(c->meta.source_id)));
     if (!cs_export_begin(out, key, c->meta.source_id, arena)) {
         return;
     }
@@ -453,8 +454,8 @@ static void ct_customer(cs_export *x, const cs_json *json, cs_arena *arena, cs_c
     cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_commercetools_customer_decode(json, arena, c, &problems);
-    customer_record(x, CS_SYS_COMMERCETOOLS, ct_store(json), CS_STR_NULL, json, c, &problems,
-                    arena, out);
+    customer_record(x, CS_SYS_COMMERCETOOLS, ct_store(json), CS_STR_NULL, json, c, &problems, arena,
+                    out);
 }
 
 cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r, int limit,

@@ -153,10 +153,10 @@ typedef struct cs_export_sweep_opts {
     int64_t stop_at_ms;
     bool progress;  /* a "progress" log line per page */
     bool customers; /* customers into MAX accounts, not orders */
-    int64_t done;  /* in: orders done by earlier invocations; out: plus this one's */
-    int64_t read;  /* out: orders this sweep applied */
-    bool complete; /* out: every source read through to_ms */
-    bool blocked;  /* out: an order waits for a retry */
+    int64_t done;   /* in: orders done by earlier invocations; out: plus this one's */
+    int64_t read;   /* out: orders this sweep applied */
+    bool complete;  /* out: every source read through to_ms */
+    bool blocked;   /* out: an order waits for a retry */
 } cs_export_sweep_opts;
 cs_error cs_export_sweep(cs_export *x, cs_export_sweep_opts *s, cs_diag *diag);
 

@@ -154,7 +154,8 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
         cs_record_result out;
         shopify_order(x, shop, &it->order, it->refunds, it->refund_count, &it->problems, it->source,
                       arena, &out);
-        if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, o->meta.source_id)) {
+        if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms,
+                                 o->meta.source_id)) {
             break;
         }
     }
@@ -216,7 +217,8 @@ cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit
         x->flow.records_in++;
         cs_record_result out;
         ct_order(x, json, o, &problems, arena, &out);
-        if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms, out.source_id)) {
+        if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), o->updated_at_ms,
+                                 out.source_id)) {
             break;
         }
     }

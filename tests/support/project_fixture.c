@@ -436,7 +436,7 @@ cs_state *test_project_state(const test_project *p)
     return state;
 }
 
-const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count)
+cs_exactmax *test_project_max(test_project *p)
 {
     char url[96];
     snprintf(url, sizeof(url), "%s/max/v1", p->sandbox_url);
@@ -444,12 +444,25 @@ const cs_json **test_project_max_orders(test_project *p, const char *s_type, siz
     cs_exactmax_config config = {.base_url = url, .key = CS_STR_LIT(SB_EXACTMAX_KEY)};
     cs_exactmax *max = cs_exactmax_new(p->http, &config, &diag);
     assert_non_null(max);
+    return max;
+}
+
+const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count)
+{
+    return test_project_max_records(p, "sales-orders", s_type, count);
+}
+
+const cs_json **test_project_max_records(test_project *p, const char *resource, const char *s_type,
+                                         size_t *count)
+{
+    cs_diag diag;
+    cs_exactmax *max = test_project_max(p);
     cs_exactmax_cursor cursor = {0};
     size_t n = 0, capacity = 0;
     const cs_json **out = NULL;
     for (bool more = true; more;) {
         const cs_json *items;
-        if (cs_exactmax_page(max, "sales-orders", s_type, 500, &cursor, &test_arena, &items, &more,
+        if (cs_exactmax_page(max, resource, s_type, 500, &cursor, &test_arena, &items, &more,
                              &diag)) {
             fail_msg("%s", diag.message);
         }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "connectors/commercetools/client.h"
+#include "connectors/exactmax/client.h"
 #include "core/json.h"
 #include "emulator/sandbox/sandbox.h"
 #include "emulator/service.h"
@@ -126,6 +127,13 @@ cs_state *test_project_state(const test_project *p);
 /* Every sales order of a type ("CU", "CR") MAX holds, each element a MAX
  * order object, in test_arena; *count how many. */
 const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count);
+
+/* The same for another of the bridge's resources ("customers", ...). */
+const cs_json **test_project_max_records(test_project *p, const char *resource, const char *s_type,
+                                         size_t *count);
+
+/* A client of the sandbox's MAX bridge (cs_exactmax_destroy it). */
+cs_exactmax *test_project_max(test_project *p);
 
 /* The sum of a MAX order's lines (price x quantity) in minor units of its
  * currency; fails the test on an amount that is not one. */

@@ -100,6 +100,13 @@ int64_t test_json_int(const cs_json *o, const char *key)
     return n;
 }
 
+cs_str test_json_text(const cs_json *o, const char *key)
+{
+    cs_str text = CS_STR_NULL;
+    assert_int_equal(cs_json_get_string(o, key, &text, NULL), CS_ERR_OK);
+    return text;
+}
+
 static char *request(cs_http_client *http, const char *method, const char *url, const char *target,
                      const char *body, long *status)
 {

@@ -40,6 +40,9 @@ bool test_write_with(const char *path, const char *text, const char *before, con
 /* The integer at key (a path) in o; fails the test when it is not one. */
 int64_t test_json_int(const cs_json *o, const char *key);
 
+/* The string at key (a path) in o; fails the test when it is not one. */
+cs_str test_json_text(const cs_json *o, const char *key);
+
 /* POSTs body to url and returns the answer's text (in test_arena) and its
  * status (0 when nothing answered); the caller asserts on the status. With
  * target, the request is an AWS JSON-protocol call (X-Amz-Target: target),

@@ -152,9 +152,8 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
     return r;
 }
 
-cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body,
-                                  cs_str row_version, cs_arena *arena, const cs_json **customer,
-                                  cs_diag *diag)
+cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body, cs_str row_version,
+                                  cs_arena *arena, const cs_json **customer, cs_diag *diag)
 {
     char path[96], condition[96];
     snprintf(path, sizeof(path), "/customers/%.*s", CS_STR_FMT(cust_id));

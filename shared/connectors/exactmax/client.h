@@ -54,9 +54,8 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
  * diag.field): read again. Without, it creates only (If-None-Match: *), and
  * an existing custId is CS_ERR_HTTP_CONFLICT with DUPLICATE_CUSTID.
  * *customer is the record as the bridge answers it. */
-cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body,
-                                  cs_str row_version, cs_arena *arena, const cs_json **customer,
-                                  cs_diag *diag);
+cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body, cs_str row_version,
+                                  cs_arena *arena, const cs_json **customer, cs_diag *diag);
 
 /* Where an incremental read is: the last record's modifiedDate and key. */
 typedef struct cs_exactmax_cursor {

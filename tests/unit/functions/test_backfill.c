@@ -66,12 +66,22 @@ static char *range(const char *run, int page_size)
     return payload;
 }
 
+static const cs_json *orders_of(const cs_json *answer)
+{
+    const cs_json *orders = cs_json_object_get(answer, CS_STR_LIT("orders"));
+    assert_non_null(orders);
+    return orders;
+}
+
 static void a_backfill_loads_every_order_once(void **st)
 {
     (void)st;
     const cs_json *first = invoke(range("all", 50));
     assert_true(flag(first, "complete"));
-    assert_int_equal(test_json_int(first, "read"), SEEDED_ORDERS);
+    assert_int_equal(test_json_int(orders_of(first), "read"), SEEDED_ORDERS);
+    int64_t customers = test_json_int(cs_json_object_get(first, CS_STR_LIT("customers")), "read");
+    assert_true(customers > 0); /* those updated in the range, before the orders */
+    assert_int_equal(test_json_int(first, "read"), SEEDED_ORDERS + customers);
     size_t count;
     test_project_max_orders(&test_scenario, "CU", &count);
     assert_int_equal(count, SEEDED_ORDERS);
@@ -82,11 +92,11 @@ static void a_backfill_loads_every_order_once(void **st)
     const cs_json *again = invoke(range("all", 50));
     assert_true(flag(again, "complete"));
     assert_int_equal(test_json_int(again, "read"), 0);
-    assert_int_equal(test_json_int(again, "done"), SEEDED_ORDERS);
+    assert_int_equal(test_json_int(orders_of(again), "done"), SEEDED_ORDERS);
 
     /* Another run reads them all, and every one is a duplicate. */
     const cs_json *other = invoke(range("other", 250));
-    assert_int_equal(test_json_int(other, "read"), SEEDED_ORDERS);
+    assert_int_equal(test_json_int(orders_of(other), "read"), SEEDED_ORDERS);
     test_project_max_orders(&test_scenario, "CU", &count);
     assert_int_equal(count, SEEDED_ORDERS);
 
@@ -171,6 +181,108 @@ static void replay_lands_a_fixed_order(void **st)
     assert_int_equal(landed, 1);
 }
 
+/* ---- customers into MAX accounts ---- */
+
+static const cs_json *customers_run(const char *run)
+{
+    char *payload = range(run, 100);
+    char *end = strrchr(payload, '}');
+    snprintf(end, 64, ",\"entities\":[\"customers\"]}");
+    const cs_json *answer = invoke(payload);
+    assert_true(flag(answer, "complete"));
+    return answer;
+}
+
+static const cs_json *account(const char *cust_id)
+{
+    size_t n;
+    const cs_json **all = test_project_max_records(&test_scenario, "customers", NULL, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (cs_str_eq_c(test_json_text(all[i], "custId"), cust_id)) {
+            return all[i];
+        }
+    }
+    fail_msg("no MAX account %s", cust_id);
+    return NULL;
+}
+
+/* A MAX user's change to an account (fields as JSON members). */
+static void max_edit(const char *cust_id, const char *fields, bool create)
+{
+    cs_exactmax *max = test_project_max(&test_scenario);
+    char body[256];
+    snprintf(body, sizeof(body), "{%s}", fields);
+    const cs_json *answer;
+    cs_diag diag;
+    cs_str version = create ? CS_STR_NULL : test_json_text(account(cust_id), "rowVersion");
+    assert_int_equal(cs_exactmax_put_customer(max, cs_str_from_c(cust_id), cs_str_from_c(body),
+                                              version, &test_arena, &answer, &diag),
+                     CS_ERR_OK);
+    cs_exactmax_destroy(max);
+}
+
+static size_t accounts(void)
+{
+    size_t n;
+    test_project_max_records(&test_scenario, "customers", NULL, &n);
+    return n;
+}
+
+/* Each Shopify customer gets one MAX account, whatever the runs; MAX keeps
+ * what it owns (terms), the storefront what it owns (the contact's name);
+ * a customer two accounts claim goes to the error queue, never merged, and
+ * lands on its account by replay once MAX is fixed. */
+static void customers_get_one_account_each(void **st)
+{
+    (void)st;
+    size_t before = accounts();
+    int64_t read = test_json_int(customers_run("c1"), "read");
+    /* The load in the first test linked them all already. */
+    assert_int_equal(accounts(), before);
+    assert_true(read > 0);
+
+    const char *log = test_project_log(&test_scenario);
+    const char *line = strstr(log, "\"correlationId\":\"customer:shopify:us:");
+    assert_non_null(line);
+    char key[64], cust_id[16];
+    assert_int_equal(sscanf(line, "\"correlationId\":\"%63[^\"]", key), 1);
+    const char *target = strstr(line, "\"targetId\":\"");
+    assert_int_equal(sscanf(target, "\"targetId\":\"%15[^\"]", cust_id), 1);
+    cs_str email = test_json_text(account(cust_id), "email");
+    cs_str contact = test_json_text(account(cust_id), "cntct");
+    assert_true(email.len > 0);
+
+    /* MAX's user changes the terms (MAX's) and the contact (Shopify's). */
+    max_edit(cust_id, "\"terms\":\"NET60\",\"cntct\":\"Someone Else\"", false);
+    customers_run("c2");
+    assert_true(cs_str_eq_c(test_json_text(account(cust_id), "terms"), "NET60"));
+    assert_true(cs_str_eq(test_json_text(account(cust_id), "cntct"), contact));
+    assert_int_equal(accounts(), before);
+
+    /* A second account with the same e-mail, and the link forgotten: the
+     * customer is ambiguous, and waits in the error queue. */
+    char fields[160];
+    snprintf(fields, sizeof(fields), "\"name\":\"Copy\",\"email\":\"%.*s\"", CS_STR_FMT(email));
+    max_edit("DUP-1", fields, true);
+    cs_state *state = test_project_state(&test_scenario);
+    assert_int_equal(cs_state_idmap_put(state, "customer", CS_SYS_SHOPIFY, cs_str_from_c(key),
+                                        CS_SYS_EXACTMAX, CS_STR_LIT("GONE"), NULL),
+                     CS_ERR_OK);
+    cs_state_close(state);
+    customers_run("c3");
+    cs_error_entry *entries;
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1);
+    assert_string_equal(entries[0].correlation_id, key);
+    assert_non_null(strstr(entries[0].message, "identity_ambiguous"));
+
+    /* MAX's user fixes the copy; replay finds the one account. */
+    max_edit("DUP-1", "\"email\":\"copy@max.example.com\"", false);
+    const cs_json *replay = invoke("{\"replay\":{}}");
+    assert_int_equal(test_json_int(replay, "replayed"), 1);
+    assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 0);
+    assert_int_equal(accounts(), before + 1); /* DUP-1 only */
+}
+
 static void bad_requests_are_named(void **st)
 {
     (void)st;
@@ -189,6 +301,11 @@ static void bad_requests_are_named(void **st)
     assert_non_null(strstr(answer, "to: must be after from"));
     answer = test_post(test_scenario.http, url, NULL, "{\"replay\":{\"max\":0}}", &status);
     assert_non_null(strstr(answer, "replay.max"));
+    answer = test_post(test_scenario.http, url, NULL,
+                       "{\"run\":\"x\",\"from\":\"2026-01-01T00:00:00Z\","
+                       "\"to\":\"2026-02-01T00:00:00Z\",\"entities\":[\"orders\",\"parts\"]}",
+                       &status);
+    assert_non_null(strstr(answer, "entities[1]"));
 }
 
 int main(void)
@@ -197,6 +314,7 @@ int main(void)
         cmocka_unit_test(a_backfill_loads_every_order_once),
         cmocka_unit_test(reconciliation_finds_a_lost_order),
         cmocka_unit_test(replay_lands_a_fixed_order),
+        cmocka_unit_test(customers_get_one_account_each),
         cmocka_unit_test(bad_requests_are_named),
     };
     return cmocka_run_group_tests_name("backfill", tests, setup, teardown);
