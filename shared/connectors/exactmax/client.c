@@ -155,6 +155,15 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
 cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body, cs_str row_version,
                                   cs_arena *arena, const cs_json **customer, cs_diag *diag)
 {
+    bool valid = cust_id.len >= 1 && cust_id.len <= 12;
+    for (size_t i = 0; valid && i < cust_id.len; i++) {
+        char ch = cust_id.ptr[i];
+        valid = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+    }
+    if (!valid) {
+        return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
+                           "custId: 1 to 12 of A-Z, 0-9 and -, not '%.*s'", CS_STR_FMT(cust_id));
+    }
     char path[96], condition[96];
     snprintf(path, sizeof(path), "/customers/%.*s", CS_STR_FMT(cust_id));
     if (row_version.len) {

@@ -53,7 +53,8 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
  * change since is CS_ERR_HTTP_CONFLICT (ROW_VERSION_CONFLICT in
  * diag.field): read again. Without, it creates only (If-None-Match: *), and
  * an existing custId is CS_ERR_HTTP_CONFLICT with DUPLICATE_CUSTID.
- * *customer is the record as the bridge answers it. */
+ * *customer is the record as the bridge answers it. A custId that is not
+ * 1 to 12 of A-Z, 0-9 and - is CS_ERR_INVALID_ARGUMENT, never sent. */
 cs_error cs_exactmax_put_customer(cs_exactmax *m, cs_str cust_id, cs_str body, cs_str row_version,
                                   cs_arena *arena, const cs_json **customer, cs_diag *diag);
 

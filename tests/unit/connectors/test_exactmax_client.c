@@ -148,6 +148,57 @@ static void an_unknown_part_is_named(void **st)
                                       "(Part_Master.PRTNUM_01)");
 }
 
+/* PUT /customers/{custId}: a create only with If-None-Match, an update
+ * with the row version read; a field left out keeps its value; bad fields
+ * are named with their MAX column. */
+static void a_customer_is_created_once_and_updated_by_version(void **st)
+{
+    (void)st;
+    cs_diag diag = {0};
+    const cs_json *c;
+    cs_str body = CS_STR_LIT("{\"name\":\"Acme GmbH\",\"cntct\":\"Ann Lee\","
+                             "\"email\":\"ann@acme.example\",\"addr2\":\"Floor 3\","
+                             "\"curr\":\"EUR\"}");
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("WS-T1"), body, CS_STR_NULL,
+                                              &test_arena, &c, &diag),
+                     CS_ERR_OK);
+    cs_str version = test_json_text(c, "rowVersion");
+    assert_true(cs_str_eq_c(test_json_text(c, "addr2"), "Floor 3"));
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("WS-T1"), body, CS_STR_NULL,
+                                              &test_arena, &c, &diag),
+                     CS_ERR_HTTP_CONFLICT);
+    assert_string_equal(diag.field, "DUPLICATE_CUSTID");
+
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("WS-T1"),
+                                              CS_STR_LIT("{\"phone\":\"+49 30 1\"}"), version,
+                                              &test_arena, &c, &diag),
+                     CS_ERR_OK);
+    assert_true(cs_str_eq_c(test_json_text(c, "phone"), "+49 30 1"));
+    assert_true(cs_str_eq_c(test_json_text(c, "name"), "Acme GmbH")); /* kept */
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("WS-T1"),
+                                              CS_STR_LIT("{\"phone\":\"2\"}"), version, &test_arena,
+                                              &c, &diag),
+                     CS_ERR_HTTP_CONFLICT); /* the version read is gone */
+    assert_string_equal(diag.field, "ROW_VERSION_CONFLICT");
+
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("WS-T2"),
+                                              CS_STR_LIT("{\"name\":\"x\",\"curr\":\"XXX\"}"),
+                                              CS_STR_NULL, &test_arena, &c, &diag),
+                     CS_ERR_HTTP_PERMANENT);
+    assert_string_equal(diag.message, "MAX bridge: INVALID_FIELD: curr: not a currency MAX knows "
+                                      "(Customer_Master.CURR_23)");
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("WS-T2"),
+                                              CS_STR_LIT("{\"name\":\"x\",\"fax\":\"1\"}"),
+                                              CS_STR_NULL, &test_arena, &c, &diag),
+                     CS_ERR_HTTP_PERMANENT);
+    assert_non_null(strstr(diag.message, "fax: no such customer field"));
+    assert_int_equal(cs_exactmax_put_customer(max, CS_STR_LIT("ws t2"),
+                                              CS_STR_LIT("{\"name\":\"x\"}"), CS_STR_NULL,
+                                              &test_arena, &c, &diag),
+                     CS_ERR_INVALID_ARGUMENT); /* refused before it is a URL */
+    assert_non_null(strstr(diag.message, "custId: 1 to 12"));
+}
+
 /* A change made with a row version the warehouse has since moved on is
  * refused (409), re-read and applied; a closed order refuses changes. */
 static void a_stale_row_version_is_read_again(void **st)
@@ -378,6 +429,7 @@ int main(void)
         cmocka_unit_test(a_repeated_create_answers_the_same_order),
         cmocka_unit_test(order_numbers_survive_the_allocation_race),
         cmocka_unit_test(an_unknown_part_is_named),
+        cmocka_unit_test(a_customer_is_created_once_and_updated_by_version),
         cmocka_unit_test(a_stale_row_version_is_read_again),
         cmocka_unit_test(shipments_are_read_incrementally),
         cmocka_unit_test(parts_invoices_and_credit_memos_are_read),

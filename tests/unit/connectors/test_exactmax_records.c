@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "connectors/exactmax/order.h"
 #include "connectors/exactmax/records.h"
 #include "fixture.h"
 #include "testing.h"
@@ -60,6 +61,47 @@ static void bridge_records_become_canonical(void **st)
     assert_int_equal(invoice.total.minor_units, 31562);
 }
 
+/* A customer as the bridge's PUT takes it: blanks left out, the person as
+ * the name when there is no company; the custId of a new account. */
+static void a_customer_becomes_a_max_account(void **st)
+{
+    (void)st;
+    cs_address address = {.line1 = CS_STR_LIT("Hauptstr. 5"),
+                          .city = CS_STR_LIT("Berlin"),
+                          .postal_code = CS_STR_LIT("10115"),
+                          .country = CS_STR_LIT("DE"),
+                          .phone = CS_STR_LIT("+49 30 5")};
+    cs_customer c = {.first_name = CS_STR_LIT("Ann"),
+                     .last_name = CS_STR_LIT("Lee"),
+                     .email = CS_STR_LIT("ann@example.com"),
+                     .addresses = &address,
+                     .address_count = 1};
+    cs_exactmax_account_opts opts = {.terms = CS_STR_LIT("NET30"), .currency = CS_STR_LIT("EUR")};
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    cs_json_writer w;
+    cs_json_writer_init(&w, &out);
+    cs_exactmax_customer_encode(&c, &opts, &w);
+    assert_int_equal(cs_json_writer_finish(&w, NULL), CS_ERR_OK);
+    assert_string_equal(out.data,
+                        "{\"name\":\"Ann Lee\",\"cntct\":\"Ann Lee\",\"email\":\"ann@example.com\","
+                        "\"phone\":\"+49 30 5\",\"addr1\":\"Hauptstr. 5\",\"city\":\"Berlin\","
+                        "\"zipCd\":\"10115\",\"cntry\":\"DE\",\"terms\":\"NET30\","
+                        "\"curr\":\"EUR\"}");
+    cs_json_writer_clean_up(&w);
+    cs_buf_clean_up(&out);
+
+    char a[16], b[16], again[16];
+    cs_exactmax_cust_id(CS_STR_LIT("WS"), CS_STR_LIT("customer:shopify:us:7000000001"), a);
+    cs_exactmax_cust_id(CS_STR_LIT("WS"), CS_STR_LIT("customer:shopify:us:7000000002"), b);
+    cs_exactmax_cust_id(CS_STR_LIT("WS"), CS_STR_LIT("customer:shopify:us:7000000001"), again);
+    assert_int_equal(strlen(a), 10);
+    assert_int_equal(strncmp(a, "WS", 2), 0);
+    assert_string_equal(a, again);
+    assert_string_not_equal(a, b);
+    assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), 10);
+}
+
 static void a_bad_shipment_names_its_fields(void **st)
 {
     (void)st;
@@ -84,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bridge_records_become_canonical),
         cmocka_unit_test(a_bad_shipment_names_its_fields),
+        cmocka_unit_test(a_customer_becomes_a_max_account),
     };
     return cmocka_run_group_tests_name("exactmax_records", tests, test_arena_setup,
                                        test_arena_teardown);
