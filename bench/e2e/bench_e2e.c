@@ -108,7 +108,7 @@ static outcome run(const run_spec *spec)
     char payload[256];
     int64_t now = cs_time_now_ms();
     test_backfill_payload(payload, sizeof(payload), spec->name, now - 61LL * 86400000,
-                          now + 2LL * 86400000, PAGE);
+                          now + 2LL * 86400000, PAGE, "[\"orders\"]");
     outcome o = {0};
     int64_t start = cs_time_monotonic_us();
     for (bool complete = false; !complete; o.invocations++) {

@@ -356,13 +356,13 @@ void test_project_send_webhook(test_project *p, cs_str body, const char *shop_do
 }
 
 void test_backfill_payload(char *out, size_t len, const char *run, int64_t from_ms, int64_t to_ms,
-                           int page_size)
+                           int page_size, const char *entities)
 {
     char from[CS_TIME_RFC3339_MAX], to[CS_TIME_RFC3339_MAX];
     cs_time_format_rfc3339(from_ms, 0, from);
     cs_time_format_rfc3339(to_ms, 0, to);
-    snprintf(out, len, "{\"run\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"page_size\":%d}", run, from,
-             to, page_size);
+    snprintf(out, len, "{\"run\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"page_size\":%d%s%s}", run,
+             from, to, page_size, entities ? ",\"entities\":" : "", entities ? entities : "");
 }
 
 void test_project_subscribe(test_project *p, const char *shop, const char *extra)

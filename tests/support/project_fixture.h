@@ -78,9 +78,9 @@ void test_project_send_webhook(test_project *p, cs_str body, const char *shop_do
                                const char *webhook_id);
 
 /* backfill's payload for a run over [from_ms, to_ms), in pages of
- * page_size, into out. */
+ * page_size, of entities (a JSON list; NULL: the default), into out. */
 void test_backfill_payload(char *out, size_t len, const char *run, int64_t from_ms, int64_t to_ms,
-                           int page_size);
+                           int page_size, const char *entities);
 
 /* Points a sandbox shop's ("us-store") order webhooks at the project's
  * webhook-ingress, signed with TEST_WEBHOOK_SECRET; `extra` adds members to

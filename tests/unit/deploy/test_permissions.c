@@ -115,7 +115,7 @@ static const char *backfill_range(void)
 {
     char *payload = cs_arena_alloc(&test_arena, 256);
     int64_t now = cs_time_now_ms();
-    test_backfill_payload(payload, 256, "permissions", now - 3LL * 86400000, now + 60000, 50);
+    test_backfill_payload(payload, 256, "permissions", now - 3LL * 86400000, now + 60000, 50, NULL);
     return payload;
 }
 

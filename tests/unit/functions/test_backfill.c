@@ -58,12 +58,18 @@ static bool flag(const cs_json *o, const char *key)
     return b;
 }
 
-static char *range(const char *run, int page_size)
+static char *range_of(const char *run, int page_size, const char *entities)
 {
     char *payload = cs_arena_alloc(&test_arena, 256);
     int64_t now = cs_time_now_ms();
-    test_backfill_payload(payload, 256, run, now - 70LL * 86400000, now + 60000, page_size);
+    test_backfill_payload(payload, 256, run, now - 70LL * 86400000, now + 60000, page_size,
+                          entities);
     return payload;
+}
+
+static char *range(const char *run, int page_size)
+{
+    return range_of(run, page_size, NULL);
 }
 
 static const cs_json *orders_of(const cs_json *answer)
@@ -185,10 +191,7 @@ static void replay_lands_a_fixed_order(void **st)
 
 static const cs_json *customers_run(const char *run)
 {
-    char *payload = range(run, 100);
-    char *end = strrchr(payload, '}');
-    snprintf(end, 64, ",\"entities\":[\"customers\"]}");
-    const cs_json *answer = invoke(payload);
+    const cs_json *answer = invoke(range_of(run, 100, "[\"customers\"]"));
     assert_true(flag(answer, "complete"));
     return answer;
 }
