@@ -254,16 +254,8 @@ static cs_outcome create(customer_job *j, cs_record_result *out, char cust_id[16
     } else {
         cs_exactmax_cust_id(j->x->customers.id_prefix, j->key, step.cust_id);
     }
-    cs_once once = {.record = j->key,
-                    .version = CS_STR_LIT("account"),
-                    .scope = CUSTOMER_SCOPE,
-                    .owner = j->x->owner,
-                    .lease_ms = 60000,
-                    .ttl_ms = 0,
-                    .attempts = 1,
-                    .deadline_ms = j->x->deadline_ms,
-                    .transient = cs_export_transient};
-    char result[256];
+    cs_once once = cs_export_once(j->x, j->key, CS_STR_LIT("account"), CUSTOMER_SCOPE);
+    char result[256] = "";
     cs_outcome o =
         cs_flow_once(&j->x->flow, &once, create_account, &step, result, &out->error, diag);
     snprintf(cust_id, 16, "%.15s", result);

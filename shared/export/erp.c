@@ -54,6 +54,20 @@ static cs_error run_step(void *user, char result[256], bool *existed, cs_diag *d
     return r;
 }
 
+cs_once cs_export_once(const cs_export *x, cs_str record, cs_str version, const char *scope)
+{
+    return (cs_once){
+        .record = record,
+        .version = version,
+        .scope = scope,
+        .owner = x->owner,
+        .lease_ms = x->deadline_ms ? x->deadline_ms - cs_time_now_ms() + LEASE_MARGIN_MS : LEASE_MS,
+        .ttl_ms = IDEM_TTL_MS,
+        .attempts = BUSY_WAITS,
+        .deadline_ms = x->deadline_ms,
+        .transient = cs_export_transient};
+}
+
 /* Runs the change under its idempotency record (the order's key and the
  * change). MAX's own keys stand behind a change whose state write fails:
  * the redelivery finds it in MAX, a retry, never an error-queue entry for
@@ -62,16 +76,7 @@ static cs_outcome once(cs_export *x, const cs_export_job *job, cs_str version, c
                        const void *arg, cs_arena *arena, char ord_num[16], cs_error *error,
                        cs_diag *diag)
 {
-    cs_once o = {.record = job->key,
-                 .version = version,
-                 .scope = CS_EXPORT_SCOPE,
-                 .owner = x->owner,
-                 .lease_ms = x->deadline_ms ? x->deadline_ms - cs_time_now_ms() + LEASE_MARGIN_MS
-                                            : LEASE_MS,
-                 .ttl_ms = IDEM_TTL_MS,
-                 .attempts = BUSY_WAITS,
-                 .deadline_ms = x->deadline_ms,
-                 .transient = cs_export_transient};
+    cs_once o = cs_export_once(x, job->key, version, CS_EXPORT_SCOPE);
     change_step s = {x, job, fn, arg, arena};
     char result[256] = "";
     cs_outcome outcome = cs_flow_once(&x->flow, &o, run_step, &s, result, error, diag);

@@ -81,6 +81,11 @@ void cs_export_map_and_validate(const cs_export *x, cs_order *o, cs_problems *pr
 void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena,
                      cs_record_result *out);
 
+/* An idempotency record's settings for a change of this invocation: a
+ * lease until its deadline and 5 s more (an instance killed mid-change
+ * cannot be running after), kept 90 days, waits for another holder. */
+cs_once cs_export_once(const cs_export *x, cs_str record, cs_str version, const char *scope);
+
 /* Whether an error may pass with time (a retry) rather than being the
  * record's fault (the error queue). */
 bool cs_export_transient(cs_error e);
