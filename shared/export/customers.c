@@ -25,7 +25,6 @@
 #include "connectors/commercetools/customer.h"
 #include "connectors/shopify/customer.h"
 #include "connectors/exactmax/records.h"
-#include "core/timestamp.h"
 #include "export/export.h"
 
 #define CUSTOMER_SCOPE "customer-export"
@@ -104,7 +103,21 @@ static cs_customer *account_slot(cs_export_accounts *a)
     return &a->list[a->count];
 }
 
-/* Adds (or, for a custId it has, replaces) an account as MAX answered it. */
+static const cs_customer *account_by_id(const cs_export_accounts *a, cs_str cust_id, size_t *at)
+{
+    for (size_t i = 0; i < a->count; i++) {
+        if (cs_str_eq(a->list[i].account_code, cust_id)) {
+            *at = i;
+            return &a->list[i];
+        }
+    }
+    return NULL;
+}
+
+/* Adds an account as MAX answered it, over the row of the same custId
+ * when there is one: an account changed while the load pages through MAX
+ * comes again, later, under its new modifiedDate, and two rows of it would
+ * make every identity key it has ambiguous. */
 static cs_error account_put(cs_export_accounts *a, const cs_json *json, size_t *index,
                             cs_diag *diag)
 {
@@ -116,11 +129,8 @@ static cs_error account_put(cs_export_accounts *a, const cs_json *json, size_t *
     }
     cs_str version = CS_STR_NULL;
     cs_json_opt_string(json, "rowVersion", &version, NULL);
-    size_t i = 0;
-    while (i < a->count && !cs_str_eq(a->list[i].account_code, c.account_code)) {
-        i++;
-    }
-    if (i == a->count && !account_slot(a)) {
+    size_t i = a->count;
+    if (!account_by_id(a, c.account_code, &i) && !account_slot(a)) {
         return cs_diag_set(diag, CS_ERR_NOMEM, "no memory for MAX's customer accounts");
     }
     a->list[i] = c;
@@ -179,17 +189,6 @@ static cs_error accounts_load(cs_export *x, cs_diag *diag)
         cs_export_accounts_free(x);
     }
     return r;
-}
-
-static const cs_customer *account_by_id(const cs_export_accounts *a, cs_str cust_id, size_t *at)
-{
-    for (size_t i = 0; i < a->count; i++) {
-        if (cs_str_eq(a->list[i].account_code, cust_id)) {
-            *at = i;
-            return &a->list[i];
-        }
-    }
-    return NULL;
 }
 
 /* ---- one customer ---- */
@@ -398,9 +397,7 @@ static void customer_record(cs_export *x, cs_system source, cs_str store, cs_str
 cs_error cs_export_shopify_customers_page(cs_export *x, const cs_shop *shop, cs_export_read *r,
                                           int first, cs_arena *arena, cs_diag *diag)
 {
-    if (!r->after.len) {
-        r->since_ms = r->done.updated_at_ms > r->from_ms ? r->done.updated_at_ms : r->from_ms;
-    }
+    cs_export_shopify_since(r);
     cs_shopify_customer_item *items;
     size_t count;
     cs_shopify_page page;
@@ -440,24 +437,23 @@ static cs_str ct_store(const cs_json *customer)
     return key ? key->text : CS_STR_NULL;
 }
 
-static void ct_customer(cs_export *x, const cs_json *json, cs_arena *arena, cs_customer *c,
-                        cs_record_result *out)
+static void ct_customer(cs_export *x, const cs_json *json, const cs_customer *c,
+                        cs_problems *problems, cs_arena *arena, cs_record_result *out)
 {
-    cs_problems problems;
-    cs_problems_init(&problems, arena);
-    cs_commercetools_customer_decode(json, arena, c, &problems);
-    customer_record(x, CS_SYS_COMMERCETOOLS, ct_store(json), CS_STR_NULL, json, c, &problems, arena,
+    customer_record(x, CS_SYS_COMMERCETOOLS, ct_store(json), CS_STR_NULL, json, c, problems, arena,
                     out);
+}
+
+static void ct_decode(const cs_json *json, cs_arena *arena, cs_customer *c, cs_problems *problems)
+{
+    cs_problems_init(problems, arena);
+    cs_commercetools_customer_decode(json, arena, c, problems);
 }
 
 cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r, int limit,
                                                 cs_arena *arena, cs_diag *diag)
 {
-    bool resume = r->done.updated_at_ms >= r->from_ms && r->done.id[0];
-    cs_commercetools_cursor cursor = {.modified_ms = resume ? r->done.updated_at_ms : r->from_ms};
-    if (resume) {
-        snprintf(cursor.last_id, sizeof(cursor.last_id), "%.63s", r->done.id);
-    }
+    cs_commercetools_cursor cursor = cs_export_commercetools_cursor(r);
     const cs_json *results;
     cs_error e =
         cs_commercetools_customers_page(x->systems.ct, &cursor, limit, arena, &results, diag);
@@ -467,16 +463,15 @@ cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r,
     r->more = results && results->count == (size_t)limit;
     for (const cs_json *json = results ? results->first : NULL; json; json = json->next) {
         cs_customer c;
-        const cs_json *modified = cs_json_object_get(json, CS_STR_LIT("lastModifiedAt"));
-        int64_t modified_ms = 0;
-        if (modified && cs_time_parse_rfc3339(modified->text, &modified_ms, NULL, NULL) == 0 &&
-            r->to_ms && modified_ms >= r->to_ms) {
+        cs_problems problems;
+        ct_decode(json, arena, &c, &problems);
+        if (r->to_ms && c.meta.updated_at_ms >= r->to_ms) {
             r->more = false;
             break;
         }
         x->flow.records_in++;
         cs_record_result out;
-        ct_customer(x, json, arena, &c, &out);
+        ct_customer(x, json, &c, &problems, arena, &out);
         if (!cs_export_read_next(r, cs_flow_record(&x->flow, &out), c.meta.updated_at_ms,
                                  out.source_id)) {
             break;
@@ -491,13 +486,14 @@ void cs_export_customer_replay(cs_export *x, const cs_json *doc, cs_arena *arena
     const cs_json *json = cs_json_object_get(doc, CS_STR_LIT("customer"));
     const cs_json *source = cs_json_object_get(doc, CS_STR_LIT("source"));
     cs_customer c;
+    cs_problems problems;
     if (source && cs_str_eq_c(source->text, "commercetools")) {
-        ct_customer(x, json, arena, &c, out);
+        ct_decode(json, arena, &c, &problems);
+        ct_customer(x, json, &c, &problems, arena, out);
         return;
     }
     const cs_json *domain = cs_json_object_get(doc, CS_STR_LIT("shop"));
     const cs_shop *shop = domain ? cs_connections_shop(&x->systems, domain->text) : NULL;
-    cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_shopify_customer_decode_graphql(json, arena, &c, &problems);
     if (!shop) {

@@ -115,6 +115,12 @@ cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_rea
 cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
                                       cs_diag *diag);
 
+/* Where a read's next page starts: Shopify's query time (unless `after`
+ * pages it), commercetools' keyset cursor; both from the checkpoint, or
+ * from_ms. */
+void cs_export_shopify_since(cs_export_read *r);
+cs_commercetools_cursor cs_export_commercetools_cursor(const cs_export_read *r);
+
 /* A result for a record before its job: failed until applied; false (a
  * retry) when the arena is full. */
 bool cs_export_begin(cs_record_result *out, cs_str key, cs_str source_id, cs_arena *arena);

@@ -122,12 +122,27 @@ bool cs_export_read_next(cs_export_read *r, cs_outcome outcome, int64_t updated_
     return true;
 }
 
-cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_read *r, int first,
-                                cs_arena *arena, cs_diag *diag)
+void cs_export_shopify_since(cs_export_read *r)
 {
     if (!r->after.len) {
         r->since_ms = r->done.updated_at_ms > r->from_ms ? r->done.updated_at_ms : r->from_ms;
     }
+}
+
+cs_commercetools_cursor cs_export_commercetools_cursor(const cs_export_read *r)
+{
+    bool resume = r->done.updated_at_ms >= r->from_ms && r->done.id[0];
+    cs_commercetools_cursor cursor = {.modified_ms = resume ? r->done.updated_at_ms : r->from_ms};
+    if (resume) {
+        snprintf(cursor.last_id, sizeof(cursor.last_id), "%.63s", r->done.id);
+    }
+    return cursor;
+}
+
+cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_read *r, int first,
+                                cs_arena *arena, cs_diag *diag)
+{
+    cs_export_shopify_since(r);
     cs_shopify_order_opts opts = {.store_code = shop->store};
     cs_shopify_order_item *items;
     size_t count;
@@ -193,11 +208,7 @@ static cs_order *ct_decode(const cs_json *json, cs_arena *arena, cs_problems *pr
 cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
                                       cs_diag *diag)
 {
-    bool resume = r->done.updated_at_ms >= r->from_ms && r->done.id[0];
-    cs_commercetools_cursor cursor = {.modified_ms = resume ? r->done.updated_at_ms : r->from_ms};
-    if (resume) {
-        snprintf(cursor.last_id, sizeof(cursor.last_id), "%.63s", r->done.id);
-    }
+    cs_commercetools_cursor cursor = cs_export_commercetools_cursor(r);
     const cs_json *results;
     cs_error e = cs_commercetools_orders_page(x->systems.ct, &cursor, limit, arena, &results, diag);
     if (e) {
