@@ -141,29 +141,20 @@ cs_outcome cs_flow_once(cs_flow *f, const cs_once *o, cs_change_fn change, void 
     return existed ? CS_OUTCOME_DUPLICATE : CS_OUTCOME_WRITTEN;
 }
 
-/* The error queue entry for a failed record; attempts count up across
- * failures of the same record. */
+/* The error queue entry for a failed record; the store counts the
+ * attempts across failures of the same record. */
 static cs_error queue_error(cs_flow *f, const cs_record_result *r, cs_diag *diag)
 {
     char id[160], message[sizeof(r->diag->message)];
     snprintf(id, sizeof(id), "%.*s", CS_STR_FMT(r->correlation_id));
     snprintf(message, sizeof(message), "%s", r->diag ? r->diag->message : "");
-    cs_arena arena;
-    cs_arena_init(&arena, 0, 1024 * 1024);
-    cs_error_entry before;
-    int64_t now = cs_time_now_ms();
-    bool seen = cs_state_error_get(f->state, id, &arena, &before, NULL, NULL) == CS_ERR_OK;
     cs_error_entry entry = {.correlation_id = id,
                             .flow = f->name,
                             .code = cs_error_name(r->error),
                             .message = message,
-                            .attempts = seen ? before.attempts + 1 : 1,
                             .status = "open",
-                            .created_ms = seen ? before.created_ms : now,
-                            .updated_ms = now};
-    cs_error e = cs_state_error_put(f->state, &entry, r->snapshot, diag);
-    cs_arena_clean_up(&arena);
-    return e;
+                            .updated_ms = cs_time_now_ms()};
+    return cs_state_error_record(f->state, &entry, r->snapshot, diag);
 }
 
 cs_outcome cs_flow_record(cs_flow *f, const cs_record_result *r)

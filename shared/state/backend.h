@@ -21,7 +21,8 @@ typedef struct cs_state_ops {
                           const char *key_ba, const char *system_a, cs_str id_a, cs_diag *diag);
     cs_error (*idmap_get)(cs_state *s, const char *key, const char *to_system, char *out,
                           size_t out_len, bool *found, cs_diag *diag);
-    cs_error (*error_put)(cs_state *s, const cs_error_entry *entry, cs_str snapshot, cs_diag *diag);
+    cs_error (*error_record)(cs_state *s, const cs_error_entry *entry, cs_str snapshot,
+                             cs_diag *diag);
     cs_error (*error_get)(cs_state *s, const char *id, cs_arena *arena, cs_error_entry *out,
                           cs_buf *snapshot, cs_diag *diag);
     cs_error (*error_set_status)(cs_state *s, const char *id, const char *status, int64_t now_ms,

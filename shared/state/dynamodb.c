@@ -348,7 +348,7 @@ static cs_error object_key(const char *id, char *out, size_t out_len, cs_diag *d
     return CS_ERR_OK;
 }
 
-static cs_error error_put(cs_state *s, const cs_error_entry *e, cs_str snapshot, cs_diag *diag)
+static cs_error error_record(cs_state *s, const cs_error_entry *e, cs_str snapshot, cs_diag *diag)
 {
     dynamo_state *st = (dynamo_state *)s;
     char key[700];
@@ -359,18 +359,27 @@ static cs_error error_put(cs_state *s, const cs_error_entry *e, cs_str snapshot,
     if (r) {
         return r;
     }
+    /* ADD counts in the item itself: two failures written at once make
+     * two attempts, where a read then a put would make one. */
     cs_json_writer w;
     begin_request(st, &w);
-    begin_item(&w, "error", cs_str_from_c(e->correlation_id));
-    attr_s(&w, "flow", cs_str_from_c(e->flow));
-    attr_s(&w, "code", cs_str_from_c(e->code));
-    attr_s(&w, "message", cs_str_from_c(e->message ? e->message : ""));
-    attr_n(&w, "attempts", e->attempts);
-    attr_s(&w, "status", cs_str_from_c(e->status));
-    attr_n(&w, "created", e->created_ms);
-    attr_n(&w, "updated", e->updated_ms ? e->updated_ms : e->created_ms);
+    write_key(&w, "Key", "error", cs_str_from_c(e->correlation_id));
+    write_string(&w, "UpdateExpression",
+                 "SET #f = :flow, #c = :code, #m = :message, #s = :status, #u = :now, "
+                 "#cr = if_not_exists(#cr, :now) ADD #a :one");
+    attribute_names(&w, (const char *const[]){"#f", "flow", "#c", "code", "#m", "message", "#s",
+                                              "status", "#u", "updated", "#cr", "created", "#a",
+                                              "attempts", NULL});
+    cs_json_write_key_c(&w, "ExpressionAttributeValues");
+    cs_json_write_object_begin(&w);
+    attr_s(&w, ":flow", cs_str_from_c(e->flow));
+    attr_s(&w, ":code", cs_str_from_c(e->code));
+    attr_s(&w, ":message", cs_str_from_c(e->message ? e->message : ""));
+    attr_s(&w, ":status", cs_str_from_c(e->status));
+    attr_n(&w, ":now", e->updated_ms);
+    attr_n(&w, ":one", 1);
     cs_json_write_object_end(&w);
-    return call(st, &w, "PutItem", NULL, diag);
+    return call(st, &w, "UpdateItem", NULL, diag);
 }
 
 static const char *arena_copy(cs_arena *arena, cs_str s)
@@ -498,8 +507,8 @@ static void close_state(cs_state *s)
 }
 
 static const cs_state_ops dynamo_ops = {
-    cursor_get, cursor_put, idem_begin, idem_complete,    idem_release, idmap_put,
-    idmap_get,  error_put,  error_get,  error_set_status, error_list,   close_state,
+    cursor_get, cursor_put,   idem_begin, idem_complete,    idem_release, idmap_put,
+    idmap_get,  error_record, error_get,  error_set_status, error_list,   close_state,
 };
 
 cs_error cs_state_open_dynamodb(cs_aws *aws, const char *table, const char *bucket, cs_state **out,

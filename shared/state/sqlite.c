@@ -311,7 +311,7 @@ static cs_error write_snapshot(const char *path, cs_str data, cs_diag *diag)
     return CS_ERR_OK;
 }
 
-static cs_error error_put(cs_state *s, const cs_error_entry *e, cs_str snapshot, cs_diag *diag)
+static cs_error error_record(cs_state *s, const cs_error_entry *e, cs_str snapshot, cs_diag *diag)
 {
     sqlite_state *st = (sqlite_state *)s;
     char path[1024];
@@ -323,9 +323,9 @@ static cs_error error_put(cs_state *s, const cs_error_entry *e, cs_str snapshot,
     if (!r) {
         r = prepare(st,
                     "INSERT INTO errors (correlation_id, flow, code, message, attempts, status, "
-                    "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                    "created, updated) VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT "
                     "(correlation_id) DO UPDATE SET flow = excluded.flow, code = excluded.code, "
-                    "message = excluded.message, attempts = excluded.attempts, "
+                    "message = excluded.message, attempts = errors.attempts + 1, "
                     "status = excluded.status, updated = excluded.updated",
                     &stmt, diag);
     }
@@ -336,10 +336,9 @@ static cs_error error_put(cs_state *s, const cs_error_entry *e, cs_str snapshot,
     bind_c(stmt, 2, e->flow);
     bind_c(stmt, 3, e->code);
     bind_c(stmt, 4, e->message);
-    sqlite3_bind_int64(stmt, 5, e->attempts);
-    bind_c(stmt, 6, e->status);
-    sqlite3_bind_int64(stmt, 7, e->created_ms);
-    sqlite3_bind_int64(stmt, 8, e->updated_ms ? e->updated_ms : e->created_ms);
+    bind_c(stmt, 5, e->status);
+    sqlite3_bind_int64(stmt, 6, e->updated_ms);
+    sqlite3_bind_int64(stmt, 7, e->updated_ms);
     return run(st, stmt, "error put", diag);
 }
 
@@ -446,8 +445,8 @@ static void close_state(cs_state *s)
 }
 
 static const cs_state_ops sqlite_ops = {
-    cursor_get, cursor_put, idem_begin, idem_complete,    idem_release, idmap_put,
-    idmap_get,  error_put,  error_get,  error_set_status, error_list,   close_state,
+    cursor_get, cursor_put,   idem_begin, idem_complete,    idem_release, idmap_put,
+    idmap_get,  error_record, error_get,  error_set_status, error_list,   close_state,
 };
 
 cs_error cs_state_open_sqlite(const char *db_path, const char *snapshot_dir, cs_state **out,

@@ -189,11 +189,11 @@ static cs_error check_entry(const cs_error_entry *e, cs_diag *diag)
     return CS_ERR_OK;
 }
 
-cs_error cs_state_error_put(cs_state *s, const cs_error_entry *entry, cs_str snapshot,
-                            cs_diag *diag)
+cs_error cs_state_error_record(cs_state *s, const cs_error_entry *entry, cs_str snapshot,
+                               cs_diag *diag)
 {
     cs_error r = check_entry(entry, diag);
-    return r ? r : s->ops->error_put(s, entry, snapshot, diag);
+    return r ? r : s->ops->error_record(s, entry, snapshot, diag);
 }
 
 cs_error cs_state_error_get(cs_state *s, const char *correlation_id, cs_arena *arena,

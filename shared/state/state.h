@@ -99,9 +99,14 @@ cs_error cs_state_idmap_put(cs_state *s, const char *entity, cs_system a, cs_str
 cs_error cs_state_idmap_get(cs_state *s, const char *entity, cs_system from, cs_str id,
                             cs_system to, char *out, size_t out_len, bool *found, cs_diag *diag);
 
-/* Error queue. put creates or replaces the entry and its snapshot. */
-cs_error cs_state_error_put(cs_state *s, const cs_error_entry *entry, cs_str snapshot,
-                            cs_diag *diag);
+/* Error queue. record counts one more failure of entry->correlation_id at
+ * entry->updated_ms: a new entry starts at attempts 1, created then; an
+ * existing one keeps its created time and adds one to its attempts, in the
+ * store itself, so failures recorded at once by two instances are both
+ * counted. Flow, code, message, status and the snapshot are replaced.
+ * entry->attempts and created_ms are not read. */
+cs_error cs_state_error_record(cs_state *s, const cs_error_entry *entry, cs_str snapshot,
+                               cs_diag *diag);
 /* Strings of *out live in arena; the snapshot goes to `snapshot` when not NULL.
  * CS_ERR_NOT_FOUND for an unknown id. */
 cs_error cs_state_error_get(cs_state *s, const char *correlation_id, cs_arena *arena,

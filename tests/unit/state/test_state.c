@@ -228,31 +228,38 @@ static void error_queue_keeps_entries_and_snapshots(void **st)
 {
     (void)st;
     const char snapshot[] = "{\"id\":450789469,\"note\":\"caf\xc3\xa9\"}";
-    cs_error_entry a = {"shopify:order:1",
-                        "order-export",
-                        "UnknownSku",
-                        "SKU X has no item code",
-                        1,
-                        "open",
-                        T0 + 2,
-                        0};
-    cs_error_entry b = {
-        "shopify:order:2/../x", "order-export", "HttpPermanent", "422", 1, "open", T0 + 1, 0};
-    cs_error_entry c = {
-        "shopify:order:3", "stock-update", "Validation", "qty", 1, "open", T0 + 3, 0};
-    assert_int_equal(cs_state_error_put(state, &a, CS_STR_LIT(snapshot), NULL), 0);
-    assert_int_equal(cs_state_error_put(state, &b, CS_STR_LIT("{}"), NULL), 0);
-    assert_int_equal(cs_state_error_put(state, &c, CS_STR_LIT("[]"), NULL), 0);
-    a.attempts = 2;
+    cs_error_entry a = {.correlation_id = "shopify:order:1",
+                        .flow = "order-export",
+                        .code = "UnknownSku",
+                        .message = "SKU X has no item code",
+                        .status = "open",
+                        .updated_ms = T0 + 2};
+    cs_error_entry b = {.correlation_id = "shopify:order:2/../x",
+                        .flow = "order-export",
+                        .code = "HttpPermanent",
+                        .message = "422",
+                        .status = "open",
+                        .updated_ms = T0 + 1};
+    cs_error_entry c = {.correlation_id = "shopify:order:3",
+                        .flow = "stock-update",
+                        .code = "Validation",
+                        .message = "qty",
+                        .status = "open",
+                        .updated_ms = T0 + 3};
+    assert_int_equal(cs_state_error_record(state, &a, CS_STR_LIT(snapshot), NULL), 0);
+    assert_int_equal(cs_state_error_record(state, &b, CS_STR_LIT("{}"), NULL), 0);
+    assert_int_equal(cs_state_error_record(state, &c, CS_STR_LIT("[]"), NULL), 0);
+    a.message = "SKU X still has no item code";
     a.updated_ms = T0 + 10;
-    assert_int_equal(cs_state_error_put(state, &a, CS_STR_LIT(snapshot), NULL), 0);
+    assert_int_equal(cs_state_error_record(state, &a, CS_STR_LIT(snapshot), NULL), 0);
     cs_error_entry got;
     cs_buf snap;
     cs_buf_init(&snap, 0);
     assert_int_equal(cs_state_error_get(state, "shopify:order:1", &test_arena, &got, &snap, NULL),
                      0);
-    assert_string_equal(got.code, "UnknownSku");
-    assert_true(got.attempts == 2);
+    assert_string_equal(got.message, "SKU X still has no item code");
+    assert_true(got.attempts == 2); /* counted by the store */
+    assert_true(got.created_ms == T0 + 2 && got.updated_ms == T0 + 10);
     assert_string_equal(snap.data, snapshot);
     cs_error_entry *list;
     size_t count;
@@ -273,47 +280,95 @@ static void error_queue_keeps_entries_and_snapshots(void **st)
     cs_buf_clean_up(&snap);
 }
 
+/* Forks two processes, each with the backend opened afresh, that start
+ * work(state, child, k) at the same moment; their exit statuses (work's
+ * answer; 3 when the state would not open). */
+static void race_two(int (*work)(cs_state *s, int child, int k), int k, int statuses[2])
+{
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t children[2];
+    for (int c = 0; c < 2; c++) {
+        children[c] = fork();
+        if (children[c] == 0) {
+            cs_http_client *client = NULL;
+            cs_aws child_aws;
+            cs_state *s = open_state(&client, &child_aws);
+            char byte;
+            close(go[1]);
+            if (!s || read(go[0], &byte, 1) != 0) { /* wait for the pipe to close */
+                _exit(3);
+            }
+            _exit(work(s, c, k));
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* both children start now */
+    for (int c = 0; c < 2; c++) {
+        int status;
+        waitpid(children[c], &status, 0);
+        assert_true(WIFEXITED(status));
+        statuses[c] = WEXITSTATUS(status);
+    }
+}
+
+/* 0: this worker acquired record race-k; 1: it found it busy. */
+static int begin_race_record(cs_state *s, int child, int k)
+{
+    char owner[32], record[32];
+    snprintf(owner, sizeof(owner), "worker-%d", child);
+    snprintf(record, sizeof(record), "race-%d", k);
+    cs_idem_result r;
+    cs_error e = cs_state_idem_begin(s, "race", cs_str_from_c(record), CS_STR_LIT("1"), owner, T0,
+                                     60000, 86400000, &r, NULL);
+    return e ? 2 : r.status == CS_IDEM_ACQUIRED ? 0 : 1;
+}
+
 /* Two processes race for the same records; for each exactly one wins. */
 static void concurrent_writers_one_wins(void **st)
 {
     (void)st;
     enum { KEYS = 10 };
     for (int k = 0; k < KEYS; k++) {
-        int go[2];
-        assert_int_equal(pipe(go), 0);
-        pid_t children[2];
-        for (int c = 0; c < 2; c++) {
-            children[c] = fork();
-            if (children[c] == 0) {
-                cs_http_client *client = NULL;
-                cs_aws child_aws;
-                cs_state *s = open_state(&client, &child_aws);
-                char owner[32], record[32], byte;
-                snprintf(owner, sizeof(owner), "worker-%d", c);
-                snprintf(record, sizeof(record), "race-%d", k);
-                close(go[1]);
-                if (!s || read(go[0], &byte, 1) != 0) { /* wait for the pipe to close */
-                    _exit(3);
-                }
-                cs_idem_result r;
-                cs_error e = cs_state_idem_begin(s, "race", cs_str_from_c(record), CS_STR_LIT("1"),
-                                                 owner, T0, 60000, 86400000, &r, NULL);
-                _exit(e ? 2 : r.status == CS_IDEM_ACQUIRED ? 0 : 1);
-            }
-        }
-        close(go[0]);
-        close(go[1]); /* both children start now */
-        int acquired = 0, busy = 0;
-        for (int c = 0; c < 2; c++) {
-            int status;
-            waitpid(children[c], &status, 0);
-            assert_true(WIFEXITED(status));
-            acquired += WEXITSTATUS(status) == 0;
-            busy += WEXITSTATUS(status) == 1;
-        }
-        assert_int_equal(acquired, 1);
-        assert_int_equal(busy, 1);
+        int statuses[2];
+        race_two(begin_race_record, k, statuses);
+        assert_int_equal((statuses[0] == 0) + (statuses[1] == 0), 1);
+        assert_int_equal((statuses[0] == 1) + (statuses[1] == 1), 1);
     }
+}
+
+enum { RACED_FAILURES = 20 };
+
+static int fail_race_record(cs_state *s, int child, int k)
+{
+    (void)k;
+    cs_error_entry e = {.correlation_id = "shopify:us:race",
+                        .flow = "order-export",
+                        .code = "InvalidArgument",
+                        .message = child ? "from 1" : "from 0",
+                        .status = "open",
+                        .updated_ms = T0};
+    for (int i = 0; i < RACED_FAILURES; i++) {
+        if (cs_state_error_record(s, &e, CS_STR_LIT("{}"), NULL)) {
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Two instances failing one record at once: every failure is counted (an
+ * order delivered twice and failed twice shows attempts 2, not 1). */
+static void concurrent_failures_all_count(void **st)
+{
+    (void)st;
+    int statuses[2];
+    race_two(fail_race_record, 0, statuses);
+    assert_int_equal(statuses[0], 0);
+    assert_int_equal(statuses[1], 0);
+    cs_error_entry got;
+    assert_int_equal(cs_state_error_get(state, "shopify:us:race", &test_arena, &got, NULL, NULL),
+                     CS_ERR_OK);
+    assert_int_equal(got.attempts, 2 * RACED_FAILURES);
 }
 
 #define SUITE(setup)                                                                               \
@@ -325,6 +380,7 @@ static void concurrent_writers_one_wins(void **st)
             cmocka_unit_test(id_maps_read_both_ways),                                              \
             cmocka_unit_test(error_queue_keeps_entries_and_snapshots),                             \
             cmocka_unit_test(concurrent_writers_one_wins),                                         \
+            cmocka_unit_test(concurrent_failures_all_count),                                       \
     }
 
 int main(void)
