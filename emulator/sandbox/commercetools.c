@@ -782,6 +782,66 @@ static void query_units(sb_commercetools *ct, const char *where, sb_reply *reply
     cs_json_writer_clean_up(&w);
 }
 
+/* The catalog: PRODUCTS products of three variants each, SKU-0001 to
+ * SKU-0024 (the SKUs the orders buy), a day apart in lastModifiedAt. */
+enum { PRODUCTS = 8, VARIANTS_EACH = 3 };
+
+static const char *const product_ids[PRODUCTS] = {"ct-prod-01", "ct-prod-02", "ct-prod-03",
+                                                  "ct-prod-04", "ct-prod-05", "ct-prod-06",
+                                                  "ct-prod-07", "ct-prod-08"};
+
+static int64_t product_modified(const sb_commercetools *ct, int p)
+{
+    return ct->now_ms - (int64_t)(PRODUCTS - p) * 86400000;
+}
+
+static void w_product_variant(cs_json_writer *w, int p, int v)
+{
+    char sku[24];
+    snprintf(sku, sizeof(sku), "SKU-%04d", p * VARIANTS_EACH + v + 1);
+    cs_json_write_object_begin(w);
+    w_int(w, "id", v + 1);
+    w_str(w, "sku", sku);
+    cs_json_write_object_end(w);
+}
+
+static void w_product(cs_json_writer *w, const sb_commercetools *ct, int p,
+                      const sb_ct_request *req)
+{
+    (void)req;
+    char key[24], name[32];
+    snprintf(key, sizeof(key), "prod-%02d", p + 1);
+    snprintf(name, sizeof(name), "Product %d", p + 1);
+    cs_json_write_object_begin(w);
+    w_str(w, "id", product_ids[p]);
+    w_int(w, "version", 1);
+    w_str(w, "key", key);
+    cs_json_write_key_c(w, "name");
+    cs_json_write_object_begin(w);
+    w_str(w, "en", name);
+    cs_json_write_object_end(w);
+    cs_json_write_key_c(w, "masterVariant");
+    w_product_variant(w, p, 0);
+    cs_json_write_key_c(w, "variants");
+    cs_json_write_array_begin(w);
+    for (int v = 1; v < VARIANTS_EACH; v++) {
+        w_product_variant(w, p, v);
+    }
+    cs_json_write_array_end(w);
+    w_time(w, "createdAt", product_modified(ct, p));
+    w_time(w, "lastModifiedAt", product_modified(ct, p));
+    cs_json_write_object_end(w);
+}
+
+static void query_products(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
+{
+    row rows[PRODUCTS];
+    for (int p = 0; p < PRODUCTS; p++) {
+        rows[p] = (row){product_ids[p], product_modified(ct, p), p};
+    }
+    query(ct, req, rows, PRODUCTS, w_product, reply);
+}
+
 static void query_customers(sb_commercetools *ct, const sb_ct_request *req, sb_reply *reply)
 {
     row rows[CUSTOMERS];
@@ -1230,6 +1290,8 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
         /* answered */
     } else if (get && strcmp(path, orders) == 0) {
         query_orders(ct, req, reply);
+    } else if (get && strcmp(path, "/" SB_CT_PROJECT "/product-projections") == 0) {
+        query_products(ct, req, reply);
     } else if (get && strcmp(path, "/" SB_CT_PROJECT "/customers") == 0) {
         query_customers(ct, req, reply);
     } else if (get && strcmp(path, "/" SB_CT_PROJECT "/business-units") == 0) {

@@ -533,6 +533,64 @@ static void w_variant(cs_json_writer *w, const sb_shop *shop, int v)
     cs_json_write_object_end(w);
 }
 
+/* "id:>N" (or no query): the variants past N. */
+static bool parse_id_above(call *c, cs_str query, int64_t *above)
+{
+    *above = INT64_MIN;
+    cs_str q = cs_str_trim(query);
+    if (!q.len) {
+        return true;
+    }
+    if (!cs_str_starts_with(q, CS_STR_LIT("id:>")) ||
+        cs_parse_int64(cs_str_sub(q, 4, q.len - 4), above)) {
+        top_error(c, "INVALID_VARIABLE", "The sandbox understands only 'id:>N' here, not '%.*s'",
+                  CS_STR_FMT(q));
+        return false;
+    }
+    return true;
+}
+
+/* productVariants(first, after, query: "id:>N", sortKey: ID): the
+ * catalog, a page at a time. */
+static void op_variants(call *c)
+{
+    int64_t first, above, cursor_updated = INT64_MIN, cursor_id = INT64_MIN;
+    cs_str after_cursor, query;
+    if (!int_var(c, "first", true, 1, MAX_FIRST, &first) ||
+        !string_var(c, "after", false, &after_cursor) ||
+        (after_cursor.len && !parse_cursor(c, after_cursor, &cursor_updated, &cursor_id)) ||
+        !string_var(c, "query", false, &query) || !parse_id_above(c, query, &above)) {
+        return;
+    }
+    int64_t past = cursor_id > above ? cursor_id : above, last = INT64_MIN;
+    int shown = 0, v = 0;
+    cs_json_write_key_c(&c->w, "productVariants");
+    cs_json_write_object_begin(&c->w);
+    cs_json_write_key_c(&c->w, "nodes");
+    cs_json_write_array_begin(&c->w);
+    for (; v < SB_VARIANTS && shown < first; v++) { /* seeded in id order */
+        const sb_variant *x = &c->shop->variants[v];
+        if (x->id <= past) {
+            continue;
+        }
+        cs_json_write_object_begin(&c->w);
+        sb_json_gid(&c->w, "id", "ProductVariant", x->id);
+        sb_json_str(&c->w, "sku", x->sku);
+        sb_json_str(&c->w, "title", x->title);
+        cs_json_write_key_c(&c->w, "product");
+        cs_json_write_object_begin(&c->w);
+        sb_json_gid(&c->w, "id", "Product", x->product_id);
+        cs_json_write_object_end(&c->w);
+        cs_json_write_object_end(&c->w);
+        last = x->id;
+        shown++;
+    }
+    cs_json_write_array_end(&c->w);
+    w_page_info(c, v < SB_VARIANTS, 0, last);
+    cs_json_write_object_end(&c->w);
+    c->actual_cost = 2 + 1.0 * shown;
+}
+
 /* "sku:A OR sku:B ..." */
 static void op_variants_by_sku(call *c)
 {
@@ -1104,6 +1162,7 @@ static const operation operations[] = {
     {"Customers", false, op_customers, 2, 2},
     {"FulfillmentOrders", false, op_fulfillment_orders, 0, 5},
     {"VariantsBySku", false, op_variants_by_sku, 3, 2},
+    {"Variants", false, op_variants, 1, 2},
     {"Locations", false, op_locations, 1, 2},
     {"SetAvailable", true, op_set_available, 0, MUTATION_COST},
     {"Ship", true, op_ship, 0, MUTATION_COST},

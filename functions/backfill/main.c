@@ -1,15 +1,18 @@
-/* backfill: a full load of a date range's orders into the ERP, and replay
+/* backfill: a full load of a date range into the ERP, and replay
  * of the error queue.
  *
  * Invoked directly (or by its schedule, with the same payload):
  *
  *   {"run": "autumn", "from": "2026-09-01T00:00:00Z", "to": "2026-11-01T00:00:00Z",
- *    "page_size": 250, "entities": ["customers", "orders"]}
- *     Every storefront's customers, then orders, updated in [from, to),
- *     page by page. A customer is found in MAX or given an account
- *     (shared/export/customers.c; only with a customer_export section,
- *     and then the default); an order is applied as a webhook would be
- *     (one sales order per order, whichever way it came). The checkpoint
+ *    "page_size": 250, "entities": ["customers", "products", "orders"]}
+ *     Every storefront's customers updated in [from, to), its whole
+ *     catalog, then its orders updated in [from, to), page by page. A
+ *     customer is found in MAX or given an account (shared/export/
+ *     customers.c; only with a customer_export section, and then the
+ *     default); a variant is linked to the MAX part its SKU maps to, or
+ *     goes to the error queue when orders could not use it (products.c);
+ *     an order is applied as a webhook would be (one sales order per
+ *     order, whichever way it came). The checkpoint
  *     (the last record through, per store and entity) is saved after every
  *     page, so an invocation that runs out of time, or dies, is resumed by
  *     invoking the same payload again. A "progress" line per page: done,
@@ -67,8 +70,13 @@ typedef struct load_request {
     char run[64];
     int64_t from_ms, to_ms;
     int page_size;
-    bool customers, orders;
+    bool entities[3]; /* by cs_export_entity */
 } load_request;
+
+/* The entities by cs_export_entity, and the order a load takes them in. */
+static const char *const entity_names[] = {"orders", "customers", "products"};
+static const cs_export_entity load_order[] = {CS_EXPORT_CUSTOMERS, CS_EXPORT_PRODUCTS,
+                                              CS_EXPORT_ORDERS};
 
 static cs_error read_time(const cs_json *doc, const char *key, int64_t *out, cs_diag *diag)
 {
@@ -81,32 +89,41 @@ static cs_error read_time(const cs_json *doc, const char *key, int64_t *out, cs_
     return r;
 }
 
-/* "entities": which to load; customers (first, when configured) and orders
- * by default. */
+static int entity_named(cs_str name)
+{
+    for (int i = 0; i < 3; i++) {
+        if (cs_str_eq_c(name, entity_names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* "entities": which to load; by default all three (customers only when
+ * configured). */
 static cs_error read_entities(const cs_export *x, const cs_json *doc, load_request *req,
                               cs_diag *diag)
 {
     const cs_json *list = cs_json_object_get(doc, CS_STR_LIT("entities"));
-    req->customers = !list && x->customers.enabled;
-    req->orders = !list;
+    for (int i = 0; i < 3; i++) {
+        req->entities[i] = !list && (i != CS_EXPORT_CUSTOMERS || x->customers.enabled);
+    }
     if (list && (list->type != CS_JSON_ARRAY || !list->count)) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                           "entities: a list of \"customers\" and \"orders\"");
+                           "entities: a list of \"customers\", \"products\" and \"orders\"");
     }
     size_t i = 0;
     for (const cs_json *e = list ? list->first : NULL; e; e = e->next, i++) {
-        bool customers = e->type == CS_JSON_STRING && cs_str_eq_c(e->text, "customers");
-        bool orders = e->type == CS_JSON_STRING && cs_str_eq_c(e->text, "orders");
-        if (!customers && !orders) {
+        int entity = e->type == CS_JSON_STRING ? entity_named(e->text) : -1;
+        if (entity < 0) {
             return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                               "entities[%zu]: \"customers\" or \"orders\"", i);
+                               "entities[%zu]: \"customers\", \"products\" or \"orders\"", i);
         }
-        if (customers && !x->customers.enabled) {
+        if (entity == CS_EXPORT_CUSTOMERS && !x->customers.enabled) {
             return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
                                "entities[%zu]: customers need the config's customer_export", i);
         }
-        req->customers = req->customers || customers;
-        req->orders = req->orders || orders;
+        req->entities[entity] = true;
     }
     return CS_ERR_OK;
 }
@@ -155,11 +172,14 @@ static cs_error run_done(cs_export *x, const char *run, int64_t *done, bool save
 
 /* One entity of the load, from its checkpoints; its answer under its name. */
 static cs_error load_entity(cs_export *x, const load_request *req, const cs_invocation *inv,
-                            bool customers, cs_export_sweep_opts *total, cs_buf *response,
+                            cs_export_entity entity, cs_export_sweep_opts *total, cs_buf *response,
                             cs_diag *diag)
 {
     char source[96];
-    snprintf(source, sizeof(source), "run:%s%s", req->run, customers ? "/customers" : "");
+    const char *name = entity_names[entity];
+    /* Orders keep the run's first checkpoints' name, from before entities. */
+    snprintf(source, sizeof(source), "run:%s%s%s", req->run, entity == CS_EXPORT_ORDERS ? "" : "/",
+             entity == CS_EXPORT_ORDERS ? "" : name);
     cs_export_sweep_opts s = {.flow = x->flow.name,
                               .source = source,
                               .from_ms = req->from_ms,
@@ -167,7 +187,7 @@ static cs_error load_entity(cs_export *x, const load_request *req, const cs_invo
                               .page_size = req->page_size,
                               .stop_at_ms = stop_at(inv),
                               .progress = true,
-                              .customers = customers};
+                              .entity = entity};
     cs_error r = run_done(x, source, &s.done, false, diag);
     if (!r) {
         r = cs_export_sweep(x, &s, diag);
@@ -180,8 +200,8 @@ static cs_error load_entity(cs_export *x, const load_request *req, const cs_invo
     total->blocked = total->blocked || s.blocked;
     return r ? r
              : cs_buf_appendf(response, "\"%s\":{\"read\":%lld,\"done\":%lld,\"complete\":%s},",
-                              customers ? "customers" : "orders", (long long)s.read,
-                              (long long)s.done, s.complete ? "true" : "false");
+                              name, (long long)s.read, (long long)s.done,
+                              s.complete ? "true" : "false");
 }
 
 static cs_error load(cs_export *x, const cs_invocation *inv, const cs_json *doc, cs_buf *response,
@@ -193,11 +213,10 @@ static cs_error load(cs_export *x, const cs_invocation *inv, const cs_json *doc,
     if (!r) {
         r = cs_buf_append_c(response, "{");
     }
-    if (!r && req.customers) {
-        r = load_entity(x, &req, inv, true, &total, response, diag);
-    }
-    if (!r && req.orders) {
-        r = load_entity(x, &req, inv, false, &total, response, diag);
+    for (size_t i = 0; !r && i < 3; i++) {
+        if (req.entities[load_order[i]]) {
+            r = load_entity(x, &req, inv, load_order[i], &total, response, diag);
+        }
     }
     if (!r) {
         r = cs_buf_appendf(response,
@@ -248,6 +267,7 @@ int main(void)
     cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
     int status = cs_runtime_main(&opts);
     cs_export_accounts_free(&x);
+    cs_export_parts_free(&x);
     cs_connections_close(&x.systems);
     cs_flow_clean_up(&x.flow);
     return status;

@@ -30,7 +30,8 @@ void cs_export_read_config(cs_export *x, cs_config *c)
 void cs_export_start(cs_export *x, cs_str request_id, int64_t deadline_ms)
 {
     snprintf(x->owner, sizeof(x->owner), "%.*s", CS_STR_FMT(request_id));
-    cs_export_accounts_free(x); /* MAX's accounts as they are now, when needed */
+    cs_export_accounts_free(x); /* MAX's accounts and parts as they are now, when needed */
+    cs_export_parts_free(x);
     x->deadline_ms = deadline_ms;
     cs_http_set_deadline(x->flow.http, deadline_ms);
 }

@@ -15,6 +15,7 @@
 #define CS_EXPORT_SCOPE "order-export"
 
 typedef struct cs_export_accounts cs_export_accounts;
+typedef struct cs_export_parts cs_export_parts;
 
 /* The customer_export section: storefront customers into MAX accounts. */
 typedef struct cs_export_customer_opts {
@@ -35,6 +36,7 @@ typedef struct cs_export {
     int64_t deadline_ms;         /* this invocation's, epoch ms; 0: none */
     cs_export_customer_opts customers;
     cs_export_accounts *accounts; /* MAX's, read once per invocation when needed */
+    cs_export_parts *parts;       /* MAX's part numbers, the same way */
 } cs_export;
 
 /* What one message asks of MAX. */
@@ -153,21 +155,47 @@ void cs_export_customer_replay(cs_export *x, const cs_json *doc, cs_arena *arena
 /* Forgets MAX's accounts (read again when next needed). */
 void cs_export_accounts_free(cs_export *x);
 
+/* ---- the storefronts' catalogs against MAX's parts (products.c) ---- */
+
+/* As the customer pages, over a shop's variants (or commercetools'
+ * published products) in id order, whatever their update time: each
+ * variant's SKU mapped to a MAX part that MAX has, and linked (id map
+ * "product"); a variant orders could not use goes to the error queue.
+ * Correlation ids: "product:shopify:<store>:<variant id>",
+ * "product:commercetools:<product id>/<variant id>". */
+cs_error cs_export_shopify_products_page(cs_export *x, const cs_shop *shop, cs_export_read *r,
+                                         int first, cs_arena *arena, cs_diag *diag);
+cs_error cs_export_commercetools_products_page(cs_export *x, cs_export_read *r, int limit,
+                                               cs_arena *arena, cs_diag *diag);
+
+/* An error-queue snapshot of a variant ({"variant": ...}) checked again. */
+void cs_export_product_replay(cs_export *x, const cs_json *doc, cs_arena *arena,
+                              cs_record_result *out);
+
+/* Forgets MAX's part numbers (read again when next needed). */
+void cs_export_parts_free(cs_export *x);
+
 /* Every storefront the config connects (each shop with an API client,
  * commercetools), from its checkpoint (state cursor flow + source + store
  * code or "commercetools") through to_ms, a page at a time, until no page
  * may start after stop_at_ms. */
+typedef enum cs_export_entity {
+    CS_EXPORT_ORDERS,
+    CS_EXPORT_CUSTOMERS, /* into MAX accounts */
+    CS_EXPORT_PRODUCTS,  /* the whole catalog, whatever the range */
+} cs_export_entity;
+
 typedef struct cs_export_sweep_opts {
     const char *flow, *source; /* the checkpoints' keys */
     int64_t from_ms, to_ms;
     int page_size;
     int64_t stop_at_ms;
-    bool progress;  /* a "progress" log line per page */
-    bool customers; /* customers into MAX accounts, not orders */
-    int64_t done;   /* in: orders done by earlier invocations; out: plus this one's */
-    int64_t read;   /* out: orders this sweep applied */
-    bool complete;  /* out: every source read through to_ms */
-    bool blocked;   /* out: an order waits for a retry */
+    bool progress;           /* a "progress" log line per page */
+    cs_export_entity entity; /* what is read */
+    int64_t done;            /* in: records done by earlier invocations; out: plus this one's */
+    int64_t read;            /* out: records this sweep applied */
+    bool complete;           /* out: every source read through to_ms */
+    bool blocked;            /* out: a record waits for a retry */
 } cs_export_sweep_opts;
 cs_error cs_export_sweep(cs_export *x, cs_export_sweep_opts *s, cs_diag *diag);
 

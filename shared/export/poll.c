@@ -295,6 +295,8 @@ cs_outcome cs_export_replay(cs_export *x, const cs_error_entry *entry, cs_str sn
         cs_export_message(x, &rec, arena, &out);
     } else if (cs_json_object_get(doc, CS_STR_LIT("customer"))) {
         cs_export_customer_replay(x, doc, arena, &out);
+    } else if (cs_json_object_get(doc, CS_STR_LIT("variant"))) {
+        cs_export_product_replay(x, doc, arena, &out);
     } else {
         replay_polled(x, doc, arena, &out);
     }
@@ -338,7 +340,9 @@ static cs_error sweep_source(cs_export *x, cs_export_sweep_opts *s, const cs_sho
     cs_str name = shop ? shop->store : CS_STR_LIT("commercetools");
     char store[64];
     snprintf(store, sizeof(store), "%.*s", CS_STR_FMT(name));
-    cs_export_read r = {.from_ms = s->from_ms, .to_ms = s->to_ms, .more = true};
+    bool catalog = s->entity == CS_EXPORT_PRODUCTS;
+    cs_export_read r = {
+        .from_ms = catalog ? 0 : s->from_ms, .to_ms = catalog ? 0 : s->to_ms, .more = true};
     bool found = false;
     cs_error e =
         cs_state_cursor_get(x->flow.state, s->flow, s->source, store, &r.done, &found, diag);
@@ -349,9 +353,12 @@ static cs_error sweep_source(cs_export *x, cs_export_sweep_opts *s, const cs_sho
         cs_arena_reset(&page);
         int64_t before = r.read;
         r.after = cs_str_from_c(after);
-        if (s->customers) {
+        if (s->entity == CS_EXPORT_CUSTOMERS) {
             e = shop ? cs_export_shopify_customers_page(x, shop, &r, s->page_size, &page, diag)
                      : cs_export_commercetools_customers_page(x, &r, s->page_size, &page, diag);
+        } else if (catalog) {
+            e = shop ? cs_export_shopify_products_page(x, shop, &r, s->page_size, &page, diag)
+                     : cs_export_commercetools_products_page(x, &r, s->page_size, &page, diag);
         } else {
             e = shop ? cs_export_shopify_page(x, shop, &r, s->page_size, &page, diag)
                      : cs_export_commercetools_page(x, &r, s->page_size, &page, diag);

@@ -240,6 +240,50 @@ cs_error cs_commercetools_customers_page(cs_commercetools *ct, cs_commercetools_
     return page(ct, "customers", "&expand=customerGroup", cursor, limit, arena, results, diag);
 }
 
+cs_error cs_commercetools_products_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                        int limit, cs_arena *arena, const cs_json **results,
+                                        cs_diag *diag)
+{
+    return page(ct, "product-projections", "&staged=false", cursor, limit, arena, results, diag);
+}
+
+static void product_variant(const cs_json *product, const cs_json *variant, cs_arena *arena,
+                            cs_product *out)
+{
+    cs_str id = CS_STR_NULL, sku = CS_STR_NULL;
+    int64_t number = 0;
+    cs_json_opt_string(product, "id", &id, NULL);
+    cs_json_opt_string(variant, "sku", &sku, NULL);
+    cs_json_opt_int64(variant, "id", &number, NULL);
+    const cs_json *name = cs_json_object_get(product, CS_STR_LIT("name"));
+    *out = (cs_product){.product_id = id, .sku = cs_str_trim(sku), .active = true};
+    cs_json_opt_string(name, "en", &out->title, NULL);
+    const char *variant_id =
+        cs_arena_sprintf(arena, "%.*s/%lld", CS_STR_FMT(id), (long long)number);
+    out->variant_id = cs_str_from_c(variant_id ? variant_id : "");
+    out->meta.source_id = out->variant_id;
+}
+
+cs_error cs_commercetools_product_variants(const cs_json *product, cs_arena *arena,
+                                           cs_product **out, size_t *count)
+{
+    const cs_json *master = cs_json_object_get(product, CS_STR_LIT("masterVariant"));
+    const cs_json *others = cs_json_object_get(product, CS_STR_LIT("variants"));
+    size_t n = (master ? 1 : 0) + (others && others->type == CS_JSON_ARRAY ? others->count : 0);
+    *count = 0;
+    *out = n ? cs_arena_calloc(arena, n, sizeof(**out)) : NULL;
+    if (n && !*out) {
+        return CS_ERR_ARENA_FULL;
+    }
+    if (master) {
+        product_variant(product, master, arena, &(*out)[(*count)++]);
+    }
+    for (const cs_json *v = n > *count ? others->first : NULL; v; v = v->next) {
+        product_variant(product, v, arena, &(*out)[(*count)++]);
+    }
+    return CS_ERR_OK;
+}
+
 cs_error cs_commercetools_business_units_of(cs_commercetools *ct, cs_str customer_id,
                                             cs_arena *arena, const cs_json **results, cs_diag *diag)
 {

@@ -50,6 +50,15 @@ cs_error cs_commercetools_customers_page(cs_commercetools *ct, cs_commercetools_
                                          int limit, cs_arena *arena, const cs_json **results,
                                          cs_diag *diag);
 
+/* The same for the published catalog (product projections); and a
+ * projection's variants, master first, each a cs_product whose variant_id
+ * is "<product id>/<variant id>". */
+cs_error cs_commercetools_products_page(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                        int limit, cs_arena *arena, const cs_json **results,
+                                        cs_diag *diag);
+cs_error cs_commercetools_product_variants(const cs_json *product, cs_arena *arena,
+                                           cs_product **out, size_t *count);
+
 /* The business units the customer is an associate of (sorted by key; B2B
  * buyers belong to one, sometimes more). */
 cs_error cs_commercetools_business_units_of(cs_commercetools *ct, cs_str customer_id,

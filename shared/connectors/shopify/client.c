@@ -87,6 +87,11 @@ const char cs_shopify_customers_query[] =
     " fragment Address on MailingAddress { firstName lastName company address1 address2 city"
     " provinceCode zip countryCodeV2 phone }";
 
+const char cs_shopify_catalog_query[] =
+    "query Variants($first: Int!, $after: String, $query: String) {"
+    " productVariants(first: $first, after: $after, query: $query, sortKey: ID) {"
+    " pageInfo { hasNextPage endCursor } nodes { id sku barcode title product { id } } } }";
+
 const char cs_shopify_locations_query[] =
     "query Locations($first: Int!) { locations(first: $first) { nodes { id name } } }";
 
@@ -328,14 +333,20 @@ static cs_error user_errors(const cs_json *payload, const char *mutation, cs_dia
 
 /* ---- orders ---- */
 
-static cs_error page_variables(int64_t since_ms, cs_str after, int first, cs_buf *out,
-                               cs_diag *diag)
+/* The search of a read of what was updated at or after since_ms. */
+static cs_error since_search(int64_t since_ms, char query[64], cs_diag *diag)
 {
-    char since[CS_TIME_RFC3339_MAX], query[64];
+    char since[CS_TIME_RFC3339_MAX];
     if (cs_time_format_rfc3339(since_ms, 0, since)) {
         return cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT, "since is not a time Shopify knows");
     }
-    snprintf(query, sizeof(query), "updated_at:>='%s'", since);
+    snprintf(query, 64, "updated_at:>='%s'", since);
+    return CS_ERR_OK;
+}
+
+static cs_error page_variables(const char *query, cs_str after, int first, cs_buf *out,
+                               cs_diag *diag)
+{
     cs_buf_reset(out);
     cs_json_writer w;
     cs_json_writer_init(&w, out);
@@ -356,8 +367,8 @@ static cs_error page_variables(int64_t since_ms, cs_str after, int first, cs_buf
     return r;
 }
 
-/* One page of a connection (orders, customers) updated since a time: its
- * nodes, to be decoded by the caller. */
+/* One page of a connection (orders, customers, variants) that the search
+ * selects: its nodes, to be decoded by the caller. */
 typedef struct nodes {
     const cs_json *first;
     size_t count;
@@ -365,7 +376,7 @@ typedef struct nodes {
 } nodes;
 
 static cs_error read_page(cs_shopify *s, const char *query, const char *connection,
-                          int64_t since_ms, cs_str after, int first, cs_arena *arena, nodes *out,
+                          const char *search, cs_str after, int first, cs_arena *arena, nodes *out,
                           cs_shopify_page *page, cs_diag *diag)
 {
     *out = (nodes){0};
@@ -377,7 +388,7 @@ static cs_error read_page(cs_shopify *s, const char *query, const char *connecti
     cs_buf variables;
     cs_buf_init(&variables, 0);
     const cs_json *data = NULL;
-    cs_error r = page_variables(since_ms, after, first, &variables, diag);
+    cs_error r = page_variables(search, after, first, &variables, diag);
     if (!r) {
         r = cs_shopify_request(s, query, cs_buf_view(&variables), arena, &data, diag);
     }
@@ -400,10 +411,14 @@ cs_error cs_shopify_orders_page(cs_shopify *s, int64_t since_ms, cs_str after, i
                                 cs_diag *diag)
 {
     nodes n;
+    char search[64];
     *items = NULL;
     *count = 0;
-    cs_error r = read_page(s, cs_shopify_orders_query, "orders", since_ms, after, first, arena, &n,
-                           page, diag);
+    cs_error r = since_search(since_ms, search, diag);
+    if (!r) {
+        r = read_page(s, cs_shopify_orders_query, "orders", search, after, first, arena, &n, page,
+                      diag);
+    }
     *items = !r && n.count ? cs_arena_calloc(arena, n.count, sizeof(**items)) : NULL;
     if (r || (n.count && !*items)) {
         return r ? r : cs_arena_full(arena, diag);
@@ -430,10 +445,14 @@ cs_error cs_shopify_customers_page(cs_shopify *s, int64_t since_ms, cs_str after
                                    cs_shopify_page *page, cs_diag *diag)
 {
     nodes n;
+    char search[64];
     *items = NULL;
     *count = 0;
-    cs_error r = read_page(s, cs_shopify_customers_query, "customers", since_ms, after, first,
-                           arena, &n, page, diag);
+    cs_error r = since_search(since_ms, search, diag);
+    if (!r) {
+        r = read_page(s, cs_shopify_customers_query, "customers", search, after, first, arena, &n,
+                      page, diag);
+    }
     *items = !r && n.count ? cs_arena_calloc(arena, n.count, sizeof(**items)) : NULL;
     if (r || (n.count && !*items)) {
         return r ? r : cs_arena_full(arena, diag);
@@ -445,6 +464,39 @@ cs_error cs_shopify_customers_page(cs_shopify *s, int64_t since_ms, cs_str after
         cs_problems_init(&it->problems, arena);
         it->result =
             cs_shopify_customer_decode_graphql(it->source, arena, &it->customer, &it->problems);
+    }
+    *count = n.count;
+    return CS_ERR_OK;
+}
+
+cs_error cs_shopify_catalog_page(cs_shopify *s, int64_t after_id, cs_str after, int first,
+                                 cs_arena *arena, cs_shopify_variant_item **items, size_t *count,
+                                 cs_shopify_page *page, cs_diag *diag)
+{
+    nodes n;
+    char search[64] = "";
+    *items = NULL;
+    *count = 0;
+    if (after_id > 0) {
+        snprintf(search, sizeof(search), "id:>%lld", (long long)after_id);
+    }
+    cs_error r = read_page(s, cs_shopify_catalog_query, "productVariants", search, after, first,
+                           arena, &n, page, diag);
+    *items = !r && n.count ? cs_arena_calloc(arena, n.count, sizeof(**items)) : NULL;
+    if (r || (n.count && !*items)) {
+        return r ? r : cs_arena_full(arena, diag);
+    }
+    const cs_json *node = n.first;
+    for (size_t i = 0; i < n.count; node = node->next, i++) {
+        cs_shopify_variant_item *it = &(*items)[i];
+        it->source = cs_shopify_node(node, n.edges);
+        it->product.variant_id = cs_shopify_id(it->source, "id");
+        it->product.meta.source_id = it->product.variant_id;
+        it->product.sku = cs_str_trim(cs_shopify_text(it->source, "sku"));
+        it->product.title = cs_shopify_text(it->source, "title");
+        it->product.gtin = cs_shopify_text(it->source, "barcode");
+        it->product.product_id = cs_shopify_id(cs_shopify_object(it->source, "product"), "id");
+        it->product.active = true;
     }
     *count = n.count;
     return CS_ERR_OK;

@@ -92,6 +92,24 @@ cs_error cs_shopify_customers_page(cs_shopify *s, int64_t since_ms, cs_str after
                                    cs_arena *arena, cs_shopify_customer_item **items, size_t *count,
                                    cs_shopify_page *page, cs_diag *diag);
 
+/* ---- the catalog ---- */
+
+/* A variant as the catalog read gives it: sku, variant_id (numeric),
+ * product_id, title, gtin (the barcode) of the product. */
+typedef struct cs_shopify_variant_item {
+    const cs_json *source;
+    cs_product product;
+} cs_shopify_variant_item;
+
+extern const char cs_shopify_catalog_query[];
+
+/* One page of the shop's variants in id order: after the page cursor
+ * `after`, or when it is empty after the variant after_id (0: from the
+ * first), so that a read resumes from the last variant it recorded. */
+cs_error cs_shopify_catalog_page(cs_shopify *s, int64_t after_id, cs_str after, int first,
+                                 cs_arena *arena, cs_shopify_variant_item **items, size_t *count,
+                                 cs_shopify_page *page, cs_diag *diag);
+
 /* ---- stock ---- */
 
 /* What a SKU is in the shop: its inventory item and what each location

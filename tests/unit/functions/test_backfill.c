@@ -7,7 +7,11 @@
  * - the reconciliation schedule finds an order whose webhook was lost;
  * - an order that failed for an unknown SKU is replayed: still failing, it
  *   stays open with one more attempt; after the mapping is fixed (and the
- *   functions redeployed), replay lands it and marks it replayed. */
+ *   functions redeployed), replay lands it and marks it replayed;
+ * - customers get one MAX account each;
+ * - every variant of the shops' catalogs is linked to its MAX part, and
+ *   one whose SKU maps to a part MAX has not got is in the error queue
+ *   until the mapping is fixed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +29,7 @@
 #include "project_fixture.h"
 #include "testing.h"
 
-enum { SEEDED_ORDERS = 3 * 160 };
+enum { SEEDED_ORDERS = 3 * 160, CATALOG = 3 * 24 };
 
 static char config_path[64];
 
@@ -87,7 +91,10 @@ static void a_backfill_loads_every_order_once(void **st)
     assert_int_equal(test_json_int(orders_of(first), "read"), SEEDED_ORDERS);
     int64_t customers = test_json_int(cs_json_object_get(first, CS_STR_LIT("customers")), "read");
     assert_true(customers > 0); /* those updated in the range, before the orders */
-    assert_int_equal(test_json_int(first, "read"), SEEDED_ORDERS + customers);
+    /* And the whole catalog: every variant of the three shops. */
+    const cs_json *products = cs_json_object_get(first, CS_STR_LIT("products"));
+    assert_int_equal(test_json_int(products, "read"), CATALOG);
+    assert_int_equal(test_json_int(first, "read"), SEEDED_ORDERS + customers + CATALOG);
     size_t count;
     test_project_max_orders(&test_scenario, "CU", &count);
     assert_int_equal(count, SEEDED_ORDERS);
@@ -286,6 +293,67 @@ static void customers_get_one_account_each(void **st)
     assert_int_equal(accounts(), before + 1); /* DUP-1 only */
 }
 
+/* ---- the catalogs against MAX's parts ---- */
+
+/* The open error entries of the catalog check; the first in *first. */
+static size_t product_errors(const cs_error_entry **first)
+{
+    cs_error_entry *entries;
+    size_t n = test_project_errors(&test_scenario, "open", &entries), found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(entries[i].correlation_id, "product:", 8) == 0) {
+            *first = found++ ? *first : &entries[i];
+        }
+    }
+    return found;
+}
+
+/* The MAX part a variant is linked to; "" when none. */
+static const char *linked_part(const char *key)
+{
+    cs_state *state = test_project_state(&test_scenario);
+    char *part = cs_arena_alloc(&test_arena, 64);
+    bool found = false;
+    assert_int_equal(cs_state_idmap_get(state, "product", CS_SYS_SHOPIFY, cs_str_from_c(key),
+                                        CS_SYS_EXACTMAX, part, 64, &found, NULL),
+                     CS_ERR_OK);
+    cs_state_close(state);
+    return found ? part : "";
+}
+
+/* The config's SKU-0005 mapped to `part` (the functions restarted). */
+static void map_sku_0005(const char *from, const char *to)
+{
+    char *text = fixture_read_absolute(config_path);
+    char *edited = test_replace(text, from, to);
+    free(text);
+    assert_true(test_write_with(config_path, edited, "{", ""));
+    assert_int_equal(test_project_restart(&test_scenario), 0);
+}
+
+static void catalogs_are_checked_against_max_parts(void **st)
+{
+    (void)st;
+    map_sku_0005("\"SKU-0005\": \"P-SKU-0005\"", "\"SKU-0005\": \"P-SKU-9005\"");
+    const cs_json *run = invoke(range_of("catalog", 10, "[\"products\"]"));
+    assert_true(flag(run, "complete"));
+    assert_int_equal(test_json_int(run, "read"), CATALOG);
+    assert_null(cs_json_object_get(run, CS_STR_LIT("orders")));
+    /* us-store's variants are 40000000 + index: SKU-0001 is the first. */
+    assert_string_equal(linked_part("product:shopify:us:40000000"), "P-SKU-0001");
+    const cs_error_entry *entry = NULL;
+    assert_int_equal(product_errors(&entry), 3); /* SKU-0005 in each shop */
+    assert_non_null(strstr(entry->message, "unknown_part"));
+    assert_non_null(strstr(entry->message, "P-SKU-9005"));
+
+    /* Fixed, replay links them. */
+    map_sku_0005("\"SKU-0005\": \"P-SKU-9005\"", "\"SKU-0005\": \"P-SKU-0005\"");
+    const cs_json *replay = invoke("{\"replay\":{}}");
+    assert_int_equal(test_json_int(replay, "replayed"), 3);
+    assert_int_equal(product_errors(&entry), 0);
+    assert_string_equal(linked_part("product:shopify:us:40000004"), "P-SKU-0005");
+}
+
 static void bad_requests_are_named(void **st)
 {
     (void)st;
@@ -318,6 +386,7 @@ int main(void)
         cmocka_unit_test(reconciliation_finds_a_lost_order),
         cmocka_unit_test(replay_lands_a_fixed_order),
         cmocka_unit_test(customers_get_one_account_each),
+        cmocka_unit_test(catalogs_are_checked_against_max_parts),
         cmocka_unit_test(bad_requests_are_named),
     };
     return cmocka_run_group_tests_name("backfill", tests, setup, teardown);
