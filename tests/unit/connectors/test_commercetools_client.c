@@ -200,6 +200,42 @@ static void customers_are_read_by_keyset(void **st)
     assert_int_equal(divisions, 8);
 }
 
+/* The published catalog by keyset, a page of three products at a time:
+ * each product's variants, master first, with the SKUs the orders buy. */
+static void the_catalog_is_read_by_keyset(void **st)
+{
+    (void)st;
+    cs_commercetools_cursor cursor = {0};
+    char skus[64][16];
+    size_t n = 0;
+    for (int page = 0; page < 10; page++) {
+        const cs_json *results;
+        cs_diag diag;
+        if (cs_commercetools_products_page(ct, &cursor, 3, &test_arena, &results, &diag)) {
+            fail_msg("page %d: %s", page, diag.message);
+        }
+        for (const cs_json *p = results->first; p; p = p->next) {
+            cs_product *variants;
+            size_t count;
+            assert_int_equal(cs_commercetools_product_variants(p, &test_arena, &variants, &count),
+                             CS_ERR_OK);
+            assert_int_equal(count, 3);
+            for (size_t v = 0; v < count && n < 64; v++, n++) {
+                snprintf(skus[n], sizeof(skus[n]), "%.*s", CS_STR_FMT(variants[v].sku));
+                assert_true(cs_str_starts_with(variants[v].variant_id, variants[v].product_id));
+            }
+            cs_str master = variants[0].variant_id;
+            assert_true(master.len > 2 && memcmp(master.ptr + master.len - 2, "/1", 2) == 0);
+        }
+        if (results->count < 3) {
+            break;
+        }
+    }
+    assert_int_equal(n, 24);
+    assert_string_equal(skus[0], "SKU-0001");
+    assert_string_equal(skus[23], "SKU-0024");
+}
+
 typedef struct builder {
     int calls;
     const char *touch; /* the sandbox path that has another client change the order */
@@ -483,6 +519,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keyset_paging_reads_past_the_offset_cap),
         cmocka_unit_test(customers_are_read_by_keyset),
+        cmocka_unit_test(the_catalog_is_read_by_keyset),
         cmocka_unit_test(a_concurrent_modification_is_read_again),
         cmocka_unit_test(overload_is_retried_and_short_tokens_renewed),
         cmocka_unit_test(duplicated_and_reordered_messages_reach_a_queue),
