@@ -48,7 +48,6 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
                         CS_USE_EXACTMAX | CS_USE_SHOPIFY_API | CS_USE_COMMERCETOOLS |
                             CS_USE_WEBHOOKS); /* replayed webhooks are verified again */
     cs_export_read_config(x, c);
-    cs_export_read_customer_config(x, c);
     r = cs_config_check(c, log, diag);
     return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
 }
@@ -266,9 +265,6 @@ int main(void)
     static cs_export x;
     cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
     int status = cs_runtime_main(&opts);
-    cs_export_accounts_free(&x);
-    cs_export_parts_free(&x);
-    cs_connections_close(&x.systems);
-    cs_flow_clean_up(&x.flow);
+    cs_export_clean_up(&x);
     return status;
 }

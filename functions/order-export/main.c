@@ -105,7 +105,6 @@ int main(void)
     static cs_export x;
     cs_runtime_opts opts = {.handler = handle, .init = init, .user = &x};
     int status = cs_runtime_main(&opts);
-    cs_connections_close(&x.systems);
-    cs_flow_clean_up(&x.flow);
+    cs_export_clean_up(&x);
     return status;
 }

@@ -25,6 +25,15 @@ void cs_export_read_config(cs_export *x, cs_config *c)
         .freight_part = cs_config_string(c, o, "order_export", "freight_part", !as_lines),
         .due_days = (int)cs_config_int(c, o, "order_export", "due_days", 0, 365, 0),
     };
+    cs_export_read_customer_config(x, c); /* orders go on their customers' accounts */
+}
+
+void cs_export_clean_up(cs_export *x)
+{
+    cs_export_accounts_free(x);
+    cs_export_parts_free(x);
+    cs_connections_close(&x->systems);
+    cs_flow_clean_up(&x->flow);
 }
 
 void cs_export_start(cs_export *x, cs_str request_id, int64_t deadline_ms)

@@ -329,15 +329,13 @@ static cs_outcome find_account(customer_job *j, size_t *index, bool *found, cs_r
     return CS_OUTCOME_WRITTEN;
 }
 
-/* Finds, updates or creates the customer's account, and links it. */
-static void apply_customer(customer_job *j, cs_record_result *out)
+/* Finds the customer's account and, when `update`, writes the fields the
+ * storefront owns into it; or creates it. Links it; out->target_id is its
+ * custId. */
+static void place_customer(customer_job *j, bool update_found, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
     cs_export *x = j->x;
-    if (!x->customers.all && !j->customer->b2b && !j->customer->company.len) {
-        out->outcome = CS_OUTCOME_SKIPPED; /* buys on the store's web account */
-        return;
-    }
     out->error = accounts_load(x, diag);
     if (out->error) {
         out->outcome = CS_OUTCOME_RETRY;
@@ -350,7 +348,7 @@ static void apply_customer(customer_job *j, cs_record_result *out)
     if (out->outcome == CS_OUTCOME_WRITTEN && found) {
         snprintf(cust_id, sizeof(cust_id), "%.*s",
                  CS_STR_FMT(x->accounts->list[index].account_code));
-        out->outcome = update(j, index, out, diag);
+        out->outcome = update_found ? update(j, index, out, diag) : CS_OUTCOME_DUPLICATE;
     } else if (out->outcome == CS_OUTCOME_WRITTEN) {
         out->outcome = create(j, out, cust_id, diag);
     }
@@ -362,6 +360,83 @@ static void apply_customer(customer_job *j, cs_record_result *out)
     }
 }
 
+static void apply_customer(customer_job *j, cs_record_result *out)
+{
+    const cs_customer *c = j->customer;
+    if (!j->x->customers.all && !c->b2b && !c->company.len) {
+        out->outcome = CS_OUTCOME_SKIPPED; /* buys on the store's web account */
+        return;
+    }
+    place_customer(j, true, out);
+}
+
+/* ---- the account an order goes on ---- */
+
+/* What an order says of its customer: the e-mail, and the billing
+ * address for names, company, phone and the address. */
+static void customer_of(const cs_order *o, cs_str id, cs_address *billing, cs_customer *c)
+{
+    *billing = o->billing;
+    *c = (cs_customer){.email = o->customer.email.len ? o->customer.email : o->billing.email,
+                       .first_name = o->billing.first_name,
+                       .last_name = o->billing.last_name,
+                       .phone = o->billing.phone,
+                       .company = o->billing.company,
+                       .account_code = o->customer.account_code,
+                       .b2b = o->billing.company.len > 0,
+                       .addresses = billing,
+                       .address_count = 1};
+    c->meta.source_id = id;
+}
+
+static const char *customer_key(cs_system source, cs_str store, cs_str id, cs_arena *arena)
+{
+    return source == CS_SYS_SHOPIFY
+               ? cs_arena_sprintf(arena, "customer:shopify:%.*s:%.*s", CS_STR_FMT(store),
+                                  CS_STR_FMT(id))
+               : cs_arena_sprintf(arena, "customer:commercetools:%.*s", CS_STR_FMT(id));
+}
+
+cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, bool may_create,
+                                 cs_arena *arena, cs_str *cust_id, cs_diag *diag)
+{
+    const cs_order *o = job->order;
+    cs_str id = o->customer.ids.by_system[job->source];
+    *cust_id = CS_STR_NULL;
+    if (!x->customers.enabled || o->guest || !id.len) {
+        return CS_ERR_OK;
+    }
+    const char *key = customer_key(job->source, o->store_code, id, arena);
+    char *linked = cs_arena_alloc(arena, 64);
+    bool found = false;
+    cs_error r = key && linked ? cs_state_idmap_get(x->flow.state, "customer", job->source,
+                                                    cs_str_from_c(key), CS_SYS_EXACTMAX, linked, 64,
+                                                    &found, diag)
+                               : cs_arena_full(arena, diag);
+    if (r || found) {
+        *cust_id = found ? cs_str_from_c(linked) : CS_STR_NULL;
+        return r;
+    }
+    if (!may_create || (!x->customers.all && !o->billing.company.len)) {
+        return CS_ERR_OK; /* a private customer under "b2b": the web account */
+    }
+    cs_address billing;
+    cs_customer c;
+    customer_of(o, id, &billing, &c);
+    customer_job j = {x, job->source, o->store_code, cs_str_from_c(key), &c, arena};
+    cs_record_result placed = {.diag = diag};
+    place_customer(&j, false, &placed);
+    if (placed.outcome == CS_OUTCOME_RETRY || placed.outcome == CS_OUTCOME_FAILED) {
+        return placed.error ? placed.error
+                            : cs_diag_set(diag, CS_ERR_BUSY,
+                                          "customer %s: its account is being "
+                                          "made by another invocation",
+                                          key);
+    }
+    *cust_id = placed.target_id;
+    return CS_ERR_OK;
+}
+
 /* ---- customers read from the storefronts ---- */
 
 /* One decoded customer (problems from its decoding) applied, with the
@@ -371,11 +446,8 @@ static void customer_record(cs_export *x, cs_system source, cs_str store, cs_str
                             cs_arena *arena, cs_record_result *out)
 {
     bool shopify = source == CS_SYS_SHOPIFY;
-    cs_str key =
-        cs_str_from_c(shopify ? cs_arena_sprintf(arena, "customer:shopify:%.*s:%.*s",
-                                                 CS_STR_FMT(store), CS_STR_FMT(c->meta.source_id))
-                              : cs_arena_sprintf(arena, "customer:commercetools:%.*s",
-                                                 CS_STR_FMT(c->meta.source_id)));
+    const char *key_text = customer_key(source, store, c->meta.source_id, arena);
+    cs_str key = cs_str_from_c(key_text ? key_text : "");
     if (!cs_export_begin(out, key, c->meta.source_id, arena)) {
         return;
     }

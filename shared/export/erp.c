@@ -98,24 +98,32 @@ static bool store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts 
     return true;
 }
 
-/* Sends a POST /sales-orders body that encode() writes. */
+/* Sends a POST /sales-orders body that encode() writes: an order (ret
+ * NULL) or a credit memo, on the customer's own account when it has one
+ * (a memo never makes one: it goes where its order went), else on the
+ * store's. */
 static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_return *ret,
                            cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag)
 {
+    cs_str account;
+    cs_error r = cs_export_order_account(x, job, !ret, arena, &account, diag);
+    if (r) {
+        return r;
+    }
     cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_exactmax_order_opts opts;
     cs_buf body;
     cs_buf_init(&body, 0);
     if (store_opts(x, job->order->store_code, &opts, &problems)) {
+        opts.cust_id = account.len ? account : opts.cust_id;
         if (ret) {
             cs_exactmax_credit_memo_encode(ret, job->order, &opts, &body, &problems);
         } else {
             cs_exactmax_order_encode(job->order, &opts, &body, &problems);
         }
     }
-    cs_error r =
-        cs_problems_total(&problems)
+    r = cs_problems_total(&problems)
             ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
             : cs_exactmax_create_order(x->systems.max, cs_buf_view(&body), ord_num, existed, diag);
     cs_buf_clean_up(&body);

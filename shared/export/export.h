@@ -53,9 +53,12 @@ typedef struct cs_export_job {
  * its deadline bounds waits and HTTP calls. */
 void cs_export_start(cs_export *x, cs_str request_id, int64_t deadline_ms);
 
-/* The config's order_export section (lookup tables, MAX order options);
- * problems go to the config's. */
+/* The config's order_export and customer_export sections (lookup tables,
+ * MAX order options, accounts); problems go to the config's. */
 void cs_export_read_config(cs_export *x, cs_config *c);
+
+/* Frees what the exporter holds, at the process's end. */
+void cs_export_clean_up(cs_export *x);
 
 /* One message of the order queue: its outcome, ids and snapshot (the
  * message as received) in *out, for cs_flow_record. */
@@ -147,6 +150,18 @@ cs_error cs_export_shopify_customers_page(cs_export *x, const cs_shop *shop, cs_
                                           int first, cs_arena *arena, cs_diag *diag);
 cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r, int limit,
                                                 cs_arena *arena, cs_diag *diag);
+
+/* The MAX account the job's order goes on, when the config has
+ * customer_export and the order a customer (not a guest): the one linked
+ * to that customer, else (with may_create) the one its e-mail or company
+ * finds, else a new one made from the order's customer and billing
+ * address, as the customer load would (under "b2b" only for an order with
+ * a company). An existing account is not updated from an order: the
+ * customer load does that from the customer's own record. *cust_id empty:
+ * the store's web account. A key that finds several accounts is the
+ * order's error (identity_ambiguous). */
+cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, bool may_create,
+                                 cs_arena *arena, cs_str *cust_id, cs_diag *diag);
 
 /* An error-queue snapshot of a customer ({"customer": ...}) applied again. */
 void cs_export_customer_replay(cs_export *x, const cs_json *doc, cs_arena *arena,

@@ -312,6 +312,68 @@ static void an_edited_order_is_flagged(void **st)
     assert_int_equal(max_orders("CU", po, NULL, 0), 1);
 }
 
+/* An order's customer gets a MAX account (the Shopify config gives every
+ * customer one), made from the order when the customer load has not run,
+ * and the order goes on it; the next order of that customer finds it by
+ * its link. A guest's order goes on the store's web account. */
+static const cs_json *max_order(const char *po)
+{
+    const cs_json *order = NULL;
+    assert_int_equal(max_orders("CU", po, &order, 1), 1);
+    return order;
+}
+
+static const char *linked_account(const char *customer_key)
+{
+    cs_state *state = test_project_state(&test_scenario);
+    char *id = cs_arena_alloc(&test_arena, 64);
+    bool found = false;
+    assert_int_equal(cs_state_idmap_get(state, "customer", CS_SYS_SHOPIFY,
+                                        cs_str_from_c(customer_key), CS_SYS_EXACTMAX, id, 64,
+                                        &found, NULL),
+                     CS_ERR_OK);
+    cs_state_close(state);
+    return found ? id : "";
+}
+
+static void orders_go_on_their_customers_accounts(void **st)
+{
+    (void)st;
+    bool guest_seen = false, customer_seen = false;
+    for (int i = 0; i < 80 && !(guest_seen && customer_seen); i++) {
+        const cs_json *placed = test_project_place_order(&test_scenario, "us-store", NULL);
+        char po[32];
+        snprintf(po, sizeof(po), "us-%.*s", CS_STR_FMT(text(placed, "order_number")));
+        const cs_json *customer = cs_json_object_get(placed, CS_STR_LIT("customer"));
+        bool guest = !customer || customer->type != CS_JSON_OBJECT;
+        if ((guest && guest_seen) || (!guest && customer_seen)) {
+            continue;
+        }
+        wait_for(in_max, po);
+        cs_str cust_id = text(max_order(po), "custId");
+        if (guest) {
+            assert_true(cs_str_eq_c(cust_id, "WEB-US"));
+            guest_seen = true;
+            continue;
+        }
+        const cs_json *id = cs_json_object_get(customer, CS_STR_LIT("id"));
+        char key[64];
+        snprintf(key, sizeof(key), "customer:shopify:us:%.*s", CS_STR_FMT(id->text));
+        assert_true(cs_str_eq_c(cust_id, linked_account(key)));
+        assert_true(cs_str_starts_with(cust_id, CS_STR_LIT("WS")));
+        size_t n;
+        const cs_json **accounts = test_project_max_records(&test_scenario, "customers", NULL, &n);
+        bool made = false;
+        for (size_t k = 0; k < n; k++) {
+            made = made || (cs_str_eq(test_json_text(accounts[k], "custId"), cust_id) &&
+                            cs_str_eq(test_json_text(accounts[k], "email"), text(placed, "email")));
+        }
+        assert_true(made);
+        customer_seen = true;
+    }
+    assert_true(guest_seen && customer_seen);
+}
+
 /* ---- commercetools ---- */
 
 static cs_error cancel_action(void *user, const cs_json *order, int64_t version, cs_buf *body,
@@ -503,6 +565,7 @@ int main(void)
         cmocka_unit_test(a_cancel_and_a_refund_land_once),
         cmocka_unit_test(an_eventbridge_event_lands_once),
         cmocka_unit_test(an_edited_order_is_flagged),
+        cmocka_unit_test(orders_go_on_their_customers_accounts),
     };
     const struct CMUnitTest commercetools[] = {
         cmocka_unit_test(ct_orders_land_once_and_cancel),
