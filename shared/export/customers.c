@@ -329,7 +329,7 @@ static cs_outcome find_account(customer_job *j, size_t *index, bool *found, cs_r
     return CS_OUTCOME_WRITTEN;
 }
 
-/* Finds the customer's account and, when `update`, writes the fields the
+/* Finds the customer's account and, with update_found, writes the fields the
  * storefront owns into it; or creates it. Links it; out->target_id is its
  * custId. */
 static void place_customer(customer_job *j, bool update_found, cs_record_result *out)
