@@ -123,7 +123,7 @@ static cs_outcome fail(cs_record_result *out, const char *field, const char *fmt
 
 /* The part the variant's SKU maps to, checked against MAX, and linked. */
 static cs_outcome link_variant(cs_export *x, cs_system source, cs_str key, const cs_product *v,
-                               cs_arena *arena, cs_record_result *out)
+                               cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
     cs_str part = CS_STR_NULL;
@@ -152,11 +152,10 @@ static cs_outcome link_variant(cs_export *x, cs_system source, cs_str key, const
     if (!out->error && found && cs_str_eq_c(part, linked)) {
         return CS_OUTCOME_DUPLICATE;
     }
-    const char *id = out->error ? NULL : cs_arena_strndup(arena, part);
-    out->error = out->error ? out->error
-                 : id ? cs_state_idmap_put(x->flow.state, "product", source, key, CS_SYS_EXACTMAX,
-                                           cs_str_from_c(id), diag)
-                      : cs_arena_full(arena, diag);
+    if (!out->error) {
+        out->error =
+            cs_state_idmap_put(x->flow.state, "product", source, key, CS_SYS_EXACTMAX, part, diag);
+    }
     return out->error ? CS_OUTCOME_RETRY : CS_OUTCOME_WRITTEN;
 }
 
@@ -208,7 +207,7 @@ static void variant_record(cs_export *x, cs_system source, cs_str store, cs_str 
     out->outcome = shopify && !store.len
                        ? fail(out, "shop", "unknown_shop: shop %.*s is not configured",
                               CS_STR_FMT(shop_domain))
-                       : link_variant(x, source, cs_str_from_c(key), v, arena, out);
+                       : link_variant(x, source, cs_str_from_c(key), v, out);
     if (out->outcome == CS_OUTCOME_FAILED) {
         out->snapshot = variant_snapshot(source, shop_domain, v, arena);
         if (!out->snapshot.len) {
