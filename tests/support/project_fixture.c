@@ -436,6 +436,19 @@ cs_state *test_project_state(const test_project *p)
     return state;
 }
 
+const char *test_project_link(const test_project *p, const char *entity, const char *key)
+{
+    cs_state *state = test_project_state(p);
+    char *id = cs_arena_alloc(&test_arena, 64);
+    bool found = false;
+    assert_non_null(state);
+    assert_int_equal(cs_state_idmap_get(state, entity, CS_SYS_SHOPIFY, cs_str_from_c(key),
+                                        CS_SYS_EXACTMAX, id, 64, &found, NULL),
+                     CS_ERR_OK);
+    cs_state_close(state);
+    return found ? id : "";
+}
+
 cs_exactmax *test_project_max(test_project *p)
 {
     char url[96];

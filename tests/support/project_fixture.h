@@ -124,6 +124,11 @@ size_t test_project_function_pids(const char *logical_id, pid_t *pids, size_t ma
 /* The state the functions keep; NULL before any function has written it. */
 cs_state *test_project_state(const test_project *p);
 
+/* The MAX id a Shopify record's key ("customer:shopify:us:7000000001",
+ * "product:shopify:us:40000000") is linked to in an id map ("customer",
+ * "product"), in test_arena; "" when none. */
+const char *test_project_link(const test_project *p, const char *entity, const char *key);
+
 /* Every sales order of a type ("CU", "CR") MAX holds, each element a MAX
  * order object, in test_arena; *count how many. */
 const cs_json **test_project_max_orders(test_project *p, const char *s_type, size_t *count);

@@ -308,19 +308,6 @@ static size_t product_errors(const cs_error_entry **first)
     return found;
 }
 
-/* The MAX part a variant is linked to; "" when none. */
-static const char *linked_part(const char *key)
-{
-    cs_state *state = test_project_state(&test_scenario);
-    char *part = cs_arena_alloc(&test_arena, 64);
-    bool found = false;
-    assert_int_equal(cs_state_idmap_get(state, "product", CS_SYS_SHOPIFY, cs_str_from_c(key),
-                                        CS_SYS_EXACTMAX, part, 64, &found, NULL),
-                     CS_ERR_OK);
-    cs_state_close(state);
-    return found ? part : "";
-}
-
 /* The config's SKU-0005 mapped to `part` (the functions restarted). */
 static void map_sku_0005(const char *from, const char *to)
 {
@@ -340,7 +327,8 @@ static void catalogs_are_checked_against_max_parts(void **st)
     assert_int_equal(test_json_int(run, "read"), CATALOG);
     assert_null(cs_json_object_get(run, CS_STR_LIT("orders")));
     /* us-store's variants are 40000000 + index: SKU-0001 is the first. */
-    assert_string_equal(linked_part("product:shopify:us:40000000"), "P-SKU-0001");
+    assert_string_equal(test_project_link(&test_scenario, "product", "product:shopify:us:40000000"),
+                        "P-SKU-0001");
     const cs_error_entry *entry = NULL;
     assert_int_equal(product_errors(&entry), 3); /* SKU-0005 in each shop */
     assert_non_null(strstr(entry->message, "unknown_part"));
@@ -351,7 +339,8 @@ static void catalogs_are_checked_against_max_parts(void **st)
     const cs_json *replay = invoke("{\"replay\":{}}");
     assert_int_equal(test_json_int(replay, "replayed"), 3);
     assert_int_equal(product_errors(&entry), 0);
-    assert_string_equal(linked_part("product:shopify:us:40000004"), "P-SKU-0005");
+    assert_string_equal(test_project_link(&test_scenario, "product", "product:shopify:us:40000004"),
+                        "P-SKU-0005");
 }
 
 static void bad_requests_are_named(void **st)

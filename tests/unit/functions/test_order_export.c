@@ -323,19 +323,6 @@ static const cs_json *max_order(const char *po)
     return order;
 }
 
-static const char *linked_account(const char *customer_key)
-{
-    cs_state *state = test_project_state(&test_scenario);
-    char *id = cs_arena_alloc(&test_arena, 64);
-    bool found = false;
-    assert_int_equal(cs_state_idmap_get(state, "customer", CS_SYS_SHOPIFY,
-                                        cs_str_from_c(customer_key), CS_SYS_EXACTMAX, id, 64,
-                                        &found, NULL),
-                     CS_ERR_OK);
-    cs_state_close(state);
-    return found ? id : "";
-}
-
 static void orders_go_on_their_customers_accounts(void **st)
 {
     (void)st;
@@ -359,7 +346,7 @@ static void orders_go_on_their_customers_accounts(void **st)
         const cs_json *id = cs_json_object_get(customer, CS_STR_LIT("id"));
         char key[64];
         snprintf(key, sizeof(key), "customer:shopify:us:%.*s", CS_STR_FMT(id->text));
-        assert_true(cs_str_eq_c(cust_id, linked_account(key)));
+        assert_true(cs_str_eq_c(cust_id, test_project_link(&test_scenario, "customer", key)));
         assert_true(cs_str_starts_with(cust_id, CS_STR_LIT("WS")));
         size_t n;
         const cs_json **accounts = test_project_max_records(&test_scenario, "customers", NULL, &n);
