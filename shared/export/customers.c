@@ -397,8 +397,8 @@ static const char *customer_key(cs_system source, cs_str store, cs_str id, cs_ar
                : cs_arena_sprintf(arena, "customer:commercetools:%.*s", CS_STR_FMT(id));
 }
 
-cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, bool may_create,
-                                 cs_arena *arena, cs_str *cust_id, cs_diag *diag)
+cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, cs_arena *arena,
+                                 cs_str *cust_id, cs_diag *diag)
 {
     const cs_order *o = job->order;
     cs_str id = o->customer.ids.by_system[job->source];
@@ -417,7 +417,7 @@ cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, bool ma
         *cust_id = found ? cs_str_from_c(linked) : CS_STR_NULL;
         return r;
     }
-    if (!may_create || (!x->customers.all && !o->billing.company.len)) {
+    if (!x->customers.all && !o->billing.company.len) {
         return CS_ERR_OK; /* a private customer under "b2b": the web account */
     }
     cs_address billing;

@@ -99,17 +99,13 @@ static bool store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts 
 }
 
 /* Sends a POST /sales-orders body that encode() writes: an order (ret
- * NULL) or a credit memo, on the customer's own account when it has one
- * (a memo never makes one: it goes where its order went), else on the
- * store's. */
+ * NULL) or a credit memo, on `account`, or when it is empty on the
+ * store's web account. */
 static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_return *ret,
-                           cs_arena *arena, char ord_num[16], bool *existed, cs_diag *diag)
+                           cs_str account, cs_arena *arena, char ord_num[16], bool *existed,
+                           cs_diag *diag)
 {
-    cs_str account;
-    cs_error r = cs_export_order_account(x, job, !ret, arena, &account, diag);
-    if (r) {
-        return r;
-    }
+    cs_error r;
     cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_exactmax_order_opts opts;
@@ -130,23 +126,44 @@ static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_retu
     return r;
 }
 
-/* The create, and the id map the cancel of a message without the order
- * reads (written before the idempotency record completes, so a completed
- * create always has it). */
+/* The create, on the customer's account, and the id map the cancel of a
+ * message without the order reads (written before the idempotency record
+ * completes, so a completed create always has it). */
 static cs_error create(cs_export *x, const cs_export_job *job, const void *arg, cs_arena *arena,
                        char ord_num[16], bool *existed, cs_diag *diag)
 {
     (void)arg;
-    cs_error r = post_order(x, job, NULL, arena, ord_num, existed, diag);
+    cs_str account;
+    cs_error r = cs_export_order_account(x, job, arena, &account, diag);
+    if (!r) {
+        r = post_order(x, job, NULL, account, arena, ord_num, existed, diag);
+    }
     return r ? r
              : cs_state_idmap_put(x->flow.state, "order", job->source, job->key, CS_SYS_EXACTMAX,
                                   cs_str_from_c(ord_num), diag);
 }
 
+/* A credit memo and the MAX order it credits. */
+typedef struct memo_step {
+    const cs_return *ret;
+    const char *original; /* MAX's order number */
+} memo_step;
+
+/* The memo goes on the account its order is on in MAX, whichever that
+ * is (an order exported before its customer had an account is on the
+ * web account). */
 static cs_error credit(cs_export *x, const cs_export_job *job, const void *arg, cs_arena *arena,
                        char ord_num[16], bool *existed, cs_diag *diag)
 {
-    return post_order(x, job, arg, arena, ord_num, existed, diag);
+    const memo_step *m = arg;
+    const cs_json *original = NULL;
+    cs_error r =
+        cs_exactmax_get_order(x->systems.max, cs_str_from_c(m->original), arena, &original, diag);
+    const cs_json *cust_id = r ? NULL : cs_json_object_get(original, CS_STR_LIT("custId"));
+    if (!r && (!cust_id || cust_id->type != CS_JSON_STRING)) {
+        r = cs_diag_set(diag, CS_ERR_HTTP_PERMANENT, "MAX order %s has no custId", m->original);
+    }
+    return r ? r : post_order(x, job, m->ret, cust_id->text, arena, ord_num, existed, diag);
 }
 
 /* Cancels the order (status 5). MAX answers CLOSED_ORDER for an order that
@@ -340,7 +357,8 @@ void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena, cs
         cs_str version =
             cs_str_from_c(cs_arena_sprintf(arena, "return:%.*s", CS_STR_FMT(ret->meta.source_id)));
         char memo[16] = "";
-        cs_outcome step = once(x, job, version, credit, ret, arena, memo, &out->error, diag);
+        memo_step m = {ret, ord_num};
+        cs_outcome step = once(x, job, version, credit, &m, arena, memo, &out->error, diag);
         wrote = wrote || step == CS_OUTCOME_WRITTEN;
         o = worse(o, step);
     }

@@ -153,15 +153,15 @@ cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r,
 
 /* The MAX account the job's order goes on, when the config has
  * customer_export and the order a customer (not a guest): the one linked
- * to that customer, else (with may_create) the one its e-mail or company
- * finds, else a new one made from the order's customer and billing
- * address, as the customer load would (under "b2b" only for an order with
- * a company). An existing account is not updated from an order: the
- * customer load does that from the customer's own record. *cust_id empty:
- * the store's web account. A key that finds several accounts is the
- * order's error (identity_ambiguous). */
-cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, bool may_create,
-                                 cs_arena *arena, cs_str *cust_id, cs_diag *diag);
+ * to that customer, else the one its e-mail or company finds, else a new
+ * one made from the order's customer and billing address, as the customer
+ * load would (under "b2b" only for an order with a company). An existing
+ * account is not updated from an order: the customer load does that from
+ * the customer's own record. *cust_id empty: the store's web account. A
+ * key that finds several accounts is the order's error
+ * (identity_ambiguous). */
+cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, cs_arena *arena,
+                                 cs_str *cust_id, cs_diag *diag);
 
 /* An error-queue snapshot of a customer ({"customer": ...}) applied again. */
 void cs_export_customer_replay(cs_export *x, const cs_json *doc, cs_arena *arena,
