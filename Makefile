@@ -67,7 +67,7 @@ ECHO_FUNCTION := $(BUILD)/bench/echo/bootstrap
 
 
 .PHONY: package
-.PHONY: sam-artifacts run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator bench-e2e demo \
+.PHONY: sam-artifacts run all deps test test-asan unit-tests format format-check clean bench-runtime bench-mapping bench-state bench-emulator bench-e2e bench-identity demo \
         lint-template \
         fuzz fuzz-regress
 
@@ -205,6 +205,16 @@ bench-mapping: deps
 	@bash bench/mapping/run.sh $(BUILD)
 
 $(BUILD)/bench/mapping/bench_mapping: $(BUILD)/obj/bench/mapping/bench_mapping.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -o $@
+
+# Identity matching against MAX's accounts: the index and the scan it
+# replaced, side by side (bench/RESULTS.md).
+bench-identity: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bench/identity/bench_identity
+	@$(BUILD)/bench/identity/bench_identity $${BENCH_ACCOUNTS:-50000} $${BENCH_CUSTOMERS:-600}
+
+$(BUILD)/bench/identity/bench_identity: $(BUILD)/obj/bench/identity/bench_identity.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(CORE_LIBS) -o $@
 

@@ -34,6 +34,10 @@ struct cs_export_accounts {
     cs_customer *list;
     cs_str *versions; /* rowVersion, by list index */
     size_t count, cap;
+    /* Positions in list by custId, and by the identity.customer keys, so
+     * that neither the load nor a match scans the list. */
+    cs_identity by_cust_id;
+    cs_identity_index *cust_ids, *keys;
 };
 
 void cs_export_read_customer_config(cs_export *x, cs_config *c)
@@ -78,6 +82,8 @@ void cs_export_accounts_free(cs_export *x)
 {
     cs_export_accounts *a = x->accounts;
     if (a) {
+        cs_identity_index_free(a->cust_ids);
+        cs_identity_index_free(a->keys);
         cs_arena_clean_up(&a->arena);
         free(a->list);
         free(a->versions);
@@ -103,15 +109,13 @@ static cs_customer *account_slot(cs_export_accounts *a)
     return &a->list[a->count];
 }
 
-static const cs_customer *account_by_id(const cs_export_accounts *a, cs_str cust_id, size_t *at)
+static const cs_customer *account_by_id(cs_export_accounts *a, cs_str cust_id, size_t *at)
 {
-    for (size_t i = 0; i < a->count; i++) {
-        if (cs_str_eq(a->list[i].account_code, cust_id)) {
-            *at = i;
-            return &a->list[i];
-        }
-    }
-    return NULL;
+    cs_customer probe = {.account_code = cust_id};
+    cs_match match;
+    cs_identity_match_indexed(a->cust_ids, &probe, a->list, a->count, &a->arena, &match);
+    *at = match.kind == CS_MATCH_ONE ? match.index : *at;
+    return match.kind == CS_MATCH_ONE ? &a->list[match.index] : NULL;
 }
 
 /* Adds an account as MAX answered it, over the row of the same custId
@@ -139,6 +143,10 @@ static cs_error account_put(cs_export_accounts *a, const cs_json *json, size_t *
     if (index) {
         *index = i;
     }
+    if (cs_identity_index_add(a->cust_ids, &c, i, &a->arena) ||
+        cs_identity_index_add(a->keys, &c, i, &a->arena)) {
+        return cs_diag_set(diag, CS_ERR_NOMEM, "no memory for the index of MAX's accounts");
+    }
     return CS_ERR_OK;
 }
 
@@ -158,6 +166,25 @@ static cs_error account_keep(cs_export_accounts *a, const cs_json *json, size_t 
     return r ? r : account_put(a, copy, index, diag);
 }
 
+/* Empty indexes: by custId, and by the config's identity keys. */
+static cs_error accounts_index(cs_export *x, cs_export_accounts *a, cs_diag *diag)
+{
+    cs_json *keys = NULL;
+    cs_problems problems;
+    cs_problems_init(&problems, &a->arena);
+    cs_error r =
+        cs_json_parse(&a->arena, CS_STR_LIT("{\"keys\": [\"account_code\"]}"), &keys, diag);
+    if (!r) {
+        r = cs_identity_load(&a->arena, &cs_schema_customer, keys, "custId", &a->by_cust_id,
+                             &problems);
+    }
+    a->cust_ids = r ? NULL : cs_identity_index_new(&a->by_cust_id);
+    a->keys = a->cust_ids ? cs_identity_index_new(x->customers.identity) : NULL;
+    return r         ? r
+           : a->keys ? CS_ERR_OK
+                     : cs_diag_set(diag, CS_ERR_NOMEM, "no memory for MAX's customer accounts");
+}
+
 /* Every MAX account, read once per invocation: identity matching needs
  * them all, and MAX has no search by e-mail. An account MAX holds with
  * a problem (no custId) is left out. */
@@ -172,9 +199,9 @@ static cs_error accounts_load(cs_export *x, cs_diag *diag)
     }
     x->accounts = a;
     cs_arena_init(&a->arena, 0, 0);
+    cs_error r = accounts_index(x, a, diag);
     cs_exactmax_cursor cursor = {0};
-    bool more = true;
-    cs_error r = CS_ERR_OK;
+    bool more = !r;
     while (!r && more) {
         const cs_json *items = NULL;
         r = cs_exactmax_page(x->systems.max, "customers", NULL, 500, &cursor, &a->arena, &items,
@@ -308,8 +335,8 @@ static cs_outcome find_account(customer_job *j, size_t *index, bool *found, cs_r
         return CS_OUTCOME_WRITTEN;
     }
     cs_match match;
-    out->error = cs_identity_match(x->customers.identity, j->customer, x->accounts->list,
-                                   x->accounts->count, j->arena, &match);
+    out->error = cs_identity_match_indexed(x->accounts->keys, j->customer, x->accounts->list,
+                                           x->accounts->count, j->arena, &match);
     if (out->error) {
         cs_diag_set(diag, out->error, "customer: matching to MAX accounts");
         return CS_OUTCOME_RETRY;

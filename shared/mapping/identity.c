@@ -1,5 +1,7 @@
 #include "identity.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/codec.h"
@@ -196,6 +198,153 @@ cs_error cs_identity_match(const cs_identity *id, const cs_customer *incoming,
         } else {
             out->kind = CS_MATCH_AMBIGUOUS;
             out->candidate_count = hits;
+        }
+        return CS_ERR_OK;
+    }
+    return CS_ERR_OK;
+}
+
+/* ---- the index ---- */
+
+/* One key value of one candidate: open addressing, never deleted (a
+ * stale entry fails the check on lookup). key is the key's number + 1;
+ * 0 marks a free slot. */
+typedef struct index_slot {
+    uint64_t hash;
+    uint32_t key;
+    uint32_t position;
+} index_slot;
+
+struct cs_identity_index {
+    const cs_identity *id;
+    index_slot *slots;
+    size_t cap, used; /* cap a power of two */
+};
+
+static uint64_t value_hash(size_t key, cs_str value)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)key;
+    for (size_t i = 0; i < value.len; i++) {
+        h = (h ^ (unsigned char)value.ptr[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+cs_identity_index *cs_identity_index_new(const cs_identity *id)
+{
+    cs_identity_index *ix = calloc(1, sizeof(*ix));
+    if (ix) {
+        ix->id = id;
+    }
+    return ix;
+}
+
+void cs_identity_index_free(cs_identity_index *ix)
+{
+    if (ix) {
+        free(ix->slots);
+        free(ix);
+    }
+}
+
+/* Puts a slot in the table unless it is there already; whether it did. */
+static bool slot_put(index_slot *slots, size_t cap, index_slot s)
+{
+    for (size_t i = (size_t)s.hash & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (!slots[i].key) {
+            slots[i] = s;
+            return true;
+        }
+        if (slots[i].hash == s.hash && slots[i].key == s.key && slots[i].position == s.position) {
+            return false;
+        }
+    }
+}
+
+static cs_error grow(cs_identity_index *ix)
+{
+    size_t cap = ix->cap ? 2 * ix->cap : 1024;
+    index_slot *slots = calloc(cap, sizeof(*slots));
+    if (!slots) {
+        return CS_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < ix->cap; i++) {
+        if (ix->slots[i].key) {
+            slot_put(slots, cap, ix->slots[i]);
+        }
+    }
+    free(ix->slots);
+    ix->slots = slots;
+    ix->cap = cap;
+    return CS_ERR_OK;
+}
+
+cs_error cs_identity_index_add(cs_identity_index *ix, const cs_customer *candidate, size_t position,
+                               cs_arena *scratch)
+{
+    if (position >= UINT32_MAX) {
+        return CS_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < ix->id->key_count; k++) {
+        cs_str value = key_value(&ix->id->keys[k], candidate, scratch);
+        if (!value.len) {
+            continue;
+        }
+        if ((ix->used + 1) * 10 > ix->cap * 7 && grow(ix)) {
+            return CS_ERR_NOMEM;
+        }
+        index_slot s = {value_hash(k, value), (uint32_t)k + 1, (uint32_t)position};
+        ix->used += slot_put(ix->slots, ix->cap, s);
+    }
+    return CS_ERR_OK;
+}
+
+/* Keeps the smallest positions, in order, as the scan would meet them. */
+static void hit(cs_match *out, size_t position)
+{
+    size_t n = out->candidate_count < CS_MATCH_MAX_CANDIDATES ? out->candidate_count
+                                                              : CS_MATCH_MAX_CANDIDATES;
+    size_t at = n;
+    while (at > 0 && out->candidates[at - 1] > position) {
+        at--;
+    }
+    if (at < CS_MATCH_MAX_CANDIDATES) {
+        size_t last = n < CS_MATCH_MAX_CANDIDATES ? n : CS_MATCH_MAX_CANDIDATES - 1;
+        memmove(&out->candidates[at + 1], &out->candidates[at], (last - at) * sizeof(size_t));
+        out->candidates[at] = position;
+    }
+    out->candidate_count++;
+}
+
+cs_error cs_identity_match_indexed(const cs_identity_index *ix, const cs_customer *incoming,
+                                   const cs_customer *candidates, size_t count, cs_arena *arena,
+                                   cs_match *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t k = 0; k < ix->id->key_count && ix->cap; k++) {
+        const cs_identity_key *key = &ix->id->keys[k];
+        cs_str want = key_value(key, incoming, arena);
+        if (want.len == 0) {
+            continue;
+        }
+        uint64_t h = value_hash(k, want);
+        for (size_t i = (size_t)h & (ix->cap - 1); ix->slots[i].key; i = (i + 1) & (ix->cap - 1)) {
+            const index_slot *s = &ix->slots[i];
+            if (s->hash == h && s->key == k + 1 && s->position < count &&
+                cs_str_eq(key_value(key, &candidates[s->position], arena), want)) {
+                hit(out, s->position);
+            }
+        }
+        if (out->candidate_count == 0) {
+            continue;
+        }
+        out->key = key->name;
+        if (out->candidate_count == 1) {
+            out->kind = CS_MATCH_ONE;
+            out->index = out->candidates[0];
+            out->candidate_count = 0; /* as the scan leaves it */
+        } else {
+            out->kind = CS_MATCH_AMBIGUOUS;
         }
         return CS_ERR_OK;
     }

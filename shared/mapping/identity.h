@@ -56,6 +56,24 @@ cs_error cs_identity_match(const cs_identity *id, const cs_customer *incoming,
                            const cs_customer *candidates, size_t count, cs_arena *arena,
                            cs_match *out);
 
+/* The same over many incoming customers without a scan each: an index of
+ * the candidates' key values (hashes and positions only, not the values),
+ * built once with an add per candidate. A candidate replaced since it was
+ * added (an account updated) is added again at its position; a hit is
+ * checked against what the candidate is now, so an old value no longer
+ * finds it. Matches as cs_identity_match does over the same array,
+ * candidates in the same order. */
+typedef struct cs_identity_index cs_identity_index;
+
+cs_identity_index *cs_identity_index_new(const cs_identity *id); /* NULL: out of memory */
+void cs_identity_index_free(cs_identity_index *ix);
+/* CS_ERR_NOMEM when the table cannot grow; scratch holds normalized values. */
+cs_error cs_identity_index_add(cs_identity_index *ix, const cs_customer *candidate, size_t position,
+                               cs_arena *scratch);
+cs_error cs_identity_match_indexed(const cs_identity_index *ix, const cs_customer *incoming,
+                                   const cs_customer *candidates, size_t count, cs_arena *arena,
+                                   cs_match *out);
+
 /* Writes the review record for an ambiguous match (never merged
  * automatically): {"kind": "identity_ambiguous", "key": ..., "incoming":
  * customer, "candidates": [customer, ...]} with customers in canonical JSON.

@@ -375,6 +375,83 @@ static void identity_keys_in_order(void **state)
     cs_buf_clean_up(&out);
 }
 
+/* The two answers agree: kind, key, index, count and the candidates. */
+static void same_match(const cs_match *a, const cs_match *b, size_t incoming)
+{
+    size_t shown =
+        a->candidate_count < CS_MATCH_MAX_CANDIDATES ? a->candidate_count : CS_MATCH_MAX_CANDIDATES;
+    bool same = a->kind == b->kind && cs_str_eq(a->key, b->key) &&
+                a->candidate_count == b->candidate_count &&
+                (a->kind != CS_MATCH_ONE || a->index == b->index) &&
+                memcmp(a->candidates, b->candidates, shown * sizeof(size_t)) == 0;
+    if (!same) {
+        fail_msg("incoming %zu: scan kind %d key '%.*s' count %zu, index kind %d key '%.*s' "
+                 "count %zu",
+                 incoming, a->kind, CS_STR_FMT(a->key), a->candidate_count, b->kind,
+                 CS_STR_FMT(b->key), b->candidate_count);
+    }
+}
+
+/* 3,000 candidates whose e-mails and companies repeat (so that many
+ * matches are ambiguous, some with more than 16 candidates), 600 incoming:
+ * the index answers as the scan does; then after rows are replaced and
+ * added again. */
+static void the_index_matches_as_the_scan_does(void **state)
+{
+    (void)state;
+    enum { CANDIDATES = 3000, INCOMING = 600 };
+    cs_mapping *m;
+    cs_problems problems;
+    cs_problems_init(&problems, &test_arena);
+    assert_int_equal(cs_mapping_load(&test_arena,
+                                     parse("{\"identity\": {\"customer\": {\"keys\": "
+                                           "[\"account_code\", \"email\", "
+                                           "\"company+postal_code\"]}}}"),
+                                     &m, &problems),
+                     CS_ERR_OK);
+    const cs_identity *id = cs_mapping_identity(m, &cs_schema_customer);
+    cs_customer *candidates = cs_arena_calloc(&test_arena, CANDIDATES, sizeof(cs_customer));
+    cs_identity_index *ix = cs_identity_index_new(id);
+    assert_non_null(ix);
+    char json[256];
+    size_t kinds[3] = {0}, crowded = 0;
+    for (size_t i = 0; i < CANDIDATES; i++) {
+        snprintf(json, sizeof(json),
+                 "{\"account_code\":\"C%zu\",\"email\":\"p%zu@x.com\",\"company\":\"Co %zu "
+                 "GmbH\",\"addresses\":[{\"postal_code\":\"%zu\"}]}",
+                 i, (i * 7) % 2400, i % 20, 10000 + i % 7);
+        candidates[i] = *(cs_customer *)record(&cs_schema_customer, json);
+        assert_int_equal(cs_identity_index_add(ix, &candidates[i], i, &test_arena), CS_ERR_OK);
+    }
+    for (int round = 0; round < 2; round++) {
+        for (size_t k = 0; k < INCOMING; k++) {
+            snprintf(json, sizeof(json),
+                     "{\"account_code\":\"%s%zu\",\"email\":\" P%zu@X.com\",\"company\":"
+                     "\"CO %zu\",\"addresses\":[{\"postal_code\":\"%zu\"}]}",
+                     k % 5 ? "none-" : "C", k * 3, k * 5 % 2600, k % 25, 10000 + k % 8);
+            const cs_customer *incoming = record(&cs_schema_customer, json);
+            cs_match scan, indexed;
+            assert_int_equal(
+                cs_identity_match(id, incoming, candidates, CANDIDATES, &test_arena, &scan),
+                CS_ERR_OK);
+            assert_int_equal(cs_identity_match_indexed(ix, incoming, candidates, CANDIDATES,
+                                                       &test_arena, &indexed),
+                             CS_ERR_OK);
+            same_match(&scan, &indexed, k);
+            kinds[scan.kind]++;
+            crowded += scan.candidate_count > CS_MATCH_MAX_CANDIDATES;
+        }
+        /* Every tenth row's e-mail changes (an account updated in MAX). */
+        for (size_t i = 0; i < CANDIDATES; i += 10) {
+            candidates[i].email = cs_str_from_c(cs_arena_sprintf(&test_arena, "new%zu@x.com", i));
+            assert_int_equal(cs_identity_index_add(ix, &candidates[i], i, &test_arena), CS_ERR_OK);
+        }
+    }
+    cs_identity_index_free(ix);
+    assert_true(kinds[CS_MATCH_NONE] && kinds[CS_MATCH_ONE] && kinds[CS_MATCH_AMBIGUOUS] &&
+                crowded);
+}
+
 static void normalizations(void **state)
 {
     (void)state;
@@ -401,6 +478,7 @@ int main(void)
         cmocka_unit_test(blank_from_owner_keeps_target_in_unless_blank_mode),
         cmocka_unit_test(changes_on_both_sides_are_conflicts_and_the_owner_wins),
         cmocka_unit_test(identity_keys_in_order),
+        cmocka_unit_test(the_index_matches_as_the_scan_does),
         cmocka_unit_test(normalizations),
     };
     return cmocka_run_group_tests_name("mapping_rules", tests, test_arena_setup,
