@@ -552,14 +552,12 @@ static void ct_decode(const cs_json *json, cs_arena *arena, cs_customer *c, cs_p
 cs_error cs_export_commercetools_customers_page(cs_export *x, cs_export_read *r, int limit,
                                                 cs_arena *arena, cs_diag *diag)
 {
-    cs_commercetools_cursor cursor = cs_export_commercetools_cursor(r);
     const cs_json *results;
-    cs_error e =
-        cs_commercetools_customers_page(x->systems.ct, &cursor, limit, arena, &results, diag);
+    cs_error e = cs_export_commercetools_fetch(x, r, cs_commercetools_customers_page, limit, arena,
+                                               &results, diag);
     if (e) {
         return e;
     }
-    r->more = results && results->count == (size_t)limit;
     for (const cs_json *json = results ? results->first : NULL; json; json = json->next) {
         cs_customer c;
         cs_problems problems;

@@ -121,10 +121,17 @@ cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit
                                       cs_diag *diag);
 
 /* Where a read's next page starts: Shopify's query time (unless `after`
- * pages it), commercetools' keyset cursor; both from the checkpoint, or
- * from_ms. */
+ * pages it), from the checkpoint or from_ms. */
 void cs_export_shopify_since(cs_export_read *r);
-cs_commercetools_cursor cs_export_commercetools_cursor(const cs_export_read *r);
+
+/* A commercetools keyset page (orders, customers, products) from the
+ * read's checkpoint (or from_ms); r->more when the page came full. */
+typedef cs_error (*cs_commercetools_page_fn)(cs_commercetools *ct, cs_commercetools_cursor *cursor,
+                                             int limit, cs_arena *arena, const cs_json **results,
+                                             cs_diag *diag);
+cs_error cs_export_commercetools_fetch(cs_export *x, cs_export_read *r,
+                                       cs_commercetools_page_fn page, int limit, cs_arena *arena,
+                                       const cs_json **results, cs_diag *diag);
 
 /* A result for a record before its job: failed until applied; false (a
  * retry) when the arena is full. */

@@ -129,14 +129,19 @@ void cs_export_shopify_since(cs_export_read *r)
     }
 }
 
-cs_commercetools_cursor cs_export_commercetools_cursor(const cs_export_read *r)
+cs_error cs_export_commercetools_fetch(cs_export *x, cs_export_read *r,
+                                       cs_commercetools_page_fn page, int limit, cs_arena *arena,
+                                       const cs_json **results, cs_diag *diag)
 {
     bool resume = r->done.updated_at_ms >= r->from_ms && r->done.id[0];
     cs_commercetools_cursor cursor = {.modified_ms = resume ? r->done.updated_at_ms : r->from_ms};
     if (resume) {
         snprintf(cursor.last_id, sizeof(cursor.last_id), "%.63s", r->done.id);
     }
-    return cursor;
+    *results = NULL;
+    cs_error e = page(x->systems.ct, &cursor, limit, arena, results, diag);
+    r->more = !e && *results && (*results)->count == (size_t)limit;
+    return e;
 }
 
 cs_error cs_export_shopify_page(cs_export *x, const cs_shop *shop, cs_export_read *r, int first,
@@ -208,13 +213,12 @@ static cs_order *ct_decode(const cs_json *json, cs_arena *arena, cs_problems *pr
 cs_error cs_export_commercetools_page(cs_export *x, cs_export_read *r, int limit, cs_arena *arena,
                                       cs_diag *diag)
 {
-    cs_commercetools_cursor cursor = cs_export_commercetools_cursor(r);
     const cs_json *results;
-    cs_error e = cs_commercetools_orders_page(x->systems.ct, &cursor, limit, arena, &results, diag);
+    cs_error e = cs_export_commercetools_fetch(x, r, cs_commercetools_orders_page, limit, arena,
+                                               &results, diag);
     if (e) {
         return e;
     }
-    r->more = results && results->count == (size_t)limit;
     for (const cs_json *json = results ? results->first : NULL; json; json = json->next) {
         cs_problems problems;
         cs_order *o = ct_decode(json, arena, &problems);

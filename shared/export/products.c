@@ -280,14 +280,12 @@ static bool ct_product(cs_export *x, cs_export_read *r, const cs_json *json, cs_
 cs_error cs_export_commercetools_products_page(cs_export *x, cs_export_read *r, int limit,
                                                cs_arena *arena, cs_diag *diag)
 {
-    cs_commercetools_cursor cursor = cs_export_commercetools_cursor(r);
     const cs_json *results;
-    cs_error e =
-        cs_commercetools_products_page(x->systems.ct, &cursor, limit, arena, &results, diag);
+    cs_error e = cs_export_commercetools_fetch(x, r, cs_commercetools_products_page, limit, arena,
+                                               &results, diag);
     if (e) {
         return e;
     }
-    r->more = results && results->count == (size_t)limit;
     for (const cs_json *json = results ? results->first : NULL; json; json = json->next) {
         if (!ct_product(x, r, json, arena)) {
             break;
