@@ -185,6 +185,14 @@ static cs_error accounts_index(cs_export *x, cs_export_accounts *a, cs_diag *dia
                      : cs_diag_set(diag, CS_ERR_NOMEM, "no memory for MAX's customer accounts");
 }
 
+/* An account as the load reads it; one MAX cannot give us is left out. */
+static cs_error account_loaded(void *user, const cs_json *item, cs_diag *diag)
+{
+    cs_diag skipped;
+    cs_error e = account_put(user, item, NULL, &skipped);
+    return e == CS_ERR_NOMEM ? cs_diag_set(diag, e, "%s", skipped.message) : CS_ERR_OK;
+}
+
 /* Every MAX account, read once per invocation: identity matching needs
  * them all, and MAX has no search by e-mail. An account MAX holds with
  * a problem (no custId) is left out. */
@@ -200,17 +208,8 @@ static cs_error accounts_load(cs_export *x, cs_diag *diag)
     x->accounts = a;
     cs_arena_init(&a->arena, 0, 0);
     cs_error r = accounts_index(x, a, diag);
-    cs_exactmax_cursor cursor = {0};
-    bool more = !r;
-    while (!r && more) {
-        const cs_json *items = NULL;
-        r = cs_exactmax_page(x->systems.max, "customers", NULL, 500, &cursor, &a->arena, &items,
-                             &more, diag);
-        for (const cs_json *it = items ? items->first : NULL; !r && it; it = it->next) {
-            cs_diag skipped;
-            cs_error e = account_put(a, it, NULL, &skipped);
-            r = e == CS_ERR_NOMEM ? cs_diag_set(diag, e, "%s", skipped.message) : CS_ERR_OK;
-        }
+    if (!r) {
+        r = cs_export_max_all(x, "customers", &a->arena, false, account_loaded, a, diag);
     }
     if (r) {
         cs_export_accounts_free(x);

@@ -54,6 +54,26 @@ static cs_error run_step(void *user, char result[256], bool *existed, cs_diag *d
     return r;
 }
 
+cs_error cs_export_max_all(cs_export *x, const char *resource, cs_arena *arena, bool reset,
+                           cs_export_max_each_fn each, void *user, cs_diag *diag)
+{
+    cs_exactmax_cursor cursor = {0};
+    bool more = true;
+    cs_error r = CS_ERR_OK;
+    while (!r && more) {
+        if (reset) {
+            cs_arena_reset(arena);
+        }
+        const cs_json *items = NULL;
+        r = cs_exactmax_page(x->systems.max, resource, NULL, 500, &cursor, arena, &items, &more,
+                             diag);
+        for (const cs_json *it = items ? items->first : NULL; !r && it; it = it->next) {
+            r = each(user, it, diag);
+        }
+    }
+    return r;
+}
+
 cs_once cs_export_once(const cs_export *x, cs_str record, cs_str version, const char *scope)
 {
     return (cs_once){

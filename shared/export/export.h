@@ -91,6 +91,13 @@ void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena,
  * cannot be running after), kept 90 days, waits for another holder. */
 cs_once cs_export_once(const cs_export *x, cs_str record, cs_str version, const char *scope);
 
+/* Reads every record of a MAX resource ("customers", "parts"), 500 a
+ * page, giving each to each(); the pages are parsed in arena, which is
+ * reset before each page when `reset` (each() copies what it keeps). */
+typedef cs_error (*cs_export_max_each_fn)(void *user, const cs_json *item, cs_diag *diag);
+cs_error cs_export_max_all(cs_export *x, const char *resource, cs_arena *arena, bool reset,
+                           cs_export_max_each_fn each, void *user, cs_diag *diag);
+
 /* Whether an error may pass with time (a retry) rather than being the
  * record's fault (the error queue). */
 bool cs_export_transient(cs_error e);

@@ -39,8 +39,9 @@ static int by_number(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static cs_error part_add(cs_export_parts *p, const cs_json *part, cs_diag *diag)
+static cs_error part_add(void *user, const cs_json *part, cs_diag *diag)
 {
+    cs_export_parts *p = user;
     const cs_json *number = cs_json_object_get(part, CS_STR_LIT("prtNum"));
     if (!number || number->type != CS_JSON_STRING) {
         return CS_ERR_OK;
@@ -78,18 +79,7 @@ static cs_error parts_load(cs_export *x, cs_diag *diag)
     cs_arena_init(&p->arena, 0, 0);
     cs_arena page;
     cs_arena_init(&page, 0, 0);
-    cs_exactmax_cursor cursor = {0};
-    bool more = true;
-    cs_error r = CS_ERR_OK;
-    while (!r && more) {
-        cs_arena_reset(&page);
-        const cs_json *items = NULL;
-        r = cs_exactmax_page(x->systems.max, "parts", NULL, 500, &cursor, &page, &items, &more,
-                             diag);
-        for (const cs_json *it = items ? items->first : NULL; !r && it; it = it->next) {
-            r = part_add(p, it, diag);
-        }
-    }
+    cs_error r = cs_export_max_all(x, "parts", &page, true, part_add, p, diag);
     cs_arena_clean_up(&page);
     if (r) {
         cs_export_parts_free(x);
