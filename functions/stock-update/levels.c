@@ -12,6 +12,7 @@
 #include "connectors/commercetools/order.h"
 #include "connectors/exactmax/order.h"
 #include "connectors/exactmax/records.h"
+#include "core/money.h"
 #include "core/timestamp.h"
 #include "stock.h"
 
@@ -260,6 +261,28 @@ static int64_t safety_of(const stock_update *x, cs_str sku, cs_str stockroom)
     v = v ? v : cs_json_object_get(x->safety, CS_STR_LIT("default"));
     int64_t n = 0;
     return v && !cs_parse_int64(v->text, &n) ? n : 0;
+}
+
+int64_t stock_share(const stock_update *x, const target *t, int64_t available)
+{
+    if (!t->share) {
+        return available;
+    }
+    int64_t weights[MAX_TARGETS], parts[MAX_TARGETS], total = 0;
+    size_t n = 0, mine = 0;
+    for (size_t i = 0; i < x->target_count; i++) {
+        if (cs_str_eq(x->targets[i].stockroom, t->stockroom)) {
+            mine = &x->targets[i] == t ? n : mine;
+            weights[n++] = x->targets[i].share;
+            total += x->targets[i].share;
+        }
+    }
+    /* Shares under 100 in all hold the rest back; the largest remainders
+     * get the odd units, so one unit left still goes on sale somewhere. */
+    if (cs_money_allocate(available * total / 100, weights, n, parts)) {
+        return 0;
+    }
+    return parts[mine];
 }
 
 int64_t stock_available(const stock_update *x, const level *l, cs_str sku)

@@ -10,6 +10,8 @@
  *     "stores_lookup": "stores",     each store's stockroom
  *     "locations": [{"stockroom": "MAIN", "store": "us", "location": "Reno DC"},
  *                   {"stockroom": "EAST", "channel": "wh-berlin"}],
+ *       (a stockroom published to several places gives each all of it,
+ *       or with a "share" (percent) on each, its part: stock_share)
  *     "safety_stock": {"default": 0, "skus": {"SKU-0001": 2}, "stockrooms": {"EAST": 1},
  *                      "categories": {"posters": 3}, "category_lookup": "sku_category"},
  *       (the most specific applies: SKU, its category by the lookup table,
@@ -33,7 +35,8 @@ static void read_target(stock_update *x, cs_config *c, const cs_json *t, const c
     target out = {.stockroom = cs_config_string(c, t, path, "stockroom", false),
                   .store = cs_config_string(c, t, path, "store", true),
                   .location = cs_config_string(c, t, path, "location", true),
-                  .channel = cs_config_string(c, t, path, "channel", true)};
+                  .channel = cs_config_string(c, t, path, "channel", true),
+                  .share = cs_config_int(c, t, path, "share", 1, 100, 0)};
     if (out.channel.len ? out.store.len || out.location.len || !x->systems.has_commercetools
                         : !out.store.len || !out.location.len ||
                               !cs_connections_store(&x->systems, out.store)) {
@@ -47,6 +50,32 @@ static void read_target(stock_update *x, cs_config *c, const cs_json *t, const c
         return;
     }
     x->targets[x->target_count++] = out;
+}
+
+/* A stockroom's targets all have a share, adding up to at most 100, or
+ * none has (each then publishes all of it). */
+static void check_shares(const stock_update *x, cs_config *c)
+{
+    for (size_t i = 0; i < x->target_count; i++) {
+        const target *t = &x->targets[i];
+        int64_t total = 0;
+        size_t with = 0, all = 0, first = i;
+        for (size_t k = 0; k < x->target_count; k++) {
+            if (cs_str_eq(x->targets[k].stockroom, t->stockroom)) {
+                first = k < first ? k : first;
+                total += x->targets[k].share;
+                with += x->targets[k].share > 0;
+                all++;
+            }
+        }
+        if (first == i && with && (with < all || total > 100)) {
+            cs_problems_add(&c->problems, "stock_update.locations", "share",
+                            "stockroom %.*s: every location it is published to needs a share, "
+                            "and they add up to at most 100 (%zu of %zu have one, adding up "
+                            "to %lld)",
+                            CS_STR_FMT(t->stockroom), with, all, (long long)total);
+        }
+    }
 }
 
 static void read_safety(stock_update *x, cs_config *c, const cs_json *section)
@@ -86,6 +115,7 @@ static void read_settings(stock_update *x, cs_config *c)
     for (const cs_json *t = locations ? locations->first : NULL; t; t = t->next, i++) {
         read_target(x, c, t, cs_arena_sprintf(c->arena, "stock_update.locations[%zu]", i));
     }
+    check_shares(x, c);
     read_safety(x, c, s);
     x->open_order_days = cs_config_int(c, s, SECTION, "open_order_days", 1, 365, 30);
     x->unexported_minutes = cs_config_int(c, s, SECTION, "unexported_minutes", 1, 43200, 1440);

@@ -84,7 +84,7 @@ static size_t changes_of(stock_update *x, const target *t, cs_str name, const le
             continue;
         }
         x->flow.records_in++;
-        int64_t available = stock_available(x, l, sku);
+        int64_t available = stock_share(x, t, stock_available(x, l, sku));
         if (available == published(x, name, sku)) {
             x->flow.counts[CS_OUTCOME_SKIPPED]++; /* unchanged: no line, only the count */
             continue;

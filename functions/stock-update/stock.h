@@ -16,6 +16,7 @@ typedef struct target {
     cs_str store;    /* Shopify: the store code */
     cs_str location; /* Shopify: the location's name or gid */
     cs_str channel;  /* commercetools: the supply channel's key */
+    int64_t share;   /* percent of the stockroom's stock; 0: all of it */
 } target;
 
 typedef struct stock_update {
@@ -55,6 +56,11 @@ cs_str stock_sku_of(const stock_update *x, cs_str part);
 
 /* on hand - reserved - unexported - safety stock, never below zero. */
 int64_t stock_available(const stock_update *x, const level *l, cs_str sku);
+
+/* The target's part of what its stockroom has available: all of it, or
+ * with shares its share, the stockroom's targets' parts adding up to no
+ * more than the stockroom has (a unit is on sale in one place only). */
+int64_t stock_share(const stock_update *x, const target *t, int64_t available);
 
 /* Publishes every target's levels that changed since last published;
  * counts and logs each through the flow. */

@@ -199,6 +199,57 @@ static void a_category_keeps_its_safety_stock(void **st)
     assert_int_equal(shopify_available("us-store", "Louisville DC", "SKU-0008"), 0);
 }
 
+/* MAIN shared between two shops, 60 % to us-store's Louisville DC and
+ * 40 % to jp-store's Tokyo: together they sell no more than MAIN has. */
+static int start_with_shares(void **state)
+{
+    static const char *const edits[] = {"\"store\": \"us\",", "\"share\": 60, ",
+                                        "\"store\": \"jp\",", "\"share\": 40, ", NULL};
+    (void)state;
+    return test_scenario_with_copy(config_path, "shopify-exactmax", edits);
+}
+
+static void a_shared_stockroom_is_split(void **st)
+{
+    (void)st;
+    set_on_hand("P-SKU-0001", "MAIN", 1000);
+    run();
+    /* SKU-0001 is stocked at every shop's first location. */
+    int64_t us = shopify_available("us-store", "Louisville DC", "SKU-0001");
+    int64_t jp = shopify_available("jp-store", "Tokyo", "SKU-0001");
+    int64_t sum = us + jp;
+    assert_true(sum <= 1000 - 2 && sum > 900); /* less 2 of safety stock, and open orders */
+    assert_true(us * 10 >= sum * 6 - 10 && us * 10 <= sum * 6 + 10);
+    /* One unit left goes on sale in one place only. */
+    set_on_hand("P-SKU-0001", "MAIN", 3);
+    run();
+    us = shopify_available("us-store", "Louisville DC", "SKU-0001");
+    jp = shopify_available("jp-store", "Tokyo", "SKU-0001");
+    assert_true(us + jp <= 1);
+}
+
+/* Shares that add up to more than the stockroom has fail the function's
+ * init, naming the stockroom and the sum. */
+static int start_with_too_much_shared(void **state)
+{
+    static const char *const edits[] = {"\"store\": \"us\",", "\"share\": 60, ",
+                                        "\"store\": \"jp\",", "\"share\": 60, ", NULL};
+    (void)state;
+    return test_scenario_with_copy(config_path, "shopify-exactmax", edits);
+}
+
+static void shares_over_100_are_refused(void **st)
+{
+    (void)st;
+    char url[160];
+    snprintf(url, sizeof(url), "%s/2015-03-31/functions/stock-update/invocations",
+             test_scenario.emulator_url);
+    long status;
+    char *answer = test_post(test_scenario.http, url, NULL, "{}", &status);
+    assert_non_null(strstr(answer, "stockroom MAIN"));
+    assert_non_null(strstr(answer, "adding up to 120"));
+}
+
 int main(void)
 {
     const struct CMUnitTest shopify[] = {
@@ -211,10 +262,20 @@ int main(void)
     const struct CMUnitTest categories[] = {
         cmocka_unit_test(a_category_keeps_its_safety_stock),
     };
+    const struct CMUnitTest shares[] = {
+        cmocka_unit_test(a_shared_stockroom_is_split),
+    };
+    const struct CMUnitTest bad_shares[] = {
+        cmocka_unit_test(shares_over_100_are_refused),
+    };
     return cmocka_run_group_tests_name("stock_update_shopify", shopify, test_scenario_shopify,
                                        test_scenario_stop) |
            cmocka_run_group_tests_name("stock_update_commercetools", commercetools,
                                        test_scenario_commercetools, test_scenario_stop) |
            cmocka_run_group_tests_name("stock_update_categories", categories, start_with_categories,
-                                       stop_with_categories);
+                                       stop_with_categories) |
+           cmocka_run_group_tests_name("stock_update_shares", shares, start_with_shares,
+                                       stop_with_categories) |
+           cmocka_run_group_tests_name("stock_update_bad_shares", bad_shares,
+                                       start_with_too_much_shared, stop_with_categories);
 }
