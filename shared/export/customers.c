@@ -36,7 +36,6 @@ struct cs_export_accounts {
     size_t count, cap;
     /* Positions in list by custId, and by the identity.customer keys, so
      * that neither the load nor a match scans the list. */
-    cs_identity by_cust_id;
     cs_identity_index *cust_ids, *keys;
 };
 
@@ -73,6 +72,18 @@ void cs_export_read_customer_config(cs_export *x, cs_config *c)
     if (!opts->ownership) {
         cs_problems_add(&c->problems, "ownership.customer", "required",
                         "customer_export writes the fields the storefront owns");
+    }
+    /* Built once here, not per load: it is the same for every invocation. */
+    cs_json *by_cust_id = NULL;
+    cs_error e =
+        cs_json_parse(c->arena, CS_STR_LIT("{\"keys\": [\"account_code\"]}"), &by_cust_id, NULL);
+    if (!e) {
+        e = cs_identity_load(c->arena, &cs_schema_customer, by_cust_id, "customer_export",
+                             &opts->by_cust_id, &c->problems);
+    }
+    if (e && e != CS_ERR_CONFIG) { /* a CS_ERR_CONFIG has named its problem */
+        cs_problems_add(&c->problems, "customer_export", "memory",
+                        "no room for the index of MAX's accounts by custId");
     }
 }
 
@@ -169,20 +180,10 @@ static cs_error account_keep(cs_export_accounts *a, const cs_json *json, size_t 
 /* Empty indexes: by custId, and by the config's identity keys. */
 static cs_error accounts_index(cs_export *x, cs_export_accounts *a, cs_diag *diag)
 {
-    cs_json *keys = NULL;
-    cs_problems problems;
-    cs_problems_init(&problems, &a->arena);
-    cs_error r =
-        cs_json_parse(&a->arena, CS_STR_LIT("{\"keys\": [\"account_code\"]}"), &keys, diag);
-    if (!r) {
-        r = cs_identity_load(&a->arena, &cs_schema_customer, keys, "custId", &a->by_cust_id,
-                             &problems);
-    }
-    a->cust_ids = r ? NULL : cs_identity_index_new(&a->by_cust_id);
+    a->cust_ids = cs_identity_index_new(&x->customers.by_cust_id);
     a->keys = a->cust_ids ? cs_identity_index_new(x->customers.identity) : NULL;
-    return r         ? r
-           : a->keys ? CS_ERR_OK
-                     : cs_diag_set(diag, CS_ERR_NOMEM, "no memory for MAX's customer accounts");
+    return a->keys ? CS_ERR_OK
+                   : cs_diag_set(diag, CS_ERR_NOMEM, "no memory for MAX's customer accounts");
 }
 
 /* An account as the load reads it; one MAX cannot give us is left out. */
@@ -455,8 +456,8 @@ cs_error cs_export_order_account(cs_export *x, const cs_export_job *job, cs_aren
     if (placed.outcome == CS_OUTCOME_RETRY || placed.outcome == CS_OUTCOME_FAILED) {
         return placed.error ? placed.error
                             : cs_diag_set(diag, CS_ERR_BUSY,
-                                          "customer %s: its account is being "
-                                          "made by another invocation",
+                                          "customer %s: its account is being made by another "
+                                          "invocation",
                                           key);
     }
     *cust_id = placed.target_id;

@@ -125,7 +125,6 @@ static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_retu
                            cs_str account, cs_arena *arena, char ord_num[16], bool *existed,
                            cs_diag *diag)
 {
-    cs_error r;
     cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_exactmax_order_opts opts;
@@ -139,7 +138,8 @@ static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_retu
             cs_exactmax_order_encode(job->order, &opts, &body, &problems);
         }
     }
-    r = cs_problems_total(&problems)
+    cs_error r =
+        cs_problems_total(&problems)
             ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
             : cs_exactmax_create_order(x->systems.max, cs_buf_view(&body), ord_num, existed, diag);
     cs_buf_clean_up(&body);

@@ -24,6 +24,7 @@ typedef struct cs_export_customer_opts {
     cs_str id_prefix;
     const cs_identity *identity;   /* identity.customer */
     const cs_ownership *ownership; /* ownership.customer */
+    cs_identity by_cust_id;        /* one key, account_code: MAX's accounts by custId */
 } cs_export_customer_opts;
 
 typedef struct cs_export {
