@@ -77,8 +77,7 @@ static cs_error init(void *user, cs_arena *arena, cs_logger *log, cs_diag *diag)
     if (skus) {
         cs_lookup_reverse(arena, skus, "fulfillment_callback.sku_lookup", &x->parts, &c->problems);
     }
-    const cs_json *notify = cs_json_object_get(s, CS_STR_LIT("notify_customer"));
-    x->notify_customer = notify && notify->type == CS_JSON_BOOL && notify->boolean;
+    x->notify_customer = cs_config_bool(c, s, SECTION, "notify_customer", false);
     r = cs_config_check(c, log, diag);
     return r ? r : cs_connections_open(&x->systems, &x->flow, diag);
 }

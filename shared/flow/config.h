@@ -28,7 +28,9 @@ typedef struct cs_config {
 
 /* Reads and parses the file: path, or when NULL the file named by
  * CS_CONFIG (relative names are under LAMBDA_TASK_ROOT). CS_ERR_CONFIG
- * naming the file, or the byte where the JSON breaks. */
+ * naming the file, or the byte where the JSON breaks. A member that is no
+ * setting (misspelt, or in the wrong object) is a problem, anywhere in the
+ * file. */
 cs_error cs_config_load(cs_config *c, const char *path, cs_arena *arena, cs_aws *aws,
                         cs_diag *diag);
 
@@ -46,6 +48,10 @@ cs_str cs_config_secret(cs_config *c, const cs_json *at, const char *parent, con
 /* An integer setting with a range; fallback when missing. */
 int64_t cs_config_int(cs_config *c, const cs_json *at, const char *parent, const char *key,
                       int64_t min, int64_t max, int64_t fallback);
+
+/* true or false; fallback when missing. */
+bool cs_config_bool(cs_config *c, const cs_json *at, const char *parent, const char *key,
+                    bool fallback);
 
 /* CS_ERR_OK, or CS_ERR_CONFIG with one ERROR line per problem on log (path,
  * rule, message; log may be NULL) and diag saying how many there are,

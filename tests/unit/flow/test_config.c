@@ -25,6 +25,17 @@ static void load(cs_config *c, const char *fixture)
     }
 }
 
+static const char *problem_lines(const cs_config *c, cs_buf *all)
+{
+    cs_buf_init(all, 0);
+    for (size_t i = 0; i < c->problems.count; i++) {
+        const cs_problem *p = &c->problems.items[i];
+        cs_buf_appendf(all, "%s%s: %s: %s", i ? "\n" : "", p->path, p->rule, p->message);
+    }
+    cs_buf_append_byte(all, '\0');
+    return all->data;
+}
+
 /* A secret in moto's Secrets Manager, its name in the variable `env`, as
  * the template passes each secret's ARN. */
 static void put_secret(cs_aws *aws, const char *env, const char *name, const char *value)
@@ -104,13 +115,7 @@ static void every_problem_is_listed(void **st)
     assert_int_equal(cs_config_check(&c, NULL, &diag), CS_ERR_CONFIG);
     assert_non_null(strstr(diag.message, "6 problems in the config: connections.shopify"));
     cs_buf all;
-    cs_buf_init(&all, 0);
-    for (size_t i = 0; i < c.problems.count; i++) {
-        const cs_problem *p = &c.problems.items[i];
-        cs_buf_appendf(&all, "%s%s: %s: %s", i ? "\n" : "", p->path, p->rule, p->message);
-    }
-    cs_buf_append_byte(&all, '\0');
-    test_expect_text("problems", all.data,
+    test_expect_text("problems", problem_lines(&c, &all),
                      "connections.shopify.shops.us-store.myshopify.com.store: required: this "
                      "setting is missing\n"
                      "connections.shopify.webhook_secret: inline_secret: a secret is a reference "
@@ -122,6 +127,53 @@ static void every_problem_is_listed(void **st)
                      "order_export.due_days: range: must be an integer from 0 to 365\n"
                      "stock_update: required: this section is missing");
     cs_buf_clean_up(&all);
+}
+
+/* A member no function reads is named wherever it is, with the word it was
+ * probably meant to be; what is inside lookups and references is the
+ * mapping library's and the getters' to check. */
+static void a_member_that_is_no_setting_is_named(void **st)
+{
+    (void)st;
+    cs_config c;
+    load(&c, "flow/stray-members.json");
+    const cs_json *s = cs_config_object(&c, "fulfillment_callback", false);
+    assert_true(cs_config_bool(&c, s, "fulfillment_callback", "notify_customer", true));
+    cs_buf all;
+    test_expect_text(
+        "problems", problem_lines(&c, &all),
+        "conections: unknown_key: not a setting; did you mean connections? (the config has "
+        "integration, connections, order_export, customer_export, stock_update, "
+        "fulfillment_callback, lookups, maps, ownership, identity)\n"
+        "connections.shopify.shops.us-store.myshopify.com.share: unknown_key: not a setting "
+        "(connections.shopify.shops.* has store)\n"
+        "connections.exactmax.timeout: unknown_key: not a setting (connections.exactmax has "
+        "url, key)\n"
+        "stock_update.locations[1].shares: unknown_key: not a setting; did you mean share? "
+        "(stock_update.locations[] has stockroom, store, location, channel, share)\n"
+        "stock_update.safety_stock.stockroom: unknown_key: not a setting; did you mean "
+        "stockrooms? (stock_update.safety_stock has default, category_lookup, skus, "
+        "categories, stockrooms)\n"
+        "fulfillment_callback.notify_customer: type: must be true or false");
+    cs_buf_clean_up(&all);
+}
+
+/* The shipped configs have no stray member. */
+static void the_shipped_configs_have_only_settings(void **st)
+{
+    (void)st;
+    const char *files[] = {"infra/config/shopify-exactmax.json",
+                           "infra/config/commercetools-exactmax.json"};
+    for (size_t i = 0; i < 2; i++) {
+        cs_config c;
+        cs_diag diag;
+        if (cs_config_load(&c, files[i], &test_arena, NULL, &diag)) {
+            fail_msg("%s", diag.message);
+        }
+        cs_buf all;
+        test_expect_text(files[i], problem_lines(&c, &all), "");
+        cs_buf_clean_up(&all);
+    }
 }
 
 static void a_missing_or_broken_file_is_named(void **st)
@@ -144,6 +196,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(references_are_resolved),
         cmocka_unit_test(every_problem_is_listed),
+        cmocka_unit_test(a_member_that_is_no_setting_is_named),
+        cmocka_unit_test(the_shipped_configs_have_only_settings),
         cmocka_unit_test(a_missing_or_broken_file_is_named),
     };
     return cmocka_run_group_tests_name("config", tests, test_arena_setup, test_arena_teardown);
