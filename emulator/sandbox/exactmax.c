@@ -63,7 +63,7 @@ static const char schema[] =
     "CREATE TABLE SO_Detail (ORDNUM_28 TEXT, LINNUM_28 INTEGER, DELNUM_28 INTEGER,"
     " PRTNUM_28 TEXT, STATUS_28 TEXT, PRICE_28 TEXT, ORGQTY_28 INTEGER, SHPQTY_28 INTEGER,"
     " BCKQTY_28 INTEGER, CURDUE_28 TEXT, SHPDTE_28 TEXT, STK_28 TEXT, SLSUOM_28 TEXT,"
-    " PRIMARY KEY (ORDNUM_28, LINNUM_28, DELNUM_28));"
+    " CURQTY_28 INTEGER, PRIMARY KEY (ORDNUM_28, LINNUM_28, DELNUM_28));"
     "CREATE TABLE Shipment (SHIPMENTID TEXT PRIMARY KEY, ORDNUM TEXT, SHPDTE INTEGER,"
     " CARRIER TEXT, TRACKING TEXT, ModifiedDate INTEGER);"
     "CREATE TABLE Shipment_Line (SHIPMENTID TEXT, LINNUM INTEGER, PRTNUM TEXT, SHPQTY INTEGER,"
@@ -332,8 +332,8 @@ static const column_spec line_specs[] = {
     {"stk", TEXT},        {"slsUom", TEXT}};
 
 static const char lines_sql[] =
-    "SELECT LINNUM_28, DELNUM_28, PRTNUM_28, STATUS_28, PRICE_28, ORGQTY_28, ORGQTY_28, "
-    "SHPQTY_28, BCKQTY_28, ORGQTY_28 - SHPQTY_28, CURDUE_28, SHPDTE_28, STK_28, SLSUOM_28 FROM "
+    "SELECT LINNUM_28, DELNUM_28, PRTNUM_28, STATUS_28, PRICE_28, ORGQTY_28, CURQTY_28, "
+    "SHPQTY_28, BCKQTY_28, CURQTY_28 - SHPQTY_28, CURDUE_28, SHPDTE_28, STK_28, SLSUOM_28 FROM "
     "SO_Detail WHERE ORDNUM_28 = ? ORDER BY LINNUM_28";
 
 static const char order_columns[] =
@@ -638,7 +638,7 @@ static void insert_lines(sb_exactmax *m, const new_order *o, const char *ordnum)
     for (int i = 0; i < o->line_count; i++) {
         const new_line *l = &o->lines[i];
         sqlite3_stmt *s = prepare(m, "INSERT INTO SO_Detail VALUES (?, ?, 1, ?, '3', ?, ?, 0, 0, "
-                                     "?, '', ?, ?)");
+                                     "?, '', ?, ?, ?)");
         sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(s, 2, i + 1);
         bind_str(s, 3, l->part);
@@ -647,6 +647,7 @@ static void insert_lines(sb_exactmax *m, const new_order *o, const char *ordnum)
         bind_str(s, 6, l->due);
         bind_str(s, 7, l->stockroom);
         bind_str(s, 8, l->unit.len ? l->unit : CS_STR_LIT("EA"));
+        sqlite3_bind_int64(s, 9, l->quantity);
         step_once(s);
     }
 }
@@ -723,7 +724,182 @@ static void create_order(sb_exactmax *m, cs_str body, sb_reply *reply)
 
 /* ---- changing an order ---- */
 
-/* PATCH with If-Match: {"status": "5"} cancels; shpVia and reason change. */
+/* A line of a PATCH: a new quantity (and price) for a line the order has,
+ * or a line it has not got. */
+typedef struct line_patch {
+    int linnum;
+    bool exists;
+    new_line line; /* quantity: CURQTY_28 */
+} line_patch;
+
+/* One entry of "lines", checked against the order; false and an error
+ * reply naming the line and column at fault. */
+static bool check_line_patch(sb_exactmax *m, const char *ordnum, const cs_json *l, line_patch *out,
+                             sb_reply *reply)
+{
+    int64_t linnum = 0, scaled = -1;
+    const cs_json *n = cs_json_object_get(l, CS_STR_LIT("linNum")); /* a number or a string */
+    cs_str number = n && n->type != CS_JSON_OBJECT && n->type != CS_JSON_ARRAY ? n->text
+                                                                              : CS_STR_NULL;
+    cs_str part = field(l, "prtNum"), price = field(l, "price");
+    if (cs_parse_int64(number, &linnum) || linnum < 1 || linnum > 999) {
+        error_reply(reply, 400, "INVALID_FIELD", "each line of a change names its linNum (1-999)",
+                    "SO_Detail", "LINNUM_28");
+        return false;
+    }
+    out->linnum = (int)linnum;
+    sqlite3_stmt *s = prepare(m, "SELECT PRTNUM_28, SHPQTY_28 FROM SO_Detail WHERE ORDNUM_28 = ? "
+                                 "AND LINNUM_28 = ?");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, out->linnum);
+    out->exists = s && sqlite3_step(s) == SQLITE_ROW;
+    bool same_part = out->exists && (!part.len || cs_str_eq_c(part, col(s, 0)));
+    int64_t shipped = out->exists ? sqlite3_column_int64(s, 1) : 0;
+    sqlite3_finalize(s);
+    char message[160];
+    if (!out->exists) {
+        new_order one = {.line_count = 1};
+        if (!parse_line(l, &one.lines[0])) {
+            snprintf(message, sizeof(message),
+                     "new line %d needs prtNum, a whole qty of 1 or more and a decimal price",
+                     out->linnum);
+            error_reply(reply, 400, "INVALID_FIELD", message, "SO_Detail", "ORGQTY_28");
+            return false;
+        }
+        out->line = one.lines[0];
+        return true;
+    }
+    out->line.part = part;
+    out->line.price = price;
+    const char *why = NULL, *code = "INVALID_FIELD", *column = "CURQTY_28";
+    unsigned status = 400;
+    if (!same_part) {
+        why = "is another part: a line's part does not change", column = "PRTNUM_28";
+    } else if (cs_decimal_parse(field(l, "qty"), 4, &scaled, NULL) || scaled < 0 ||
+               scaled % 10000 != 0) {
+        why = "needs a whole qty of 0 or more";
+    } else if (price.len && cs_decimal_parse(price, 4, &linnum, NULL)) {
+        why = "has a price that is not a decimal", column = "PRICE_28";
+    } else if (scaled / 10000 < shipped) {
+        why = "cannot go below the quantity it shipped", code = "BELOW_SHIPPED", status = 422;
+    }
+    if (why) {
+        snprintf(message, sizeof(message), "line %d %s", out->linnum, why);
+        error_reply(reply, status, code, message, "SO_Detail", column);
+        return false;
+    }
+    out->line.quantity = scaled / 10000;
+    return true;
+}
+
+static void write_line_patch(sb_exactmax *m, const char *ordnum, const line_patch *p)
+{
+    sqlite3_stmt *s;
+    if (p->exists) {
+        /* 0 closes the line (5); down to what shipped completes it (4). */
+        s = prepare(m, "UPDATE SO_Detail SET CURQTY_28 = ?1, PRICE_28 = COALESCE(?2, PRICE_28), "
+                       "STATUS_28 = CASE WHEN ?1 = 0 THEN '5' WHEN ?1 <= SHPQTY_28 THEN '4' "
+                       "ELSE '3' END WHERE ORDNUM_28 = ?3 AND LINNUM_28 = ?4");
+        sqlite3_bind_int64(s, 1, p->line.quantity);
+        if (p->line.price.len) {
+            bind_str(s, 2, p->line.price);
+        }
+    } else {
+        s = prepare(m, "INSERT INTO SO_Detail VALUES (?3, ?4, 1, ?5, '3', ?2, ?1, 0, 0, ?6, '', "
+                       "?7, ?8, ?1)");
+        sqlite3_bind_int64(s, 1, p->line.quantity);
+        bind_str(s, 2, p->line.price);
+        bind_str(s, 5, p->line.part);
+        bind_str(s, 6, p->line.due);
+        bind_str(s, 7, p->line.stockroom);
+        bind_str(s, 8, p->line.unit.len ? p->line.unit : CS_STR_LIT("EA"));
+    }
+    sqlite3_bind_text(s, 3, ordnum, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 4, p->linnum);
+    step_once(s);
+}
+
+/* "lines" of a PATCH, all checked before any is written; false with the
+ * error reply. New lines' parts and stockrooms must exist, as on a POST. */
+static bool patch_lines(sb_exactmax *m, const char *ordnum, const cs_json *lines, cs_arena *arena,
+                        sb_reply *reply)
+{
+    if (!lines) {
+        return true;
+    }
+    if (lines->type != CS_JSON_ARRAY || lines->count > MAX_LINES) {
+        error_reply(reply, 400, "INVALID_FIELD", "lines is a list of at most 200 changes",
+                    "SO_Detail", "LINNUM_28");
+        return false;
+    }
+    line_patch *patches = cs_arena_calloc(arena, lines->count + 1, sizeof(*patches));
+    new_order *added = cs_arena_calloc(arena, 1, sizeof(*added));
+    if (!patches || !added) {
+        error_reply(reply, 503, "UNAVAILABLE", "out of memory", "", "");
+        return false;
+    }
+    size_t n = 0;
+    for (const cs_json *l = lines->first; l; l = l->next, n++) {
+        if (!check_line_patch(m, ordnum, l, &patches[n], reply)) {
+            return false;
+        }
+        if (!patches[n].exists) {
+            added->lines[added->line_count++] = patches[n].line;
+        }
+    }
+    sqlite3_stmt *s = prepare(m, "SELECT CUSTID_27 FROM SO_Master WHERE ORDNUM_27 = ?");
+    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
+    added->cust_id = s && sqlite3_step(s) == SQLITE_ROW
+                         ? cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(col(s, 0))))
+                         : CS_STR_NULL;
+    sqlite3_finalize(s);
+    if (!check_references(m, added, reply)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        write_line_patch(m, ordnum, &patches[i]);
+    }
+    return true;
+}
+
+/* The header's fields a PATCH may change; those it leaves out keep their
+ * values. */
+static void patch_header(sb_exactmax *m, const char *ordnum, const cs_json *doc)
+{
+    static const char *const ship_to[] = {"name", "addr1", "city", "state", "zipCd", "cntry"};
+    const cs_json *to = cs_json_object_get(doc, CS_STR_LIT("shipTo"));
+    cs_str new_status = field(doc, "status");
+    cs_str values[] = {cs_str_eq_c(new_status, "5") ? new_status : CS_STR_NULL,
+                       field(doc, "shpVia"),
+                       field(doc, "reason"),
+                       field(to, ship_to[0]),
+                       field(to, ship_to[1]),
+                       field(to, ship_to[2]),
+                       field(to, ship_to[3]),
+                       field(to, ship_to[4]),
+                       field(to, ship_to[5])};
+    sqlite3_stmt *u = prepare(
+        m, "UPDATE SO_Master SET STATUS_27 = COALESCE(?1, STATUS_27), SHPVIA_27 = COALESCE(?2, "
+           "SHPVIA_27), REASON_27 = COALESCE(?3, REASON_27), NAME_27 = COALESCE(?4, NAME_27), "
+           "ADDR1_27 = COALESCE(?5, ADDR1_27), CITY_27 = COALESCE(?6, CITY_27), STATE_27 = "
+           "COALESCE(?7, STATE_27), ZIPCD_27 = COALESCE(?8, ZIPCD_27), CNTRY_27 = COALESCE(?9, "
+           "CNTRY_27), ModifiedDate = ?10, RowVersion = ?11 WHERE ORDNUM_27 = ?12");
+    for (int i = 0; i < 9; i++) {
+        /* A field sent empty is cleared, a field left out stays. */
+        bool sent =
+            i < 3 ? values[i].len > 0 : cs_json_object_get(to, cs_str_from_c(ship_to[i - 3])) != NULL;
+        if (sent) {
+            bind_str(u, i + 1, values[i]);
+        }
+    }
+    sqlite3_bind_int64(u, 10, cs_time_now_ms());
+    sqlite3_bind_int64(u, 11, next_version(m));
+    sqlite3_bind_text(u, 12, ordnum, -1, SQLITE_TRANSIENT);
+    step_once(u);
+}
+
+/* PATCH with If-Match: {"status": "5"} cancels; shpVia, reason and shipTo
+ * change; "lines" change quantities and add lines. */
 static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request *req,
                         sb_reply *reply)
 {
@@ -750,26 +926,16 @@ static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request
     } else if (cs_json_parse(&arena, req->body, &doc, NULL) || doc->type != CS_JSON_OBJECT) {
         error_reply(reply, 400, "INVALID_FIELD", "the body is not a JSON object", "", "");
     } else {
-        cs_str new_status = field(doc, "status"), ship_via = field(doc, "shpVia"),
-               reason = field(doc, "reason");
-        sqlite3_stmt *u = prepare(m, "UPDATE SO_Master SET STATUS_27 = COALESCE(?, STATUS_27), "
-                                     "SHPVIA_27 = COALESCE(?, SHPVIA_27), REASON_27 = "
-                                     "COALESCE(?, REASON_27), ModifiedDate = ?, RowVersion = ? "
-                                     "WHERE ORDNUM_27 = ?");
-        if (cs_str_eq_c(new_status, "5")) {
-            bind_str(u, 1, new_status);
+        sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
+        bool ok = patch_lines(m, ordnum, cs_json_object_get(doc, CS_STR_LIT("lines")), &arena,
+                              reply);
+        if (ok) {
+            patch_header(m, ordnum, doc);
         }
-        if (ship_via.len) {
-            bind_str(u, 2, ship_via);
+        sqlite3_exec(m->db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        if (ok) {
+            get_order(m, ordnum, reply);
         }
-        if (reason.len) {
-            bind_str(u, 3, reason);
-        }
-        sqlite3_bind_int64(u, 4, cs_time_now_ms());
-        sqlite3_bind_int64(u, 5, next_version(m));
-        sqlite3_bind_text(u, 6, ordnum, -1, SQLITE_TRANSIENT);
-        step_once(u);
-        get_order(m, ordnum, reply);
     }
     cs_arena_clean_up(&arena);
 }
@@ -902,7 +1068,7 @@ static void run_sql(sb_exactmax *m, const char *fmt, ...)
 static int64_t ship_order(sb_exactmax *m, const char *ordnum, bool partial, const char *id,
                           int64_t now)
 {
-    sqlite3_stmt *s = prepare(m, "SELECT LINNUM_28, PRTNUM_28, ORGQTY_28 - SHPQTY_28, STK_28 "
+    sqlite3_stmt *s = prepare(m, "SELECT LINNUM_28, PRTNUM_28, CURQTY_28 - SHPQTY_28, STK_28 "
                                  "FROM SO_Detail WHERE ORDNUM_28 = ? AND STATUS_28 = '3'");
     sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
     int64_t shipped = 0;
@@ -913,7 +1079,7 @@ static int64_t ship_order(sb_exactmax *m, const char *ordnum, bool partial, cons
         if (stock < 0) {
             /* DISCOUNT, FREIGHT: nothing to ship, done with the order. */
             run_sql(m,
-                    "UPDATE SO_Detail SET SHPQTY_28 = ORGQTY_28, STATUS_28 = '4' WHERE "
+                    "UPDATE SO_Detail SET SHPQTY_28 = CURQTY_28, STATUS_28 = '4' WHERE "
                     "ORDNUM_28 = '%s' AND LINNUM_28 = %d",
                     ordnum, line);
             continue;
@@ -929,7 +1095,7 @@ static int64_t ship_order(sb_exactmax *m, const char *ordnum, bool partial, cons
         }
         run_sql(m,
                 "UPDATE SO_Detail SET SHPQTY_28 = SHPQTY_28 + %lld, BCKQTY_28 = %lld, "
-                "STATUS_28 = CASE WHEN SHPQTY_28 + %lld >= ORGQTY_28 THEN '4' ELSE '3' END "
+                "STATUS_28 = CASE WHEN SHPQTY_28 + %lld >= CURQTY_28 THEN '4' ELSE '3' END "
                 "WHERE ORDNUM_28 = '%s' AND LINNUM_28 = %d",
                 (long long)take, (long long)(stock < want ? due - take : 0), (long long)take,
                 ordnum, line);

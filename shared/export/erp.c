@@ -105,8 +105,8 @@ static cs_outcome once(cs_export *x, const cs_export_job *job, cs_str version, c
 }
 
 /* The site's order options with the store's account and stockroom. */
-static bool store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
-                       cs_problems *problems)
+bool cs_export_store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
+                          cs_problems *problems)
 {
     *opts = x->opts;
     if (!cs_lookup_find(x->stores, store, CS_STR_LIT("account"), &opts->cust_id) ||
@@ -130,7 +130,7 @@ static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_retu
     cs_exactmax_order_opts opts;
     cs_buf body;
     cs_buf_init(&body, 0);
-    if (store_opts(x, job->order->store_code, &opts, &problems)) {
+    if (cs_export_store_opts(x, job->order->store_code, &opts, &problems)) {
         opts.cust_id = account.len ? account : opts.cust_id;
         if (ret) {
             cs_exactmax_credit_memo_encode(ret, job->order, &opts, &body, &problems);
@@ -240,119 +240,6 @@ static bool stops(cs_outcome o)
     return o == CS_OUTCOME_RETRY || o == CS_OUTCOME_FAILED;
 }
 
-/* ---- an order changed after its export ---- */
-
-/* Units per part number. */
-typedef struct part_units {
-    cs_str part;
-    int64_t units;
-} part_units;
-
-static size_t add_units(part_units *list, size_t n, cs_str part, int64_t units)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (cs_str_eq(list[i].part, part)) {
-            list[i].units += units;
-            return n;
-        }
-    }
-    list[n] = (part_units){part, units}; /* room for every line: see check_lines */
-    return n + 1;
-}
-
-static int64_t units_of(const part_units *list, size_t n, cs_str part)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (cs_str_eq(list[i].part, part)) {
-            return list[i].units;
-        }
-    }
-    return -1;
-}
-
-static bool same_units(const part_units *a, size_t na, const part_units *b, size_t nb)
-{
-    bool same = na == nb;
-    for (size_t i = 0; i < na && same; i++) {
-        same = units_of(b, nb, a[i].part) == a[i].units;
-    }
-    return same;
-}
-
-/* The parts whose units differ, "P-1 x2 -> x0, P-7 x0 -> x2", as far as
- * `len` allows ("..." when cut short). */
-static void describe_changes(const part_units *was, size_t n_was, const part_units *now,
-                             size_t n_now, char *out, size_t len)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n_was + n_now; i++) {
-        bool old_side = i < n_was;
-        const part_units *p = old_side ? &was[i] : &now[i - n_was];
-        int64_t before = old_side ? p->units : units_of(was, n_was, p->part);
-        int64_t after = old_side ? units_of(now, n_now, p->part) : p->units;
-        if ((!old_side && before >= 0) || before == after) {
-            continue; /* a part on both sides is described from the old side */
-        }
-        int w = snprintf(out + at, len - at, "%s%.*s x%lld -> x%lld", at ? ", " : "",
-                         CS_STR_FMT(p->part), (long long)(before < 0 ? 0 : before),
-                         (long long)(after < 0 ? 0 : after));
-        if (w < 0 || (size_t)w >= len - at) {
-            snprintf(out + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
-            return;
-        }
-        at += (size_t)w;
-    }
-}
-
-/* MAX's order against the order as the storefront has it now: the same
- * units of the same parts (discount and freight lines aside), or the order
- * was edited after its export (or its SKUs mapped anew). The MAX bridge
- * cannot change an order's lines, so that is the record's error, for a
- * MAX user to resolve before the entry is replayed. */
-static cs_outcome check_lines(cs_export *x, const cs_export_job *job, const char *ord_num,
-                              cs_arena *arena, cs_error *error, cs_diag *diag)
-{
-    const cs_json *order = NULL;
-    *error = cs_exactmax_get_order(x->systems.max, cs_str_from_c(ord_num), arena, &order, diag);
-    if (*error) {
-        return cs_export_transient(*error) ? CS_OUTCOME_RETRY : CS_OUTCOME_FAILED;
-    }
-    const cs_json *lines = cs_json_object_get(order, CS_STR_LIT("lines"));
-    size_t n_max = 0, n_now = 0, max_lines = lines ? lines->count : 0;
-    part_units *in_max = cs_arena_calloc(arena, max_lines + 1, sizeof(*in_max));
-    part_units *now = cs_arena_calloc(arena, job->order->line_count + 1, sizeof(*now));
-    if (!in_max || !now) {
-        *error = cs_arena_full(arena, diag);
-        return CS_OUTCOME_FAILED;
-    }
-    for (const cs_json *l = lines ? lines->first : NULL; l; l = l->next) {
-        const cs_json *part = cs_json_object_get(l, CS_STR_LIT("prtNum"));
-        const cs_json *qty = cs_json_object_get(l, CS_STR_LIT("qty"));
-        int64_t units = 0;
-        if (part && qty && !cs_decimal_parse(qty->text, 0, &units, NULL) &&
-            !cs_str_eq(part->text, x->opts.discount_part) &&
-            !cs_str_eq(part->text, x->opts.freight_part)) {
-            n_max = add_units(in_max, n_max, part->text, units);
-        }
-    }
-    for (size_t i = 0; i < job->order->line_count; i++) {
-        const cs_order_line *l = &job->order->lines[i];
-        n_now = add_units(now, n_now, l->item_code, l->quantity);
-    }
-    if (same_units(in_max, n_max, now, n_now)) {
-        return CS_OUTCOME_DUPLICATE;
-    }
-    char changes[128]; /* the diag's message holds 255 */
-    describe_changes(in_max, n_max, now, n_now, changes, sizeof(changes));
-    *error = cs_diag_set(diag, CS_ERR_INVALID_ARGUMENT,
-                         "lines: changed since MAX order %s: %s; the MAX bridge cannot change "
-                         "lines: change it in MAX, then replay this entry",
-                         ord_num, changes);
-    cs_diag_set_field(diag, "lines");
-    return CS_OUTCOME_FAILED;
-}
-
 void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena, cs_record_result *out)
 {
     cs_diag *diag = (cs_diag *)out->diag;
@@ -362,7 +249,7 @@ void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena, cs
                               : find_exported(x, job, ord_num, &out->error, diag);
     bool wrote = o == CS_OUTCOME_WRITTEN;
     if (job->order && o == CS_OUTCOME_DUPLICATE && !job->cancel) {
-        o = check_lines(x, job, ord_num, arena, &out->error, diag);
+        o = cs_export_edit(x, job, ord_num, arena, &out->error, diag);
     }
     if (job->cancel && !stops(o)) {
         char *number = cs_arena_strndup(arena, cs_str_from_c(ord_num));

@@ -87,6 +87,17 @@ void cs_export_map_and_validate(const cs_export *x, cs_order *o, cs_problems *pr
 void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena,
                      cs_record_result *out);
 
+/* The order options of a store (its web account and stockroom); false
+ * and a problem naming store_code when the stores table has not got it. */
+bool cs_export_store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
+                          cs_problems *problems);
+
+/* An order MAX has (ord_num), changed in its storefront since: MAX's lines
+ * and ship-to made the order's (edit.c). Duplicate when they are already,
+ * or when a newer version of the order has been applied. */
+cs_outcome cs_export_edit(cs_export *x, const cs_export_job *job, const char *ord_num,
+                          cs_arena *arena, cs_error *error, cs_diag *diag);
+
 /* An idempotency record's settings for a change of this invocation: a
  * lease until its deadline and 5 s more (an instance killed mid-change
  * cannot be running after), kept 90 days, waits for another holder. */

@@ -134,15 +134,17 @@ cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes
     char path[96], match[96];
     snprintf(path, sizeof(path), "/sales-orders/%.*s", CS_STR_FMT(ord_num));
     cs_error r = CS_ERR_OK;
+    /* Changes made from what the caller read are the caller's to make again. */
+    int attempts = version.len ? 1 : CONFLICT_ATTEMPTS;
     if (version.len == 0) {
         r = cs_exactmax_get_order(m, ord_num, arena, order, diag);
         version = r ? version : row_version(*order);
     }
-    for (int attempt = 1; !r && attempt <= CONFLICT_ATTEMPTS; attempt++) {
+    for (int attempt = 1; !r && attempt <= attempts; attempt++) {
         snprintf(match, sizeof(match), "If-Match: %.*s", CS_STR_FMT(version));
         long status;
         r = call(m, "PATCH", path, changes, match, arena, order, &status, diag);
-        if (r != CS_ERR_HTTP_CONFLICT || attempt == CONFLICT_ATTEMPTS) {
+        if (r != CS_ERR_HTTP_CONFLICT || attempt == attempts) {
             break;
         }
         /* Someone changed the order since it was read: read it again. */

@@ -41,9 +41,12 @@ cs_error cs_exactmax_create_order(cs_exactmax *m, cs_str body, char ord_num[16],
 cs_error cs_exactmax_get_order(cs_exactmax *m, cs_str ord_num, cs_arena *arena,
                                const cs_json **order, cs_diag *diag);
 
-/* PATCH /sales-orders/{ordNum} with changes (JSON text) and the row version
- * the caller last saw (empty: read it first); a conflict re-reads and
- * retries. *order is the order as the bridge answers it after the change. */
+/* PATCH /sales-orders/{ordNum} with changes (JSON text). Without a row
+ * version the order is read first, and a conflict reads it again and
+ * retries: for changes that do not depend on what the order was. With the
+ * row version the caller's changes were made from, a change since is
+ * CS_ERR_HTTP_CONFLICT (ROW_VERSION_CONFLICT): read again and recompute.
+ * *order is the order as the bridge answers it after the change. */
 cs_error cs_exactmax_update_order(cs_exactmax *m, cs_str ord_num, cs_str changes,
                                   cs_str row_version, cs_arena *arena, const cs_json **order,
                                   cs_diag *diag);

@@ -262,54 +262,125 @@ static void an_eventbridge_event_lands_once(void **st)
     assert_int_equal(test_project_errors(&test_scenario, "open", &entries), 1); /* the bad one */
 }
 
-/* An order edited after its export (a line's variant swapped): MAX's
- * order still has the old part, and the bridge cannot change lines, so
- * the update goes to the error queue naming both, for a MAX user. */
-static bool flagged(void *correlation_id)
+/* An order edited after its export: a line's variant swapped for another
+ * and the ship-to street changed. MAX's order is changed to match (the old
+ * part's line closed at 0, a line added for the new one, the street), and
+ * the order as it was before, delivered late, does not change it back. */
+static char *replace_value(const char *json, const char *after, const char *key,
+                           const char *value)
 {
-    cs_error_entry *entries;
-    size_t n = test_project_errors(&test_scenario, "open", &entries);
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(entries[i].correlation_id, correlation_id) == 0) {
-            return true;
-        }
-    }
-    return false;
+    const char *from = strstr(json, after);
+    from = from ? strstr(from, key) : NULL;
+    assert_non_null(from);
+    from += strlen(key);
+    const char *to = strchr(from, '"');
+    return cs_arena_sprintf(&test_arena, "%.*s%s%s", (int)(from - json), json, value, to);
 }
 
-static void an_edited_order_is_flagged(void **st)
+static const cs_json *max_line(const cs_json *order, const char *part)
+{
+    const cs_json *lines = cs_json_object_get(order, CS_STR_LIT("lines"));
+    for (const cs_json *l = lines ? lines->first : NULL; l; l = l->next) {
+        if (cs_str_eq_c(text(l, "prtNum"), part)) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* A quantity MAX answers ("3.0000") in whole units. */
+static int64_t units(const cs_json *line, const char *key)
+{
+    int64_t n = -1;
+    assert_int_equal(cs_decimal_parse(text(line, key), 0, &n, NULL), CS_ERR_OK);
+    return n;
+}
+
+typedef struct edited {
+    const char *po, *part;
+} edited;
+
+static bool has_part(void *user)
+{
+    const edited *e = user;
+    const cs_json *order = NULL;
+    return max_orders("CU", e->po, &order, 1) == 1 && max_line(order, e->part);
+}
+
+typedef struct logged {
+    const char *what;
+    size_t before;
+} logged;
+
+static size_t times_logged(const char *what)
+{
+    size_t n = 0;
+    for (const char *at = test_project_log(&test_scenario); (at = strstr(at, what)); at++) {
+        n++;
+    }
+    return n;
+}
+
+static bool logged_again(void *user)
+{
+    const logged *l = user;
+    return times_logged(l->what) > l->before;
+}
+
+static void an_edited_order_changes_max(void **st)
 {
     (void)st;
     char *order;
     const cs_json *json = test_project_place_order(&test_scenario, "us-store", &order);
-    char po[32], correlation[64], absent[16] = "";
+    char po[32], absent[16] = "", old_part[16], new_part[16];
     snprintf(po, sizeof(po), "us-%.*s", CS_STR_FMT(text(json, "order_number")));
-    snprintf(correlation, sizeof(correlation), "shopify:us:%.*s", CS_STR_FMT(text(json, "id")));
     wait_for(in_max, po);
     for (int k = 1; k <= 24 && !absent[0]; k++) {
         char sku[16];
         snprintf(sku, sizeof(sku), "SKU-%04d", k);
         snprintf(absent, sizeof(absent), "%s", strstr(order, sku) ? "" : sku);
     }
-    char *sku_at = strstr(order, "\"sku\":\"SKU-");
+    const char *sku_at = strstr(order, "\"sku\":\"SKU-");
     assert_non_null(sku_at);
-    memcpy(sku_at + strlen("\"sku\":\""), absent, 8);
-    test_project_send_webhook(&test_scenario, cs_str_from_c(order), "us-store.myshopify.com",
+    snprintf(old_part, sizeof(old_part), "P-%.8s", sku_at + strlen("\"sku\":\""));
+    snprintf(new_part, sizeof(new_part), "P-%s", absent);
+    char *edit = replace_value(order, "\"line_items\"", "\"sku\":\"", absent);
+    edit = replace_value(edit, "\"shipping_address\"", "\"address1\":\"", "1 Edited Street");
+    edit = replace_value(edit, "{", "\"updated_at\":\"", "2099-01-01T00:00:00Z");
+    test_project_send_webhook(&test_scenario, cs_str_from_c(edit), "us-store.myshopify.com",
                               "edited-order");
-    wait_for(flagged, correlation);
-    cs_state *state = test_project_state(&test_scenario);
-    cs_error_entry entry;
-    cs_buf snapshot;
-    cs_buf_init(&snapshot, 0);
-    assert_int_equal(cs_state_error_get(state, correlation, &test_arena, &entry, &snapshot, NULL),
-                     CS_ERR_OK);
-    assert_non_null(strstr(entry.message, "the MAX bridge cannot change lines"));
-    char added[32];
-    snprintf(added, sizeof(added), "P-%s x0 -> x", absent);
-    assert_non_null(strstr(entry.message, added));
-    cs_buf_clean_up(&snapshot);
-    cs_state_close(state);
-    assert_int_equal(max_orders("CU", po, NULL, 0), 1);
+    edited check = {po, new_part};
+    wait_for(has_part, &check);
+
+    const cs_json *in_max_now = NULL;
+    assert_int_equal(max_orders("CU", po, &in_max_now, 1), 1);
+    const cs_json *gone = max_line(in_max_now, old_part);
+    assert_non_null(gone);
+    assert_int_equal(units(gone, "curQty"), 0);
+    assert_true(cs_str_eq_c(text(gone, "status"), "5"));
+    assert_true(units(gone, "qty") > 0); /* as ordered */
+    const cs_json *ship_to = cs_json_object_get(in_max_now, CS_STR_LIT("shipTo"));
+    assert_true(cs_str_eq_c(text(ship_to, "addr1"), "1 Edited Street"));
+    assert_non_null(strstr(test_project_log(&test_scenario), "\"message\":\"order changed\""));
+
+    /* The order as it was, delivered late: MAX keeps the newer one. */
+    char key[48], correlation[80];
+    snprintf(key, sizeof(key), "shopify:us:%.*s", CS_STR_FMT(text(json, "id")));
+    snprintf(correlation, sizeof(correlation), "\"correlationId\":\"%s\"", key);
+    logged late = {correlation, times_logged(correlation)};
+    test_project_send_webhook(&test_scenario, cs_str_from_c(order), "us-store.myshopify.com",
+                              "late-order");
+    wait_for(logged_again, &late);
+    assert_int_equal(max_orders("CU", po, &in_max_now, 1), 1);
+    assert_int_equal(units(max_line(in_max_now, old_part), "curQty"), 0);
+    assert_true(cs_str_eq_c(text(max_line(in_max_now, new_part), "status"), "3"));
+    ship_to = cs_json_object_get(in_max_now, CS_STR_LIT("shipTo"));
+    assert_true(cs_str_eq_c(text(ship_to, "addr1"), "1 Edited Street"));
+    cs_error_entry *entries;
+    size_t open = test_project_errors(&test_scenario, "open", &entries);
+    for (size_t i = 0; i < open; i++) {
+        assert_string_not_equal(entries[i].correlation_id, key);
+    }
 }
 
 /* An order's customer gets a MAX account (the Shopify config gives every
@@ -551,7 +622,7 @@ int main(void)
         cmocka_unit_test(each_order_lands_once),
         cmocka_unit_test(a_cancel_and_a_refund_land_once),
         cmocka_unit_test(an_eventbridge_event_lands_once),
-        cmocka_unit_test(an_edited_order_is_flagged),
+        cmocka_unit_test(an_edited_order_changes_max),
         cmocka_unit_test(orders_go_on_their_customers_accounts),
     };
     const struct CMUnitTest commercetools[] = {
