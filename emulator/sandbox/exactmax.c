@@ -739,8 +739,8 @@ static bool check_line_patch(sb_exactmax *m, const char *ordnum, const cs_json *
 {
     int64_t linnum = 0, scaled = -1;
     const cs_json *n = cs_json_object_get(l, CS_STR_LIT("linNum")); /* a number or a string */
-    cs_str number = n && n->type != CS_JSON_OBJECT && n->type != CS_JSON_ARRAY ? n->text
-                                                                              : CS_STR_NULL;
+    cs_str number =
+        n && n->type != CS_JSON_OBJECT && n->type != CS_JSON_ARRAY ? n->text : CS_STR_NULL;
     cs_str part = field(l, "prtNum"), price = field(l, "price");
     if (cs_parse_int64(number, &linnum) || linnum < 1 || linnum > 999) {
         error_reply(reply, 400, "INVALID_FIELD", "each line of a change names its linNum (1-999)",
@@ -886,8 +886,8 @@ static void patch_header(sb_exactmax *m, const char *ordnum, const cs_json *doc)
            "CNTRY_27), ModifiedDate = ?10, RowVersion = ?11 WHERE ORDNUM_27 = ?12");
     for (int i = 0; i < 9; i++) {
         /* A field sent empty is cleared, a field left out stays. */
-        bool sent =
-            i < 3 ? values[i].len > 0 : cs_json_object_get(to, cs_str_from_c(ship_to[i - 3])) != NULL;
+        bool sent = i < 3 ? values[i].len > 0
+                          : cs_json_object_get(to, cs_str_from_c(ship_to[i - 3])) != NULL;
         if (sent) {
             bind_str(u, i + 1, values[i]);
         }
@@ -927,8 +927,8 @@ static void patch_order(sb_exactmax *m, const char *ordnum, const sb_max_request
         error_reply(reply, 400, "INVALID_FIELD", "the body is not a JSON object", "", "");
     } else {
         sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
-        bool ok = patch_lines(m, ordnum, cs_json_object_get(doc, CS_STR_LIT("lines")), &arena,
-                              reply);
+        bool ok =
+            patch_lines(m, ordnum, cs_json_object_get(doc, CS_STR_LIT("lines")), &arena, reply);
         if (ok) {
             patch_header(m, ordnum, doc);
         }

@@ -47,8 +47,8 @@ static cs_str text_of(const cs_json *obj, const char *key)
 /* A whole quantity ("3"); MAX's current one when it has one. */
 static int64_t units_of(const cs_json *line, bool in_max)
 {
-    cs_str qty = in_max && text_of(line, "curQty").len ? text_of(line, "curQty")
-                                                        : text_of(line, "qty");
+    cs_str qty =
+        in_max && text_of(line, "curQty").len ? text_of(line, "curQty") : text_of(line, "qty");
     int64_t units = 0;
     return cs_decimal_parse(qty, 0, &units, NULL) ? 0 : units;
 }
@@ -97,9 +97,8 @@ typedef struct edit {
 static void say(edit *e, cs_str part, int64_t before, int64_t after)
 {
     size_t room = sizeof(e->said) - e->said_len;
-    int n = snprintf(e->said + e->said_len, room, "%s%.*s x%lld -> x%lld",
-                     e->said_len ? ", " : "", CS_STR_FMT(part), (long long)before,
-                     (long long)after);
+    int n = snprintf(e->said + e->said_len, room, "%s%.*s x%lld -> x%lld", e->said_len ? ", " : "",
+                     CS_STR_FMT(part), (long long)before, (long long)after);
     e->said_len = n > 0 && (size_t)n < room ? e->said_len + (size_t)n : e->said_len;
 }
 
@@ -272,8 +271,7 @@ static cs_error superseded(cs_export *x, const cs_export_job *job, bool *newer, 
     bool found = false;
     cs_error r = cs_state_cursor_put(x->flow.state, "order-revision", source, key, &mine, diag);
     if (!r) {
-        r = cs_state_cursor_get(x->flow.state, "order-revision", source, key, &there, &found,
-                                diag);
+        r = cs_state_cursor_get(x->flow.state, "order-revision", source, key, &there, &found, diag);
     }
     *newer = !r && found && there.updated_at_ms > version;
     return r;
@@ -301,14 +299,15 @@ static cs_error read_both(cs_export *x, const cs_export_job *job, const char *or
                         : cs_arena_full(arena, diag);
     cs_buf_clean_up(&body);
     *want = doc;
-    return r ? r : cs_exactmax_get_order(x->systems.max, cs_str_from_c(ord_num), arena, max_order,
-                                         diag);
+    return r ? r
+             : cs_exactmax_get_order(x->systems.max, cs_str_from_c(ord_num), arena, max_order,
+                                     diag);
 }
 
 static cs_outcome failed(cs_error e)
 {
     return e == CS_ERR_HTTP_CONFLICT || cs_export_transient(e) ? CS_OUTCOME_RETRY
-                                                                : CS_OUTCOME_FAILED;
+                                                               : CS_OUTCOME_FAILED;
 }
 
 cs_outcome cs_export_edit(cs_export *x, const cs_export_job *job, const char *ord_num,
@@ -338,9 +337,9 @@ cs_outcome cs_export_edit(cs_export *x, const cs_export_job *job, const char *or
     }
     if (!*error && e.changes && !newer) {
         const cs_json *after = NULL;
-        *error = cs_exactmax_update_order(x->systems.max, cs_str_from_c(ord_num),
-                                          cs_buf_view(&body), text_of(max_order, "rowVersion"),
-                                          arena, &after, diag);
+        *error =
+            cs_exactmax_update_order(x->systems.max, cs_str_from_c(ord_num), cs_buf_view(&body),
+                                     text_of(max_order, "rowVersion"), arena, &after, diag);
     }
     cs_buf_clean_up(&body);
     if (*error) {

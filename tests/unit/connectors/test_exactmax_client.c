@@ -215,8 +215,15 @@ static void a_stale_row_version_is_read_again(void **st)
                      CS_ERR_OK);
     cs_str stale = cs_json_object_get(order, CS_STR_LIT("rowVersion"))->text;
     sandbox_post("/_sandbox/exactmax/warehouse", "{\"partial\":true}");
+    /* Changes made from what was read: the caller's to make again. */
+    assert_int_equal(cs_exactmax_update_order(max, cs_str_from_c(number),
+                                              CS_STR_LIT("{\"shpVia\":\"DHL\"}"), stale,
+                                              &test_arena, &order, &diag),
+                     CS_ERR_HTTP_CONFLICT);
+    assert_string_equal(diag.field, "ROW_VERSION_CONFLICT");
+    /* Changes that do not depend on it: read again and made. */
     if (cs_exactmax_update_order(max, cs_str_from_c(number), CS_STR_LIT("{\"shpVia\":\"DHL\"}"),
-                                 stale, &test_arena, &order, &diag)) {
+                                 CS_STR_NULL, &test_arena, &order, &diag)) {
         fail_msg("%s", diag.message);
     }
     assert_true(cs_str_eq_c(cs_json_object_get(order, CS_STR_LIT("shpVia"))->text, "DHL"));
@@ -395,6 +402,81 @@ static void a_short_line_is_backordered_then_cancelled(void **st)
     assert_true(cs_json_object_get(order, CS_STR_LIT("invce"))->text.len == 8);
 }
 
+static const cs_json *line_of(const cs_json *order, int n)
+{
+    const cs_json *l = cs_json_object_get(order, CS_STR_LIT("lines"))->first;
+    for (int i = 1; i < n && l; i++) {
+        l = l->next;
+    }
+    assert_non_null(l);
+    return l;
+}
+
+static const char *field_of(const cs_json *obj, const char *key)
+{
+    const cs_json *v = cs_json_object_get(obj, cs_str_from_c(key));
+    assert_non_null(v);
+    return cs_arena_strndup(&test_arena, v->text);
+}
+
+/* A PATCH with the order's row version; the bridge's error code, or "". */
+static const char *patch(const char *number, const char *changes, const cs_json **order)
+{
+    cs_diag diag;
+    const cs_json *now;
+    assert_int_equal(cs_exactmax_get_order(max, cs_str_from_c(number), &test_arena, &now, &diag),
+                     CS_ERR_OK);
+    cs_str version = cs_json_object_get(now, CS_STR_LIT("rowVersion"))->text;
+    cs_error r = cs_exactmax_update_order(max, cs_str_from_c(number), cs_str_from_c(changes),
+                                          version, &test_arena, order, &diag);
+    return r ? cs_arena_strndup(&test_arena, cs_str_from_c(diag.field)) : "";
+}
+
+/* Lines change (CURQTY_28; ORGQTY_28 keeps what was ordered) and are
+ * added, all or none, never below what a line has shipped. */
+static void lines_change_but_not_below_shipped(void **st)
+{
+    (void)st;
+    const char *body = "{\"custId\":\"WEB-US\",\"custPo\":\"us-2851\",\"sType\":\"CU\","
+                       "\"curr\":\"USD\",\"lines\":[{\"prtNum\":\"P-SKU-0004\",\"qty\":"
+                       "\"4\",\"price\":\"10.00\",\"stk\":\"MAIN\"}]}";
+    char number[16];
+    bool existed;
+    cs_diag diag;
+    if (cs_exactmax_create_order(max, cs_str_from_c(body), number, &existed, &diag)) {
+        fail_msg("%s", diag.message);
+    }
+    sandbox_post("/_sandbox/exactmax/warehouse", "{\"partial\":true}"); /* ships 2 of 4 */
+    const cs_json *order;
+    assert_string_equal(patch(number, "{\"lines\":[{\"linNum\":1,\"qty\":\"1\"}]}", &order),
+                        "BELOW_SHIPPED");
+    assert_string_equal(patch(number,
+                              "{\"lines\":[{\"linNum\":1,\"qty\":\"3\"},{\"linNum\":2,"
+                              "\"prtNum\":\"P-NONE\",\"qty\":\"1\",\"price\":\"1.00\","
+                              "\"stk\":\"MAIN\"}]}",
+                              &order),
+                        "UNKNOWN_PART");
+    assert_string_equal(patch(number,
+                              "{\"lines\":[{\"linNum\":1,\"qty\":\"2\"},{\"linNum\":2,"
+                              "\"prtNum\":\"P-SKU-0005\",\"qty\":\"3\",\"price\":\"4.50\","
+                              "\"stk\":\"MAIN\"}],\"shipTo\":{\"addr1\":\"2 New Road\"}}",
+                              &order),
+                        "");
+    const cs_json *first = line_of(order, 1), *added = line_of(order, 2);
+    assert_string_equal(field_of(first, "qty"), "4.0000"); /* the unknown part changed nothing */
+    assert_string_equal(field_of(first, "curQty"), "2.0000");
+    assert_string_equal(field_of(first, "shpQty"), "2.0000");
+    assert_string_equal(field_of(first, "status"), "4");
+    assert_string_equal(field_of(added, "prtNum"), "P-SKU-0005");
+    assert_string_equal(field_of(added, "curQty"), "3.0000");
+    assert_string_equal(field_of(added, "price"), "4.50");
+    assert_string_equal(field_of(added, "status"), "3");
+    assert_string_equal(field_of(cs_json_object_get(order, CS_STR_LIT("shipTo")), "addr1"),
+                        "2 New Road");
+    assert_string_equal(patch(number, "{\"lines\":[{\"linNum\":2,\"qty\":\"0\"}]}", &order), "");
+    assert_string_equal(field_of(line_of(order, 2), "status"), "5");
+}
+
 static long count_in_state(const char *key)
 {
     char *state = sandbox_post("/_sandbox/exactmax/state", "");
@@ -434,6 +516,7 @@ int main(void)
         cmocka_unit_test(shipments_are_read_incrementally),
         cmocka_unit_test(parts_invoices_and_credit_memos_are_read),
         cmocka_unit_test(a_short_line_is_backordered_then_cancelled),
+        cmocka_unit_test(lines_change_but_not_below_shipped),
         cmocka_unit_test(the_warehouse_runs_on_its_own_clock),
     };
     return cmocka_run_group_tests_name("exactmax_client", tests, setup, teardown);

@@ -266,8 +266,7 @@ static void an_eventbridge_event_lands_once(void **st)
  * and the ship-to street changed. MAX's order is changed to match (the old
  * part's line closed at 0, a line added for the new one, the street), and
  * the order as it was before, delivered late, does not change it back. */
-static char *replace_value(const char *json, const char *after, const char *key,
-                           const char *value)
+static char *replace_value(const char *json, const char *after, const char *key, const char *value)
 {
     const char *from = strstr(json, after);
     from = from ? strstr(from, key) : NULL;
