@@ -50,6 +50,21 @@ typedef struct ct_customer {
     int64_t version, modified_ms;
 } ct_customer;
 
+/* A custom Type (POST /types): its key and its String fields' names. */
+enum { TYPES = 8, TYPE_FIELDS = 8 };
+typedef struct ct_type {
+    char id[24], key[64];
+    char fields[TYPE_FIELDS][48];
+    int field_count;
+} ct_type;
+
+/* An order's custom fields: its type (an index into the types, -1 none)
+ * and String values by the type's field index. */
+typedef struct ct_custom {
+    int type;
+    char values[TYPE_FIELDS][64];
+} ct_custom;
+
 typedef struct ct_order {
     char id[32];
     char number[16];
@@ -59,6 +74,7 @@ typedef struct ct_order {
     ct_line lines[LINES];
     int line_count;
     int deliveries, returns;
+    ct_custom custom;
     int64_t messages; /* sequenceNumber of the last message about it */
 } ct_order;
 
@@ -93,6 +109,8 @@ struct sb_commercetools {
     ct_customer customers[CUSTOMERS];
     ct_entry entries[ENTRIES];
     int entry_count;
+    ct_type types[TYPES];
+    int type_count;
     int races; /* inventory writes that another client beats */
 };
 
@@ -116,7 +134,8 @@ static void seed_customers(sb_commercetools *ct)
 /* Order k: its store, customer and lines follow from k. */
 static void make_order(ct_order *o, int k, int64_t created_ms)
 {
-    *o = (ct_order){.version = 1, .created_ms = created_ms, .modified_ms = created_ms};
+    *o = (ct_order){
+        .version = 1, .created_ms = created_ms, .modified_ms = created_ms, .custom = {.type = -1}};
     snprintf(o->id, sizeof(o->id), "ct-ord-%06d", k);
     snprintf(o->number, sizeof(o->number), "CT-%d", 10000 + k);
     snprintf(o->state, sizeof(o->state), "%s", "Open");
@@ -355,6 +374,31 @@ static void w_line(cs_json_writer *w, const ct_store *s, const ct_line *l)
     cs_json_write_object_end(w);
 }
 
+/* "custom": {"type": {"typeId", "id"}, "fields": {...}}, when it has a type. */
+static void w_custom(cs_json_writer *w, const sb_commercetools *ct, const ct_custom *c)
+{
+    if (c->type < 0) {
+        return;
+    }
+    const ct_type *t = &ct->types[c->type];
+    cs_json_write_key_c(w, "custom");
+    cs_json_write_object_begin(w);
+    cs_json_write_key_c(w, "type");
+    cs_json_write_object_begin(w);
+    w_str(w, "typeId", "type");
+    w_str(w, "id", t->id);
+    cs_json_write_object_end(w);
+    cs_json_write_key_c(w, "fields");
+    cs_json_write_object_begin(w);
+    for (int f = 0; f < t->field_count; f++) {
+        if (c->values[f][0]) {
+            w_str(w, t->fields[f], c->values[f]);
+        }
+    }
+    cs_json_write_object_end(w);
+    cs_json_write_object_end(w);
+}
+
 static void w_order(cs_json_writer *w, const sb_commercetools *ct, const ct_order *o)
 {
     const ct_store *s = &stores[o->store];
@@ -414,6 +458,7 @@ static void w_order(cs_json_writer *w, const sb_commercetools *ct, const ct_orde
         cs_json_write_object_end(w);
     }
     cs_json_write_array_end(w);
+    w_custom(w, ct, &o->custom);
     cs_json_write_object_end(w);
 }
 
@@ -851,9 +896,119 @@ static void query_customers(sb_commercetools *ct, const sb_ct_request *req, sb_r
     query(ct, req, rows, CUSTOMERS, w_customer, reply);
 }
 
+/* ---- custom types ---- */
+
+static int type_by_key(const sb_commercetools *ct, cs_str key)
+{
+    for (int i = 0; i < ct->type_count; i++) {
+        if (cs_str_eq_c(key, ct->types[i].key)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* POST /types: a TypeDraft with String fields; a key taken is
+ * DuplicateField, as commercetools answers. */
+static void create_type(sb_commercetools *ct, cs_str body, sb_reply *reply)
+{
+    cs_arena arena;
+    cs_arena_init(&arena, 0, 1024 * 1024);
+    cs_json *doc = NULL;
+    cs_str key = CS_STR_NULL;
+    const cs_json *fields = NULL;
+    if (cs_json_parse(&arena, body, &doc, NULL) || cs_json_get_string(doc, "key", &key, NULL) ||
+        !key.len || key.len >= 64 ||
+        !(fields = cs_json_object_get(doc, CS_STR_LIT("fieldDefinitions"))) ||
+        fields->type != CS_JSON_ARRAY || fields->count > TYPE_FIELDS) {
+        error_reply(reply, 400, "InvalidInput",
+                    "A type draft needs a key and at most 8 fieldDefinitions.", 0);
+    } else if (type_by_key(ct, key) >= 0) {
+        error_reply(reply, 400, "DuplicateField", "A duplicate value for the field 'key'.", 0);
+    } else if (ct->type_count == TYPES) {
+        error_reply(reply, 400, "InvalidOperation", "The sandbox holds 8 types.", 0);
+    } else {
+        ct_type *t = &ct->types[ct->type_count];
+        *t = (ct_type){0};
+        snprintf(t->id, sizeof(t->id), "type-%d", ct->type_count + 1);
+        snprintf(t->key, sizeof(t->key), "%.*s", CS_STR_FMT(key));
+        for (const cs_json *f = fields->first; f; f = f->next) {
+            cs_str name = CS_STR_NULL;
+            cs_json_opt_string(f, "name", &name, NULL);
+            snprintf(t->fields[t->field_count++], sizeof(t->fields[0]), "%.*s", CS_STR_FMT(name));
+        }
+        ct->type_count++;
+        reply->status = 201;
+        cs_json_writer w;
+        cs_json_writer_init(&w, &reply->body);
+        cs_json_write_object_begin(&w);
+        w_str(&w, "id", t->id);
+        w_str(&w, "key", t->key);
+        w_int(&w, "version", 1);
+        cs_json_write_object_end(&w);
+        cs_json_writer_finish(&w, NULL);
+        cs_json_writer_clean_up(&w);
+    }
+    cs_arena_clean_up(&arena);
+}
+
+static int field_of(const ct_type *t, cs_str name)
+{
+    for (int f = 0; f < t->field_count; f++) {
+        if (cs_str_eq_c(name, t->fields[f])) {
+            return f;
+        }
+    }
+    return -1;
+}
+
+/* One String custom field set; NULL, or why it cannot be. */
+static const char *set_field(const sb_commercetools *ct, ct_custom *c, cs_str name,
+                             const cs_json *value)
+{
+    int f = c->type < 0 ? -1 : field_of(&ct->types[c->type], name);
+    if (f < 0) {
+        return "The order's custom type has no such field.";
+    }
+    if (!value || value->type != CS_JSON_STRING || value->text.len >= sizeof(c->values[0])) {
+        return "The sandbox's custom fields hold Strings of up to 63 bytes.";
+    }
+    snprintf(c->values[f], sizeof(c->values[0]), "%.*s", CS_STR_FMT(value->text));
+    return NULL;
+}
+
+/* setCustomType (by the type's key; its fields replace the order's) and
+ * setCustomField. A type that does not exist is ReferencedResourceNotFound. */
+static const char *apply_custom(const sb_commercetools *ct, ct_order *o, const cs_json *action,
+                                const char **code)
+{
+    cs_str name = CS_STR_NULL;
+    cs_json_opt_string(action, "action", &name, NULL);
+    if (cs_str_eq_c(name, "setCustomField")) {
+        cs_str field = CS_STR_NULL;
+        cs_json_opt_string(action, "name", &field, NULL);
+        return set_field(ct, &o->custom, field, cs_json_object_get(action, CS_STR_LIT("value")));
+    }
+    cs_str key = CS_STR_NULL;
+    cs_json_opt_string(cs_json_object_get(action, CS_STR_LIT("type")), "key", &key, NULL);
+    int type = type_by_key(ct, key);
+    if (type < 0) {
+        *code = "ReferencedResourceNotFound";
+        return "The referenced type does not exist.";
+    }
+    o->custom = (ct_custom){.type = type};
+    const cs_json *fields = cs_json_object_get(action, CS_STR_LIT("fields"));
+    const char *why = NULL;
+    for (const cs_json *f = fields ? fields->first : NULL; f && !why; f = f->next) {
+        why = set_field(ct, &o->custom, f->key, f);
+    }
+    return why;
+}
+
 /* ---- updates ---- */
 
-/* The subscription message an applied action makes. */
+/* The subscription message an applied action makes (NULL: one the
+ * sync does not subscribe to). */
 static const char *message_type(const cs_json *action)
 {
     cs_str name = CS_STR_NULL;
@@ -861,14 +1016,15 @@ static const char *message_type(const cs_json *action)
     return cs_str_eq_c(name, "changeOrderState")      ? "OrderStateChanged"
            : cs_str_eq_c(name, "changeShipmentState") ? "OrderShipmentStateChanged"
            : cs_str_eq_c(name, "addDelivery")         ? "DeliveryAdded"
-                                                      : "ReturnInfoAdded";
+           : cs_str_eq_c(name, "addReturnInfo")       ? "ReturnInfoAdded"
+                                                      : NULL;
 }
 
 /* The message about the order: OrderCreated carries the order, the others
  * what the action (applied) changed. */
 static void emit_message(sb_commercetools *ct, ct_order *o, const char *type, const cs_json *action)
 {
-    if (!ct->emit) {
+    if (!ct->emit || !type) {
         return;
     }
     char id[CS_UUID_STR_LEN];
@@ -915,10 +1071,14 @@ static void emit_message(sb_commercetools *ct, ct_order *o, const char *type, co
     cs_buf_clean_up(&body);
 }
 
-static const char *apply(ct_order *o, const cs_json *action)
+static const char *apply(const sb_commercetools *ct, ct_order *o, const cs_json *action,
+                         const char **code)
 {
     cs_str name = CS_STR_NULL, value = CS_STR_NULL;
     cs_json_opt_string(action, "action", &name, NULL);
+    if (cs_str_eq_c(name, "setCustomType") || cs_str_eq_c(name, "setCustomField")) {
+        return apply_custom(ct, o, action, code);
+    }
     if (cs_str_eq_c(name, "changeOrderState") &&
         !cs_json_opt_string(action, "orderState", &value, NULL) && value.len) {
         snprintf(o->state, sizeof(o->state), "%.*s", CS_STR_FMT(value));
@@ -956,12 +1116,12 @@ static void update_order(sb_commercetools *ct, ct_order *o, cs_str body, sb_repl
         error_reply(reply, 409, "ConcurrentModification", message, o->version);
     } else {
         ct_order changed = *o;
-        const char *why = NULL;
+        const char *why = NULL, *code = "InvalidOperation";
         for (const cs_json *a = actions->first; a && !why; a = a->next) {
-            why = apply(&changed, a);
+            why = apply(ct, &changed, a, &code);
         }
         if (why) {
-            error_reply(reply, 400, "InvalidOperation", why, 0);
+            error_reply(reply, 400, code, why, 0);
         } else {
             changed.version++;
             changed.modified_ms = cs_time_now_ms();
@@ -1296,6 +1456,8 @@ void sb_commercetools_handle(sb_commercetools *ct, const sb_ct_request *req, sb_
         query_customers(ct, req, reply);
     } else if (get && strcmp(path, "/" SB_CT_PROJECT "/business-units") == 0) {
         query_units(ct, req->where, reply);
+    } else if (post && strcmp(path, "/" SB_CT_PROJECT "/types") == 0) {
+        create_type(ct, req->body, reply);
     } else if (strncmp(path, orders, strlen(orders)) == 0 && path[strlen(orders)] == '/') {
         ct_order *o = find(ct, cs_str_from_c(path + strlen(orders) + 1));
         if (!o) {

@@ -21,8 +21,10 @@
  * the same way; one to retry comes back as a batch item failure.
  *
  * Then MAX's invoices, after a cursor of their own: each invoice number goes
- * onto its Shopify order once (the "erp.invoice_number" metafield);
- * commercetools orders are skipped (no field for it without a custom type).
+ * onto its storefront order once: Shopify's "erp.invoice_number" metafield,
+ * commercetools' "erpInvoiceNumber" custom field (on the sync's own order
+ * type, "commerce-sync-order", made the first time it is missing; an order
+ * that has the merchant's custom type needs the field on that type).
  *
  * Last, MAX's customer orders that changed, after their own cursor: one
  * MAX has cancelled (status 5) gets its storefront order cancelled, once
@@ -341,11 +343,52 @@ typedef struct billing {
     cs_arena *arena;
 } billing;
 
+static cs_error ct_invoice(void *user, const cs_json *order, int64_t version, cs_buf *body,
+                           cs_diag *diag)
+{
+    const billing *b = user;
+    return cs_commercetools_invoice_update(order, b->invoice->invoice_number, version, body, diag);
+}
+
+/* The custom field, and the sync's order type first when the project has
+ * not got it yet. */
+static cs_error bill_commercetools(const billing *b, cs_diag *diag)
+{
+    cs_commercetools *ct = b->x->systems.ct;
+    if (!ct) {
+        return cs_diag_set(diag, CS_ERR_CONFIG, "%s: no commercetools connection", b->key);
+    }
+    cs_str id = cs_str_from_c(b->key + strlen("commercetools:"));
+    const cs_json *updated = NULL;
+    cs_error r =
+        cs_commercetools_update_order(ct, id, ct_invoice, (void *)b, b->arena, &updated, diag);
+    if (r && strcmp(diag->field, "ReferencedResourceNotFound") == 0) {
+        r = cs_commercetools_create_order_type(ct, b->arena, diag);
+        r = r ? r
+              : cs_commercetools_update_order(ct, id, ct_invoice, (void *)b, b->arena, &updated,
+                                              diag);
+    }
+    if (r == CS_ERR_HTTP_PERMANENT && (strcmp(diag->field, "InvalidOperation") == 0 ||
+                                       strcmp(diag->field, "InvalidField") == 0)) {
+        char why[sizeof(diag->message)];
+        snprintf(why, sizeof(why), "%s", diag->message);
+        cs_diag_set(diag, r,
+                    "invoice %.*s onto %s: %s (an order with a custom type of its own needs a "
+                    "String field %s on it)",
+                    CS_STR_FMT(b->invoice->invoice_number), b->key, why,
+                    CS_COMMERCETOOLS_INVOICE_FIELD);
+    }
+    return r;
+}
+
 static cs_error bill(void *user, char result[256], bool *existed, cs_diag *diag)
 {
     const billing *b = user;
     (void)existed;
     snprintf(result, 256, "%s", b->key);
+    if (strncmp(b->key, "commercetools:", 14) == 0) {
+        return bill_commercetools(b, diag);
+    }
     const cs_shop *shop;
     cs_str order_id;
     cs_error r = shopify_order(b->x, b->key, &shop, &order_id, diag);
@@ -354,9 +397,7 @@ static cs_error bill(void *user, char result[256], bool *existed, cs_diag *diag)
                                       diag);
 }
 
-/* A MAX invoice: its number onto the Shopify order (the "erp" /
- * "invoice_number" metafield), once. A commercetools order has no field
- * for it without a custom type the project would have to define: skipped. */
+/* A MAX invoice: its number onto the storefront order, once. */
 static cs_outcome apply_invoice(callback *x, const cs_json *item, cs_arena *arena)
 {
     x->flow.records_in++;
@@ -380,8 +421,6 @@ static cs_outcome apply_invoice(callback *x, const cs_json *item, cs_arena *aren
     cs_system system = CS_SYS_NONE;
     if (!r.error && (r.error = storefront_order(x, inv->order_number, &system, key, diag))) {
         r.outcome = r.error == CS_ERR_NOT_FOUND ? CS_OUTCOME_SKIPPED : CS_OUTCOME_RETRY;
-    } else if (!r.error && system != CS_SYS_SHOPIFY) {
-        r.outcome = CS_OUTCOME_SKIPPED;
     } else if (!r.error) {
         r.target_id = cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(key)));
         billing b = {x, inv, key, arena};

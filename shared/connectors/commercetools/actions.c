@@ -201,3 +201,67 @@ cs_error cs_commercetools_inventory_body(const cs_stock_level *level, cs_str cha
     cs_json_writer_clean_up(&w);
     return r;
 }
+
+cs_error cs_commercetools_invoice_update(const cs_json *order, cs_str invoice_number,
+                                         int64_t version, cs_buf *out, cs_diag *diag)
+{
+    const cs_json *custom = cs_json_object_get(order, CS_STR_LIT("custom"));
+    cs_json_writer w;
+    begin_update(&w, out, version);
+    cs_json_write_object_begin(&w);
+    if (cs_json_object_get(custom, CS_STR_LIT("type"))) {
+        w_str(&w, "action", CS_STR_LIT("setCustomField"));
+        w_str(&w, "name", CS_STR_LIT(CS_COMMERCETOOLS_INVOICE_FIELD));
+        w_str(&w, "value", invoice_number);
+    } else {
+        w_str(&w, "action", CS_STR_LIT("setCustomType"));
+        cs_json_write_key_c(&w, "type");
+        cs_json_write_object_begin(&w);
+        w_str(&w, "key", CS_STR_LIT(CS_COMMERCETOOLS_ORDER_TYPE));
+        w_str(&w, "typeId", CS_STR_LIT("type"));
+        cs_json_write_object_end(&w);
+        cs_json_write_key_c(&w, "fields");
+        cs_json_write_object_begin(&w);
+        w_str(&w, CS_COMMERCETOOLS_INVOICE_FIELD, invoice_number);
+        cs_json_write_object_end(&w);
+    }
+    cs_json_write_object_end(&w);
+    return end_update(&w, diag);
+}
+
+cs_error cs_commercetools_order_type_draft(cs_buf *out, cs_diag *diag)
+{
+    cs_json_writer w;
+    cs_json_writer_init(&w, out);
+    cs_json_write_object_begin(&w);
+    w_str(&w, "key", CS_STR_LIT(CS_COMMERCETOOLS_ORDER_TYPE));
+    cs_json_write_key_c(&w, "name");
+    cs_json_write_object_begin(&w);
+    w_str(&w, "en", CS_STR_LIT("Commerce sync: ERP references"));
+    cs_json_write_object_end(&w);
+    cs_json_write_key_c(&w, "resourceTypeIds");
+    cs_json_write_array_begin(&w);
+    cs_json_write_string_c(&w, "order");
+    cs_json_write_array_end(&w);
+    cs_json_write_key_c(&w, "fieldDefinitions");
+    cs_json_write_array_begin(&w);
+    cs_json_write_object_begin(&w);
+    w_str(&w, "name", CS_STR_LIT(CS_COMMERCETOOLS_INVOICE_FIELD));
+    cs_json_write_key_c(&w, "label");
+    cs_json_write_object_begin(&w);
+    w_str(&w, "en", CS_STR_LIT("ERP invoice number"));
+    cs_json_write_object_end(&w);
+    cs_json_write_key_c(&w, "required");
+    cs_json_write_bool(&w, false);
+    cs_json_write_key_c(&w, "type");
+    cs_json_write_object_begin(&w);
+    w_str(&w, "name", CS_STR_LIT("String"));
+    cs_json_write_object_end(&w);
+    w_str(&w, "inputHint", CS_STR_LIT("SingleLine"));
+    cs_json_write_object_end(&w);
+    cs_json_write_array_end(&w);
+    cs_json_write_object_end(&w);
+    cs_error r = cs_json_writer_finish(&w, diag);
+    cs_json_writer_clean_up(&w);
+    return r;
+}

@@ -6,6 +6,7 @@
 #define CS_CONNECTORS_COMMERCETOOLS_ACTIONS_H
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/problems.h"
 #include "model/model.h"
 
@@ -24,6 +25,20 @@ cs_error cs_commercetools_order_state_update(cs_str status, int64_t version, cs_
 /* addReturnInfo with the return's lines, as Returned. */
 cs_error cs_commercetools_return_update(const cs_return *ret, int64_t version, cs_buf *out,
                                         cs_problems *problems);
+
+/* Where MAX's invoice number goes on an order: a String custom field. An
+ * order without custom fields gets the sync's own type (its key); one
+ * with the merchant's type needs the field on that type. */
+#define CS_COMMERCETOOLS_ORDER_TYPE "commerce-sync-order"
+#define CS_COMMERCETOOLS_INVOICE_FIELD "erpInvoiceNumber"
+
+/* The invoice number onto the order as it is now: setCustomField when the
+ * order has a custom type, else setCustomType with the sync's type. */
+cs_error cs_commercetools_invoice_update(const cs_json *order, cs_str invoice_number,
+                                         int64_t version, cs_buf *out, cs_diag *diag);
+
+/* The draft of the sync's order type (POST /types). */
+cs_error cs_commercetools_order_type_draft(cs_buf *out, cs_diag *diag);
 
 /* An inventory entry for the level's SKU at the supply channel (its key):
  * with version 0 the draft that creates it, otherwise changeQuantity to the

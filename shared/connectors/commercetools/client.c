@@ -337,6 +337,22 @@ cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
     return r;
 }
 
+cs_error cs_commercetools_create_order_type(cs_commercetools *ct, cs_arena *arena, cs_diag *diag)
+{
+    char url[768];
+    snprintf(url, sizeof(url), "%s/types", ct->api_url);
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    const cs_json *answer = NULL;
+    cs_error r = cs_commercetools_order_type_draft(&body, diag);
+    if (!r) {
+        r = call(ct, "POST", url, cs_buf_view(&body), arena, &answer, diag);
+    }
+    cs_buf_clean_up(&body);
+    bool exists = r == CS_ERR_HTTP_PERMANENT && strcmp(diag->field, "DuplicateField") == 0;
+    return exists ? CS_ERR_OK : r;
+}
+
 /* ---- inventory ---- */
 
 static cs_error channel_id_of(cs_commercetools *ct, cs_str key, const char **id, cs_diag *diag)

@@ -80,6 +80,10 @@ cs_error cs_commercetools_update_order(cs_commercetools *ct, cs_str order_id,
                                        cs_commercetools_actions_fn build, void *user,
                                        cs_arena *arena, const cs_json **updated, cs_diag *diag);
 
+/* Creates the sync's order type (cs_commercetools_order_type_draft); one
+ * that exists already (DuplicateField) is as good. */
+cs_error cs_commercetools_create_order_type(cs_commercetools *ct, cs_arena *arena, cs_diag *diag);
+
 /* Sets the SKU's quantity on stock at the supply channel (by key) to the
  * level's available quantity, never below zero: creates the entry when
  * there is none, changes it when it differs, leaves it alone when it is

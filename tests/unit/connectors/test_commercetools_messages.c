@@ -134,12 +134,48 @@ static void shipments_returns_states_and_stock_become_update_actions(void **st)
     cs_buf_clean_up(&out);
 }
 
+/* An invoice number: the sync's order type on an order without custom
+ * fields, the field alone on an order that has a type (the merchant's). */
+static void an_invoice_number_becomes_a_custom_field(void **st)
+{
+    (void)st;
+    cs_buf out;
+    cs_buf_init(&out, 0);
+    const char *bare_text = "{\"id\":\"o-1\"}";
+    const cs_json *bare = test_parse(&test_arena, bare_text, strlen(bare_text));
+    assert_int_equal(cs_commercetools_invoice_update(bare, CS_STR_LIT("00000042"), 3, &out, NULL),
+                     CS_ERR_OK);
+    test_expect_text("set type", out.data,
+                     "{\"version\":3,\"actions\":[{\"action\":\"setCustomType\",\"type\":{"
+                     "\"key\":\"commerce-sync-order\",\"typeId\":\"type\"},\"fields\":{"
+                     "\"erpInvoiceNumber\":\"00000042\"}}]}");
+    const char *typed_text = "{\"id\":\"o-2\",\"custom\":{\"type\":{\"typeId\":\"type\","
+                             "\"id\":\"t-9\"},\"fields\":{\"giftNote\":\"hi\"}}}";
+    const cs_json *typed = test_parse(&test_arena, typed_text, strlen(typed_text));
+    cs_buf_reset(&out);
+    assert_int_equal(cs_commercetools_invoice_update(typed, CS_STR_LIT("00000043"), 4, &out, NULL),
+                     CS_ERR_OK);
+    test_expect_text("set field", out.data,
+                     "{\"version\":4,\"actions\":[{\"action\":\"setCustomField\",\"name\":"
+                     "\"erpInvoiceNumber\",\"value\":\"00000043\"}]}");
+    cs_buf_reset(&out);
+    assert_int_equal(cs_commercetools_order_type_draft(&out, NULL), CS_ERR_OK);
+    test_expect_text("type draft", out.data,
+                     "{\"key\":\"commerce-sync-order\",\"name\":{\"en\":\"Commerce sync: ERP "
+                     "references\"},\"resourceTypeIds\":[\"order\"],\"fieldDefinitions\":[{"
+                     "\"name\":\"erpInvoiceNumber\",\"label\":{\"en\":\"ERP invoice number\"},"
+                     "\"required\":false,\"type\":{\"name\":\"String\"},\"inputHint\":"
+                     "\"SingleLine\"}]}");
+    cs_buf_clean_up(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(messages_become_canonical_records),
         cmocka_unit_test(duplicated_and_reordered_messages_are_stale),
         cmocka_unit_test(shipments_returns_states_and_stock_become_update_actions),
+        cmocka_unit_test(an_invoice_number_becomes_a_custom_field),
     };
     return cmocka_run_group_tests_name("commercetools_messages", tests, test_arena_setup,
                                        test_arena_teardown);

@@ -288,15 +288,38 @@ static void shipments_become_deliveries_once(void **st)
     test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/subscription", subscribe,
                               &status);
     assert_int_equal(status, 204);
+    char ids[ORDERS][32];
     for (int i = 0; i < ORDERS; i++) {
-        test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders", "{}", &status);
+        char *text = test_project_sandbox_post(&test_scenario, "/_sandbox/commercetools/orders",
+                                               "{}", &status);
         assert_int_equal(status, 201);
+        const cs_json *order = test_parse(&test_arena, text, strlen(text));
+        snprintf(ids[i], sizeof(ids[i]), "%.*s",
+                 CS_STR_FMT(cs_json_object_get(order, CS_STR_LIT("id"))->text));
     }
     wait_for_orders(ORDERS);
     int64_t invoices;
     int64_t shipments = ship(&invoices);
-    assert_true(shipments > 0);
-    callback_applies(shipments, invoices, 0); /* commercetools: invoices skipped */
+    assert_true(shipments > 0 && invoices > 0);
+    callback_applies(shipments, invoices, invoices);
+
+    /* Every invoiced order has MAX's invoice number in its custom field, on
+     * the sync's order type, which the first invoice made. */
+    cs_commercetools *ct = test_project_commercetools(&test_scenario);
+    int64_t invoiced = 0;
+    for (int i = 0; i < ORDERS; i++) {
+        const cs_json *now = NULL;
+        assert_int_equal(
+            cs_commercetools_get_order(ct, cs_str_from_c(ids[i]), &test_arena, &now, NULL),
+            CS_ERR_OK);
+        const cs_json *number = cs_json_path(now, "custom.fields.erpInvoiceNumber");
+        if (number) {
+            assert_int_equal(number->text.len, 8); /* MAX's INVCE_31 */
+            invoiced++;
+        }
+    }
+    assert_int_equal(invoiced, invoices);
+    cs_commercetools_destroy(ct);
 }
 
 static void a_max_cancellation_reaches_commercetools(void **st)
