@@ -19,6 +19,7 @@
  * forward; a version older than the revision there is not applied. The
  * PATCH carries the row version the change was computed from, so a change
  * made in between is a conflict: a retry, which reads both again. */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "core/money.h"
@@ -94,12 +95,23 @@ typedef struct edit {
     size_t changes;
 } edit;
 
-static void say(edit *e, cs_str part, int64_t before, int64_t after)
+/* One more change in words, after a comma; what does not fit is left out. */
+static void say(edit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(edit *e, const char *fmt, ...)
 {
+    char one[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(one, sizeof(one), fmt, ap);
+    va_end(ap);
     size_t room = sizeof(e->said) - e->said_len;
-    int n = snprintf(e->said + e->said_len, room, "%s%.*s x%lld -> x%lld", e->said_len ? ", " : "",
-                     CS_STR_FMT(part), (long long)before, (long long)after);
+    int n = snprintf(e->said + e->said_len, room, "%s%s", e->said_len ? ", " : "", one);
     e->said_len = n > 0 && (size_t)n < room ? e->said_len + (size_t)n : e->said_len;
+}
+
+static void say_units(edit *e, cs_str part, int64_t before, int64_t after)
+{
+    say(e, "%.*s x%lld -> x%lld", CS_STR_FMT(part), (long long)before, (long long)after);
 }
 
 static void line_change(edit *e, const cs_json *line, int64_t units, cs_str price)
@@ -164,7 +176,7 @@ static cs_error change_part(edit *e, const cs_json *max_lines, const part_lines 
                            (long long)shipped);
     }
     if (was->units != now->units) {
-        say(e, was->part, was->units, now->units);
+        say_units(e, was->part, was->units, now->units);
     }
     return CS_ERR_OK;
 }
@@ -191,7 +203,7 @@ static void add_part(edit *e, const cs_json *lines, const part_lines *now, int64
         cs_json_write_object_end(w);
         e->changes++;
     }
-    say(e, now->part, 0, now->units);
+    say_units(e, now->part, 0, now->units);
 }
 
 /* The "lines" of the PATCH: MAX's lines made the order's. */
@@ -253,9 +265,7 @@ static void change_ship_to(edit *e, const cs_json *max_order, const cs_json *wan
         cs_json_write_string(e->w, f->text);
     }
     cs_json_write_object_end(e->w);
-    int n = snprintf(e->said + e->said_len, sizeof(e->said) - e->said_len, "%sship-to",
-                     e->said_len ? ", " : "");
-    e->said_len += n > 0 && (size_t)n < sizeof(e->said) - e->said_len ? (size_t)n : 0;
+    say(e, "ship-to");
     e->changes++;
 }
 
@@ -282,21 +292,16 @@ static cs_error read_both(cs_export *x, const cs_export_job *job, const char *or
                           cs_arena *arena, const cs_json **want, const cs_json **max_order,
                           cs_diag *diag)
 {
-    cs_problems problems;
-    cs_problems_init(&problems, arena);
-    cs_exactmax_order_opts opts;
     cs_buf body;
     cs_buf_init(&body, 0);
-    if (cs_export_store_opts(x, job->order->store_code, &opts, &problems)) {
-        cs_exactmax_order_encode(job->order, &opts, &body, &problems);
-    }
     cs_json *doc = NULL;
+    cs_error r = cs_export_encode(x, job, NULL, CS_STR_NULL, arena, &body, diag);
     /* The parse keeps views of its text, which must outlive body. */
-    char *text = cs_arena_strndup(arena, cs_buf_view(&body));
-    cs_error r = cs_problems_total(&problems)
-                     ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
-                 : text ? cs_json_parse(arena, cs_str_make(text, body.len), &doc, diag)
-                        : cs_arena_full(arena, diag);
+    char *text = r ? NULL : cs_arena_strndup(arena, cs_buf_view(&body));
+    if (!r) {
+        r = text ? cs_json_parse(arena, cs_str_make(text, body.len), &doc, diag)
+                 : cs_arena_full(arena, diag);
+    }
     cs_buf_clean_up(&body);
     *want = doc;
     return r ? r

@@ -105,8 +105,8 @@ static cs_outcome once(cs_export *x, const cs_export_job *job, cs_str version, c
 }
 
 /* The site's order options with the store's account and stockroom. */
-bool cs_export_store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
-                          cs_problems *problems)
+static bool store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
+                       cs_problems *problems)
 {
     *opts = x->opts;
     if (!cs_lookup_find(x->stores, store, CS_STR_LIT("account"), &opts->cust_id) ||
@@ -118,30 +118,37 @@ bool cs_export_store_opts(const cs_export *x, cs_str store, cs_exactmax_order_op
     return true;
 }
 
-/* Sends a POST /sales-orders body that encode() writes: an order (ret
- * NULL) or a credit memo, on `account`, or when it is empty on the
- * store's web account. */
-static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_return *ret,
-                           cs_str account, cs_arena *arena, char ord_num[16], bool *existed,
-                           cs_diag *diag)
+cs_error cs_export_encode(const cs_export *x, const cs_export_job *job, const cs_return *ret,
+                          cs_str account, cs_arena *arena, cs_buf *body, cs_diag *diag)
 {
     cs_problems problems;
     cs_problems_init(&problems, arena);
     cs_exactmax_order_opts opts;
-    cs_buf body;
-    cs_buf_init(&body, 0);
-    if (cs_export_store_opts(x, job->order->store_code, &opts, &problems)) {
+    if (store_opts(x, job->order->store_code, &opts, &problems)) {
         opts.cust_id = account.len ? account : opts.cust_id;
         if (ret) {
-            cs_exactmax_credit_memo_encode(ret, job->order, &opts, &body, &problems);
+            cs_exactmax_credit_memo_encode(ret, job->order, &opts, body, &problems);
         } else {
-            cs_exactmax_order_encode(job->order, &opts, &body, &problems);
+            cs_exactmax_order_encode(job->order, &opts, body, &problems);
         }
     }
-    cs_error r =
-        cs_problems_total(&problems)
-            ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
-            : cs_exactmax_create_order(x->systems.max, cs_buf_view(&body), ord_num, existed, diag);
+    return cs_problems_total(&problems)
+               ? cs_problems_to_diag(&problems, CS_ERR_INVALID_ARGUMENT, diag)
+               : CS_ERR_OK;
+}
+
+/* Sends the POST /sales-orders body of the order (ret NULL) or a credit
+ * memo. */
+static cs_error post_order(cs_export *x, const cs_export_job *job, const cs_return *ret,
+                           cs_str account, cs_arena *arena, char ord_num[16], bool *existed,
+                           cs_diag *diag)
+{
+    cs_buf body;
+    cs_buf_init(&body, 0);
+    cs_error r = cs_export_encode(x, job, ret, account, arena, &body, diag);
+    if (!r) {
+        r = cs_exactmax_create_order(x->systems.max, cs_buf_view(&body), ord_num, existed, diag);
+    }
     cs_buf_clean_up(&body);
     return r;
 }

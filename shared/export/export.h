@@ -87,10 +87,12 @@ void cs_export_map_and_validate(const cs_export *x, cs_order *o, cs_problems *pr
 void cs_export_apply(cs_export *x, const cs_export_job *job, cs_arena *arena,
                      cs_record_result *out);
 
-/* The order options of a store (its web account and stockroom); false
- * and a problem naming store_code when the stores table has not got it. */
-bool cs_export_store_opts(const cs_export *x, cs_str store, cs_exactmax_order_opts *opts,
-                          cs_problems *problems);
+/* The POST /sales-orders body of the job's order (ret NULL) or of a credit
+ * memo for ret, on `account` (empty: the store's web account), into body;
+ * CS_ERR_INVALID_ARGUMENT naming every problem (a store the stores table
+ * has not got, a line without its part). */
+cs_error cs_export_encode(const cs_export *x, const cs_export_job *job, const cs_return *ret,
+                          cs_str account, cs_arena *arena, cs_buf *body, cs_diag *diag);
 
 /* An order MAX has (ord_num), changed in its storefront since: MAX's lines
  * and ship-to made the order's (edit.c). Duplicate when they are already,

@@ -331,7 +331,7 @@ static void an_edited_order_changes_max(void **st)
     (void)st;
     char *order;
     const cs_json *json = test_project_place_order(&test_scenario, "us-store", &order);
-    char po[32], absent[16] = "", old_part[16], new_part[16];
+    char po[32], absent[16] = "", old_part[32], new_part[32];
     snprintf(po, sizeof(po), "us-%.*s", CS_STR_FMT(text(json, "order_number")));
     wait_for(in_max, po);
     for (int k = 1; k <= 24 && !absent[0]; k++) {
@@ -339,7 +339,7 @@ static void an_edited_order_changes_max(void **st)
         snprintf(sku, sizeof(sku), "SKU-%04d", k);
         snprintf(absent, sizeof(absent), "%s", strstr(order, sku) ? "" : sku);
     }
-    const char *sku_at = strstr(order, "\"sku\":\"SKU-");
+    const char *sku_at = strstr(strstr(order, "\"line_items\""), "\"sku\":\"SKU-");
     assert_non_null(sku_at);
     snprintf(old_part, sizeof(old_part), "P-%.8s", sku_at + strlen("\"sku\":\""));
     snprintf(new_part, sizeof(new_part), "P-%s", absent);
