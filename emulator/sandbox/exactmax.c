@@ -564,14 +564,9 @@ static bool parse_order(const cs_json *body, new_order *o, sb_reply *reply)
     return why == NULL;
 }
 
-/* Customer, parts and stockrooms must exist, as MAX's foreign keys want. */
-static bool check_references(sb_exactmax *m, const new_order *o, sb_reply *reply)
+/* The lines' parts and stockrooms must exist, as MAX's foreign keys want. */
+static bool check_line_references(sb_exactmax *m, const new_order *o, sb_reply *reply)
 {
-    if (!exists(m, "SELECT 1 FROM Customer_Master WHERE CUSTID_23 = ?", o->cust_id)) {
-        error_reply(reply, 422, "UNKNOWN_CUSTOMER", "no customer with this custId",
-                    "Customer_Master", "CUSTID_23");
-        return false;
-    }
     for (int i = 0; i < o->line_count; i++) {
         char message[160];
         if (!exists(m, "SELECT 1 FROM Part_Master WHERE PRTNUM_01 = ?", o->lines[i].part)) {
@@ -588,6 +583,17 @@ static bool check_references(sb_exactmax *m, const new_order *o, sb_reply *reply
         }
     }
     return true;
+}
+
+/* The customer too, for a new order. */
+static bool check_references(sb_exactmax *m, const new_order *o, sb_reply *reply)
+{
+    if (!exists(m, "SELECT 1 FROM Customer_Master WHERE CUSTID_23 = ?", o->cust_id)) {
+        error_reply(reply, 422, "UNKNOWN_CUSTOMER", "no customer with this custId",
+                    "Customer_Master", "CUSTID_23");
+        return false;
+    }
+    return check_line_references(m, o, reply);
 }
 
 /* MAX(ORDNUM_27) + 1, as MAX's own screens allocate. Numbers are eight
@@ -737,7 +743,7 @@ typedef struct line_patch {
 static bool check_line_patch(sb_exactmax *m, const char *ordnum, const cs_json *l, line_patch *out,
                              sb_reply *reply)
 {
-    int64_t linnum = 0, scaled = -1;
+    int64_t linnum = 0, scaled = -1, cents = 0;
     const cs_json *n = cs_json_object_get(l, CS_STR_LIT("linNum")); /* a number or a string */
     cs_str number =
         n && n->type != CS_JSON_OBJECT && n->type != CS_JSON_ARRAY ? n->text : CS_STR_NULL;
@@ -778,7 +784,7 @@ static bool check_line_patch(sb_exactmax *m, const char *ordnum, const cs_json *
     } else if (cs_decimal_parse(field(l, "qty"), 4, &scaled, NULL) || scaled < 0 ||
                scaled % 10000 != 0) {
         why = "needs a whole qty of 0 or more";
-    } else if (price.len && cs_decimal_parse(price, 4, &linnum, NULL)) {
+    } else if (price.len && cs_decimal_parse(price, 4, &cents, NULL)) {
         why = "has a price that is not a decimal", column = "PRICE_28";
     } else if (scaled / 10000 < shipped) {
         why = "cannot go below the quantity it shipped", code = "BELOW_SHIPPED", status = 422;
@@ -820,7 +826,8 @@ static void write_line_patch(sb_exactmax *m, const char *ordnum, const line_patc
 }
 
 /* "lines" of a PATCH, all checked before any is written; false with the
- * error reply. New lines' parts and stockrooms must exist, as on a POST. */
+ * error reply. New lines' parts and stockrooms must exist, as on a POST
+ * (the order's customer does). */
 static bool patch_lines(sb_exactmax *m, const char *ordnum, const cs_json *lines, cs_arena *arena,
                         sb_reply *reply)
 {
@@ -847,13 +854,7 @@ static bool patch_lines(sb_exactmax *m, const char *ordnum, const cs_json *lines
             added->lines[added->line_count++] = patches[n].line;
         }
     }
-    sqlite3_stmt *s = prepare(m, "SELECT CUSTID_27 FROM SO_Master WHERE ORDNUM_27 = ?");
-    sqlite3_bind_text(s, 1, ordnum, -1, SQLITE_TRANSIENT);
-    added->cust_id = s && sqlite3_step(s) == SQLITE_ROW
-                         ? cs_str_from_c(cs_arena_strndup(arena, cs_str_from_c(col(s, 0))))
-                         : CS_STR_NULL;
-    sqlite3_finalize(s);
-    if (!check_references(m, added, reply)) {
+    if (!check_line_references(m, added, reply)) {
         return false;
     }
     for (size_t i = 0; i < n; i++) {

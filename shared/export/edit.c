@@ -45,13 +45,17 @@ static cs_str text_of(const cs_json *obj, const char *key)
     return v && (v->type == CS_JSON_STRING || v->type == CS_JSON_NUMBER) ? v->text : CS_STR_NULL;
 }
 
-/* A whole quantity ("3"); MAX's current one when it has one. */
+/* A whole quantity ("3", "3.0000"); 0 when there is none. */
+static int64_t whole(const cs_json *line, const char *key)
+{
+    int64_t units = 0;
+    return cs_decimal_parse(text_of(line, key), 0, &units, NULL) ? 0 : units;
+}
+
+/* A line's units: MAX's current quantity when it has one. */
 static int64_t units_of(const cs_json *line, bool in_max)
 {
-    cs_str qty =
-        in_max && text_of(line, "curQty").len ? text_of(line, "curQty") : text_of(line, "qty");
-    int64_t units = 0;
-    return cs_decimal_parse(qty, 0, &units, NULL) ? 0 : units;
+    return whole(line, in_max && text_of(line, "curQty").len ? "curQty" : "qty");
 }
 
 static part_lines *find_part(const side *s, cs_str part)
@@ -158,8 +162,7 @@ static cs_error change_part(edit *e, const cs_json *max_lines, const part_lines 
     }
     int64_t shipped = 0;
     for (size_t i = n; i-- > 0 && delta < 0;) {
-        int64_t units = units_of(mine[i], true), sent = 0;
-        cs_decimal_parse(text_of(mine[i], "shpQty"), 0, &sent, NULL);
+        int64_t units = units_of(mine[i], true), sent = whole(mine[i], "shpQty");
         int64_t take = units - sent < -delta ? units - sent : -delta;
         shipped += sent;
         if (take > 0) {

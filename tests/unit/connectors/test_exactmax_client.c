@@ -377,20 +377,30 @@ static void parts_invoices_and_credit_memos_are_read(void **st)
     assert_string_equal(diag.field, "UNKNOWN_CUSTOMER");
 }
 
-/* Two ordered, one in stock: the warehouse ships one and, told to, cancels
- * the backordered other; the order completes and is invoiced for one. */
-static void a_short_line_is_backordered_then_cancelled(void **st)
+/* A web order of one line at 10.00 from MAIN; its number into number. */
+static void create_one_line(const char *cust_po, const char *part, int qty, char number[16])
 {
-    (void)st;
-    const char *body = "{\"custId\":\"WEB-US\",\"custPo\":\"us-2601\",\"sType\":\"CU\","
-                       "\"curr\":\"USD\",\"lines\":[{\"prtNum\":\"P-SKU-0023\",\"qty\":"
-                       "\"2\",\"price\":\"10.00\",\"stk\":\"MAIN\"}]}";
-    char number[16];
+    char body[320];
+    snprintf(body, sizeof(body),
+             "{\"custId\":\"WEB-US\",\"custPo\":\"%s\",\"sType\":\"CU\",\"curr\":\"USD\","
+             "\"lines\":[{\"prtNum\":\"%s\",\"qty\":\"%d\",\"price\":\"10.00\",\"stk\":"
+             "\"MAIN\"}]}",
+             cust_po, part, qty);
     bool existed;
     cs_diag diag;
     if (cs_exactmax_create_order(max, cs_str_from_c(body), number, &existed, &diag)) {
         fail_msg("%s", diag.message);
     }
+}
+
+/* Two ordered, one in stock: the warehouse ships one and, told to, cancels
+ * the backordered other; the order completes and is invoiced for one. */
+static void a_short_line_is_backordered_then_cancelled(void **st)
+{
+    (void)st;
+    char number[16];
+    create_one_line("us-2601", "P-SKU-0023", 2, number);
+    cs_diag diag;
     sandbox_post("/_sandbox/exactmax/warehouse", "{\"cancel_backorders\":true}");
     const cs_json *order;
     assert_int_equal(cs_exactmax_get_order(max, cs_str_from_c(number), &test_arena, &order, &diag),
@@ -437,15 +447,8 @@ static const char *patch(const char *number, const char *changes, const cs_json 
 static void lines_change_but_not_below_shipped(void **st)
 {
     (void)st;
-    const char *body = "{\"custId\":\"WEB-US\",\"custPo\":\"us-2851\",\"sType\":\"CU\","
-                       "\"curr\":\"USD\",\"lines\":[{\"prtNum\":\"P-SKU-0004\",\"qty\":"
-                       "\"4\",\"price\":\"10.00\",\"stk\":\"MAIN\"}]}";
     char number[16];
-    bool existed;
-    cs_diag diag;
-    if (cs_exactmax_create_order(max, cs_str_from_c(body), number, &existed, &diag)) {
-        fail_msg("%s", diag.message);
-    }
+    create_one_line("us-2851", "P-SKU-0004", 4, number);
     sandbox_post("/_sandbox/exactmax/warehouse", "{\"partial\":true}"); /* ships 2 of 4 */
     const cs_json *order;
     assert_string_equal(patch(number, "{\"lines\":[{\"linNum\":1,\"qty\":\"1\"}]}", &order),
